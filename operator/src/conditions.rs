@@ -1,0 +1,244 @@
+//! Condition bookkeeping shared by every kind: `Ready` and `Synced` in the standard
+//! `metav1.Condition` shape, in a fixed order, with `lastTransitionTime` moving only when a
+//! condition's status moves. Same inputs, same bytes: a reconcile with nothing new writes nothing.
+
+use crate::reason::Reason;
+use crate::vocabulary::condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+
+/// What a reconcile concluded about one object, before it is written as conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// `Ready`: the AWS object exists and matches (or was observed).
+    pub ready: bool,
+    /// `Synced`: the last reconcile ran to completion against AWS.
+    pub synced: bool,
+    /// The reason both conditions carry.
+    pub reason: Reason,
+    /// A message for people; for errors, AWS's own message.
+    pub message: String,
+}
+
+impl Verdict {
+    /// The object is in the state it should be.
+    pub fn ready(reason: Reason, message: impl Into<String>) -> Self {
+        Verdict {
+            ready: true,
+            synced: true,
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// The reconcile completed but the object is not ready yet (waiting for a dependency,
+    /// observed object missing, deletion in progress).
+    pub fn waiting(reason: Reason, message: impl Into<String>) -> Self {
+        Verdict {
+            ready: false,
+            synced: true,
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// The reconcile failed.
+    pub fn failed(reason: Reason, message: impl Into<String>) -> Self {
+        Verdict {
+            ready: false,
+            synced: false,
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Kubernetes limits a condition message to 32 KiB; AWS messages are far shorter, but a message is
+/// never allowed to make the status write fail.
+const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+
+/// The conditions to write: `Ready` then `Synced`, keeping each existing condition's
+/// `lastTransitionTime` when its status did not change. Conditions of other types that someone
+/// else set are kept, after ours, in their existing order.
+pub fn conditions(
+    existing: &[Condition],
+    verdict: &Verdict,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let mut out = vec![
+        one(
+            existing,
+            condition::READY,
+            verdict.ready,
+            verdict,
+            generation,
+            now,
+        ),
+        one(
+            existing,
+            condition::SYNCED,
+            verdict.synced,
+            verdict,
+            generation,
+            now,
+        ),
+    ];
+    out.extend(
+        existing
+            .iter()
+            .filter(|c| c.type_ != condition::READY && c.type_ != condition::SYNCED)
+            .cloned(),
+    );
+    out
+}
+
+fn one(
+    existing: &[Condition],
+    type_: &str,
+    status: bool,
+    verdict: &Verdict,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Condition {
+    let status = if status { "True" } else { "False" };
+    let last_transition_time = existing
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map(|c| c.last_transition_time.clone())
+        .unwrap_or_else(|| Time(truncate_to_seconds(now)));
+    Condition {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: verdict.reason.as_str().to_string(),
+        message: truncate(&verdict.message),
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// The API server stores `metav1.Time` with second precision; comparing a sub-second local time
+/// with what comes back would look like a change on every reconcile.
+fn truncate_to_seconds(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
+}
+
+fn truncate(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message.to_string();
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message[..end].to_string()
+}
+
+/// The status of condition `type_`, if present.
+pub fn status_of<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn unchanged_status_keeps_last_transition_time() {
+        let v = Verdict::ready(Reason::Available, "ok");
+        let first = conditions(&[], &v, Some(1), at(100));
+        let second = conditions(&first, &v, Some(1), at(200));
+        assert_eq!(first, second);
+        assert_eq!(second[0].last_transition_time, Time(at(100)));
+    }
+
+    #[test]
+    fn status_change_moves_last_transition_time_only_for_that_condition() {
+        let first = conditions(
+            &[],
+            &Verdict::waiting(Reason::Creating, "x"),
+            Some(1),
+            at(100),
+        );
+        let second = conditions(
+            &first,
+            &Verdict::ready(Reason::Available, "y"),
+            Some(2),
+            at(200),
+        );
+        let ready = status_of(&second, condition::READY).unwrap();
+        let synced = status_of(&second, condition::SYNCED).unwrap();
+        assert_eq!(ready.last_transition_time, Time(at(200)));
+        assert_eq!(
+            synced.last_transition_time,
+            Time(at(100)),
+            "Synced stayed True"
+        );
+        assert_eq!(ready.observed_generation, Some(2));
+    }
+
+    #[test]
+    fn reason_and_message_change_without_moving_transition_time() {
+        let first = conditions(
+            &[],
+            &Verdict::failed(Reason::Throttled, "a"),
+            Some(1),
+            at(100),
+        );
+        let second = conditions(
+            &first,
+            &Verdict::failed(Reason::AwsUnavailable, "b"),
+            Some(1),
+            at(200),
+        );
+        assert_eq!(second[0].reason, "AwsUnavailable");
+        assert_eq!(second[0].message, "b");
+        assert_eq!(second[0].last_transition_time, Time(at(100)));
+    }
+
+    #[test]
+    fn foreign_conditions_are_kept_after_ours() {
+        let foreign = Condition {
+            type_: "Example".into(),
+            status: "True".into(),
+            reason: "Other".into(),
+            message: String::new(),
+            observed_generation: None,
+            last_transition_time: Time(at(1)),
+        };
+        let out = conditions(
+            std::slice::from_ref(&foreign),
+            &Verdict::ready(Reason::Available, ""),
+            None,
+            at(5),
+        );
+        assert_eq!(
+            out.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(),
+            ["Ready", "Synced", "Example"]
+        );
+        assert_eq!(out[2], foreign);
+    }
+
+    #[test]
+    fn transition_time_has_whole_seconds() {
+        let now = Timestamp::from_nanosecond(1_500_000_000_123).unwrap();
+        let out = conditions(&[], &Verdict::ready(Reason::Available, ""), None, now);
+        assert_eq!(out[0].last_transition_time, Time(at(1500)));
+    }
+
+    #[test]
+    fn long_messages_are_truncated_on_a_char_boundary() {
+        let long = "é".repeat(MAX_MESSAGE_BYTES);
+        let out = conditions(
+            &[],
+            &Verdict::failed(Reason::InvalidSpec, long),
+            None,
+            at(1),
+        );
+        assert!(out[0].message.len() <= MAX_MESSAGE_BYTES);
+    }
+}

@@ -1,0 +1,64 @@
+//! The operator's error type. Every error carries its [`Reason`], which decides its policy:
+//! terminal errors wait for the spec to change (no retry loop), recoverable ones requeue with
+//! backoff and jitter. The message is for people (conditions, events, logs), never for metric
+//! labels; metrics use the reason.
+
+use crate::reason::Reason;
+use std::fmt;
+
+/// An error from a reconcile step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// Fixed, low-cardinality classification.
+    pub reason: Reason,
+    /// What happened, in words a user can act on; AWS's own message where AWS refused a call.
+    pub message: String,
+    /// The AWS error code, when AWS answered (for logs).
+    pub aws_code: Option<String>,
+}
+
+/// Result of a reconcile step.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with this reason and message.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Error {
+            reason,
+            message: message.into(),
+            aws_code: None,
+        }
+    }
+
+    /// The spec cannot work as written; the user must change it.
+    pub fn invalid_spec(message: impl Into<String>) -> Self {
+        Self::new(Reason::InvalidSpec, message)
+    }
+
+    /// Something this object needs is not there yet (or something still needs this object).
+    pub fn dependency(message: impl Into<String>) -> Self {
+        Self::new(Reason::DependencyNotReady, message)
+    }
+
+    /// True when retrying cannot help until the spec changes.
+    pub fn is_terminal(&self) -> bool {
+        self.reason.is_terminal()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.aws_code {
+            Some(code) => write!(f, "{}: {} ({code})", self.reason, self.message),
+            None => write!(f, "{}: {}", self.reason, self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<kube::Error> for Error {
+    fn from(e: kube::Error) -> Self {
+        Error::new(Reason::KubernetesError, e.to_string())
+    }
+}

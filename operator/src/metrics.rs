@@ -1,0 +1,299 @@
+//! Prometheus metrics on `/metrics`: reconciles and their duration by kind, errors by kind and
+//! reason, AWS calls by service, operation and outcome, Kubernetes writes by kind and verb, and
+//! objects by kind and readiness. Every label value comes from a closed set (kinds, reasons, AWS
+//! operation names, outcomes): no object names and no AWS messages.
+
+use crate::reason::Reason;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    kind: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsCallLabels {
+    service: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WriteLabels {
+    kind: &'static str,
+    write: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadyLabels {
+    kind: &'static str,
+    ready: &'static str,
+}
+
+/// Outcome label of one AWS call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AwsOutcome {
+    /// AWS answered with success.
+    Success,
+    /// AWS answered with its throttling error (after the SDK's own retries).
+    Throttled,
+    /// Any other failure.
+    Error,
+}
+
+impl AwsOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            AwsOutcome::Success => "success",
+            AwsOutcome::Throttled => "throttled",
+            AwsOutcome::Error => "error",
+        }
+    }
+}
+
+/// A write the operator makes to the Kubernetes API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KubeWrite {
+    /// A status patch.
+    Status,
+    /// Adding or removing the finalizer.
+    Finalizer,
+    /// An Event.
+    Event,
+}
+
+impl KubeWrite {
+    fn as_str(self) -> &'static str {
+        match self {
+            KubeWrite::Status => "status",
+            KubeWrite::Finalizer => "finalizer",
+            KubeWrite::Event => "event",
+        }
+    }
+}
+
+/// All of the operator's metrics, registered once.
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<KindLabel, Counter>,
+    reconcile_duration: Family<KindLabel, Histogram>,
+    reconcile_errors: Family<ErrorLabels, Counter>,
+    aws_calls: Family<AwsCallLabels, Counter>,
+    kube_writes: Family<WriteLabels, Counter>,
+    objects: Family<ReadyLabels, Gauge>,
+    readiness: Mutex<HashMap<(&'static str, String), bool>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric under the `cwo` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("cwo");
+        let reconciles = Family::<KindLabel, Counter>::default();
+        registry.register("reconciles", "Reconciles run, by kind", reconciles.clone());
+        let reconcile_duration = Family::<KindLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ])
+        });
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile, by kind",
+            reconcile_duration.clone(),
+        );
+        let reconcile_errors = Family::<ErrorLabels, Counter>::default();
+        registry.register(
+            "reconcile_errors",
+            "Reconciles that ended in an error, by kind and reason",
+            reconcile_errors.clone(),
+        );
+        let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_calls",
+            "AWS API calls, by service, operation and outcome",
+            aws_calls.clone(),
+        );
+        let kube_writes = Family::<WriteLabels, Counter>::default();
+        registry.register(
+            "kube_writes",
+            "Writes to the Kubernetes API, by kind and what was written",
+            kube_writes.clone(),
+        );
+        let objects = Family::<ReadyLabels, Gauge>::default();
+        registry.register(
+            "objects",
+            "Managed objects, by kind and Ready status",
+            objects.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            reconcile_duration,
+            reconcile_errors,
+            aws_calls,
+            kube_writes,
+            objects,
+            readiness: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts timing a reconcile of `kind`; the duration is recorded when the guard drops.
+    pub fn reconcile_started(&self, kind: &'static str) -> ReconcileTimer<'_> {
+        self.reconciles.get_or_create(&KindLabel { kind }).inc();
+        ReconcileTimer {
+            metrics: self,
+            kind,
+            start: Instant::now(),
+        }
+    }
+
+    /// Counts a reconcile that ended in an error.
+    pub fn reconcile_failed(&self, kind: &'static str, reason: Reason) {
+        self.reconcile_errors
+            .get_or_create(&ErrorLabels {
+                kind,
+                reason: reason.as_str(),
+            })
+            .inc();
+    }
+
+    /// Counts one AWS call.
+    pub fn aws_call(&self, service: &'static str, operation: &'static str, outcome: AwsOutcome) {
+        self.aws_calls
+            .get_or_create(&AwsCallLabels {
+                service,
+                operation,
+                outcome: outcome.as_str(),
+            })
+            .inc();
+    }
+
+    /// Counts one write to the Kubernetes API.
+    pub fn kube_write(&self, kind: &'static str, write: KubeWrite) {
+        self.kube_writes
+            .get_or_create(&WriteLabels {
+                kind,
+                write: write.as_str(),
+            })
+            .inc();
+    }
+
+    /// Records whether the object `key` of `kind` is Ready (`None`: the object is gone).
+    pub fn set_ready(&self, kind: &'static str, key: &str, ready: Option<bool>) {
+        let mut readiness = self.readiness.lock().expect("readiness lock");
+        let previous = match ready {
+            Some(r) => readiness.insert((kind, key.to_string()), r),
+            None => readiness.remove(&(kind, key.to_string())),
+        };
+        if previous == ready {
+            return;
+        }
+        let label = |r: bool| ReadyLabels {
+            kind,
+            ready: if r { "true" } else { "false" },
+        };
+        if let Some(p) = previous {
+            self.objects.get_or_create(&label(p)).dec();
+        }
+        if let Some(r) = ready {
+            self.objects.get_or_create(&label(r)).inc();
+        }
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encoding metrics into a String cannot fail");
+        out
+    }
+}
+
+/// Records a reconcile's duration when dropped, so every exit path is measured.
+pub struct ReconcileTimer<'a> {
+    metrics: &'a Metrics,
+    kind: &'static str,
+    start: Instant,
+}
+
+impl Drop for ReconcileTimer<'_> {
+    fn drop(&mut self) {
+        self.metrics
+            .reconcile_duration
+            .get_or_create(&KindLabel { kind: self.kind })
+            .observe(self.start.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_gauge_follows_readiness_changes() {
+        let m = Metrics::new();
+        m.set_ready("Alarm", "ns/a", Some(false));
+        m.set_ready("Alarm", "ns/b", Some(true));
+        m.set_ready("Alarm", "ns/a", Some(true));
+        m.set_ready("Alarm", "ns/a", Some(true));
+        let text = m.encode();
+        assert!(
+            text.contains(r#"cwo_objects{kind="Alarm",ready="true"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"cwo_objects{kind="Alarm",ready="false"} 0"#),
+            "{text}"
+        );
+        m.set_ready("Alarm", "ns/b", None);
+        assert!(
+            m.encode()
+                .contains(r#"cwo_objects{kind="Alarm",ready="true"} 1"#)
+        );
+    }
+
+    #[test]
+    fn aws_calls_are_labelled_by_service_operation_and_outcome() {
+        let m = Metrics::new();
+        m.aws_call("cloudwatch", "PutMetricAlarm", AwsOutcome::Success);
+        m.aws_call("cloudwatch", "PutMetricAlarm", AwsOutcome::Throttled);
+        let text = m.encode();
+        assert!(text.contains(
+            r#"cwo_aws_calls_total{service="cloudwatch",operation="PutMetricAlarm",outcome="throttled"} 1"#
+        ), "{text}");
+    }
+
+    #[test]
+    fn reconcile_timer_records_on_drop() {
+        let m = Metrics::new();
+        drop(m.reconcile_started("Alarm"));
+        let text = m.encode();
+        assert!(
+            text.contains(r#"cwo_reconcile_duration_seconds_count{kind="Alarm"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"cwo_reconciles_total{kind="Alarm"} 1"#),
+            "{text}"
+        );
+    }
+}

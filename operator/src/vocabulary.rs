@@ -1,0 +1,32 @@
+//! The operator's one vocabulary: API group, finalizer, field manager, tag and annotation keys,
+//! condition types and reasons. Everything that appears on the wire or in a cluster is named here
+//! once, so two controllers can never spell the same thing two ways.
+
+/// API group of every custom resource.
+pub const GROUP: &str = "cwo.dev";
+/// API version of every custom resource.
+pub const VERSION: &str = "v1alpha1";
+/// `kubectl get cloudwatch` lists every kind in this category.
+pub const CATEGORY: &str = "cloudwatch";
+
+/// Finalizer on every managed object; removed only once the AWS object is confirmed gone (or
+/// `deletionPolicy: Retain`).
+pub const FINALIZER: &str = "cwo.dev/cleanup";
+/// Field manager for every server-side apply the operator makes.
+pub const FIELD_MANAGER: &str = "cloudwatch-operator";
+
+/// Namespace annotation giving the default AWS region for objects in that namespace.
+pub const REGION_ANNOTATION: &str = "cwo.dev/region";
+
+/// Tag naming the owner of an AWS object: `<cluster-id>/<namespace>/<kind>/<name>`.
+pub const OWNER_TAG: &str = "cwo.dev/owner";
+/// Tag holding the UID of the Kubernetes object that owns the AWS object.
+pub const OWNER_UID_TAG: &str = "cwo.dev/owner-uid";
+
+/// Condition types.
+pub mod condition {
+    /// The AWS object exists and matches the spec (or, under ObserveOnly, was observed).
+    pub const READY: &str = "Ready";
+    /// The last reconcile ran to completion against AWS.
+    pub const SYNCED: &str = "Synced";
+}
