@@ -1,0 +1,64 @@
+//! Tags on CloudWatch resources (alarms, composite alarms, metric streams): ListTagsForResource,
+//! TagResource and UntagResource by ARN.
+
+use super::Aws;
+use super::api::Api;
+use crate::error::Error;
+use crate::tags::TagDiff;
+use aws_sdk_cloudwatch::types::Tag;
+use std::collections::BTreeMap;
+
+/// The tags on the resource `arn`.
+pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String, String>, Error> {
+    let client = &aws.clients(region).cloudwatch;
+    let out = aws
+        .call(
+            region,
+            Api::CloudWatchListTagsForResource,
+            client.list_tags_for_resource().resource_arn(arn).send(),
+        )
+        .await?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| {
+            let key = t.key().unwrap_or_default().to_string();
+            (key, t.value().unwrap_or_default().to_string())
+        })
+        .collect())
+}
+
+/// Applies `diff` to the resource `arn`.
+pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result<(), Error> {
+    let client = &aws.clients(region).cloudwatch;
+    if !diff.set.is_empty() {
+        let tags = diff
+            .set
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        aws.call(
+            region,
+            Api::CloudWatchTagResource,
+            client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags))
+                .send(),
+        )
+        .await?;
+    }
+    if !diff.remove.is_empty() {
+        aws.call(
+            region,
+            Api::CloudWatchUntagResource,
+            client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(diff.remove.clone()))
+                .send(),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! AWS access shared by every reconcile: one set of SDK clients per region (built once from the
+//! default credential chain — IRSA, EKS Pod Identity, environment, profile — and one shared HTTPS
+//! client), a client-side rate limit per (region, operation), and a metric per call.
+
+pub mod alarm_reader;
+pub mod api;
+pub mod batch;
+pub mod classify;
+pub mod cloudwatch_tags;
+pub mod rate_limit;
+
+use crate::error::Error;
+use crate::metrics::{AwsOutcome, Metrics};
+use crate::reason::Reason;
+use api::Api;
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use rate_limit::{RateLimitConfig, RateLimiter};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the operator reaches AWS.
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    /// Region for objects that name none (and whose namespace has no `cwo.dev/region`).
+    /// `None`: the region from the SDK's default chain (`AWS_REGION`, profile).
+    pub default_region: Option<String>,
+    /// Send every AWS call to this endpoint instead of AWS (the local emulator).
+    pub endpoint_url: Option<String>,
+    /// Client-side rate limits.
+    pub rate_limits: RateLimitConfig,
+}
+
+/// The SDK clients for one region.
+#[derive(Clone, Debug)]
+pub struct RegionClients {
+    pub region: String,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub firehose: aws_sdk_firehose::Client,
+    pub xray: aws_sdk_xray::Client,
+}
+
+/// AWS clients, limits and call metrics, shared by all controllers.
+pub struct Aws {
+    sdk: SdkConfig,
+    default_region: String,
+    clients: Mutex<HashMap<String, Arc<RegionClients>>>,
+    limiter: RateLimiter,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws")
+            .field("default_region", &self.default_region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aws {
+    /// Loads the default credential chain and region once.
+    pub async fn load(settings: AwsSettings, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+        // One HTTPS client for every service and region, on rustls with ring (the provider kube
+        // already uses), so the SDK's default aws-lc client is not compiled in.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(endpoint) = &settings.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some(region) = &settings.default_region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let sdk = loader.load().await;
+        let default_region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no default AWS region: pass --default-region (or set AWS_REGION), or give every \
+                 object spec.region or its namespace the cwo.dev/region annotation"
+            )
+        })?;
+        Ok(Aws {
+            sdk,
+            default_region,
+            clients: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::new(settings.rate_limits),
+            metrics,
+        })
+    }
+
+    /// The region for objects that name none.
+    pub fn default_region(&self) -> &str {
+        &self.default_region
+    }
+
+    /// The clients for `region`, built on first use and then shared.
+    pub fn clients(&self, region: &str) -> Arc<RegionClients> {
+        let mut clients = self.clients.lock().expect("aws clients lock");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let r = Region::new(region.to_string());
+                Arc::new(RegionClients {
+                    region: region.to_string(),
+                    cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                        aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                        aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    firehose: aws_sdk_firehose::Client::from_conf(
+                        aws_sdk_firehose::config::Builder::from(&self.sdk)
+                            .region(r.clone())
+                            .build(),
+                    ),
+                    xray: aws_sdk_xray::Client::from_conf(
+                        aws_sdk_xray::config::Builder::from(&self.sdk)
+                            .region(r)
+                            .build(),
+                    ),
+                })
+            })
+            .clone()
+    }
+
+    /// Runs one AWS call: waits for its rate-limit slot, sends it, counts it, adapts the rate to
+    /// throttling, and classifies a failure. `request` is the SDK's unsent future (for example
+    /// `client.put_metric_alarm()....send()`): nothing goes out before the slot.
+    pub async fn call<T, E>(
+        &self,
+        region: &str,
+        api: Api,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, Error>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.limiter.acquire(region, api).await;
+        let result = request.await;
+        match result {
+            Ok(out) => {
+                self.limiter.succeeded(region, api);
+                self.metrics
+                    .aws_call(api.service(), api.operation(), AwsOutcome::Success);
+                Ok(out)
+            }
+            Err(err) => {
+                let error = classify::classify(api.operation(), &err);
+                let outcome = if error.reason == Reason::Throttled {
+                    self.limiter.throttled(region, api);
+                    AwsOutcome::Throttled
+                } else {
+                    AwsOutcome::Error
+                };
+                self.metrics
+                    .aws_call(api.service(), api.operation(), outcome);
+                tracing::debug!(region, operation = %api, error = %error, "AWS call failed");
+                Err(error)
+            }
+        }
+    }
+}
