@@ -1,0 +1,46 @@
+//! Writes an object's status with server-side apply, under the operator's one field manager, and
+//! only when it differs from what the object already shows: a reconcile with nothing new makes no
+//! write at all.
+
+use super::ManagedKind;
+use super::context::Context;
+use crate::error::{Error, Result};
+use crate::metrics::KubeWrite;
+use crate::vocabulary::FIELD_MANAGER;
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams};
+
+/// Whether a status write happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    Yes,
+    Unchanged,
+}
+
+/// Applies `status` to `obj` unless it already has it.
+pub async fn write_status<K: ManagedKind>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    status: &K::Status,
+) -> Result<Written> {
+    if obj.status() == Some(status) {
+        return Ok(Written::Unchanged);
+    }
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    ctx.metrics.kube_write(K::KIND, KubeWrite::Status);
+    match api
+        .patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
+        .await
+    {
+        Ok(_) => Ok(Written::Yes),
+        // The object was deleted while we worked on it: nothing to report on.
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Written::Unchanged),
+        Err(e) => Err(Error::from(e)),
+    }
+}
