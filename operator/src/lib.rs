@@ -1,0 +1,21 @@
+//! cloudwatch-operator: manage AWS CloudWatch alarms, composite alarms, metric streams, log
+//! subscription filters and X-Ray sampling rules from Kubernetes.
+
+pub mod alarm;
+pub mod aws;
+pub mod common_fields;
+pub mod composite_alarm;
+pub mod conditions;
+pub mod crds;
+pub mod error;
+pub mod field_diff;
+pub mod log_subscription;
+pub mod metric_stream;
+pub mod metrics;
+pub mod ownership;
+pub mod plan;
+pub mod reason;
+pub mod runtime;
+pub mod sampling_rule;
+pub mod tags;
+pub mod vocabulary;

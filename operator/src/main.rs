@@ -1,0 +1,69 @@
+//! The `cloudwatch-operator` binary: one subcommand per job the operator does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use cloudwatch_operator::crds;
+use cloudwatch_operator::runtime::run::{RunArgs, init_logging, run};
+
+/// Manage AWS CloudWatch alarms, composite alarms, metric streams, log subscription filters and
+/// X-Ray sampling rules from Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "cloudwatch-operator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the controllers: make AWS match every object and report back in status.
+    Run(Box<RunArgs>),
+    /// Print the CustomResourceDefinitions as one YAML stream, or write one file per kind.
+    Crds(CrdsArgs),
+}
+
+#[derive(Debug, Args)]
+struct CrdsArgs {
+    /// Write one file per kind into this directory (for example `crds`) instead of printing.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Crds(args) => run_crds(args),
+        Command::Run(args) => run_operator(*args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("cloudwatch-operator: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_operator(args: RunArgs) -> Result<(), String> {
+    init_logging(args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run(args)).map_err(|e| format!("{e:#}"))
+}
+
+fn run_crds(args: CrdsArgs) -> Result<(), String> {
+    match args.out {
+        Some(dir) => {
+            for path in crds::write_files(&dir).map_err(|e| e.to_string())? {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None => print!("{}", crds::render_stream().map_err(|e| e.to_string())?),
+    }
+    Ok(())
+}
