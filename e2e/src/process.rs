@@ -1,0 +1,244 @@
+//! Server processes of the bed: started with their output in a log file, in their own process
+//! group, killed when the starting process dies, and stopped on drop.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// A running server process of the bed.
+#[derive(Debug)]
+pub struct ServerProcess {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts `command` with stdout and stderr appended to `log`.
+    ///
+    /// The process gets its own process group, so a Ctrl-C in a terminal reaches only the
+    /// process that started it (which then stops the bed in order), and (on Linux) it is sent
+    /// SIGKILL if the starting process dies, so a killed test run leaves no API server behind.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<ServerProcess> {
+        let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let err = out.try_clone()?;
+        command.stdin(Stdio::null()).stdout(out).stderr(err);
+        #[cfg(target_os = "linux")]
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: the hook only makes async-signal-safe system calls (setpgid, prctl, getppid,
+        // _exit), as required between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setpgid(0, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                #[cfg(target_os = "linux")]
+                {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    // The parent may have died before prctl took effect.
+                    if libc::getppid() != parent {
+                        libc::_exit(1);
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child =
+            spawn_from_keeper_thread(command).with_context(|| format!("starting {name}"))?;
+        Ok(ServerProcess {
+            name: name.to_string(),
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last `lines` lines of the process's log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail(&self.log, lines)
+    }
+
+    /// Kills the process group and reaps the process. The bed's state lives in a temporary
+    /// directory that is removed afterwards, so there is nothing to shut down gracefully.
+    pub fn stop(&mut self) {
+        if self.exited().is_some() {
+            return;
+        }
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: plain system call; the group id is the child's pid (setpgid(0, 0) above).
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns `command` from one thread that lives as long as the process.
+///
+/// PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process. Test
+/// harnesses run each test on its own short-lived thread, so a bed started by one test would be
+/// killed when that test returned; forking from a thread that never exits ties the children to
+/// the process instead.
+fn spawn_from_keeper_thread(command: Command) -> io::Result<Child> {
+    static KEEPER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        thread::Builder::new()
+            .name("cwo-bed-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in rx {
+                    let _ = reply.send(command.spawn());
+                }
+                // The sender lives in a static, so the loop never ends; park in case it does,
+                // since this thread's exit would kill every child.
+                loop {
+                    thread::park();
+                }
+            })
+            .expect("starting the bed's spawner thread");
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    keeper
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((command, reply_tx))
+        .map_err(|_| io::Error::other("the bed's spawner thread is gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| io::Error::other("the bed's spawner thread is gone"))?
+}
+
+/// A loopback port that was free a moment ago. Another process can take it before the server
+/// binds it; the control plane retries start-up when that happens.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Waits until something accepts TCP connections on `addr`, failing early if `process` exits.
+pub fn wait_for_port(
+    process: &mut ServerProcess,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = process.exited() {
+            bail!(
+                "{} exited ({status}) before listening on {addr}",
+                process.name()
+            );
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{} did not listen on {addr} within {timeout:?}",
+                process.name()
+            );
+        }
+        thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The last `lines` lines of a file, reading at most its last 64 KiB.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let read = || -> io::Result<String> {
+        let mut f = File::open(path)?;
+        let len = f.metadata()?.len();
+        f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    };
+    match read() {
+        Ok(text) => {
+            let all: Vec<&str> = text.lines().collect();
+            all[all.len().saturating_sub(lines)..].join("\n")
+        }
+        Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}
+
+/// Whether a log says the process could not bind its port.
+pub fn log_shows_port_conflict(path: &Path) -> bool {
+    fs::read_to_string(path).is_ok_and(|s| s.contains("address already in use"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spawned_process_outlives_the_thread_that_started_it_and_stops_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("sleep.log");
+        let mut proc = thread::scope(|s| {
+            s.spawn(|| {
+                let mut cmd = Command::new("sh");
+                cmd.args(["-c", "echo started; exec sleep 30"]);
+                ServerProcess::spawn("sleep", cmd, &log).unwrap()
+            })
+            .join()
+            .unwrap()
+        });
+        thread::sleep(Duration::from_millis(200));
+        assert!(
+            proc.exited().is_none(),
+            "the child died with the thread that spawned it"
+        );
+        assert_eq!(proc.log_tail(5), "started");
+        let pid = proc.pid() as libc::pid_t;
+        drop(proc);
+        // SAFETY: signal 0 only checks whether the pid exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        assert!(!alive, "the child survived drop");
+    }
+
+    #[test]
+    fn tail_returns_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        fs::write(&path, "a\nb\nc\n").unwrap();
+        assert_eq!(tail(&path, 2), "b\nc");
+        assert_eq!(tail(&path, 10), "a\nb\nc");
+    }
+}
