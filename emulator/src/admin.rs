@@ -1,0 +1,121 @@
+//! The admin API under `/_emulator/`: call counts, resets, faults and quotas.
+//!
+//! | method and path | what it does |
+//! |---|---|
+//! | `GET /_emulator/health` | `ok` once the emulator serves |
+//! | `GET /_emulator/calls` | call counts, see [`crate::calls`] for the JSON shape |
+//! | `POST /_emulator/calls/reset` | zero the call counts |
+//! | `POST /_emulator/reset` | forget every resource of every account and region |
+//! | `GET`/`PUT /_emulator/faults` | fault settings, see [`crate::faults::FaultSettings`] |
+//! | `GET`/`PUT /_emulator/quotas` | quota settings, see [`crate::quotas::QuotaSettings`]; `GET` adds `effective`, the limits in force |
+//! | `POST /_emulator/save` | write the state file now (409 without one) |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::aws_endpoint::no_content;
+use crate::emulator::Shared;
+use crate::faults::FaultSettings;
+use crate::quotas::QuotaSettings;
+
+type SharedState = State<Arc<Shared>>;
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/health", get(|| async { "ok" }))
+        .route("/_emulator/calls", get(calls))
+        .route("/_emulator/calls/reset", post(reset_calls))
+        .route("/_emulator/reset", post(reset_state))
+        .route("/_emulator/faults", get(faults).put(set_faults))
+        .route("/_emulator/quotas", get(quotas).put(set_quotas))
+        .route("/_emulator/save", post(save))
+}
+
+fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "error": message })),
+    )
+        .into_response()
+}
+
+async fn calls(State(shared): SharedState) -> Response {
+    Json(shared.calls.snapshot()).into_response()
+}
+
+async fn reset_calls(State(shared): SharedState) -> Response {
+    shared.calls.reset();
+    no_content()
+}
+
+async fn reset_state(State(shared): SharedState) -> Response {
+    shared.reset_state();
+    no_content()
+}
+
+async fn faults(State(shared): SharedState) -> Response {
+    Json(shared.faults()).into_response()
+}
+
+async fn set_faults(State(shared): SharedState, body: axum::body::Bytes) -> Response {
+    let faults: FaultSettings = match serde_json::from_slice(&body) {
+        Ok(faults) => faults,
+        Err(error) => return bad_request(format!("invalid fault settings: {error}")),
+    };
+    match shared.set_faults(faults) {
+        Ok(()) => Json(shared.faults()).into_response(),
+        Err(error) => bad_request(error.to_string()),
+    }
+}
+
+/// `GET /_emulator/quotas`: the settings plus the limits they put in force.
+#[derive(Serialize, Deserialize)]
+struct QuotaView {
+    enabled: bool,
+    overrides: BTreeMap<String, f64>,
+    #[serde(default)]
+    effective: BTreeMap<String, f64>,
+}
+
+fn quota_view(settings: QuotaSettings) -> QuotaView {
+    QuotaView {
+        effective: settings.effective(),
+        enabled: settings.enabled,
+        overrides: settings.overrides,
+    }
+}
+
+async fn quotas(State(shared): SharedState) -> Response {
+    Json(quota_view(shared.quotas())).into_response()
+}
+
+async fn set_quotas(State(shared): SharedState, body: axum::body::Bytes) -> Response {
+    let settings: QuotaSettings = match serde_json::from_slice(&body) {
+        Ok(settings) => settings,
+        Err(error) => return bad_request(format!("invalid quota settings: {error}")),
+    };
+    shared.set_quotas(settings);
+    Json(quota_view(shared.quotas())).into_response()
+}
+
+async fn save(State(shared): SharedState) -> Response {
+    if shared.state_file.is_none() {
+        return (
+            StatusCode::CONFLICT,
+            "the emulator was started without a state file",
+        )
+            .into_response();
+    }
+    match shared.save_state() {
+        Ok(()) => no_content(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}

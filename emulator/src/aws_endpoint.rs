@@ -1,0 +1,103 @@
+//! The AWS side of the port: recognise the request, apply faults and quotas, run the
+//! operation, count the outcome and answer in the request's protocol.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use rand::RngExt;
+
+use crate::calls::Outcome;
+use crate::emulator::Shared;
+use crate::error::AwsError;
+use crate::faults::throttling_error;
+use crate::signing_scope::scope_of;
+use crate::wire::{self, Protocol, Service};
+
+/// Larger than any request the emulated operations accept.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// A request id in the UUID form AWS uses.
+fn request_id() -> String {
+    let n: u128 = rand::rng().random();
+    let hex = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let request_id = request_id();
+    let Some(target) = wire::recognise(parts.uri.path(), &parts.headers) else {
+        // Neither a known path nor a known X-Amz-Target: answer like an unknown action.
+        let error = AwsError::bad_request(
+            "UnknownOperationException",
+            format!(
+                "No emulated operation at {} {}",
+                parts.method,
+                parts.uri.path()
+            ),
+        );
+        return Protocol::AwsJson11.error(Service::Logs, &error, &request_id);
+    };
+    let service = target.service;
+    let operation = target.operation.clone();
+    let body = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(error) => {
+            let error = AwsError::serialization(format!("Cannot read request body: {error}"));
+            return target.protocol.error(service, &error, &request_id);
+        }
+    };
+    let scope = scope_of(&parts.headers);
+
+    let decision = shared.decide_faults(service, &operation);
+    if let Some(delay) = decision.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let injected = decision.error.is_some();
+    let over_quota = !injected
+        && shared
+            .quota_of(service, &operation)
+            .is_some_and(|tps| !shared.limiter.admit(&scope, service, &operation, tps));
+    let result = match decision.error {
+        Some(error) => Err(error),
+        None if over_quota => Err(throttling_error(service)),
+        None => shared.execute(&scope, &target, &body),
+    };
+    match result {
+        Ok(output) => {
+            shared.calls.record(service.key(), &operation, Outcome::Ok);
+            target.protocol.success(output, &request_id)
+        }
+        Err(error) => {
+            let throttled = error.code == throttling_error(service).code;
+            shared.calls.record(
+                service.key(),
+                &operation,
+                Outcome::Error {
+                    code: &error.code,
+                    throttled,
+                    injected,
+                },
+            );
+            tracing::debug!(service = service.key(), %operation, %error, "answered with an error");
+            target.protocol.error(service, &error, &request_id)
+        }
+    }
+}
+
+/// An empty 204 response, for admin calls with nothing to say.
+pub fn no_content() -> Response {
+    Response::builder()
+        .status(204)
+        .body(Body::empty())
+        .expect("static response parts are valid")
+}

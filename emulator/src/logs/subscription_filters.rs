@@ -1,0 +1,272 @@
+//! PutSubscriptionFilter, DescribeSubscriptionFilters and DeleteSubscriptionFilter.
+//!
+//! AWS semantics modelled: filters are keyed by (log group, filter name) and Put creates or
+//! replaces; a log group holds a limited number of filters (configurable, AWS documents 2),
+//! and one more answers `LimitExceededException`; the log group must exist
+//! (`ResourceNotFoundException`); a Firehose destination in the caller's account and
+//! region must exist, or AWS's test message fails (`InvalidParameterException`); Kinesis and
+//! Firehose destinations need a role; a filter pattern holds at most 2 regular expressions;
+//! DescribeSubscriptionFilters matches `filterNamePrefix` as a prefix.
+
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+
+use super::state::SubscriptionFilter;
+use super::{
+    check_filter_name, check_log_group_name, invalid_parameter, log_group_not_found,
+    resource_not_found,
+};
+use crate::arn::Arn;
+use crate::call::Call;
+use crate::error::{AwsError, AwsResult};
+use crate::paging;
+use crate::validation::Violations;
+
+const DISTRIBUTIONS: &[&str] = &["Random", "ByLogStream"];
+const MAX_REGEX_PER_PATTERN: usize = 2;
+const DEFAULT_LIMIT: usize = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutSubscriptionFilterInput {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+    pub filter_pattern: Option<String>,
+    pub destination_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub distribution: Option<String>,
+    pub apply_on_transformed_logs: Option<bool>,
+    pub field_selection_criteria: Option<String>,
+    pub emit_system_fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeSubscriptionFiltersInput {
+    pub log_group_name: Option<String>,
+    pub filter_name_prefix: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeSubscriptionFiltersOutput {
+    pub subscription_filters: Vec<SubscriptionFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteSubscriptionFilterInput {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+}
+
+/// Regular expressions in a filter pattern are written between `%` signs, outside quotes.
+pub fn count_regex_terms(pattern: &str) -> usize {
+    let mut in_quotes = false;
+    let mut percents = 0;
+    let mut escaped = false;
+    for c in pattern.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            '%' if !in_quotes => percents += 1,
+            _ => {}
+        }
+    }
+    percents / 2
+}
+
+fn check_destination(call: &Call<'_>, destination: &str, role: Option<&String>) -> AwsResult<()> {
+    let arn = Arn::parse(destination)
+        .ok_or_else(|| invalid_parameter(format!("Invalid destinationArn: {destination}")))?;
+    let needs_role = matches!(arn.service, "kinesis" | "firehose");
+    if needs_role && role.is_none() {
+        return Err(invalid_parameter(format!(
+            "A roleArn is required for {} destinations",
+            arn.service
+        )));
+    }
+    if arn.service == "firehose" && arn.is_in(call.scope) {
+        let name = arn
+            .resource
+            .strip_prefix("deliverystream/")
+            .unwrap_or_default();
+        let exists = call
+            .state
+            .firehose
+            .streams
+            .get(name)
+            .is_some_and(|s| s.is_active());
+        if !exists {
+            return Err(invalid_parameter(
+                "Could not deliver test message to specified Firehose stream. Check if the given \
+                 Firehose stream is in ACTIVE state.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn put_subscription_filter(
+    call: &mut Call<'_>,
+    input: PutSubscriptionFilterInput,
+) -> AwsResult<()> {
+    let mut v = Violations::new();
+    v.required("logGroupName", input.log_group_name.as_ref());
+    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
+    v.required("filterName", input.filter_name.as_ref());
+    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
+    v.required("filterPattern", input.filter_pattern.as_ref())
+        .length(
+            "filterPattern",
+            input.filter_pattern.as_deref(),
+            0,
+            Some(1024),
+        )
+        .required("destinationArn", input.destination_arn.as_ref())
+        .length("destinationArn", input.destination_arn.as_deref(), 1, None)
+        .length("roleArn", input.role_arn.as_deref(), 1, None)
+        .one_of("distribution", input.distribution.as_deref(), DISTRIBUTIONS)
+        .length(
+            "fieldSelectionCriteria",
+            input.field_selection_criteria.as_deref(),
+            0,
+            Some(2000),
+        );
+    v.finish(invalid_parameter)?;
+    let group_name = input.log_group_name.expect("checked above");
+    let filter_name = input.filter_name.expect("checked above");
+    let pattern = input.filter_pattern.expect("checked above");
+    let destination = input.destination_arn.expect("checked above");
+    if count_regex_terms(&pattern) > MAX_REGEX_PER_PATTERN {
+        return Err(invalid_parameter(format!(
+            "A filter pattern can contain at most {MAX_REGEX_PER_PATTERN} regular expressions"
+        )));
+    }
+    if !call.state.logs.groups.contains_key(&group_name) {
+        return Err(log_group_not_found());
+    }
+    check_destination(call, &destination, input.role_arn.as_ref())?;
+    let limit = call.limits.subscription_filter_limit;
+    let group = call
+        .state
+        .logs
+        .groups
+        .get_mut(&group_name)
+        .expect("checked above");
+    let existing = group.filters.get(&filter_name);
+    if existing.is_none() && group.filters.len() >= limit {
+        return Err(AwsError::bad_request(
+            "LimitExceededException",
+            "Resource limit exceeded.",
+        ));
+    }
+    let creation_time = existing.map_or(call.now.epoch_millis(), |f| f.creation_time);
+    group.filters.insert(
+        filter_name.clone(),
+        SubscriptionFilter {
+            filter_name,
+            log_group_name: group_name,
+            filter_pattern: pattern,
+            destination_arn: destination,
+            role_arn: input.role_arn,
+            distribution: input.distribution.unwrap_or_else(|| "ByLogStream".into()),
+            apply_on_transformed_logs: input.apply_on_transformed_logs.unwrap_or(false),
+            creation_time,
+            field_selection_criteria: input.field_selection_criteria,
+            emit_system_fields: input.emit_system_fields,
+        },
+    );
+    Ok(())
+}
+
+pub fn describe_subscription_filters(
+    call: &mut Call<'_>,
+    input: DescribeSubscriptionFiltersInput,
+) -> AwsResult<DescribeSubscriptionFiltersOutput> {
+    let mut v = Violations::new();
+    v.required("logGroupName", input.log_group_name.as_ref());
+    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
+    check_filter_name(
+        &mut v,
+        "filterNamePrefix",
+        input.filter_name_prefix.as_deref(),
+    );
+    v.length("nextToken", input.next_token.as_deref(), 1, None)
+        .range("limit", input.limit, Some(1), Some(50));
+    v.finish(invalid_parameter)?;
+    let group = call
+        .state
+        .logs
+        .groups
+        .get(input.log_group_name.as_deref().expect("checked above"))
+        .ok_or_else(log_group_not_found)?;
+    let prefix = input.filter_name_prefix.as_deref().unwrap_or("");
+    let start = match &input.next_token {
+        Some(token) => {
+            let last = paging::decode(token)
+                .ok_or_else(|| invalid_parameter("The specified nextToken is invalid."))?;
+            Bound::Excluded(last)
+        }
+        None => Bound::Included(prefix.to_string()),
+    };
+    let limit = input.limit.map_or(DEFAULT_LIMIT, |n| n as usize);
+    let mut filters: Vec<SubscriptionFilter> = group
+        .filters
+        .range((start, Bound::Unbounded))
+        .map(|(_, f)| f)
+        .filter(|f| f.filter_name.starts_with(prefix))
+        .take(limit + 1)
+        .cloned()
+        .collect();
+    let next_token = (filters.len() > limit).then(|| {
+        filters.truncate(limit);
+        paging::encode(&filters.last().expect("a full page").filter_name)
+    });
+    Ok(DescribeSubscriptionFiltersOutput {
+        subscription_filters: filters,
+        next_token,
+    })
+}
+
+pub fn delete_subscription_filter(
+    call: &mut Call<'_>,
+    input: DeleteSubscriptionFilterInput,
+) -> AwsResult<()> {
+    let mut v = Violations::new();
+    v.required("logGroupName", input.log_group_name.as_ref());
+    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
+    v.required("filterName", input.filter_name.as_ref());
+    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
+    v.finish(invalid_parameter)?;
+    let group = call
+        .state
+        .logs
+        .groups
+        .get_mut(input.log_group_name.as_deref().expect("checked above"))
+        .ok_or_else(log_group_not_found)?;
+    group
+        .filters
+        .remove(input.filter_name.as_deref().expect("checked above"))
+        .map(|_| ())
+        .ok_or_else(|| resource_not_found("The specified subscription filter does not exist."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_terms_are_counted_outside_quotes() {
+        assert_eq!(count_regex_terms(""), 0);
+        assert_eq!(count_regex_terms("%ERROR|WARN%"), 1);
+        assert_eq!(count_regex_terms("%a% %b% %c%"), 3);
+        assert_eq!(count_regex_terms("\"100%\" %x%"), 1);
+    }
+}

@@ -1,0 +1,206 @@
+"""Round trip through boto3 (botocore's awsJson 1.0/1.1 and restJson 1 clients) against the
+emulator at $AWS_ENDPOINT_URL: a second, independent client implementation must agree with
+the emulator on shapes, timestamps and error codes.
+
+Run by the Rust test `client_compatibility`; exits non-zero on the first disagreement.
+"""
+
+import datetime
+import sys
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def client(service):
+    return boto3.client(service, region_name=REGION, config=CONFIG)
+
+
+def expect_error(code, call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except ClientError as error:
+        got = error.response["Error"]["Code"]
+        assert got == code, f"expected {code}, got {got}: {error}"
+        return error
+    raise AssertionError(f"expected {code}, the call succeeded")
+
+
+def cloudwatch_round_trip():
+    cw = client("cloudwatch")
+    alarm = dict(
+        AlarmName="boto-cpu",
+        Namespace="AWS/EC2",
+        MetricName="CPUUtilization",
+        Dimensions=[{"Name": "InstanceId", "Value": "i-1"}],
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=75.5,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "team", "Value": "web"}],
+    )
+    cw.put_metric_alarm(**alarm)
+    described = cw.describe_alarms(AlarmNames=["boto-cpu"])["MetricAlarms"]
+    assert len(described) == 1, described
+    got = described[0]
+    assert got["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:boto-cpu", got
+    assert got["StateValue"] == "INSUFFICIENT_DATA", got
+    assert got["Threshold"] == 75.5 and got["Period"] == 60, got
+    assert isinstance(got["StateUpdatedTimestamp"], datetime.datetime), got
+    assert got["Dimensions"] == [{"Name": "InstanceId", "Value": "i-1"}], got
+
+    cw.put_composite_alarm(AlarmName="boto-composite", AlarmRule='ALARM("boto-cpu")')
+    children = cw.describe_alarms(ChildrenOfAlarmName="boto-composite")
+    assert [a["AlarmName"] for a in children["MetricAlarms"]] == ["boto-cpu"], children
+    cw.set_alarm_state(AlarmName="boto-cpu", StateValue="ALARM", StateReason="test")
+    composite = cw.describe_alarms(AlarmNames=["boto-composite"], AlarmTypes=["CompositeAlarm"])
+    assert composite["CompositeAlarms"][0]["StateValue"] == "ALARM", composite
+
+    arn = got["AlarmArn"]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "env", "Value": "dev"}])
+    tags = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
+    assert {t["Key"] for t in tags} == {"team", "env"}, tags
+    cw.untag_resource(ResourceARN=arn, TagKeys=["env"])
+
+    expect_error("ValidationError", cw.describe_alarms, MaxRecords=500)
+    expect_error("InvalidParameterCombination", cw.describe_alarms, AlarmNames=["a"], AlarmNamePrefix="a")
+    expect_error("ValidationError", cw.delete_alarms, AlarmNames=["boto-cpu"])
+    expect_error("ResourceNotFound", cw.set_alarm_state, AlarmName="nope", StateValue="OK", StateReason="x")
+    try:
+        cw.get_metric_stream(Name="missing")
+        raise AssertionError("GetMetricStream of a missing stream succeeded")
+    except cw.exceptions.ResourceNotFoundException:
+        pass
+    try:
+        cw.describe_alarms(NextToken="forged")
+        raise AssertionError("a forged NextToken was accepted")
+    except cw.exceptions.InvalidNextToken:
+        pass
+
+    stream = cw.put_metric_stream(
+        Name="boto-stream",
+        FirehoseArn=f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/metrics",
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/streams",
+        OutputFormat="json",
+    )
+    assert stream["Arn"].endswith(":metric-stream/boto-stream"), stream
+    cw.stop_metric_streams(Names=["boto-stream"])
+    assert cw.get_metric_stream(Name="boto-stream")["State"] == "stopped"
+    entries = cw.list_metric_streams()["Entries"]
+    assert [e["Name"] for e in entries] == ["boto-stream"], entries
+    cw.delete_metric_stream(Name="boto-stream")
+
+    cw.delete_alarms(AlarmNames=["boto-composite"])
+    cw.delete_alarms(AlarmNames=["boto-cpu", "never-existed"])
+    assert cw.describe_alarms()["MetricAlarms"] == []
+
+
+def logs_round_trip():
+    logs = client("logs")
+    logs.create_log_group(logGroupName="/boto/app")
+    try:
+        logs.create_log_group(logGroupName="/boto/app")
+        raise AssertionError("a duplicate log group was created")
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    groups = logs.describe_log_groups(logGroupNamePrefix="/boto/")["logGroups"]
+    assert groups[0]["arn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/boto/app:*", groups
+    destination = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/logs"
+    role = f"arn:aws:iam::{ACCOUNT}:role/logs"
+    for name in ("f1", "f2"):
+        logs.put_subscription_filter(
+            logGroupName="/boto/app", filterName=name, filterPattern="", destinationArn=destination, roleArn=role
+        )
+    try:
+        logs.put_subscription_filter(
+            logGroupName="/boto/app", filterName="f3", filterPattern="", destinationArn=destination, roleArn=role
+        )
+        raise AssertionError("a third subscription filter was accepted")
+    except logs.exceptions.LimitExceededException:
+        pass
+    filters = logs.describe_subscription_filters(logGroupName="/boto/app", filterNamePrefix="f")
+    assert [f["filterName"] for f in filters["subscriptionFilters"]] == ["f1", "f2"], filters
+    logs.delete_subscription_filter(logGroupName="/boto/app", filterName="f1")
+    expect_error("ResourceNotFoundException", logs.describe_subscription_filters, logGroupName="/missing")
+    expect_error("InvalidParameterException", logs.create_log_group, logGroupName="bad name")
+    logs.delete_log_group(logGroupName="/boto/app")
+
+
+def firehose_round_trip():
+    firehose = client("firehose")
+    created = firehose.create_delivery_stream(
+        DeliveryStreamName="boto-metrics",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
+            "BucketARN": "arn:aws:s3:::bucket",
+        },
+    )
+    assert created["DeliveryStreamARN"] == f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/boto-metrics"
+    description = firehose.describe_delivery_stream(DeliveryStreamName="boto-metrics")["DeliveryStreamDescription"]
+    assert description["DeliveryStreamStatus"] == "ACTIVE", description
+    assert isinstance(description["CreateTimestamp"], datetime.datetime), description
+    listed = firehose.list_delivery_streams()
+    assert listed["DeliveryStreamNames"] == ["boto-metrics"] and not listed["HasMoreDeliveryStreams"], listed
+    firehose.delete_delivery_stream(DeliveryStreamName="boto-metrics")
+    try:
+        firehose.describe_delivery_stream(DeliveryStreamName="boto-metrics")
+        raise AssertionError("a deleted stream is still described")
+    except firehose.exceptions.ResourceNotFoundException:
+        pass
+
+
+def xray_round_trip():
+    xray = client("xray")
+    records = xray.get_sampling_rules()["SamplingRuleRecords"]
+    assert [r["SamplingRule"]["RuleName"] for r in records] == ["Default"], records
+    rule = {
+        "RuleName": "boto-rule",
+        "ResourceARN": "*",
+        "Priority": 10,
+        "FixedRate": 0.2,
+        "ReservoirSize": 2,
+        "ServiceName": "*",
+        "ServiceType": "*",
+        "Host": "*",
+        "HTTPMethod": "*",
+        "URLPath": "*",
+        "Version": 1,
+    }
+    created = xray.create_sampling_rule(SamplingRule=rule, Tags=[{"Key": "k", "Value": "v"}])
+    arn = created["SamplingRuleRecord"]["SamplingRule"]["RuleARN"]
+    assert arn == f"arn:aws:xray:{REGION}:{ACCOUNT}:sampling-rule/boto-rule", arn
+    assert isinstance(created["SamplingRuleRecord"]["CreatedAt"], datetime.datetime)
+    updated = xray.update_sampling_rule(SamplingRuleUpdate={"RuleName": "boto-rule", "FixedRate": 0.5})
+    assert updated["SamplingRuleRecord"]["SamplingRule"]["FixedRate"] == 0.5
+    assert xray.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    xray.untag_resource(ResourceARN=arn, TagKeys=["k"])
+    expect_error("InvalidRequestException", xray.delete_sampling_rule, RuleName="Default")
+    expect_error("InvalidRequestException", xray.create_sampling_rule, SamplingRule=dict(rule, Version=2))
+    try:
+        xray.list_tags_for_resource(ResourceARN=arn.replace("boto-rule", "missing"))
+        raise AssertionError("tags of a missing rule were listed")
+    except xray.exceptions.ResourceNotFoundException:
+        pass
+    xray.delete_sampling_rule(RuleARN=arn)
+
+
+def main():
+    steps = [cloudwatch_round_trip, logs_round_trip, firehose_round_trip, xray_round_trip]
+    for step in steps:
+        step()
+        print(f"ok {step.__name__}")
+    print(f"{len(steps)} passed, 0 failed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # report which step disagreed, then fail
+        print(f"FAILED: {error!r}", file=sys.stderr)
+        raise

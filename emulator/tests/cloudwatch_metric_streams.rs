@@ -1,0 +1,258 @@
+//! Metric streams through the real aws-sdk-cloudwatch client.
+
+mod common;
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamError;
+use aws_sdk_cloudwatch::types::{
+    MetricStreamFilter, MetricStreamOutputFormat, MetricStreamStatisticsConfiguration,
+    MetricStreamStatisticsMetric, Tag,
+};
+use common::{ACCOUNT, REGION, error_code};
+
+const FIREHOSE: &str = "arn:aws:firehose:us-east-1:123456789012:deliverystream/metrics";
+const ROLE: &str = "arn:aws:iam::123456789012:role/metric-streams";
+
+fn stream(
+    cw: &Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_stream::builders::PutMetricStreamFluentBuilder {
+    cw.put_metric_stream()
+        .name(name)
+        .firehose_arn(FIREHOSE)
+        .role_arn(ROLE)
+        .output_format(MetricStreamOutputFormat::OpenTelemetry10)
+}
+
+#[tokio::test]
+async fn put_metric_stream_creates_a_running_stream() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    let out = stream(cw, "all-metrics")
+        .include_filters(
+            MetricStreamFilter::builder()
+                .namespace("AWS/EC2")
+                .metric_names("CPUUtilization")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:metric-stream/all-metrics");
+    assert_eq!(out.arn(), Some(arn.as_str()));
+    let got = cw
+        .get_metric_stream()
+        .name("all-metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.state(), Some("running"));
+    assert_eq!(got.firehose_arn(), Some(FIREHOSE));
+    assert_eq!(
+        got.output_format(),
+        Some(&MetricStreamOutputFormat::OpenTelemetry10)
+    );
+    assert_eq!(got.include_filters()[0].namespace(), Some("AWS/EC2"));
+    assert!(got.exclude_filters().is_empty());
+    assert!(got.creation_date().is_some() && got.last_update_date().is_some());
+}
+
+#[tokio::test]
+async fn metric_stream_updates_keep_the_running_state_and_tags() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    stream(cw, "s")
+        .tags(Tag::builder().key("k").value("create").build())
+        .send()
+        .await
+        .unwrap();
+    cw.stop_metric_streams().names("s").send().await.unwrap();
+    assert_eq!(
+        cw.get_metric_stream()
+            .name("s")
+            .send()
+            .await
+            .unwrap()
+            .state(),
+        Some("stopped")
+    );
+    stream(cw, "s")
+        .output_format(MetricStreamOutputFormat::Json)
+        .tags(Tag::builder().key("k").value("update").build())
+        .send()
+        .await
+        .unwrap();
+    let got = cw.get_metric_stream().name("s").send().await.unwrap();
+    assert_eq!(
+        got.state(),
+        Some("stopped"),
+        "an update never starts or stops a stream"
+    );
+    assert_eq!(got.output_format(), Some(&MetricStreamOutputFormat::Json));
+    let tags = cw
+        .list_tags_for_resource()
+        .resource_arn(got.arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags()[0].value(), Some("create"));
+    cw.start_metric_streams()
+        .names("s")
+        .names("unknown")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cw.get_metric_stream()
+            .name("s")
+            .send()
+            .await
+            .unwrap()
+            .state(),
+        Some("running")
+    );
+}
+
+#[tokio::test]
+async fn metric_stream_validation_follows_the_api_reference() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    let filter = MetricStreamFilter::builder().namespace("AWS/EC2").build();
+    let err = stream(cw, "both")
+        .include_filters(filter.clone())
+        .exclude_filters(filter)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterCombination");
+
+    let err = cw
+        .put_metric_stream()
+        .name("x")
+        .role_arn(ROLE)
+        .output_format(MetricStreamOutputFormat::Json)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "MissingParameter");
+    assert!(
+        err.into_service_error()
+            .is_missing_required_parameter_exception()
+    );
+
+    let err = stream(cw, "bad name!").send().await.unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    let err = stream(cw, "other-account")
+        .firehose_arn("arn:aws:firehose:us-east-1:999999999999:deliverystream/x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.into_service_error()
+            .is_invalid_parameter_value_exception()
+    );
+
+    let stats = |stat: &str| {
+        MetricStreamStatisticsConfiguration::builder()
+            .include_metrics(
+                MetricStreamStatisticsMetric::builder()
+                    .namespace("AWS/EC2")
+                    .metric_name("CPUUtilization")
+                    .build(),
+            )
+            .additional_statistics(stat)
+            .build()
+    };
+    let err = stream(cw, "otel-trimmed-mean")
+        .statistics_configurations(stats("tm99"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&err),
+        "InvalidParameterValue",
+        "OpenTelemetry streams only percentiles"
+    );
+    stream(cw, "otel-percentile")
+        .statistics_configurations(stats("p99"))
+        .send()
+        .await
+        .unwrap();
+    stream(cw, "json-trimmed-mean")
+        .output_format(MetricStreamOutputFormat::Json)
+        .statistics_configurations(stats("tm99"))
+        .send()
+        .await
+        .unwrap();
+
+    let mut names = MetricStreamFilter::builder().namespace("AWS/EC2");
+    for i in 0..1001 {
+        names = names.metric_names(format!("m{i}"));
+    }
+    let err = stream(cw, "too-many-names")
+        .include_filters(names.build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn get_metric_stream_reports_missing_streams_and_delete_is_idempotent() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    let err = cw
+        .get_metric_stream()
+        .name("missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err.into_service_error(),
+        GetMetricStreamError::ResourceNotFoundException(_)
+    ));
+    stream(cw, "gone").send().await.unwrap();
+    cw.delete_metric_stream().name("gone").send().await.unwrap();
+    cw.delete_metric_stream().name("gone").send().await.unwrap();
+    assert!(cw.get_metric_stream().name("gone").send().await.is_err());
+}
+
+#[tokio::test]
+async fn list_metric_streams_pages_by_name() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    for i in 0..7 {
+        stream(cw, &format!("s{i}")).send().await.unwrap();
+    }
+    let first = cw
+        .list_metric_streams()
+        .max_results(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.entries().len(), 3);
+    assert!(first.next_token().is_some());
+    let mut all = Vec::new();
+    let mut pages = cw
+        .list_metric_streams()
+        .max_results(3)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        all.extend(
+            page.unwrap()
+                .entries()
+                .iter()
+                .map(|e| e.name().unwrap().to_string()),
+        );
+    }
+    assert_eq!(all, ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
+    assert_eq!(first.entries()[0].state(), Some("running"));
+    let err = cw
+        .list_metric_streams()
+        .max_results(501)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+}
