@@ -19,6 +19,7 @@ pub mod control_plane;
 pub mod kubeconfig;
 pub mod kubectl;
 pub mod manifests;
+pub mod operator;
 pub mod pki;
 pub mod process;
 pub mod tools;

@@ -85,6 +85,27 @@ impl ServerProcess {
         tail(&self.log, lines)
     }
 
+    /// Sends SIGTERM to the process and waits up to `grace` for it to exit; kills it after.
+    /// Returns the exit status when it exited by itself.
+    pub fn terminate(&mut self, grace: std::time::Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.exited() {
+            return Some(status);
+        }
+        // SAFETY: plain system call on our own child.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.stop();
+        None
+    }
+
     /// Kills the process group and reaps the process. The bed's state lives in a temporary
     /// directory that is removed afterwards, so there is nothing to shut down gracefully.
     pub fn stop(&mut self) {

@@ -1,0 +1,590 @@
+//! End-to-end scenarios with the real operator: each test gets its own namespace on the shared
+//! bed, its own in-process AWS emulator, and the real `cloudwatch-operator` binary watching only
+//! that namespace, so tests run in parallel without seeing each other's objects or AWS calls.
+//!
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! use cwo_e2e::operator::Scenario;
+//! let s = Scenario::start("alarm-create").await?;
+//! s.apply_yaml("apiVersion: cwo.dev/v1alpha1\nkind: Alarm\n...")?;
+//! s.wait_ready("alarm", "cpu").await?;
+//! assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"), 1);
+//! # Ok(()) }
+//! ```
+
+use crate::checks::TestNamespace;
+use crate::process::{ServerProcess, free_port, tail};
+use crate::{Bed, repo_root};
+use anyhow::{Context, Result, bail};
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use cwo_emulator::{CallCounts, EmulatorConfig, RunningEmulator};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The region every scenario's objects and SDK clients use.
+pub const REGION: &str = "us-east-1";
+
+/// The operator binary, built once per test process (`cargo build` is a no-op when it is up to
+/// date), so the tests run the real binary rather than the library.
+pub fn operator_binary() -> Result<&'static Path> {
+    static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| build_binary().map_err(|e| format!("{e:#}")))
+        .as_deref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn build_binary() -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .current_dir(repo_root())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "cloudwatch-operator",
+            "--bin",
+            "cloudwatch-operator",
+            "--message-format=json",
+        ])
+        .output()
+        .context("running cargo build for the operator binary")?;
+    if !out.status.success() {
+        bail!(
+            "cargo build of the operator failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "cloudwatch-operator")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .context("cargo build did not report the operator executable")
+}
+
+/// An SDK configuration for the emulator at `endpoint` (static test credentials, plain HTTP).
+pub fn sdk_config(endpoint: &str) -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            Credentials::new("test", "test", None, None, "e2e"),
+        ))
+        .http_client(http)
+        .build()
+}
+
+/// An emulator running on its own thread and runtime, so it keeps answering while a test blocks
+/// (for example on `kubectl`) and can be started and stopped from sync or async code alike.
+pub struct EmulatorHandle {
+    emulator: Option<RunningEmulator>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// Starts an emulator with `config` (port 0 by default: a free port).
+    pub fn start(config: EmulatorConfig) -> Result<EmulatorHandle> {
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = started_tx.send(Err(anyhow::Error::from(e)));
+                    return;
+                }
+            };
+            let started = runtime.block_on(cwo_emulator::start(config)).map_err(anyhow::Error::from);
+            let _ = started_tx.send(started);
+            // Serve until the handle is dropped.
+            let _ = stop_rx.recv();
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        })?;
+        let emulator = started_rx.recv().context("the emulator thread died")??;
+        Ok(EmulatorHandle { emulator: Some(emulator), stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    fn running(&self) -> &RunningEmulator {
+        self.emulator.as_ref().expect("emulator is running")
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        self.running().endpoint()
+    }
+
+    /// AWS calls so far, per service, operation and outcome.
+    pub fn calls(&self) -> CallCounts {
+        self.running().calls()
+    }
+
+    /// Zeroes the call counts.
+    pub fn reset_calls(&self) {
+        self.running().reset_calls()
+    }
+
+    /// The emulator itself, for faults and quotas.
+    pub fn inner(&self) -> &RunningEmulator {
+        self.running()
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        // Dropping the emulator stops its server; then its runtime ends.
+        drop(self.emulator.take());
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How to run the operator in a scenario.
+#[derive(Clone, Debug)]
+pub struct OperatorOptions {
+    /// Drift resync period (short in tests so drift is found quickly).
+    pub resync_period: Duration,
+    /// Further `run` flags.
+    pub extra_args: Vec<String>,
+    /// Further environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for OperatorOptions {
+    fn default() -> Self {
+        OperatorOptions { resync_period: Duration::from_secs(3), extra_args: Vec::new(), env: Vec::new() }
+    }
+}
+
+/// The operator binary running against the bed and an emulator.
+pub struct OperatorProcess {
+    process: ServerProcess,
+    metrics: String,
+}
+
+impl OperatorProcess {
+    /// Starts `cloudwatch-operator run` watching `namespace`, with AWS at `endpoint`.
+    pub fn start(
+        bed: &Bed,
+        namespace: &str,
+        endpoint: &str,
+        options: &OperatorOptions,
+        log: &Path,
+    ) -> Result<OperatorProcess> {
+        let port = free_port()?;
+        let mut command = Command::new(operator_binary()?);
+        command
+            .arg("run")
+            .arg("--watch-namespace")
+            .arg(namespace)
+            .arg("--aws-endpoint-url")
+            .arg(endpoint)
+            .arg("--default-region")
+            .arg(REGION)
+            .arg("--leader-election=false")
+            .arg("--cluster-id")
+            .arg("e2e")
+            .arg("--metrics-address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--resync-period")
+            .arg(format!("{}ms", options.resync_period.as_millis()))
+            .args(&options.extra_args)
+            .env("KUBECONFIG", bed.kubeconfig_path())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", std::env::var("CWO_E2E_LOG").unwrap_or_else(|_| "info".into()))
+            .env("NO_COLOR", "1");
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
+        let process = ServerProcess::spawn("cloudwatch-operator", command, log)?;
+        let metrics = format!("http://127.0.0.1:{port}");
+        let mut op = OperatorProcess { process, metrics };
+        op.wait_until_serving()?;
+        Ok(op)
+    }
+
+    fn wait_until_serving(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.process.exited() {
+                bail!("the operator exited with {status} at start-up:\n{}", self.process.log_tail(40));
+            }
+            if http_get(&format!("{}/readyz", self.metrics)).is_ok_and(|(code, _)| code == 200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the operator did not become ready within 60 s:\n{}", self.process.log_tail(40))
+    }
+
+    /// The operator's `/metrics` text.
+    pub fn metrics(&self) -> Result<String> {
+        let (code, body) = http_get(&format!("{}/metrics", self.metrics))?;
+        if code != 200 {
+            bail!("/metrics answered {code}");
+        }
+        Ok(body)
+    }
+
+    /// `kill -9`: no chance to finish anything.
+    pub fn kill(&mut self) {
+        self.process.stop();
+    }
+
+    /// SIGTERM; waits up to `grace` for a clean exit. Returns the exit status if it exited.
+    pub fn terminate(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        self.process.terminate(grace)
+    }
+
+    /// `Some` once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.process.exited()
+    }
+
+    /// The operator's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.process.log_path()).unwrap_or_default()
+    }
+}
+
+/// A plain HTTP GET on loopback; returns status code and body.
+fn http_get(url: &str) -> Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("http:// URL expected")?;
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let code = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .context("malformed HTTP response")?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((code, body))
+}
+
+/// One end-to-end scenario: a namespace, an emulator and the operator.
+pub struct Scenario {
+    pub bed: &'static Bed,
+    pub emulator: EmulatorHandle,
+    pub sdk: SdkConfig,
+    namespace: TestNamespace<'static>,
+    operator: Option<OperatorProcess>,
+    options: OperatorOptions,
+    dir: tempfile::TempDir,
+    starts: usize,
+}
+
+impl Scenario {
+    /// A scenario with the default emulator and operator options.
+    pub async fn start(name: &str) -> Result<Scenario> {
+        Self::start_with(name, EmulatorConfig::default(), OperatorOptions::default()).await
+    }
+
+    /// A scenario with these emulator and operator settings.
+    pub async fn start_with(name: &str, emulator: EmulatorConfig, options: OperatorOptions) -> Result<Scenario> {
+        let mut s = Self::without_operator(name, emulator, options)?;
+        s.start_operator()?;
+        Ok(s)
+    }
+
+    /// A scenario whose operator is not started yet (see [`Scenario::start_operator`]).
+    pub fn without_operator(name: &str, emulator: EmulatorConfig, options: OperatorOptions) -> Result<Scenario> {
+        let bed = Bed::shared()?;
+        install_crds_once(bed)?;
+        let namespace = TestNamespace::create(bed, name)?;
+        let emulator = EmulatorHandle::start(emulator)?;
+        let sdk = sdk_config(&emulator.endpoint());
+        Ok(Scenario {
+            bed,
+            emulator,
+            sdk,
+            namespace,
+            operator: None,
+            options,
+            dir: tempfile::Builder::new().prefix("cwo-e2e-").tempdir()?,
+            starts: 0,
+        })
+    }
+
+    /// The scenario's namespace.
+    pub fn namespace(&self) -> &str {
+        self.namespace.name()
+    }
+
+    /// Starts (or restarts) the operator.
+    pub fn start_operator(&mut self) -> Result<()> {
+        self.starts += 1;
+        let log = self.dir.path().join(format!("operator-{}.log", self.starts));
+        let op = OperatorProcess::start(
+            self.bed,
+            self.namespace.name(),
+            &self.emulator.endpoint(),
+            &self.options,
+            &log,
+        )?;
+        self.operator = Some(op);
+        Ok(())
+    }
+
+    /// Replaces the operator options used by the next [`Scenario::start_operator`].
+    pub fn set_operator_options(&mut self, options: OperatorOptions) {
+        self.options = options;
+    }
+
+    /// The running operator.
+    pub fn operator(&mut self) -> &mut OperatorProcess {
+        self.operator.as_mut().expect("the operator was started")
+    }
+
+    /// The running operator's `/metrics` text.
+    pub fn operator_metrics(&self) -> Result<String> {
+        self.operator.as_ref().context("the operator was not started")?.metrics()
+    }
+
+    /// Every operator log of this scenario, oldest first.
+    pub fn operator_logs(&self) -> String {
+        let mut out = String::new();
+        for i in 1..=self.starts {
+            let path = self.dir.path().join(format!("operator-{i}.log"));
+            out.push_str(&format!("----- operator start {i} -----\n"));
+            out.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+        }
+        out
+    }
+
+    /// The last lines of the current operator log (for assertion messages).
+    pub fn log_tail(&self) -> String {
+        tail(&self.dir.path().join(format!("operator-{}.log", self.starts)), 60)
+    }
+
+    /// `kubectl` in the scenario's namespace.
+    pub fn kubectl<I, S>(&self, args: I) -> Result<crate::KubectlOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["-n".into(), self.namespace.name().into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self.bed.kubectl(all)
+    }
+
+    /// `kubectl apply -f -` of `yaml` in the scenario's namespace.
+    pub fn apply_yaml(&self, yaml: &str) -> Result<()> {
+        self.bed
+            .kubectl_with_stdin(["apply", "-n", self.namespace.name(), "-f", "-"], yaml)?
+            .ok()?;
+        Ok(())
+    }
+
+    /// `kubectl apply -f <repo>/<path>` in the scenario's namespace.
+    pub fn apply_file(&self, path: &str) -> Result<()> {
+        let full = repo_root().join(path);
+        self.kubectl(["apply", "-f", full.to_str().context("path is UTF-8")?])?.ok()?;
+        Ok(())
+    }
+
+    /// An object as JSON (`kind` as kubectl accepts it, e.g. `alarm`), or `None` if it does not
+    /// exist.
+    pub fn get(&self, kind: &str, name: &str) -> Result<Option<Value>> {
+        let out = self.kubectl(["get", kind, name, "-o", "json"])?;
+        if !out.success() {
+            if out.stderr.contains("NotFound") || out.stderr.contains("not found") {
+                return Ok(None);
+            }
+            bail!("kubectl get {kind} {name}: {}", out.combined());
+        }
+        Ok(Some(serde_json::from_str(&out.stdout)?))
+    }
+
+    /// The condition `type_` of an object: (status, reason, message).
+    pub fn condition(&self, kind: &str, name: &str, type_: &str) -> Result<Option<(String, String, String)>> {
+        let Some(obj) = self.get(kind, name)? else { return Ok(None) };
+        Ok(obj["status"]["conditions"].as_array().and_then(|cs| {
+            cs.iter().find(|c| c["type"] == type_).map(|c| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_string(),
+                    c["reason"].as_str().unwrap_or_default().to_string(),
+                    c["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+        }))
+    }
+
+    /// Waits until `check` returns `Some`, polling every 200 ms, up to `timeout`.
+    pub async fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + timeout;
+        let mut last_error = None;
+        loop {
+            match check() {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last_error = Some(e),
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "timed out after {timeout:?} waiting for {what}{}\n--- operator log (tail) ---\n{}",
+                    last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default(),
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the async `check` returns `Some` (for checks that call AWS through the SDK),
+    /// polling every 200 ms, up to `timeout`.
+    pub async fn wait_until<T, F>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> F,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + timeout;
+        let mut last_error = None;
+        loop {
+            match check().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last_error = Some(e),
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "timed out after {timeout:?} waiting for {what}{}\n--- operator log (tail) ---\n{}",
+                    last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default(),
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the object's Ready condition has `status` (`"True"`/`"False"`) and, if
+    /// given, `reason`, for its current generation. Returns the condition's message.
+    pub async fn wait_condition(
+        &self,
+        kind: &str,
+        name: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<String> {
+        self.wait_for(
+            &format!("{kind}/{name} Ready={status} reason={reason:?}"),
+            Duration::from_secs(60),
+            || {
+                let Some(obj) = self.get(kind, name)? else { return Ok(None) };
+                let generation = obj["metadata"]["generation"].as_i64();
+                let ready = obj["status"]["conditions"]
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready").cloned());
+                Ok(ready.filter(|c| {
+                    c["status"] == status
+                        && reason.is_none_or(|r| c["reason"] == r)
+                        && c["observedGeneration"].as_i64() == generation
+                })
+                .map(|c| c["message"].as_str().unwrap_or_default().to_string()))
+            },
+        )
+        .await
+    }
+
+    /// Waits until the object is Ready (True) for its current generation.
+    pub async fn wait_ready(&self, kind: &str, name: &str) -> Result<String> {
+        self.wait_condition(kind, name, "True", None).await
+    }
+
+    /// Waits until the object is gone from the cluster.
+    pub async fn wait_gone(&self, kind: &str, name: &str) -> Result<()> {
+        self.wait_for(&format!("{kind}/{name} to be deleted"), Duration::from_secs(60), || {
+            Ok(self.get(kind, name)?.is_none().then_some(()))
+        })
+        .await
+    }
+
+    /// Event reasons recorded for an object (any type), oldest first.
+    pub fn event_reasons(&self, name: &str) -> Result<Vec<String>> {
+        let out = self
+            .kubectl([
+                "get",
+                "events.events.k8s.io",
+                "--field-selector",
+                &format!("regarding.name={name}"),
+                "-o",
+                "json",
+            ])?
+            .ok()?;
+        let v: Value = serde_json::from_str(&out.stdout)?;
+        let mut items: Vec<(String, String)> = v["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["eventTime"].as_str().unwrap_or_default().to_string(),
+                            e["reason"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        items.sort();
+        Ok(items.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Number of AWS write calls the emulator has answered so far (any outcome).
+    pub fn aws_writes(&self) -> u64 {
+        self.emulator.calls().writes()
+    }
+}
+
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- operator logs of the failed scenario in {} ---\n{}", self.namespace.name(), self.operator_logs());
+        }
+        if let Some(mut op) = self.operator.take() {
+            op.kill();
+        }
+    }
+}
+
+fn install_crds_once(bed: &Bed) -> Result<()> {
+    static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let crds = crate::manifests::Crd::read_dir(&repo_root().join("crds")).map_err(|e| format!("{e:#}"))?;
+            crate::checks::install_crds(bed, &crds).map_err(|e| format!("{e:#}"))
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("installing the CRDs: {e}"))
+}

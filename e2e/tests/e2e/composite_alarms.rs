@@ -1,0 +1,170 @@
+//! CompositeAlarm end to end: ordering against its children on create and delete, cycles, the
+//! structured rule with Alarm references, and the examples.
+
+use anyhow::Result;
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types::AlarmType;
+use cwo_e2e::operator::Scenario;
+use std::time::Duration;
+
+fn child(name: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: {name}
+spec:
+  metricName: Errors
+  namespace: App
+  statistic: Sum
+  period: 60
+  evaluationPeriods: 1
+  threshold: 1
+  comparisonOperator: GreaterThanOrEqualToThreshold
+"#
+    )
+}
+
+const COMPOSITE: &str = r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: both
+spec:
+  rule:
+    allOf:
+      - alarm: {alarmRef: errors-a}
+      - alarm: {alarmRef: errors-b}
+"#;
+
+async fn exists(cw: &Client, name: &str) -> bool {
+    let out = cw
+        .describe_alarms()
+        .alarm_names(name)
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .unwrap();
+    !out.metric_alarms().is_empty() || !out.composite_alarms().is_empty()
+}
+
+#[tokio::test]
+async fn a_composite_applied_before_its_alarms_waits_then_succeeds_and_is_deleted_first() -> Result<()> {
+    let s = Scenario::start("composite-order").await?;
+    let cw = Client::new(&s.sdk);
+    s.apply_yaml(COMPOSITE)?;
+    let message = s.wait_condition("compositealarm", "both", "False", Some("DependencyNotReady")).await?;
+    assert!(message.contains("errors-a") && message.contains("errors-b"), "{message}");
+    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutCompositeAlarm"), 0);
+
+    s.apply_yaml(&child("errors-a"))?;
+    s.apply_yaml(&child("errors-b"))?;
+    s.wait_ready("compositealarm", "both").await?;
+    let obj = s.get("compositealarm", "both")?.unwrap();
+    assert_eq!(obj["status"]["resolvedAlarmRule"], r#"ALARM("errors-a") AND ALARM("errors-b")"#);
+    assert_eq!(obj["status"]["resolvedChildren"], serde_json::json!(["errors-a", "errors-b"]));
+    let puts = s.emulator.calls().operation("cloudwatch", "PutCompositeAlarm");
+    assert_eq!(puts.ok, 1, "written once, after its children existed: {puts:?}");
+    assert_eq!(puts.total, 1, "never sent while a child was missing: {puts:?}");
+
+    // Delete everything at once: the composite goes first, its children after.
+    s.kubectl(["delete", "alarm,compositealarm", "--all", "--wait=false"])?.ok()?;
+    for (kind, name) in [("compositealarm", "both"), ("alarm", "errors-a"), ("alarm", "errors-b")] {
+        s.wait_gone(kind, name).await?;
+    }
+    for name in ["both", "errors-a", "errors-b"] {
+        assert!(!exists(&cw, name).await, "{name} is gone from CloudWatch");
+    }
+    let deletes = s.emulator.calls().operation("cloudwatch", "DeleteAlarms");
+    assert_eq!(deletes.errors.get("ValidationError"), None, "no child was deleted while named: {deletes:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_alarm_named_by_a_composite_waits_for_the_composite_to_let_go() -> Result<()> {
+    let s = Scenario::start("composite-child-wait").await?;
+    let cw = Client::new(&s.sdk);
+    s.apply_yaml(&child("errors-a"))?;
+    s.apply_yaml(&child("errors-b"))?;
+    s.apply_yaml(COMPOSITE)?;
+    s.wait_ready("compositealarm", "both").await?;
+    s.kubectl(["delete", "alarm", "errors-a", "--wait=false"])?.ok()?;
+    let message = s.wait_condition("alarm", "errors-a", "False", Some("DependencyNotReady")).await?;
+    assert!(message.contains("both"), "the condition names the composite: {message}");
+    assert!(exists(&cw, "errors-a").await);
+
+    // Once the composite no longer names it, the alarm is deleted.
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: both
+spec:
+  rule:
+    alarm: {alarmRef: errors-b}
+"#,
+    )?;
+    s.wait_gone("alarm", "errors-a").await?;
+    assert!(!exists(&cw, "errors-a").await);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cycle_between_composites_is_refused_before_aws_sees_it() -> Result<()> {
+    let s = Scenario::start("composite-cycle").await?;
+    s.apply_yaml(&child("errors-a"))?;
+    s.wait_ready("alarm", "errors-a").await?;
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: left
+spec:
+  alarmRule: ALARM("errors-a") OR ALARM("right")
+---
+apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: right
+spec:
+  alarmRule: ALARM("left")
+"#,
+    )?;
+    for name in ["left", "right"] {
+        let message = s.wait_condition("compositealarm", name, "False", Some("InvalidSpec")).await?;
+        assert!(message.contains("cycle"), "{message}");
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutCompositeAlarm"), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_alarm_examples_become_ready_with_live_state() -> Result<()> {
+    let s = Scenario::start("alarm-examples").await?;
+    for file in [
+        "examples/alarm-cpu.yaml",
+        "examples/alarm-metric-math.yaml",
+        "examples/alarm-anomaly-band.yaml",
+        "examples/composite-alarm.yaml",
+    ] {
+        s.apply_file(file)?;
+    }
+    let out = s.kubectl(["get", "alarms,compositealarms", "-o", "json"])?.ok()?;
+    let list: serde_json::Value = serde_json::from_str(&out.stdout)?;
+    let objects: Vec<(String, String)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap().to_lowercase(), o["metadata"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(objects.len() >= 6, "{objects:?}");
+    for (kind, name) in &objects {
+        s.wait_ready(kind, name).await?;
+        let obj = s.get(kind, name)?.unwrap();
+        assert!(obj["status"]["stateValue"].is_string(), "{kind}/{name} shows its live state");
+    }
+    let table = s.kubectl(["get", "cloudwatch"])?.ok()?.stdout;
+    cwo_e2e::report(&format!("kubectl get cloudwatch after applying the alarm examples:\n{table}"));
+    Ok(())
+}
