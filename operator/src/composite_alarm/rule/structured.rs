@@ -1,0 +1,175 @@
+//! The structured form of a rule (`spec.rule`) converted node for node into the AST.
+
+use super::validate::push_segment;
+use super::*;
+use crate::composite_alarm::spec::{
+    AlarmCondition, AlarmRuleLeaf, AlarmRuleNode, AlarmRuleNode2, AlarmRuleNode3, RuleConstant,
+};
+
+/// One level of the structured rule. A CRD schema cannot be recursive, so `spec.rs` spells the
+/// levels out as distinct types; this reads them all alike.
+trait StructuredCondition {
+    type Next: StructuredCondition;
+    fn any_of(&self) -> &[Self::Next];
+    fn all_of(&self) -> &[Self::Next];
+    fn not(&self) -> Option<&Self::Next>;
+    fn alarm(&self) -> Option<&AlarmCondition>;
+    fn constant(&self) -> Option<RuleConstant>;
+}
+
+macro_rules! structured_condition {
+    ($($node:ty => $next:ty),* $(,)?) => {$(
+        impl StructuredCondition for $node {
+            type Next = $next;
+            fn any_of(&self) -> &[$next] {
+                &self.any_of
+            }
+            fn all_of(&self) -> &[$next] {
+                &self.all_of
+            }
+            fn not(&self) -> Option<&$next> {
+                self.not.as_deref()
+            }
+            fn alarm(&self) -> Option<&AlarmCondition> {
+                self.alarm.as_ref()
+            }
+            fn constant(&self) -> Option<RuleConstant> {
+                self.constant
+            }
+        }
+    )*};
+}
+
+structured_condition!(
+    AlarmRuleNode => AlarmRuleNode2,
+    AlarmRuleNode2 => AlarmRuleNode3,
+    AlarmRuleNode3 => AlarmRuleLeaf,
+);
+
+impl StructuredCondition for AlarmRuleLeaf {
+    type Next = AlarmRuleLeaf;
+    fn any_of(&self) -> &[AlarmRuleLeaf] {
+        &[]
+    }
+    fn all_of(&self) -> &[AlarmRuleLeaf] {
+        &[]
+    }
+    fn not(&self) -> Option<&AlarmRuleLeaf> {
+        None
+    }
+    fn alarm(&self) -> Option<&AlarmCondition> {
+        self.alarm.as_ref()
+    }
+    fn constant(&self) -> Option<RuleConstant> {
+        self.constant
+    }
+}
+
+/// The structured rule (`spec.rule`) as an AST, node for node: nothing is flattened, so the paths
+/// in [`Rule::validate`]'s problems name the user's own conditions.
+///
+/// The CRD's CEL rules already demand exactly one field per condition, but manifests read
+/// without an API server (`plan -f`) are not checked by it, so the shape is checked again here.
+/// An empty `anyOf: []` reads the same as an absent one and is reported as a condition with no
+/// field set.
+impl TryFrom<&AlarmRuleNode> for Rule {
+    type Error = InvalidRule;
+
+    fn try_from(node: &AlarmRuleNode) -> Result<Self, Self::Error> {
+        let mut problems = Vec::new();
+        let rule = from_structured(node, &mut String::new(), &mut problems);
+        if problems.is_empty() {
+            Ok(rule)
+        } else {
+            Err(InvalidRule { problems })
+        }
+    }
+}
+
+fn from_structured<N: StructuredCondition>(
+    node: &N,
+    at: &mut String,
+    problems: &mut Vec<RuleProblem>,
+) -> Rule {
+    let fields: Vec<&'static str> = [
+        ("anyOf", !node.any_of().is_empty()),
+        ("allOf", !node.all_of().is_empty()),
+        ("not", node.not().is_some()),
+        ("alarm", node.alarm().is_some()),
+        ("constant", node.constant().is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, set)| set.then_some(field))
+    .collect();
+    if fields.len() != 1 {
+        problems.push(RuleProblem::ConditionShape {
+            at: at.clone(),
+            fields,
+        });
+        // A stand-in so that the rest of the tree is still checked.
+        return Rule::Const(false);
+    }
+    let mut nested = |segment: &str, child: &N::Next, problems: &mut Vec<RuleProblem>| {
+        let len = at.len();
+        push_segment(at, segment);
+        let rule = from_structured(child, at, problems);
+        at.truncate(len);
+        rule
+    };
+    if let Some(constant) = node.constant() {
+        Rule::Const(constant == RuleConstant::True)
+    } else if let Some(inner) = node.not() {
+        Rule::Not(Box::new(nested("not", inner, problems)))
+    } else if let Some(condition) = node.alarm() {
+        let len = at.len();
+        push_segment(at, "alarm");
+        let rule = from_alarm_condition(condition, at, problems);
+        at.truncate(len);
+        rule
+    } else {
+        let (items, field, and) = if node.all_of().is_empty() {
+            (node.any_of(), "anyOf", false)
+        } else {
+            (node.all_of(), "allOf", true)
+        };
+        let items = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| nested(&format!("{field}[{index}]"), item, problems))
+            .collect();
+        if and {
+            Rule::And(items)
+        } else {
+            Rule::Or(items)
+        }
+    }
+}
+
+fn from_alarm_condition(
+    condition: &AlarmCondition,
+    at: &str,
+    problems: &mut Vec<RuleProblem>,
+) -> Rule {
+    let alarm = match (&condition.alarm_ref, &condition.alarm_name) {
+        (Some(object), None) => ChildRef::Object(object.clone()),
+        (None, Some(name)) => ChildRef::Name(name.clone()),
+        (alarm_ref, alarm_name) => {
+            let fields = [
+                ("alarmRef", alarm_ref.is_some()),
+                ("alarmName", alarm_name.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(field, set)| set.then_some(field))
+            .collect();
+            problems.push(RuleProblem::AlarmConditionShape {
+                at: at.to_owned(),
+                fields,
+            });
+            ChildRef::Name(String::new())
+        }
+    };
+    Rule::State {
+        state: condition.state,
+        alarm,
+    }
+}
