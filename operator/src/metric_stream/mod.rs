@@ -1,9 +1,17 @@
 //! Everything about `MetricStream`, a CloudWatch metric stream into a Firehose delivery stream.
 //!
 //! AWS calls: PutMetricStream (create or update; never changes the running state),
-//! StartMetricStreams/StopMetricStreams, GetMetricStream, TagResource/UntagResource, and Firehose
-//! DescribeDeliveryStream to report the destination.
+//! StartMetricStreams/StopMetricStreams (batched across streams), GetMetricStream,
+//! TagResource/UntagResource/ListTagsForResource (PutMetricStream ignores tags on update),
+//! DeleteMetricStream, and Firehose DescribeDeliveryStream to check and report the destination.
 
+pub mod controller;
+pub mod desired;
+pub mod diff;
+pub mod firehose;
+pub mod observed;
 pub mod spec;
+pub mod status;
+pub mod validate;
 
 pub use spec::*;
