@@ -1,0 +1,288 @@
+//! Shared reads of X-Ray sampling rules.
+//!
+//! X-Ray has no call that reads one rule: GetSamplingRules pages through every rule of the
+//! account and region. Each reconcile paging all rules on its own would multiply those calls by
+//! the number of SamplingRule objects, so every read goes through one [`RuleLister`]:
+//! - per region, one listing runs at a time, and the reconciles waiting while it runs share its
+//!   result (errors included, so a throttled listing is not repeated once per waiter);
+//! - a listing is reused for a short time only (a few seconds), so drift made outside the
+//!   operator is seen by the next resync;
+//! - a write through the operator ([`RuleLister::invalidate`]) makes every earlier listing
+//!   unusable, so a reconcile never acts on a listing taken before its own create or delete.
+
+use super::Aws;
+use super::api::Api;
+use crate::error::Error;
+use crate::sampling_rule::DEFAULT_RULE_NAME;
+use aws_sdk_xray::types::SamplingRuleRecord;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Every sampling rule of one region, as one listing found them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleListing {
+    pub records: Vec<SamplingRuleRecord>,
+}
+
+impl RuleListing {
+    /// The rule named `name`, if listed.
+    pub fn find(&self, name: &str) -> Option<&SamplingRuleRecord> {
+        self.records.iter().find(|r| {
+            r.sampling_rule
+                .as_ref()
+                .and_then(|s| s.rule_name())
+                .is_some_and(|n| n == name)
+        })
+    }
+
+    /// Rules other than `Default` (which every region has): what X-Ray counts against its limit
+    /// of 25 per region.
+    pub fn custom_count(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| {
+                r.sampling_rule.as_ref().and_then(|s| s.rule_name()) != Some(DEFAULT_RULE_NAME)
+            })
+            .count()
+    }
+}
+
+/// The call that lists every rule of a region.
+pub type ListCall = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<RuleListing, Error>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// One finished listing.
+struct Taken {
+    /// The region's write generation when the listing started.
+    generation: u64,
+    /// Listings of the region finished so far, this one included.
+    index: u64,
+    finished: Instant,
+    result: Result<Arc<RuleListing>, Error>,
+}
+
+/// One region's listing slot. The async mutex is what makes listings single-flight: whoever holds
+/// it lists, everyone else waits and then reads what it found.
+#[derive(Default)]
+struct Region {
+    writes: AtomicU64,
+    finished: AtomicU64,
+    last: tokio::sync::Mutex<Option<Taken>>,
+}
+
+/// Lists sampling rules for all reconciles. Share it through its `Arc`.
+pub struct RuleLister {
+    fresh_for: Duration,
+    call: ListCall,
+    regions: Mutex<HashMap<String, Arc<Region>>>,
+}
+
+impl RuleLister {
+    /// A lister that reuses a listing for `fresh_for`, listing through `aws`.
+    pub fn new(aws: Arc<Aws>, fresh_for: Duration) -> Arc<Self> {
+        let call: ListCall = Arc::new(move |region| {
+            let aws = Arc::clone(&aws);
+            Box::pin(async move { list_all(&aws, &region).await })
+        });
+        Self::with_call(call, fresh_for)
+    }
+
+    /// A lister over any listing call (tests use a counting one).
+    pub fn with_call(call: ListCall, fresh_for: Duration) -> Arc<Self> {
+        Arc::new(RuleLister {
+            fresh_for,
+            call,
+            regions: Mutex::default(),
+        })
+    }
+
+    fn region(&self, region: &str) -> Arc<Region> {
+        let mut regions = self.regions.lock().expect("rule lister lock");
+        Arc::clone(regions.entry(region.to_string()).or_default())
+    }
+
+    /// Every rule in `region`: a listing that finished after this call began (shared with the
+    /// other callers that waited for it), or a successful one younger than the freshness window,
+    /// provided no write went through the operator since it started.
+    pub async fn list(&self, region: &str) -> Result<Arc<RuleListing>, Error> {
+        let slot = self.region(region);
+        let seen = slot.finished.load(Ordering::SeqCst);
+        let mut last = slot.last.lock().await;
+        let generation = slot.writes.load(Ordering::SeqCst);
+        if let Some(taken) = last.as_ref()
+            && taken.generation == generation
+        {
+            let waited_for_it = taken.index > seen;
+            let fresh = taken.finished.elapsed() <= self.fresh_for;
+            match &taken.result {
+                result if waited_for_it => return result.clone(),
+                Ok(listing) if fresh => return Ok(Arc::clone(listing)),
+                _ => {}
+            }
+        }
+        let result = (self.call)(region.to_string()).await.map(Arc::new);
+        let index = slot.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        *last = Some(Taken {
+            generation,
+            index,
+            finished: Instant::now(),
+            result: result.clone(),
+        });
+        result
+    }
+
+    /// Forgets what was listed in `region`: call after every write, so the next read sees it.
+    pub fn invalidate(&self, region: &str) {
+        self.region(region).writes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// GetSamplingRules, every page.
+async fn list_all(aws: &Aws, region: &str) -> Result<RuleListing, Error> {
+    let client = &aws.clients(region).xray;
+    let mut records = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .get_sampling_rules()
+            .set_next_token(next_token.take())
+            .send();
+        let out = aws.call(region, Api::GetSamplingRules, request).await?;
+        records.extend(out.sampling_rule_records().iter().cloned());
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(RuleListing { records }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::Reason;
+    use aws_sdk_xray::types::SamplingRule;
+    use std::sync::atomic::AtomicUsize;
+
+    fn record(name: &str) -> SamplingRuleRecord {
+        SamplingRuleRecord::builder()
+            .sampling_rule(
+                SamplingRule::builder()
+                    .rule_name(name)
+                    .resource_arn("*")
+                    .priority(1)
+                    .fixed_rate(0.1)
+                    .reservoir_size(1)
+                    .service_name("*")
+                    .service_type("*")
+                    .host("*")
+                    .http_method("*")
+                    .url_path("*")
+                    .version(1)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    /// A listing call that counts its calls, takes 100 ms, and fails while `failing` is set.
+    fn counting(calls: Arc<AtomicUsize>, failing: Arc<AtomicUsize>) -> ListCall {
+        Arc::new(move |_region| {
+            let calls = Arc::clone(&calls);
+            let failing = Arc::clone(&failing);
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if failing.load(Ordering::SeqCst) > 0 {
+                    return Err(Error::new(
+                        Reason::Throttled,
+                        "GetSamplingRules: Rate exceeded",
+                    ));
+                }
+                Ok(RuleListing {
+                    records: vec![record("Default"), record("a"), record("b")],
+                })
+            })
+        })
+    }
+
+    fn lister() -> (Arc<RuleLister>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let failing = Arc::new(AtomicUsize::new(0));
+        let lister = RuleLister::with_call(
+            counting(Arc::clone(&calls), Arc::clone(&failing)),
+            Duration::from_secs(2),
+        );
+        (lister, calls, failing)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_reconciles_share_one_listing() {
+        let (lister, calls, _) = lister();
+        let all = futures::future::join_all((0..20).map(|_| lister.list("us-east-1"))).await;
+        assert!(all.iter().all(|r| r.as_ref().unwrap().records.len() == 3));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_listing_is_reused_only_briefly_so_drift_is_seen() {
+        let (lister, calls, _) = lister();
+        lister.list("us-east-1").await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        lister.list("us-east-1").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        lister.list("us-east-1").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_makes_earlier_listings_unusable() {
+        let (lister, calls, _) = lister();
+        lister.list("us-east-1").await.unwrap();
+        lister.invalidate("us-east-1");
+        lister.list("us-east-1").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_share_a_failed_listing_instead_of_repeating_it() {
+        let (lister, calls, failing) = lister();
+        failing.store(1, Ordering::SeqCst);
+        let all = futures::future::join_all((0..10).map(|_| lister.list("us-east-1"))).await;
+        assert!(
+            all.iter()
+                .all(|r| r.as_ref().unwrap_err().reason == Reason::Throttled)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // A later caller tries again rather than reusing the failure.
+        failing.store(0, Ordering::SeqCst);
+        assert!(lister.list("us-east-1").await.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn regions_are_listed_separately() {
+        let (lister, calls, _) = lister();
+        lister.list("us-east-1").await.unwrap();
+        lister.list("eu-west-1").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_default_rule_does_not_count_against_the_limit() {
+        let listing = RuleListing {
+            records: vec![record("Default"), record("a"), record("b")],
+        };
+        assert_eq!(listing.custom_count(), 2);
+        assert!(listing.find("a").is_some());
+        assert!(listing.find("c").is_none());
+    }
+}

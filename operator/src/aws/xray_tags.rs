@@ -1,0 +1,78 @@
+//! Tags on X-Ray sampling rules: ListTagsForResource (paged), TagResource and UntagResource by
+//! rule ARN. CreateSamplingRule takes tags only when it creates the rule.
+
+use super::Aws;
+use super::api::Api;
+use crate::error::Error;
+use crate::tags::TagDiff;
+use aws_sdk_xray::types::Tag;
+use std::collections::BTreeMap;
+
+/// The tags on the rule `arn`.
+pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String, String>, Error> {
+    let client = &aws.clients(region).xray;
+    let mut tags = BTreeMap::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .set_next_token(next_token.take())
+            .send();
+        let out = aws
+            .call(region, Api::XRayListTagsForResource, request)
+            .await?;
+        tags.extend(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        );
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(tags),
+        }
+    }
+}
+
+/// Applies `diff` to the rule `arn`.
+pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result<(), Error> {
+    let client = &aws.clients(region).xray;
+    if !diff.set.is_empty() {
+        aws.call(
+            region,
+            Api::XRayTagResource,
+            client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(sdk_tags(&diff.set)?))
+                .send(),
+        )
+        .await?;
+    }
+    if !diff.remove.is_empty() {
+        aws.call(
+            region,
+            Api::XRayUntagResource,
+            client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(diff.remove.clone()))
+                .send(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Tags in the X-Ray SDK's shape (key and value are both required there).
+pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, Error> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Error::invalid_spec(format!("tag {k:?}: {e}")))
+        })
+        .collect()
+}
