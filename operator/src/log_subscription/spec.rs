@@ -165,6 +165,14 @@ pub struct LogSubscriptionStatus {
     /// ARN of the log group, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_group_arn: Option<String>,
+
+    /// When CloudWatch Logs first refused to write the filter for the current generation because
+    /// the test message it sends on every write could not be delivered (the destination is not
+    /// active yet, the role cannot be assumed yet, or a concurrent change). These are usually IAM
+    /// or propagation delays, so the operator retries with backoff for 5 minutes from this time
+    /// before reporting the failure as terminal. Cleared once the filter is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_message_failing_since: Option<Time>,
 }
 
 /// The subscription filter an object owns.

@@ -1,0 +1,437 @@
+//! Who owns a subscription filter. Filters carry no tags, so the record of ownership is each
+//! object's `status.ownership`, and the other LogSubscription objects in the cluster are asked
+//! whether they claim the same filter (DESIGN.md, "Ownership").
+//!
+//! A claim is an object's ownership record naming the filter (with that object's own UID, in the
+//! same region). When two objects claim one filter — a take-over under `adoption: Force`, or two
+//! objects that created it at the same moment — one claim wins and the other object gives the
+//! filter up, so they never take turns rewriting it: a claim taken under `adoption: Force`
+//! outranks one that was not, then the older object outranks the younger.
+
+use super::desired::FilterKey;
+use super::spec::{FilterOwnership, LogSubscription, OwnershipOrigin};
+use crate::common_fields::Adoption;
+use crate::ownership::refusal_message;
+use kube::ResourceExt;
+use std::cmp::Reverse;
+
+/// One object's claim on a filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// `namespace/name` of the claiming object.
+    pub object: String,
+    pub uid: String,
+    /// The claim was taken over under `adoption: Force`, and the object still says Force.
+    pub forced: bool,
+    /// The object's creation time, in seconds.
+    pub created: i64,
+}
+
+impl Claim {
+    fn rank(&self) -> (bool, Reverse<i64>, Reverse<&str>) {
+        (
+            self.forced,
+            Reverse(self.created),
+            Reverse(self.uid.as_str()),
+        )
+    }
+
+    /// Whether this claim wins over `other`.
+    pub fn outranks(&self, other: &Claim) -> bool {
+        self.rank() > other.rank()
+    }
+}
+
+/// The identity an ownership record names.
+pub fn record_key(record: &FilterOwnership) -> FilterKey {
+    FilterKey {
+        log_group_name: record.log_group_name.clone(),
+        filter_name: record.filter_name.clone(),
+    }
+}
+
+/// The ownership record of `obj`, if it is its own (a record with another UID belongs to an
+/// earlier object of the same name).
+pub fn own_record(obj: &LogSubscription) -> Option<&FilterOwnership> {
+    let uid = obj.uid().unwrap_or_default();
+    obj.status
+        .as_ref()?
+        .ownership
+        .as_ref()
+        .filter(|r| r.owner_uid == uid)
+}
+
+/// `obj`'s claim on `key` in `region`: from its record, or — with `origin` — the claim it would
+/// make by taking the filter now.
+pub fn claim_of(
+    obj: &LogSubscription,
+    region: &str,
+    key: &FilterKey,
+    origin: Option<OwnershipOrigin>,
+) -> Option<Claim> {
+    let origin = match origin {
+        Some(origin) => origin,
+        None => {
+            let record = own_record(obj).filter(|r| record_key(r) == *key)?;
+            let recorded_region = obj.status.as_ref().and_then(|s| s.common.region.as_deref());
+            // A record written before any region was recorded is taken to be in this region:
+            // counting a claim too many only makes another object wait.
+            if recorded_region.is_some_and(|r| r != region) {
+                return None;
+            }
+            record.origin
+        }
+    };
+    Some(Claim {
+        object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
+        uid: obj.uid().unwrap_or_default(),
+        forced: origin == OwnershipOrigin::Adopted && obj.spec.common.adoption == Adoption::Force,
+        created: obj
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map_or(0, |t| t.0.as_second()),
+    })
+}
+
+/// The claims other objects than `me` hold on `key` in `region`.
+pub fn claims_of_others<'a>(
+    objects: impl IntoIterator<Item = &'a LogSubscription>,
+    me: &LogSubscription,
+    region: &str,
+    key: &FilterKey,
+) -> Vec<Claim> {
+    let my_uid = me.uid();
+    objects
+        .into_iter()
+        .filter(|o| o.uid() != my_uid)
+        .filter_map(|o| claim_of(o, region, key, None))
+        .collect()
+}
+
+/// What this object may do with the filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Manage it, recording this origin; `adopted` is an Event note when it is taken over now.
+    Manage {
+        origin: OwnershipOrigin,
+        adopted: Option<String>,
+    },
+    /// Another object's claim outranks ours: give the filter up and drop our record.
+    Yield { message: String },
+    /// The adoption policy does not allow taking the filter: leave it alone.
+    Refuse { message: String },
+}
+
+/// Decides for the filter `what` (`key` shown for people). `recorded` is the origin of this
+/// object's own record for the filter, `me` the claim it makes or would make, `others` the claims
+/// of other objects, `exists` whether AWS has the filter.
+pub fn decide(
+    what: &str,
+    recorded: Option<OwnershipOrigin>,
+    me: &Claim,
+    adoption: Adoption,
+    others: &[Claim],
+    exists: bool,
+) -> Decision {
+    let winner = others
+        .iter()
+        .filter(|c| c.outranks(me))
+        .max_by(|a, b| a.rank().cmp(&b.rank()));
+    if let Some(origin) = recorded {
+        return match winner {
+            Some(w) => Decision::Yield {
+                message: format!(
+                    "{what} is now managed by LogSubscription {}; this object no longer manages \
+                     it and will not delete it. Use another log group or filter name, or delete \
+                     one of the two objects",
+                    w.object
+                ),
+            },
+            None => Decision::Manage {
+                origin,
+                adopted: None,
+            },
+        };
+    }
+    let claimant = others.iter().max_by(|a, b| a.rank().cmp(&b.rank()));
+    if !exists && claimant.is_none() {
+        return Decision::Manage {
+            origin: OwnershipOrigin::Created,
+            adopted: None,
+        };
+    }
+    let allowed = match adoption {
+        Adoption::Never => false,
+        Adoption::IfUnowned => claimant.is_none(),
+        Adoption::Force => winner.is_none(),
+    };
+    if allowed {
+        let adopted = match claimant {
+            Some(c) => format!("took over {what} from LogSubscription {}", c.object),
+            None => format!("took over existing {what}"),
+        };
+        return Decision::Manage {
+            origin: OwnershipOrigin::Adopted,
+            adopted: Some(adopted),
+        };
+    }
+    let message = match (claimant, winner) {
+        (_, Some(w)) if adoption == Adoption::Force => format!(
+            "{what} is managed by LogSubscription {}, whose claim takes precedence (it took the \
+             filter over with adoption: Force and is older); it is left untouched",
+            w.object
+        ),
+        (Some(c), _) => format!(
+            "{what} is managed by LogSubscription {}; it is left untouched. Use another log \
+             group or filter name, or set spec.adoption: Force to take it over",
+            c.object
+        ),
+        (None, _) => refusal_message(what, None, adoption),
+    };
+    Decision::Refuse { message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common_fields::CommonStatus;
+    use crate::log_subscription::desired::tests::firehose_spec;
+    use crate::log_subscription::spec::LogSubscriptionStatus;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::jiff::Timestamp;
+
+    const WHAT: &str = "subscription filter \"x\" on log group \"g\"";
+
+    fn claim(object: &str, forced: bool, created: i64) -> Claim {
+        Claim {
+            object: object.into(),
+            uid: format!("uid-{object}"),
+            forced,
+            created,
+        }
+    }
+
+    fn key() -> FilterKey {
+        FilterKey {
+            log_group_name: "/aws/lambda/checkout".into(),
+            filter_name: "x".into(),
+        }
+    }
+
+    fn object(
+        ns: &str,
+        uid: &str,
+        record: Option<FilterOwnership>,
+        region: &str,
+    ) -> LogSubscription {
+        let mut o = LogSubscription::new("x", firehose_spec());
+        o.metadata.namespace = Some(ns.into());
+        o.metadata.uid = Some(uid.into());
+        o.metadata.creation_timestamp = Some(Time(Timestamp::from_second(100).unwrap()));
+        o.status = Some(LogSubscriptionStatus {
+            common: CommonStatus {
+                region: Some(region.into()),
+                ..Default::default()
+            },
+            ownership: record,
+            ..Default::default()
+        });
+        o
+    }
+
+    fn record(uid: &str, origin: OwnershipOrigin) -> FilterOwnership {
+        FilterOwnership {
+            origin,
+            owner_uid: uid.into(),
+            log_group_name: key().log_group_name,
+            filter_name: key().filter_name,
+        }
+    }
+
+    #[test]
+    fn a_missing_unclaimed_filter_is_created() {
+        let me = claim("a/x", false, 1);
+        for adoption in [Adoption::Never, Adoption::IfUnowned, Adoption::Force] {
+            assert_eq!(
+                decide(WHAT, None, &me, adoption, &[], false),
+                Decision::Manage {
+                    origin: OwnershipOrigin::Created,
+                    adopted: None
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn our_record_keeps_the_filter_ours() {
+        let me = claim("a/x", false, 1);
+        assert_eq!(
+            decide(
+                WHAT,
+                Some(OwnershipOrigin::Created),
+                &me,
+                Adoption::Never,
+                &[],
+                true
+            ),
+            Decision::Manage {
+                origin: OwnershipOrigin::Created,
+                adopted: None
+            }
+        );
+    }
+
+    #[test]
+    fn an_existing_filter_not_recorded_as_ours_follows_the_adoption_policy() {
+        let me = claim("a/x", false, 1);
+        assert!(matches!(
+            decide(WHAT, None, &me, Adoption::Never, &[], true),
+            Decision::Refuse { message } if message.contains("adoption: IfUnowned")
+        ));
+        assert!(matches!(
+            decide(WHAT, None, &me, Adoption::IfUnowned, &[], true),
+            Decision::Manage {
+                origin: OwnershipOrigin::Adopted,
+                adopted: Some(_)
+            }
+        ));
+    }
+
+    #[test]
+    fn if_unowned_refuses_a_filter_another_object_claims_and_names_it() {
+        let me = claim("a/x", false, 1);
+        let theirs = [claim("b/y", false, 5)];
+        let d = decide(WHAT, None, &me, Adoption::IfUnowned, &theirs, true);
+        assert!(
+            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
+            "{d:?}"
+        );
+        // Even when the filter is missing from AWS at the moment: it is that object's to recreate.
+        let d = decide(WHAT, None, &me, Adoption::Never, &theirs, false);
+        assert!(
+            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn force_takes_over_and_the_previous_owner_yields() {
+        let theirs = claim("b/y", false, 1);
+        let me_taking = claim("a/x", true, 5);
+        let d = decide(
+            WHAT,
+            None,
+            &me_taking,
+            Adoption::Force,
+            std::slice::from_ref(&theirs),
+            true,
+        );
+        assert!(
+            matches!(&d, Decision::Manage { origin: OwnershipOrigin::Adopted, adopted: Some(n) } if n.contains("b/y")),
+            "{d:?}"
+        );
+        // The previous owner, seeing the forced claim, gives the filter up.
+        let d = decide(
+            WHAT,
+            Some(OwnershipOrigin::Created),
+            &theirs,
+            Adoption::Never,
+            &[me_taking],
+            true,
+        );
+        assert!(
+            matches!(&d, Decision::Yield { message } if message.contains("a/x")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn two_objects_that_created_the_same_filter_settle_on_the_older() {
+        let older = claim("a/x", false, 1);
+        let younger = claim("b/y", false, 2);
+        assert!(matches!(
+            decide(
+                WHAT,
+                Some(OwnershipOrigin::Created),
+                &older,
+                Adoption::Never,
+                std::slice::from_ref(&younger),
+                true
+            ),
+            Decision::Manage { .. }
+        ));
+        assert!(matches!(
+            decide(
+                WHAT,
+                Some(OwnershipOrigin::Created),
+                &younger,
+                Adoption::Never,
+                &[older],
+                true
+            ),
+            Decision::Yield { .. }
+        ));
+    }
+
+    #[test]
+    fn force_does_not_take_from_an_older_forced_claim() {
+        let theirs = [claim("b/y", true, 1)];
+        let me = claim("a/x", true, 5);
+        let d = decide(WHAT, None, &me, Adoption::Force, &theirs, true);
+        assert!(
+            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn claims_come_from_other_objects_records_in_the_same_region() {
+        let me = object("a", "u-a", None, "us-east-1");
+        let same = object(
+            "b",
+            "u-b",
+            Some(record("u-b", OwnershipOrigin::Created)),
+            "us-east-1",
+        );
+        let other_region = object(
+            "c",
+            "u-c",
+            Some(record("u-c", OwnershipOrigin::Created)),
+            "eu-west-1",
+        );
+        let stale_uid = object(
+            "d",
+            "u-d",
+            Some(record("u-old", OwnershipOrigin::Created)),
+            "us-east-1",
+        );
+        let mine = object(
+            "a",
+            "u-a",
+            Some(record("u-a", OwnershipOrigin::Created)),
+            "us-east-1",
+        );
+        let all = [same, other_region, stale_uid, mine];
+        let claims = claims_of_others(&all, &me, "us-east-1", &key());
+        assert_eq!(
+            claims.iter().map(|c| c.object.as_str()).collect::<Vec<_>>(),
+            ["b/x"]
+        );
+    }
+
+    #[test]
+    fn a_forced_claim_requires_an_adoption_and_force_in_the_spec() {
+        let mut o = object(
+            "b",
+            "u-b",
+            Some(record("u-b", OwnershipOrigin::Adopted)),
+            "us-east-1",
+        );
+        assert!(!claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+        o.spec.common.adoption = Adoption::Force;
+        assert!(claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+        o.status.as_mut().unwrap().ownership = Some(record("u-b", OwnershipOrigin::Created));
+        assert!(!claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+    }
+}

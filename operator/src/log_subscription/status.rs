@@ -1,0 +1,141 @@
+//! Step 4 of the LogSubscription reconcile: the status to write, from what was observed and done.
+//! Pure and deterministic: the same observation gives the same status, so nothing is written when
+//! nothing changed.
+
+use super::desired::FilterKey;
+use super::spec::{FilterOwnership, LogSubscriptionStatus};
+use crate::common_fields::CommonStatus;
+use crate::conditions::{Verdict, status_of};
+use crate::runtime::Notice;
+use crate::vocabulary::condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+/// What a reconcile learned about the filter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Seen {
+    /// The ownership record to keep (`None` drops it).
+    pub ownership: Option<FilterOwnership>,
+    /// When AWS created the filter, if it was read.
+    pub creation_time: Option<Time>,
+    /// The first test-message failure for this generation, while they last.
+    pub test_message_failing_since: Option<Time>,
+}
+
+/// The status for the filter `key`. `previous` keeps the conditions (the runtime recomputes
+/// them) and what the runtime owns; a creation time not read this time is kept from it when it
+/// describes the same filter.
+pub fn status(
+    key: &FilterKey,
+    seen: Seen,
+    previous: Option<&LogSubscriptionStatus>,
+) -> LogSubscriptionStatus {
+    let common = previous.map(|p| p.common.clone()).unwrap_or_default();
+    let same_filter = previous
+        .is_some_and(|p| p.common.aws_name.as_deref() == Some(&key.filter_name))
+        && previous
+            .and_then(|p| p.ownership.as_ref())
+            .is_some_and(|r| r.log_group_name == key.log_group_name);
+    let creation_time = seen.creation_time.or_else(|| {
+        same_filter
+            .then(|| previous.and_then(|p| p.creation_time.clone()))
+            .flatten()
+    });
+    LogSubscriptionStatus {
+        common: CommonStatus {
+            // Subscription filters have no ARN.
+            arn: None,
+            aws_name: Some(key.filter_name.clone()),
+            ..common
+        },
+        ownership: seen.ownership,
+        creation_time,
+        log_group_arn: None,
+        test_message_failing_since: seen.test_message_failing_since,
+    }
+}
+
+/// A Warning event for a failure reported with its status, only when the Ready condition does not
+/// already say the same: one event per problem, not one per retry.
+pub fn failure_notice(
+    previous: Option<&LogSubscriptionStatus>,
+    verdict: &Verdict,
+) -> Option<Notice> {
+    let shown = previous
+        .and_then(|p| status_of(&p.common.conditions, condition::READY))
+        .map(|c| (c.reason.as_str(), c.message.as_str()));
+    (shown != Some((verdict.reason.as_str(), verdict.message.as_str()))).then(|| {
+        Notice::warning(
+            verdict.reason.as_str(),
+            "PutSubscriptionFilter",
+            verdict.message.clone(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conditions::conditions;
+    use crate::log_subscription::spec::OwnershipOrigin;
+    use crate::reason::Reason;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn key() -> FilterKey {
+        FilterKey {
+            log_group_name: "/aws/lambda/checkout".into(),
+            filter_name: "errors".into(),
+        }
+    }
+
+    fn seen() -> Seen {
+        Seen {
+            ownership: Some(FilterOwnership {
+                origin: OwnershipOrigin::Created,
+                owner_uid: "u-1".into(),
+                log_group_name: key().log_group_name,
+                filter_name: key().filter_name,
+            }),
+            creation_time: Some(Time(Timestamp::from_second(1_700_000_000).unwrap())),
+            test_message_failing_since: None,
+        }
+    }
+
+    #[test]
+    fn status_is_deterministic() {
+        let a = status(&key(), seen(), None);
+        let b = status(&key(), seen(), Some(&a));
+        assert_eq!(a, b);
+        assert_eq!(a.common.aws_name.as_deref(), Some("errors"));
+        assert_eq!(a.common.arn, None);
+    }
+
+    #[test]
+    fn a_creation_time_not_read_again_is_kept_for_the_same_filter_only() {
+        let first = status(&key(), seen(), None);
+        let unread = Seen {
+            creation_time: None,
+            ..seen()
+        };
+        assert_eq!(
+            status(&key(), unread.clone(), Some(&first)).creation_time,
+            first.creation_time
+        );
+        let moved = FilterKey {
+            log_group_name: "/aws/lambda/payments".into(),
+            ..key()
+        };
+        assert_eq!(status(&moved, unread, Some(&first)).creation_time, None);
+    }
+
+    #[test]
+    fn a_failure_is_announced_once() {
+        let verdict = Verdict::failed(Reason::DependencyNotReady, "retrying");
+        assert!(failure_notice(None, &verdict).is_some());
+        let mut shown = status(&key(), seen(), None);
+        shown.common.conditions =
+            conditions(&[], &verdict, Some(1), Timestamp::from_second(5).unwrap());
+        assert_eq!(failure_notice(Some(&shown), &verdict), None);
+        let other = Verdict::failed(Reason::InvalidSpec, "gave up");
+        assert!(failure_notice(Some(&shown), &other).unwrap().warning);
+    }
+}
