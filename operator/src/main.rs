@@ -28,8 +28,10 @@ enum Command {
 #[derive(Debug, Args)]
 struct CrdsArgs {
     /// Write one file per kind into this directory (for example `crds`) instead of printing.
+    /// Repeat to write several directories (the repository keeps `crds` and the Helm chart's
+    /// `charts/cloudwatch-operator/crds` identical).
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    out: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -57,13 +59,13 @@ fn run_operator(args: RunArgs) -> Result<(), String> {
 }
 
 fn run_crds(args: CrdsArgs) -> Result<(), String> {
-    match args.out {
-        Some(dir) => {
-            for path in crds::write_files(&dir).map_err(|e| e.to_string())? {
-                eprintln!("wrote {}", path.display());
-            }
+    if args.out.is_empty() {
+        print!("{}", crds::render_stream().map_err(|e| e.to_string())?);
+    }
+    for dir in &args.out {
+        for path in crds::write_files(dir).map_err(|e| e.to_string())? {
+            eprintln!("wrote {}", path.display());
         }
-        None => print!("{}", crds::render_stream().map_err(|e| e.to_string())?),
     }
     Ok(())
 }

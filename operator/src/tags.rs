@@ -2,7 +2,8 @@
 //! (PutMetricAlarm, PutCompositeAlarm, PutMetricStream and CreateSamplingRule all ignore tags on
 //! update), so later changes are made with TagResource / UntagResource from this diff.
 
-use crate::common_fields::Tags;
+use crate::common_fields::{MAX_TAGS, Tags};
+use crate::error::Error;
 use crate::ownership::Owner;
 use std::collections::BTreeMap;
 
@@ -11,6 +12,24 @@ pub fn desired_tags(user: &Tags, owner: &Owner) -> BTreeMap<String, String> {
     let mut tags = user.0.clone();
     tags.extend(owner.tags());
     tags
+}
+
+/// Refuses desired tags that AWS cannot hold: the schema allows 50 user tags, and the ownership
+/// tags come on top, so a spec near the limit fails only here — with a message that says why —
+/// rather than as AWS's "too many tags".
+pub fn check_count(desired: &BTreeMap<String, String>, user: &Tags) -> Result<(), Error> {
+    let max = MAX_TAGS as usize;
+    if desired.len() <= max {
+        return Ok(());
+    }
+    Err(Error::invalid_spec(format!(
+        "spec.tags has {} tags; with the operator's {} ownership tags that is {}, and AWS allows \
+         {max} per resource: remove at least {}",
+        user.len(),
+        desired.len() - user.len(),
+        desired.len(),
+        desired.len() - max
+    )))
 }
 
 /// What TagResource and UntagResource must change.
@@ -97,6 +116,22 @@ mod tests {
             Some("c/n/Alarm/a")
         );
         assert_eq!(tags.get("team").map(String::as_str), Some("x"));
+    }
+
+    #[test]
+    fn user_tags_that_leave_no_room_for_the_ownership_tags_are_refused() {
+        let owner = Owner {
+            cluster_id: "c".into(),
+            namespace: "n".into(),
+            kind: "SamplingRule".into(),
+            name: "a".into(),
+            uid: "u".into(),
+        };
+        let user = |n: usize| Tags((0..n).map(|i| (format!("k{i}"), "v".to_string())).collect());
+        assert!(check_count(&desired_tags(&user(48), &owner), &user(48)).is_ok());
+        let err = check_count(&desired_tags(&user(49), &owner), &user(49)).unwrap_err();
+        assert!(err.is_terminal());
+        assert!(err.message.contains("remove at least 1"), "{}", err.message);
     }
 
     proptest! {

@@ -14,11 +14,11 @@
 
 use super::desired::{aws_name, desired, put_request};
 use super::diff::{Change, plan};
-use super::lifecycle::{self, ownership_confirmed};
+use super::lifecycle;
 use super::observed::{LiveState, live_state, observed};
 use super::spec::{Alarm, AlarmStatus};
 use super::status::{just_created, state_change, status};
-use crate::aws::alarm_reader::AlarmRecord;
+use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
 use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
@@ -29,14 +29,18 @@ use crate::field_diff::changed_fields;
 use crate::ownership;
 use crate::reason::Reason;
 use crate::runtime::context::Context;
+use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confirmed};
 use crate::runtime::reconcile::object_key;
 use crate::runtime::{Applied, ManagedKind, Notice};
 use crate::tags::desired_tags;
 use kube::ResourceExt;
+use std::sync::Arc;
 
 impl ManagedKind for Alarm {
     const KIND: &'static str = "Alarm";
     type Status = AlarmStatus;
+    /// DescribeAlarms reads 100 alarms per call.
+    const RESYNC_CHUNK: usize = MAX_NAMES_PER_CALL;
 
     fn common_spec(&self) -> &CommonSpec {
         &self.spec.common
@@ -60,6 +64,16 @@ impl ManagedKind for Alarm {
 
     async fn cleanup(&self, ctx: &Context, region: &str) -> Result<()> {
         cleanup(self, ctx, region).await
+    }
+
+    async fn prefetch(ctx: &Context, region: &str, objects: &[Arc<Self>]) {
+        let names: Vec<String> = objects
+            .iter()
+            .map(|a| aws_name(&a.spec, &a.name_any()))
+            .collect();
+        if let Err(e) = ctx.alarm_reader.prefetch(region, &names).await {
+            tracing::debug!(error = %e, "resync prefetch of alarms failed; reconciles read again");
+        }
     }
 
     fn became_ready(&self, ctx: &Context) {
@@ -127,7 +141,9 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
             };
             return Ok(Applied::new(
                 status(name, &live, previous),
-                Verdict::ready(Reason::Available, format!("{what} created in {region}")),
+                // The same message as a later reconcile that finds nothing to do, so that one
+                // does not rewrite the status; the Created event records the creation.
+                Verdict::ready(Reason::Available, format!("{what} matches the spec")),
             )
             .notice(notice));
         }
@@ -141,10 +157,7 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
     }
     if observe_only {
         let differences = changed_fields(&desired.fields, &observed_config.fields);
-        let verdict = Verdict::ready(
-            Reason::Observed,
-            lifecycle::observed_message(&what, &differences),
-        );
+        let verdict = Verdict::ready(Reason::Observed, observed_message(&what, &differences));
         return Ok(Applied {
             status: status(name, &live, previous),
             verdict,
@@ -175,7 +188,7 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
         ctx.aws
             .call(region, Api::PutMetricAlarm, request.send())
             .await?;
-        notices.push(lifecycle::change_notice(drift, "PutMetricAlarm", fields));
+        notices.push(change_notice(drift, "PutMetricAlarm", fields));
     }
     if !plan.tags.is_empty() {
         cloudwatch_tags::apply(&ctx.aws, region, &arn, &plan.tags).await?;
@@ -186,7 +199,7 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
                 .into_iter()
                 .map(|k| format!("tag {k}"))
                 .collect();
-            notices.push(lifecycle::change_notice(true, "TagResource", &keys));
+            notices.push(change_notice(true, "TagResource", &keys));
         }
     }
     let verdict = Verdict::ready(Reason::Available, format!("{what} matches the spec"));

@@ -1,28 +1,16 @@
 //! Steps metric alarms and composite alarms share, because both are CloudWatch alarms: the same
 //! DescribeAlarms, the same tag APIs, the same DeleteAlarms with its silent "unknown names are
-//! ignored" that needs a describe to confirm.
+//! ignored" that needs a describe to confirm. The lifecycle decisions every kind shares are in
+//! `crate::runtime::lifecycle`.
 
 use crate::aws::alarm_reader::AlarmRecord;
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
-use crate::common_fields::CommonStatus;
-use crate::conditions::status_of;
 use crate::error::{Error, Result};
 use crate::reason::Reason;
-use crate::runtime::Notice;
 use crate::runtime::context::Context;
-use crate::vocabulary::{OWNER_TAG, condition};
+use crate::vocabulary::OWNER_TAG;
 use std::collections::BTreeMap;
-
-/// Whether an earlier reconcile already established that this object manages the AWS object
-/// `aws_name`: it reported it Ready as managed (not merely observed).
-pub fn ownership_confirmed(status: Option<&CommonStatus>, aws_name: &str) -> bool {
-    status.is_some_and(|s| {
-        s.aws_name.as_deref() == Some(aws_name)
-            && status_of(&s.conditions, condition::READY)
-                .is_some_and(|c| c.status == "True" && c.reason == Reason::Available.as_str())
-    })
-}
 
 /// Reads the tags of `arn` when they are needed or due (see `runtime::tag_reads`).
 pub async fn tags_if_due(
@@ -36,35 +24,6 @@ pub async fn tags_if_due(
         Ok(Some(cloudwatch_tags::list(&ctx.aws, region, arn).await?))
     } else {
         Ok(None)
-    }
-}
-
-/// The Event for a Put that changed `fields`: drift put back when the spec did not change and
-/// the object was already in sync, otherwise an update.
-pub fn change_notice(drift: bool, action: &'static str, fields: &[String]) -> Notice {
-    if drift {
-        Notice::warning(
-            "DriftCorrected",
-            action,
-            format!(
-                "put back {} changed outside the operator",
-                fields.join(", ")
-            ),
-        )
-    } else {
-        Notice::normal("Updated", action, format!("updated {}", fields.join(", ")))
-    }
-}
-
-/// The Ready message under ObserveOnly.
-pub fn observed_message(what: &str, differences: &[String]) -> String {
-    if differences.is_empty() {
-        format!("observed {what}; it matches the spec")
-    } else {
-        format!(
-            "observed {what}; it differs from the spec in: {}",
-            differences.join(", ")
-        )
     }
 }
 

@@ -705,3 +705,41 @@ pub struct AlarmStatus {
 pub(crate) fn default_true() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn default_spec_is_an_empty_manifest_with_the_api_servers_defaults() {
+        let spec = AlarmSpec::default();
+        assert!(spec.actions_enabled);
+        assert_eq!(
+            serde_json::to_value(&spec).expect("spec serializes"),
+            json!({
+                "deletionPolicy": "Delete",
+                "adoption": "Never",
+                "managementPolicy": "Manage",
+                "actionsEnabled": true,
+            })
+        );
+    }
+
+    #[test]
+    fn units_and_states_use_cloudwatchs_spelling() {
+        assert_eq!(
+            serde_json::to_value(StandardUnit::BytesPerSecond).expect("unit serializes"),
+            "Bytes/Second"
+        );
+        assert_eq!(
+            serde_json::to_value(AlarmState::InsufficientData).expect("state serializes"),
+            "INSUFFICIENT_DATA"
+        );
+        assert_eq!(
+            serde_json::to_value(TreatMissingData::NotBreaching).expect("value serializes"),
+            "notBreaching"
+        );
+    }
+}

@@ -7,7 +7,12 @@ pub mod api;
 pub mod batch;
 pub mod classify;
 pub mod cloudwatch_tags;
+pub mod hard_limits;
+pub mod metric_stream_switch;
 pub mod rate_limit;
+pub mod sampling_rules;
+pub mod subscription_filters;
+pub mod xray_tags;
 
 use crate::error::Error;
 use crate::metrics::{AwsOutcome, Metrics};
@@ -24,8 +29,15 @@ use aws_types::region::Region;
 use rate_limit::{RateLimitConfig, RateLimiter};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+/// Test-only: names an AWS operation (`PutMetricStream`, or `service:Operation` where the bare
+/// name is ambiguous) after whose first success the process aborts, as `kill -9` would stop it.
+/// The end-to-end tests use it to crash the operator deterministically between a create call and
+/// the status write that records it, then restart it and check that nothing is duplicated.
+/// Unset in every real deployment; deliberately absent from `--help`.
+pub const CRASH_AFTER_ENV: &str = "CWO_TEST_CRASH_AFTER";
 
 /// How the operator reaches AWS.
 #[derive(Clone, Debug, Default)]
@@ -163,6 +175,7 @@ impl Aws {
                 self.limiter.succeeded(region, api);
                 self.metrics
                     .aws_call(api.service(), api.operation(), AwsOutcome::Success);
+                crash_if_asked(api);
                 Ok(out)
             }
             Err(err) => {
@@ -179,5 +192,24 @@ impl Aws {
                 Err(error)
             }
         }
+    }
+}
+
+/// Aborts the process if [`CRASH_AFTER_ENV`] names `api` (read once per process).
+fn crash_if_asked(api: Api) {
+    static CRASH_AFTER: OnceLock<Option<Api>> = OnceLock::new();
+    let target = CRASH_AFTER.get_or_init(|| {
+        let name = std::env::var(CRASH_AFTER_ENV).ok()?;
+        match name.parse::<Api>() {
+            Ok(api) => Some(api),
+            Err(e) => {
+                tracing::error!(error = %e, "{CRASH_AFTER_ENV} names no AWS operation; ignored");
+                None
+            }
+        }
+    });
+    if *target == Some(api) {
+        eprintln!("{CRASH_AFTER_ENV}={api}: aborting right after the call succeeded");
+        std::process::abort();
     }
 }

@@ -20,10 +20,10 @@ use super::observed::observed;
 use super::rule;
 use super::spec::{CompositeAlarm, CompositeAlarmStatus};
 use super::status::{ResolvedView, status};
-use crate::alarm::lifecycle::{self, ownership_confirmed};
+use crate::alarm::lifecycle;
 use crate::alarm::observed::composite_live_state;
 use crate::alarm::status::{just_created, state_change};
-use crate::aws::alarm_reader::AlarmRecord;
+use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
 use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
@@ -34,15 +34,19 @@ use crate::ownership;
 use crate::plan::{Change, plan};
 use crate::reason::Reason;
 use crate::runtime::context::Context;
+use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confirmed};
 use crate::runtime::reconcile::object_key;
 use crate::runtime::{Applied, ManagedKind, Notice};
 use crate::tags::desired_tags;
 use kube::ResourceExt;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 impl ManagedKind for CompositeAlarm {
     const KIND: &'static str = "CompositeAlarm";
     type Status = CompositeAlarmStatus;
+    /// DescribeAlarms reads 100 alarms per call.
+    const RESYNC_CHUNK: usize = MAX_NAMES_PER_CALL;
 
     fn common_spec(&self) -> &CommonSpec {
         &self.spec.common
@@ -66,6 +70,16 @@ impl ManagedKind for CompositeAlarm {
 
     async fn cleanup(&self, ctx: &Context, region: &str) -> Result<()> {
         cleanup(self, ctx, region).await
+    }
+
+    async fn prefetch(ctx: &Context, region: &str, objects: &[Arc<Self>]) {
+        let names: Vec<String> = objects
+            .iter()
+            .map(|c| aws_name(&c.spec, &c.name_any()))
+            .collect();
+        if let Err(e) = ctx.alarm_reader.prefetch(region, &names).await {
+            tracing::debug!(error = %e, "resync prefetch of composite alarms failed; reconciles read again");
+        }
     }
 
     fn became_ready(&self, ctx: &Context) {
@@ -194,7 +208,9 @@ async fn apply(
             };
             return Ok(Applied::new(
                 status(&name, record.as_deref(), live, &view, previous),
-                Verdict::ready(Reason::Available, format!("{what} created in {region}")),
+                // The same message as a later reconcile that finds nothing to do, so that one
+                // does not rewrite the status; the Created event records the creation.
+                Verdict::ready(Reason::Available, format!("{what} matches the spec")),
             )
             .notice(notice));
         }
@@ -208,10 +224,7 @@ async fn apply(
     }
     if observe_only {
         let differences = changed_fields(&desired.fields, &observed_config.fields);
-        let verdict = Verdict::ready(
-            Reason::Observed,
-            lifecycle::observed_message(&what, &differences),
-        );
+        let verdict = Verdict::ready(Reason::Observed, observed_message(&what, &differences));
         return Ok(Applied {
             status: status(&name, Some(&existing), None, &view, previous),
             verdict,
@@ -244,7 +257,7 @@ async fn apply(
         ctx.aws
             .call(region, Api::PutCompositeAlarm, request.send())
             .await?;
-        notices.push(lifecycle::change_notice(drift, "PutCompositeAlarm", fields));
+        notices.push(change_notice(drift, "PutCompositeAlarm", fields));
     }
     if !plan.tags.is_empty() {
         cloudwatch_tags::apply(&ctx.aws, region, &arn, &plan.tags).await?;
@@ -255,7 +268,7 @@ async fn apply(
                 .into_iter()
                 .map(|k| format!("tag {k}"))
                 .collect();
-            notices.push(lifecycle::change_notice(true, "TagResource", &keys));
+            notices.push(change_notice(true, "TagResource", &keys));
         }
     }
     let verdict = Verdict::ready(Reason::Available, format!("{what} matches the spec"));

@@ -1,6 +1,5 @@
-//! Requeue delays: exponential backoff with jitter after recoverable errors, and a jittered drift
-//! resync period, so thousands of objects that failed (or were created) together do not come back
-//! together.
+//! Requeue delays after recoverable errors: exponential backoff with jitter, so thousands of
+//! objects that failed together do not come back together.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,12 +14,6 @@ pub const MAX_DELAY: Duration = Duration::from_secs(300);
 pub fn backoff_delay(failures: u32) -> Duration {
     let exp = failures.saturating_sub(1).min(16);
     BASE_DELAY.saturating_mul(1 << exp).min(MAX_DELAY)
-}
-
-/// Spreads `delay` over [delay × (1 − spread), delay × (1 + spread)] using `unit`, a number in
-/// [0, 1).
-pub fn jitter(delay: Duration, spread: f64, unit: f64) -> Duration {
-    delay.mul_f64(1.0 - spread + 2.0 * spread * unit)
 }
 
 /// A uniformly random number in [0, 1).
@@ -73,14 +66,6 @@ mod tests {
         assert_eq!(backoff_delay(5), Duration::from_secs(32));
         assert_eq!(backoff_delay(9), MAX_DELAY);
         assert_eq!(backoff_delay(u32::MAX), MAX_DELAY);
-    }
-
-    #[test]
-    fn jitter_stays_within_its_spread() {
-        let d = Duration::from_secs(600);
-        assert_eq!(jitter(d, 0.1, 0.0), Duration::from_secs(540));
-        assert_eq!(jitter(d, 0.1, 0.5), d);
-        assert!(jitter(d, 0.1, 0.999_999) < Duration::from_secs(660));
     }
 
     #[test]

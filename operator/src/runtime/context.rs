@@ -7,7 +7,11 @@ use super::tag_reads::TagReads;
 use crate::alarm::Alarm;
 use crate::aws::Aws;
 use crate::aws::alarm_reader::AlarmReader;
+use crate::aws::metric_stream_switch::MetricStreamSwitch;
+use crate::aws::sampling_rules::RuleLister;
+use crate::aws::subscription_filters::SubscriptionFilterReader;
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_subscription::LogSubscription;
 use crate::metrics::Metrics;
 use crate::ownership::Owner;
 use crate::vocabulary::REGION_ANNOTATION;
@@ -25,7 +29,8 @@ use tokio::sync::mpsc;
 pub struct RuntimeConfig {
     /// Identifies this cluster in the `cwo.dev/owner` tag of AWS objects.
     pub cluster_id: String,
-    /// How often every object is re-read from AWS to detect drift (jittered ±10%).
+    /// How often every object is re-read from AWS to detect drift (in batches spread over the
+    /// period; see `runtime::resync`).
     pub resync_period: Duration,
     /// Subscription filters AWS allows per log group.
     pub subscription_filter_limit: u32,
@@ -36,6 +41,10 @@ pub struct Context {
     pub client: Client,
     pub aws: Arc<Aws>,
     pub alarm_reader: Arc<AlarmReader>,
+    /// Lists X-Ray sampling rules, one shared listing per region at a time.
+    pub sampling_rules: Arc<RuleLister>,
+    /// Starts and stops metric streams, one call per batch of names per region.
+    pub metric_stream_switch: Arc<MetricStreamSwitch>,
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub config: RuntimeConfig,
@@ -47,6 +56,11 @@ pub struct Context {
     pub alarms: Store<Alarm>,
     /// CompositeAlarm objects, for the composite alarm graph.
     pub composites: Store<CompositeAlarm>,
+    /// Lists subscription filters, one shared DescribeSubscriptionFilters per log group.
+    pub subscription_filters: Arc<SubscriptionFilterReader>,
+    /// LogSubscription objects (the controller's own cache): their status records which filters
+    /// they own, since filters carry no tags.
+    pub log_subscriptions: Store<LogSubscription>,
     /// Asks the Alarm controller to reconcile an object now.
     pub alarm_wakeups: mpsc::Sender<ObjectRef<Alarm>>,
     /// Asks the CompositeAlarm controller to reconcile an object now.

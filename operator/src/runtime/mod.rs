@@ -10,8 +10,10 @@
 pub mod backoff;
 pub mod context;
 pub mod leader;
+pub mod lifecycle;
 pub mod reconcile;
 pub mod region;
+pub mod resync;
 pub mod run;
 pub mod serve;
 pub mod status_write;
@@ -60,6 +62,11 @@ pub trait ManagedKind:
 
     /// Makes AWS match the spec (or, under ObserveOnly, only reads it). Returns the kind's status
     /// fields (with `arn` and `awsName` filled in) and the verdict.
+    ///
+    /// A failure is normally an `Err`, and the runtime reports it on the status the object
+    /// already has. A failure that must change status fields as well (a retry deadline, an
+    /// ownership record) is returned as `Ok` with a failed verdict ([`Verdict::failed`]): the
+    /// runtime writes that status and applies the same retry policy as for an error.
     fn apply(
         &self,
         ctx: &Context,
@@ -71,6 +78,21 @@ pub trait ManagedKind:
     /// while a composite alarm still names this alarm), return a `DependencyNotReady` error: the
     /// finalizer stays until cleanup succeeds.
     fn cleanup(&self, ctx: &Context, region: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// How many objects of one region the drift resync reads together (see [`resync`]): 1 for
+    /// kinds whose AWS API reads one object per call.
+    const RESYNC_CHUNK: usize = 1;
+
+    /// Reads the AWS state of `objects` (all in `region`) ahead of their drift-resync
+    /// reconciles, in as few calls as the API allows. Errors are left to the reconciles, which
+    /// read again.
+    fn prefetch(
+        _ctx: &Context,
+        _region: &str,
+        _objects: &[std::sync::Arc<Self>],
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 
     /// Called when the object turns Ready, for kinds that others wait on.
     fn became_ready(&self, _ctx: &Context) {}

@@ -4,10 +4,10 @@
 //! 2. region resolution (pure);
 //! 3. the kind's `apply` or `cleanup` (network: AWS);
 //! 4. status composed from the result (pure) and written only if it changed (network: Kubernetes);
-//! 5. Events, metrics and the next requeue: drift resync on success, backoff with jitter on a
+//! 5. Events, metrics and the next requeue: none on success (the drift resync of
+//!    `runtime::resync` visits every object once per period), backoff with jitter on a
 //!    recoverable error, nothing on a terminal one (it waits for the spec to change).
 
-use super::backoff::jitter;
 use super::context::Context;
 use super::region;
 use super::status_write::{Written, write_status};
@@ -43,6 +43,10 @@ pub async fn reconcile<K: ManagedKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result
             return Ok(Action::await_change());
         };
         let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+        // kube's helper adds the finalizer to a live object that lacks it, and removes it from
+        // a deleting object once cleanup succeeds: either is one write to the API server.
+        let finalizer_write = obj.finalizers().iter().any(|f| f == FINALIZER)
+            == obj.meta().deletion_timestamp.is_some();
         let result = finalizer(&api, FINALIZER, Arc::clone(&obj), |event| async {
             match event {
                 finalizer::Event::Apply(o) => Ok(apply(&api, &o, &ctx).await),
@@ -51,7 +55,12 @@ pub async fn reconcile<K: ManagedKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result
         })
         .await;
         Ok(match result {
-            Ok(action) => action,
+            Ok(action) => {
+                if finalizer_write {
+                    ctx.metrics.kube_write(K::KIND, KubeWrite::Finalizer);
+                }
+                action
+            }
             Err(finalizer::Error::CleanupFailed(CleanupPending(action))) => action,
             Err(finalizer::Error::ApplyFailed(CleanupPending(action))) => action,
             Err(e) => {
@@ -105,11 +114,29 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, ctx: &Context) -> Action {
             if ready && !was_ready {
                 obj.became_ready(ctx);
             }
-            ctx.backoffs.succeeded(&key);
             ctx.metrics.set_ready(K::KIND, &key, Some(ready));
+            if !applied.verdict.synced {
+                // A failure the kind reported together with status it must keep (see
+                // `ManagedKind::apply`): the same retry policy as an error.
+                ctx.metrics
+                    .reconcile_failed(K::KIND, applied.verdict.reason);
+                return retry_policy(ctx, &key, applied.verdict.reason);
+            }
+            ctx.backoffs.succeeded(&key);
             next_resync(ctx)
         }
         Err(e) => report_failure(api, obj, ctx, e).await,
+    }
+}
+
+/// The requeue after a failure: none for a terminal reason (only a spec change can help, and it
+/// triggers a reconcile by itself), backoff with jitter otherwise.
+fn retry_policy(ctx: &Context, key: &str, reason: Reason) -> Action {
+    if reason.is_terminal() {
+        ctx.backoffs.succeeded(key);
+        Action::await_change()
+    } else {
+        Action::requeue(ctx.backoffs.failed(key))
     }
 }
 
@@ -197,13 +224,7 @@ async fn report_failure<K: ManagedKind>(
     } else {
         tracing::debug!(error = %error, "reconcile failed again");
     }
-    if error.is_terminal() {
-        // Retrying cannot help until the spec changes, which triggers a reconcile by itself.
-        ctx.backoffs.succeeded(&key);
-        Action::await_change()
-    } else {
-        Action::requeue(ctx.backoffs.failed(&key))
-    }
+    retry_policy(ctx, &key, error.reason)
 }
 
 fn set_conditions<K: ManagedKind>(obj: &K, status: &mut K::Status, verdict: &Verdict) {
@@ -213,7 +234,8 @@ fn set_conditions<K: ManagedKind>(obj: &K, status: &mut K::Status, verdict: &Ver
     common.conditions = conditions(&common.conditions, verdict, generation, Timestamp::now());
 }
 
-fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<String, Error> {
+/// The object's region (see [`region::resolve`]).
+pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<String, Error> {
     let status_region = obj
         .status()
         .and_then(|s| K::common_status(s).region.clone());
@@ -226,12 +248,10 @@ fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<String, Erro
     )
 }
 
-fn next_resync(ctx: &Context) -> Action {
-    Action::requeue(jitter(
-        ctx.config.resync_period,
-        0.1,
-        super::backoff::random_unit(),
-    ))
+/// After a successful reconcile nothing is scheduled per object: the drift resync
+/// ([`super::resync`]) visits every object once per period, in batches.
+fn next_resync(_ctx: &Context) -> Action {
+    Action::await_change()
 }
 
 async fn publish<K: ManagedKind>(ctx: &Context, obj: &K, notices: &[Notice]) {

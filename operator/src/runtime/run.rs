@@ -7,16 +7,23 @@ use super::backoff::Backoffs;
 use super::context::{Context, RuntimeConfig};
 use super::leader::{self, LeaderElection};
 use super::reconcile::{error_policy, reconcile};
+use super::resync;
 use super::serve::{self, Health};
 use super::tag_reads::TagReads;
 use super::watch::{self, Scope};
 use crate::alarm::Alarm;
 use crate::aws::alarm_reader::AlarmReader;
 use crate::aws::api::Api as AwsApi;
+use crate::aws::metric_stream_switch::MetricStreamSwitch;
 use crate::aws::rate_limit::{DEFAULT_QUOTA_SHARE, RateLimitConfig};
+use crate::aws::sampling_rules::RuleLister;
+use crate::aws::subscription_filters::SubscriptionFilterReader;
 use crate::aws::{Aws, AwsSettings};
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_subscription::LogSubscription;
+use crate::metric_stream::MetricStream;
 use crate::metrics::Metrics;
+use crate::sampling_rule::SamplingRule;
 use crate::vocabulary::FIELD_MANAGER;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
@@ -61,7 +68,9 @@ pub struct RunArgs {
     #[arg(long, env = "CWO_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
 
-    /// How often each object is re-read from AWS to find and correct drift (jittered by ±10%).
+    /// How often each object is re-read from AWS to find and correct drift. The re-reads are
+    /// spread evenly over the period, in batches where the AWS API reads several objects per call
+    /// (100 alarms per DescribeAlarms).
     #[arg(long, env = "CWO_RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
 
@@ -70,8 +79,10 @@ pub struct RunArgs {
     #[arg(long, env = "CWO_TAG_RESYNC_PERIOD", default_value = "1h", value_parser = humantime::parse_duration)]
     pub tag_resync_period: Duration,
 
-    /// Reconciles running at once, per kind.
-    #[arg(long, env = "CWO_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Reconciles running at once, per kind. Reconciles mostly wait on AWS (whose rates the
+    /// client-side limits bound), and concurrent reconciles share batched reads, so a few dozen
+    /// is cheap and makes the reads batch well.
+    #[arg(long, env = "CWO_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
     /// Log format.
@@ -236,6 +247,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         Duration::from_millis(50),
         Duration::from_secs(30),
     );
+    // X-Ray has no get-one call: reconciles share one GetSamplingRules listing per region, kept
+    // for a few seconds only so that drift is seen.
+    let sampling_rules = RuleLister::new(Arc::clone(&aws), Duration::from_secs(3));
+    // Starts and stops of metric streams within 200 ms share one call per region.
+    let metric_stream_switch =
+        MetricStreamSwitch::new(Arc::clone(&aws), Duration::from_millis(200));
+
+    // Reconciles of filters on the same log group share one DescribeSubscriptionFilters; the
+    // drift resync prefetches whole chunks.
+    let subscription_filters = SubscriptionFilterReader::new(
+        Arc::clone(&aws),
+        Duration::from_millis(20),
+        Duration::from_secs(30),
+    );
 
     // Namespaces, metadata only, for the cwo.dev/region annotation.
     let ns_api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
@@ -259,12 +284,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         scope.api::<CompositeAlarm>(client.clone()),
         scope.watcher_config(),
     );
+    let (metric_streams, metric_stream_stream) = watch::reconcile_stream(
+        scope.api::<MetricStream>(client.clone()),
+        scope.watcher_config(),
+    );
+    let (sampling_rule_objects, sampling_rule_stream) = watch::reconcile_stream(
+        scope.api::<SamplingRule>(client.clone()),
+        scope.watcher_config(),
+    );
+    let (log_subscriptions, log_subscription_stream) = watch::reconcile_stream(
+        scope.api::<LogSubscription>(client.clone()),
+        scope.watcher_config(),
+    );
     let (alarm_wakeups, alarm_wakeup_rx) = mpsc::channel(WAKEUP_QUEUE);
     let (composite_wakeups, composite_wakeup_rx) = mpsc::channel(WAKEUP_QUEUE);
     let ctx = Arc::new(Context {
         client: client.clone(),
         aws,
         alarm_reader,
+        sampling_rules,
+        metric_stream_switch,
         metrics,
         recorder: Recorder::new(
             client.clone(),
@@ -283,6 +322,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         namespaces,
         alarms: alarms.clone(),
         composites: composites.clone(),
+        subscription_filters,
+        log_subscriptions: log_subscriptions.clone(),
         alarm_wakeups,
         composite_wakeups,
     });
@@ -315,9 +356,25 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let concurrency = args.concurrency;
     tokio::join!(
         controller(
+            log_subscriptions,
+            log_subscription_stream,
+            mpsc::channel(WAKEUP_QUEUE),
+            concurrency,
+            Arc::clone(&ctx),
+            shutdown.clone()
+        ),
+        controller(
+            sampling_rule_objects,
+            sampling_rule_stream,
+            mpsc::channel(WAKEUP_QUEUE),
+            concurrency,
+            Arc::clone(&ctx),
+            shutdown.clone()
+        ),
+        controller(
             alarms,
             alarm_stream,
-            wakeups(alarm_wakeup_rx),
+            (ctx.alarm_wakeups.clone(), alarm_wakeup_rx),
             concurrency,
             Arc::clone(&ctx),
             shutdown.clone()
@@ -325,7 +382,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller(
             composites,
             composite_stream,
-            wakeups(composite_wakeup_rx),
+            (ctx.composite_wakeups.clone(), composite_wakeup_rx),
+            concurrency,
+            Arc::clone(&ctx),
+            shutdown.clone()
+        ),
+        controller(
+            metric_streams,
+            metric_stream_stream,
+            mpsc::channel(WAKEUP_QUEUE),
             concurrency,
             Arc::clone(&ctx),
             shutdown.clone()
@@ -335,19 +400,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the controller for kind `K` over `stream` until `shutdown`; `wakeups` asks for
-/// reconciles from other controllers.
+/// Runs the controller for kind `K` over `stream` until `shutdown`, with its drift resync.
+/// `queue` carries reconcile requests from the resync and from other controllers.
 async fn controller<K: ManagedKind>(
     store: Store<K>,
     stream: impl Stream<Item = Result<K, kube::runtime::watcher::Error>> + Send + 'static,
-    wakeups: impl Stream<Item = ObjectRef<K>> + Send + 'static,
+    queue: (mpsc::Sender<ObjectRef<K>>, mpsc::Receiver<ObjectRef<K>>),
     concurrency: u16,
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
+    let (wake, requests) = queue;
+    // Ends by itself once the controller (and with it the queue's receiver) is gone.
+    tokio::spawn(resync::run(store.clone(), Arc::clone(&ctx), wake));
     Controller::for_stream(stream, store)
         .with_config(ControllerConfig::default().concurrency(concurrency))
-        .reconcile_on(wakeups)
+        .reconcile_on(wakeups(requests))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::<K>, error_policy::<K>, ctx)
         .for_each(|result| {
@@ -372,6 +440,9 @@ fn wakeups<K: ManagedKind>(
 /// Fails with a clear message if a CRD is not installed (or not readable).
 async fn probe_crds(client: &Client, scope: &Scope) -> anyhow::Result<()> {
     probe::<Alarm>(client, scope).await?;
+    probe::<LogSubscription>(client, scope).await?;
+    probe::<SamplingRule>(client, scope).await?;
+    probe::<MetricStream>(client, scope).await?;
     probe::<CompositeAlarm>(client, scope).await
 }
 

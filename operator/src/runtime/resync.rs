@@ -1,0 +1,237 @@
+//! Drift resync: every object is re-read from AWS once per resync period, in chunks spread
+//! evenly (with jitter) over the period, so the load never comes in bursts and the reads batch.
+//!
+//! A chunk holds up to [`ManagedKind::RESYNC_CHUNK`] objects of one region. Before the chunk's
+//! reconciles are triggered, [`ManagedKind::prefetch`] reads their AWS state in as few calls as
+//! the API allows (100 alarms per DescribeAlarms), and the reconciles take it from there. A
+//! thousand idle alarms then cost ten DescribeAlarms per period instead of a thousand.
+//!
+//! Objects waiting on a terminal error are skipped: only a spec change can help them, and a spec
+//! change triggers a reconcile by itself. Objects being deleted are skipped: their cleanup runs
+//! on its own backoff.
+
+use super::ManagedKind;
+use super::backoff::random_unit;
+use super::context::Context;
+use super::reconcile::resolve_region;
+use crate::conditions::status_of;
+use crate::reason::Reason;
+use crate::vocabulary::condition;
+use kube::runtime::reflector::{ObjectRef, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// One object as the sweep planner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// `namespace/name`, for a stable order.
+    pub key: String,
+    /// Region the object lives in.
+    pub region: String,
+}
+
+/// Groups `candidates` into chunks of at most `chunk` objects of one region, in a stable order
+/// (region, then key), so that consecutive periods visit objects at the same points in time.
+pub fn plan(mut candidates: Vec<Candidate>, chunk: usize) -> Vec<(String, Vec<String>)> {
+    let chunk = chunk.max(1);
+    candidates.sort_by(|a, b| (&a.region, &a.key).cmp(&(&b.region, &b.key)));
+    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in candidates {
+        by_region.entry(c.region).or_default().push(c.key);
+    }
+    by_region
+        .into_iter()
+        .flat_map(|(region, keys)| {
+            keys.chunks(chunk)
+                .map(|c| (region.clone(), c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// When chunk `index` of `count` starts within a period beginning at `start`: evenly spaced, each
+/// moved later by up to half the spacing (`unit` in [0, 1)), so chunks never bunch up.
+pub fn slot(start: Instant, period: Duration, index: usize, count: usize, unit: f64) -> Instant {
+    let spacing = period / count.max(1) as u32;
+    start + spacing * index as u32 + spacing.mul_f64(unit * 0.5)
+}
+
+/// Whether the sweep should visit `obj`: not while it is being deleted, and not while it waits
+/// on a terminal error for its current generation.
+pub fn due<K: ManagedKind>(obj: &K) -> bool {
+    if obj.meta().deletion_timestamp.is_some() {
+        return false;
+    }
+    let Some(status) = obj.status() else {
+        return true;
+    };
+    let common = K::common_status(status);
+    let terminal = status_of(&common.conditions, condition::READY).is_some_and(|c| {
+        c.status == "False"
+            && Reason::ALL
+                .iter()
+                .any(|r| r.is_terminal() && r.as_str() == c.reason)
+    });
+    !(terminal && common.observed_generation == obj.meta().generation)
+}
+
+/// The objects due for a visit, by key, and their chunks.
+#[allow(clippy::type_complexity)]
+fn chunks<K: ManagedKind>(
+    store: &Store<K>,
+    ctx: &Context,
+) -> (BTreeMap<String, Arc<K>>, Vec<(String, Vec<String>)>) {
+    let objects: BTreeMap<String, Arc<K>> = store
+        .state()
+        .into_iter()
+        .filter(|o| due(&**o))
+        .map(|o| (super::reconcile::object_key(&*o), o))
+        .collect();
+    let candidates = objects
+        .iter()
+        .filter_map(|(key, o)| {
+            let region = resolve_region(&**o, ctx).ok()?;
+            Some(Candidate {
+                key: key.clone(),
+                region,
+            })
+        })
+        .collect();
+    let chunks = plan(candidates, K::RESYNC_CHUNK);
+    (objects, chunks)
+}
+
+/// At start-up every object is reconciled at once, `concurrency` at a time — too few at a time
+/// for their reads to batch well. As soon as the cache has the objects, read them all in full
+/// chunks, back to back, so the start-up reconciles find their AWS state already read.
+/// (`Store::wait_until_ready` is not used: its one-shot wakes only the last of several waiters,
+/// and the controller waits on it too; an empty cache is polled briefly instead.)
+async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (objects, chunks) = chunks(store, ctx);
+    for (region, keys) in chunks {
+        let chunk: Vec<Arc<K>> = keys
+            .iter()
+            .filter_map(|k| objects.get(k).cloned())
+            .collect();
+        K::prefetch(ctx, &region, &chunk).await;
+    }
+}
+
+/// Runs the drift resync of kind `K` forever: one sweep per resync period, each visiting every
+/// object due, chunk by chunk. `wake` is the controller's trigger queue (bounded: a full queue
+/// slows the sweep down rather than growing).
+pub async fn run<K: ManagedKind>(
+    store: Store<K>,
+    ctx: Arc<Context>,
+    wake: mpsc::Sender<ObjectRef<K>>,
+) {
+    let started = Instant::now();
+    if K::RESYNC_CHUNK > 1 {
+        warm_up(&store, &ctx).await;
+    }
+    // Every object is reconciled from the initial listing; the first sweep starts one period
+    // after start-up.
+    let mut start = started + ctx.config.resync_period;
+    loop {
+        tokio::time::sleep_until(start).await;
+        let period = ctx.config.resync_period;
+        let (objects, chunks) = chunks(&store, &ctx);
+        let count = chunks.len();
+        tracing::debug!(
+            kind = K::KIND,
+            objects = objects.len(),
+            chunks = count,
+            "drift resync"
+        );
+        for (index, (region, keys)) in chunks.into_iter().enumerate() {
+            tokio::time::sleep_until(slot(start, period, index, count, random_unit())).await;
+            let chunk: Vec<Arc<K>> = keys
+                .iter()
+                .filter_map(|k| objects.get(k).cloned())
+                .collect();
+            K::prefetch(&ctx, &region, &chunk).await;
+            for obj in &chunk {
+                if wake.send(ObjectRef::from_obj(&**obj)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        start += period;
+        // A sweep that overran its period (a full queue) starts the next one at once.
+        start = start.max(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(key: &str, region: &str) -> Candidate {
+        Candidate {
+            key: key.into(),
+            region: region.into(),
+        }
+    }
+
+    #[test]
+    fn chunks_hold_one_region_and_at_most_the_chunk_size() {
+        let mut candidates: Vec<Candidate> = (0..250)
+            .map(|i| c(&format!("ns/a{i:03}"), "us-east-1"))
+            .collect();
+        candidates.push(c("ns/b", "eu-west-1"));
+        let chunks = plan(candidates, 100);
+        let sizes: Vec<(&str, usize)> = chunks.iter().map(|(r, k)| (r.as_str(), k.len())).collect();
+        assert_eq!(
+            sizes,
+            vec![
+                ("eu-west-1", 1),
+                ("us-east-1", 100),
+                ("us-east-1", 100),
+                ("us-east-1", 50)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_plan_is_stable_whatever_the_input_order() {
+        let a = vec![c("ns/x", "r"), c("ns/y", "r"), c("ns/z", "r")];
+        let mut b = a.clone();
+        b.reverse();
+        assert_eq!(plan(a, 2), plan(b, 2));
+    }
+
+    #[test]
+    fn slots_are_spread_over_the_period_and_never_bunch_up() {
+        let start = Instant::now();
+        let period = Duration::from_secs(600);
+        let mut previous = None;
+        for index in 0..10 {
+            for unit in [0.0, 0.5, 0.999] {
+                let at = slot(start, period, index, 10, unit)
+                    .duration_since(start)
+                    .as_secs_f64();
+                let offset = at - 60.0 * index as f64;
+                assert!(
+                    (0.0..30.0).contains(&offset),
+                    "index {index} unit {unit}: {offset}"
+                );
+                assert!(at < 600.0);
+            }
+            let earliest = slot(start, period, index, 10, 0.0);
+            if let Some(p) = previous {
+                assert!(
+                    earliest.duration_since(p) >= Duration::from_secs(30),
+                    "chunks keep half a spacing apart"
+                );
+            }
+            previous = Some(slot(start, period, index, 10, 0.999));
+        }
+    }
+}
