@@ -35,24 +35,37 @@ pub const REGION: &str = "us-east-1";
 pub fn operator_binary() -> Result<&'static Path> {
     static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     BINARY
-        .get_or_init(|| build_binary().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| build_binary(false).map_err(|e| format!("{e:#}")))
         .as_deref()
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn build_binary() -> Result<PathBuf> {
+/// The operator binary built with `--release`, once per process: what users run, and what the
+/// benchmark measures (a debug build is several times slower and larger).
+pub fn operator_binary_release() -> Result<&'static Path> {
+    static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| build_binary(true).map_err(|e| format!("{e:#}")))
+        .as_deref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn build_binary(release: bool) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let out = Command::new(cargo)
-        .current_dir(repo_root())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "cloudwatch-operator",
-            "--bin",
-            "cloudwatch-operator",
-            "--message-format=json",
-        ])
+    let mut command = Command::new(cargo);
+    command.current_dir(repo_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "cloudwatch-operator",
+        "--bin",
+        "cloudwatch-operator",
+        "--message-format=json",
+    ]);
+    if release {
+        command.arg("--release");
+    }
+    let out = command
         .output()
         .context("running cargo build for the operator binary")?;
     if !out.status.success() {
@@ -64,7 +77,9 @@ fn build_binary() -> Result<PathBuf> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "cloudwatch-operator")
+        .filter(|m| {
+            m["reason"] == "compiler-artifact" && m["target"]["name"] == "cloudwatch-operator"
+        })
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .context("cargo build did not report the operator executable")
 }
@@ -76,11 +91,45 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            Credentials::new("test", "test", None, None, "e2e"),
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "e2e",
+            )),
+        )
         .http_client(http)
         .build()
+}
+
+/// Creates the Firehose delivery stream `name` (direct put, into S3): the destination metric
+/// streams and subscription filters point at, which the operator only reads.
+pub async fn create_delivery_stream(sdk: &SdkConfig, name: &str) -> Result<()> {
+    use aws_sdk_firehose::types::{DeliveryStreamType, ExtendedS3DestinationConfiguration};
+    aws_sdk_firehose::Client::new(sdk)
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .delivery_stream_type(DeliveryStreamType::DirectPut)
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn(format!(
+                    "arn:aws:iam::{}:role/firehose-delivery",
+                    cwo_emulator::DEFAULT_ACCOUNT
+                ))
+                .bucket_arn(format!("arn:aws:s3:::{name}-archive"))
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Creates the CloudWatch Logs log group `name`.
+pub async fn create_log_group(sdk: &SdkConfig, name: &str) -> Result<()> {
+    aws_sdk_cloudwatchlogs::Client::new(sdk)
+        .create_log_group()
+        .log_group_name(name)
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// An emulator running on its own thread and runtime, so it keeps answering while a test blocks
@@ -96,26 +145,36 @@ impl EmulatorHandle {
     pub fn start(config: EmulatorConfig) -> Result<EmulatorHandle> {
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = started_tx.send(Err(anyhow::Error::from(e)));
-                    return;
-                }
-            };
-            let started = runtime.block_on(cwo_emulator::start(config)).map_err(anyhow::Error::from);
-            let _ = started_tx.send(started);
-            // Serve until the handle is dropped.
-            let _ = stop_rx.recv();
-            runtime.shutdown_timeout(Duration::from_secs(2));
-        })?;
+        let thread = std::thread::Builder::new()
+            .name("emulator".into())
+            .spawn(move || {
+                // Named threads let a benchmark tell the emulator's CPU time from its own.
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("emulator-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = started_tx.send(Err(anyhow::Error::from(e)));
+                        return;
+                    }
+                };
+                let started = runtime
+                    .block_on(cwo_emulator::start(config))
+                    .map_err(anyhow::Error::from);
+                let _ = started_tx.send(started);
+                // Serve until the handle is dropped.
+                let _ = stop_rx.recv();
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })?;
         let emulator = started_rx.recv().context("the emulator thread died")??;
-        Ok(EmulatorHandle { emulator: Some(emulator), stop: Some(stop_tx), thread: Some(thread) })
+        Ok(EmulatorHandle {
+            emulator: Some(emulator),
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     fn running(&self) -> &RunningEmulator {
@@ -163,11 +222,24 @@ pub struct OperatorOptions {
     pub extra_args: Vec<String>,
     /// Further environment variables.
     pub env: Vec<(String, String)>,
+    /// Run with this kubeconfig instead of the bed's admin one (e.g. a ServiceAccount token).
+    pub kubeconfig: Option<PathBuf>,
+    /// Elect a leader through this Lease (namespace, name); off when `None`.
+    pub leader_election: Option<(String, String)>,
+    /// Run the release build ([`operator_binary_release`]) instead of the debug one.
+    pub release: bool,
 }
 
 impl Default for OperatorOptions {
     fn default() -> Self {
-        OperatorOptions { resync_period: Duration::from_secs(3), extra_args: Vec::new(), env: Vec::new() }
+        OperatorOptions {
+            resync_period: Duration::from_secs(3),
+            extra_args: Vec::new(),
+            env: Vec::new(),
+            kubeconfig: None,
+            leader_election: None,
+            release: false,
+        }
     }
 }
 
@@ -178,25 +250,31 @@ pub struct OperatorProcess {
 }
 
 impl OperatorProcess {
-    /// Starts `cloudwatch-operator run` watching `namespace`, with AWS at `endpoint`.
+    /// Starts `cloudwatch-operator run` watching `namespace` (all namespaces when `None`), with
+    /// AWS at `endpoint`.
     pub fn start(
         bed: &Bed,
-        namespace: &str,
+        namespace: Option<&str>,
         endpoint: &str,
         options: &OperatorOptions,
         log: &Path,
     ) -> Result<OperatorProcess> {
         let port = free_port()?;
-        let mut command = Command::new(operator_binary()?);
+        let binary = if options.release {
+            operator_binary_release()?
+        } else {
+            operator_binary()?
+        };
+        let mut command = Command::new(binary);
+        command.arg("run");
+        if let Some(namespace) = namespace {
+            command.arg("--watch-namespace").arg(namespace);
+        }
         command
-            .arg("run")
-            .arg("--watch-namespace")
-            .arg(namespace)
             .arg("--aws-endpoint-url")
             .arg(endpoint)
             .arg("--default-region")
             .arg(REGION)
-            .arg("--leader-election=false")
             .arg("--cluster-id")
             .arg("e2e")
             .arg("--metrics-address")
@@ -204,13 +282,35 @@ impl OperatorProcess {
             .arg("--resync-period")
             .arg(format!("{}ms", options.resync_period.as_millis()))
             .args(&options.extra_args)
-            .env("KUBECONFIG", bed.kubeconfig_path())
+            .env(
+                "KUBECONFIG",
+                options
+                    .kubeconfig
+                    .as_deref()
+                    .unwrap_or(bed.kubeconfig_path()),
+            )
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env_remove("AWS_PROFILE")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", std::env::var("CWO_E2E_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("CWO_E2E_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env("NO_COLOR", "1");
+        match &options.leader_election {
+            Some((namespace, lease)) => {
+                command
+                    .arg("--leader-election=true")
+                    .arg("--leader-election-namespace")
+                    .arg(namespace)
+                    .arg("--lease-name")
+                    .arg(lease);
+            }
+            None => {
+                command.arg("--leader-election=false");
+            }
+        }
         for (k, v) in &options.env {
             command.env(k, v);
         }
@@ -225,14 +325,25 @@ impl OperatorProcess {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Some(status) = self.process.exited() {
-                bail!("the operator exited with {status} at start-up:\n{}", self.process.log_tail(40));
+                bail!(
+                    "the operator exited with {status} at start-up:\n{}",
+                    self.process.log_tail(40)
+                );
             }
             if http_get(&format!("{}/readyz", self.metrics)).is_ok_and(|(code, _)| code == 200) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        bail!("the operator did not become ready within 60 s:\n{}", self.process.log_tail(40))
+        bail!(
+            "the operator did not become ready within 60 s:\n{}",
+            self.process.log_tail(40)
+        )
+    }
+
+    /// The operator's process id (for reading its memory and CPU time from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
     }
 
     /// The operator's `/metrics` text.
@@ -268,11 +379,19 @@ impl OperatorProcess {
 /// A plain HTTP GET on loopback; returns status code and body.
 fn http_get(url: &str) -> Result<(u16, String)> {
     use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").context("http:// URL expected")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let rest = url
+        .strip_prefix("http://")
+        .context("http:// URL expected")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let code = response
@@ -280,7 +399,10 @@ fn http_get(url: &str) -> Result<(u16, String)> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .context("malformed HTTP response")?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Ok((code, body))
 }
 
@@ -303,14 +425,22 @@ impl Scenario {
     }
 
     /// A scenario with these emulator and operator settings.
-    pub async fn start_with(name: &str, emulator: EmulatorConfig, options: OperatorOptions) -> Result<Scenario> {
+    pub async fn start_with(
+        name: &str,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
         let mut s = Self::without_operator(name, emulator, options)?;
         s.start_operator()?;
         Ok(s)
     }
 
     /// A scenario whose operator is not started yet (see [`Scenario::start_operator`]).
-    pub fn without_operator(name: &str, emulator: EmulatorConfig, options: OperatorOptions) -> Result<Scenario> {
+    pub fn without_operator(
+        name: &str,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
         let bed = Bed::shared()?;
         install_crds_once(bed)?;
         let namespace = TestNamespace::create(bed, name)?;
@@ -336,10 +466,13 @@ impl Scenario {
     /// Starts (or restarts) the operator.
     pub fn start_operator(&mut self) -> Result<()> {
         self.starts += 1;
-        let log = self.dir.path().join(format!("operator-{}.log", self.starts));
+        let log = self
+            .dir
+            .path()
+            .join(format!("operator-{}.log", self.starts));
         let op = OperatorProcess::start(
             self.bed,
-            self.namespace.name(),
+            Some(self.namespace.name()),
             &self.emulator.endpoint(),
             &self.options,
             &log,
@@ -360,7 +493,10 @@ impl Scenario {
 
     /// The running operator's `/metrics` text.
     pub fn operator_metrics(&self) -> Result<String> {
-        self.operator.as_ref().context("the operator was not started")?.metrics()
+        self.operator
+            .as_ref()
+            .context("the operator was not started")?
+            .metrics()
     }
 
     /// Every operator log of this scenario, oldest first.
@@ -376,7 +512,13 @@ impl Scenario {
 
     /// The last lines of the current operator log (for assertion messages).
     pub fn log_tail(&self) -> String {
-        tail(&self.dir.path().join(format!("operator-{}.log", self.starts)), 60)
+        tail(
+            &self
+                .dir
+                .path()
+                .join(format!("operator-{}.log", self.starts)),
+            60,
+        )
     }
 
     /// `kubectl` in the scenario's namespace.
@@ -401,7 +543,8 @@ impl Scenario {
     /// `kubectl apply -f <repo>/<path>` in the scenario's namespace.
     pub fn apply_file(&self, path: &str) -> Result<()> {
         let full = repo_root().join(path);
-        self.kubectl(["apply", "-f", full.to_str().context("path is UTF-8")?])?.ok()?;
+        self.kubectl(["apply", "-f", full.to_str().context("path is UTF-8")?])?
+            .ok()?;
         Ok(())
     }
 
@@ -419,8 +562,15 @@ impl Scenario {
     }
 
     /// The condition `type_` of an object: (status, reason, message).
-    pub fn condition(&self, kind: &str, name: &str, type_: &str) -> Result<Option<(String, String, String)>> {
-        let Some(obj) = self.get(kind, name)? else { return Ok(None) };
+    pub fn condition(
+        &self,
+        kind: &str,
+        name: &str,
+        type_: &str,
+    ) -> Result<Option<(String, String, String)>> {
+        let Some(obj) = self.get(kind, name)? else {
+            return Ok(None);
+        };
         Ok(obj["status"]["conditions"].as_array().and_then(|cs| {
             cs.iter().find(|c| c["type"] == type_).map(|c| {
                 (
@@ -450,7 +600,9 @@ impl Scenario {
             if Instant::now() >= deadline {
                 bail!(
                     "timed out after {timeout:?} waiting for {what}{}\n--- operator log (tail) ---\n{}",
-                    last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default(),
+                    last_error
+                        .map(|e| format!(" (last error: {e:#})"))
+                        .unwrap_or_default(),
                     self.log_tail()
                 );
             }
@@ -480,7 +632,9 @@ impl Scenario {
             if Instant::now() >= deadline {
                 bail!(
                     "timed out after {timeout:?} waiting for {what}{}\n--- operator log (tail) ---\n{}",
-                    last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default(),
+                    last_error
+                        .map(|e| format!(" (last error: {e:#})"))
+                        .unwrap_or_default(),
                     self.log_tail()
                 );
             }
@@ -501,17 +655,20 @@ impl Scenario {
             &format!("{kind}/{name} Ready={status} reason={reason:?}"),
             Duration::from_secs(60),
             || {
-                let Some(obj) = self.get(kind, name)? else { return Ok(None) };
+                let Some(obj) = self.get(kind, name)? else {
+                    return Ok(None);
+                };
                 let generation = obj["metadata"]["generation"].as_i64();
                 let ready = obj["status"]["conditions"]
                     .as_array()
                     .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready").cloned());
-                Ok(ready.filter(|c| {
-                    c["status"] == status
-                        && reason.is_none_or(|r| c["reason"] == r)
-                        && c["observedGeneration"].as_i64() == generation
-                })
-                .map(|c| c["message"].as_str().unwrap_or_default().to_string()))
+                Ok(ready
+                    .filter(|c| {
+                        c["status"] == status
+                            && reason.is_none_or(|r| c["reason"] == r)
+                            && c["observedGeneration"].as_i64() == generation
+                    })
+                    .map(|c| c["message"].as_str().unwrap_or_default().to_string()))
             },
         )
         .await
@@ -524,9 +681,11 @@ impl Scenario {
 
     /// Waits until the object is gone from the cluster.
     pub async fn wait_gone(&self, kind: &str, name: &str) -> Result<()> {
-        self.wait_for(&format!("{kind}/{name} to be deleted"), Duration::from_secs(60), || {
-            Ok(self.get(kind, name)?.is_none().then_some(()))
-        })
+        self.wait_for(
+            &format!("{kind}/{name} to be deleted"),
+            Duration::from_secs(60),
+            || Ok(self.get(kind, name)?.is_none().then_some(())),
+        )
         .await
     }
 
@@ -570,7 +729,11 @@ impl Scenario {
 impl Drop for Scenario {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("--- operator logs of the failed scenario in {} ---\n{}", self.namespace.name(), self.operator_logs());
+            eprintln!(
+                "--- operator logs of the failed scenario in {} ---\n{}",
+                self.namespace.name(),
+                self.operator_logs()
+            );
         }
         if let Some(mut op) = self.operator.take() {
             op.kill();
@@ -578,11 +741,13 @@ impl Drop for Scenario {
     }
 }
 
-fn install_crds_once(bed: &Bed) -> Result<()> {
+/// Installs the CRDs from `crds/` (once per process) and waits until they are Established.
+pub fn install_crds_once(bed: &Bed) -> Result<()> {
     static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            let crds = crate::manifests::Crd::read_dir(&repo_root().join("crds")).map_err(|e| format!("{e:#}"))?;
+            let crds = crate::manifests::Crd::read_dir(&repo_root().join("crds"))
+                .map_err(|e| format!("{e:#}"))?;
             crate::checks::install_crds(bed, &crds).map_err(|e| format!("{e:#}"))
         })
         .clone()

@@ -28,6 +28,18 @@ pub fn repo_root() -> &'static Path {
     })
 }
 
+/// The project's cache directory: `$CWO_CACHE_DIR`, else `~/.cache/cloudwatch-operator` (the
+/// same place `e2e/bed/build-tools.sh` caches the binaries).
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CWO_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".cache").join("cloudwatch-operator")
+}
+
 impl Tools {
     /// The binaries, built first if the cache lacks them. A cold build takes minutes; a warm one
     /// only checks the cache. The script is run once per process.

@@ -30,7 +30,14 @@ spec:
 }
 
 async fn describe(cw: &Client, name: &str) -> Option<aws_sdk_cloudwatch::types::MetricAlarm> {
-    cw.describe_alarms().alarm_names(name).send().await.unwrap().metric_alarms().first().cloned()
+    cw.describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()
+        .first()
+        .cloned()
 }
 
 async fn tags(cw: &Client, name: &str) -> BTreeMap<String, String> {
@@ -52,14 +59,19 @@ async fn alarm_is_created_updated_retagged_and_idle_resyncs_write_nothing() -> R
     let s = Scenario::start_with(
         "alarm-lifecycle",
         EmulatorConfig::default(),
-        OperatorOptions { resync_period: Duration::from_secs(1), ..Default::default() },
+        OperatorOptions {
+            resync_period: Duration::from_secs(1),
+            ..Default::default()
+        },
     )
     .await?;
     let cw = Client::new(&s.sdk);
     s.apply_yaml(&alarm("cpu", "  tags:\n    team: web\n"))?;
     s.wait_ready("alarm", "cpu").await?;
 
-    let created = describe(&cw, "cpu").await.expect("alarm exists in CloudWatch");
+    let created = describe(&cw, "cpu")
+        .await
+        .expect("alarm exists in CloudWatch");
     assert_eq!(created.threshold, Some(80.0));
     let t = tags(&cw, "cpu").await;
     assert_eq!(t.get("team").map(String::as_str), Some("web"));
@@ -69,17 +81,33 @@ async fn alarm_is_created_updated_retagged_and_idle_resyncs_write_nothing() -> R
     assert_eq!(obj["status"]["stateValue"], "INSUFFICIENT_DATA");
     assert_eq!(obj["status"]["awsName"], "cpu");
     assert_eq!(obj["status"]["region"], "us-east-1");
-    assert!(obj["status"]["arn"].as_str().unwrap().ends_with(":alarm:cpu"));
-    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"), 1);
+    assert!(
+        obj["status"]["arn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":alarm:cpu")
+    );
+    assert_eq!(
+        s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"),
+        1
+    );
 
     // Update a scalar, a set and the metric; then tags (TagResource, not the Put).
     s.emulator.reset_calls();
-    s.apply_yaml(&alarm("cpu", "  tags:\n    team: web\n").replace("threshold: 80", "threshold: 90"))?;
+    s.apply_yaml(
+        &alarm("cpu", "  tags:\n    team: web\n").replace("threshold: 80", "threshold: 90"),
+    )?;
     s.wait_ready("alarm", "cpu").await?;
     assert_eq!(describe(&cw, "cpu").await.unwrap().threshold, Some(90.0));
-    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"), 1, "one Put per update");
+    assert_eq!(
+        s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"),
+        1,
+        "one Put per update"
+    );
 
-    s.apply_yaml(&alarm("cpu", "  tags:\n    owner: sre\n").replace("threshold: 80", "threshold: 90"))?;
+    s.apply_yaml(
+        &alarm("cpu", "  tags:\n    owner: sre\n").replace("threshold: 80", "threshold: 90"),
+    )?;
     s.wait_ready("alarm", "cpu").await?;
     let t = tags(&cw, "cpu").await;
     assert_eq!(t.get("owner").map(String::as_str), Some("sre"));
@@ -96,8 +124,15 @@ async fn alarm_is_created_updated_retagged_and_idle_resyncs_write_nothing() -> R
     tokio::time::sleep(Duration::from_secs(12)).await;
     let calls = s.emulator.calls();
     assert_eq!(calls.writes(), 0, "idle resyncs made AWS writes: {calls:?}");
-    assert!(calls.total_of("cloudwatch", "DescribeAlarms") >= 8, "resyncs re-read the alarm: {calls:?}");
-    assert_eq!(status_writes(&s.operator_metrics()?), status_writes_before, "idle resyncs wrote status");
+    assert!(
+        calls.total_of("cloudwatch", "DescribeAlarms") >= 8,
+        "resyncs re-read the alarm: {calls:?}"
+    );
+    assert_eq!(
+        status_writes(&s.operator_metrics()?),
+        status_writes_before,
+        "idle resyncs wrote status"
+    );
     Ok(())
 }
 
@@ -130,11 +165,16 @@ async fn drift_is_put_back_and_an_alarm_deleted_out_of_band_is_recreated() -> Re
         .await?;
     s.wait_until("drift put back", Duration::from_secs(30), || async {
         let a = describe(&cw, "drifty").await;
-        Ok(a.filter(|a| a.threshold == Some(80.0) && a.period == Some(60)).map(|_| ()))
+        Ok(
+            a.filter(|a| a.threshold == Some(80.0) && a.period == Some(60))
+                .map(|_| ()),
+        )
     })
     .await?;
     s.wait_for("DriftCorrected event", Duration::from_secs(20), || {
-        Ok(s.event_reasons("drifty")?.contains(&"DriftCorrected".to_string()).then_some(()))
+        Ok(s.event_reasons("drifty")?
+            .contains(&"DriftCorrected".to_string())
+            .then_some(()))
     })
     .await?;
 
@@ -144,7 +184,9 @@ async fn drift_is_put_back_and_an_alarm_deleted_out_of_band_is_recreated() -> Re
     })
     .await?;
     s.wait_for("Recreated event", Duration::from_secs(20), || {
-        Ok(s.event_reasons("drifty")?.contains(&"Recreated".to_string()).then_some(()))
+        Ok(s.event_reasons("drifty")?
+            .contains(&"Recreated".to_string())
+            .then_some(()))
     })
     .await?;
     Ok(())
@@ -158,11 +200,18 @@ async fn delete_removes_the_alarm_and_retain_leaves_it() -> Result<()> {
     s.apply_yaml(&alarm("kept", "  deletionPolicy: Retain\n"))?;
     s.wait_ready("alarm", "gone").await?;
     s.wait_ready("alarm", "kept").await?;
-    s.kubectl(["delete", "alarm", "gone", "kept", "--wait=false"])?.ok()?;
+    s.kubectl(["delete", "alarm", "gone", "kept", "--wait=false"])?
+        .ok()?;
     s.wait_gone("alarm", "gone").await?;
     s.wait_gone("alarm", "kept").await?;
-    assert!(describe(&cw, "gone").await.is_none(), "Delete removes the AWS alarm");
-    assert!(describe(&cw, "kept").await.is_some(), "Retain leaves the AWS alarm");
+    assert!(
+        describe(&cw, "gone").await.is_none(),
+        "Delete removes the AWS alarm"
+    );
+    assert!(
+        describe(&cw, "kept").await.is_some(),
+        "Retain leaves the AWS alarm"
+    );
     Ok(())
 }
 
@@ -179,26 +228,43 @@ async fn an_existing_alarm_is_adopted_only_when_the_policy_allows() -> Result<()
             .period(60)
             .evaluation_periods(1)
             .threshold(5.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
             .send()
             .await?;
     }
     s.emulator.reset_calls();
     s.apply_yaml(&alarm("theirs", ""))?;
-    let message = s.wait_condition("alarm", "theirs", "False", Some("AlreadyExistsUnowned")).await?;
+    let message = s
+        .wait_condition("alarm", "theirs", "False", Some("AlreadyExistsUnowned"))
+        .await?;
     assert!(message.contains("adoption: IfUnowned"), "{message}");
-    assert_eq!(describe(&cw, "theirs").await.unwrap().threshold, Some(5.0), "not overwritten");
+    assert_eq!(
+        describe(&cw, "theirs").await.unwrap().threshold,
+        Some(5.0),
+        "not overwritten"
+    );
     assert_eq!(s.aws_writes(), 0, "a refused take-over writes nothing");
 
     s.apply_yaml(&alarm("unowned", "  adoption: IfUnowned\n"))?;
     s.wait_ready("alarm", "unowned").await?;
-    assert_eq!(describe(&cw, "unowned").await.unwrap().threshold, Some(80.0));
-    assert!(tags(&cw, "unowned").await.contains_key("cwo.dev/owner"), "adopted alarm is tagged as ours");
+    assert_eq!(
+        describe(&cw, "unowned").await.unwrap().threshold,
+        Some(80.0)
+    );
+    assert!(
+        tags(&cw, "unowned").await.contains_key("cwo.dev/owner"),
+        "adopted alarm is tagged as ours"
+    );
     assert!(s.event_reasons("unowned")?.contains(&"Adopted".to_string()));
 
     // Deleting the refused object must not delete someone else's alarm.
     s.kubectl(["delete", "alarm", "theirs"])?.ok()?;
-    assert!(describe(&cw, "theirs").await.is_some(), "someone else's alarm survives");
+    assert!(
+        describe(&cw, "theirs").await.is_some(),
+        "someone else's alarm survives"
+    );
     Ok(())
 }
 
@@ -225,19 +291,31 @@ async fn observe_only_reports_without_writing() -> Result<()> {
         .await?;
     s.emulator.reset_calls();
     s.apply_yaml(&alarm("watched", "  managementPolicy: ObserveOnly\n"))?;
-    let message = s.wait_condition("alarm", "watched", "True", Some("Observed")).await?;
-    assert!(message.contains("threshold"), "differences are reported: {message}");
+    let message = s
+        .wait_condition("alarm", "watched", "True", Some("Observed"))
+        .await?;
+    assert!(
+        message.contains("threshold"),
+        "differences are reported: {message}"
+    );
     let obj = s.get("alarm", "watched")?.unwrap();
     assert_eq!(obj["status"]["stateValue"], "ALARM");
     assert_eq!(obj["status"]["stateReason"], "test fired it");
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(s.aws_writes(), 0, "ObserveOnly never writes");
-    assert_eq!(describe(&cw, "watched").await.unwrap().threshold, Some(50.0));
+    assert_eq!(
+        describe(&cw, "watched").await.unwrap().threshold,
+        Some(50.0)
+    );
 
     s.apply_yaml(&alarm("absent", "  managementPolicy: ObserveOnly\n"))?;
-    s.wait_condition("alarm", "absent", "False", Some("NotFound")).await?;
+    s.wait_condition("alarm", "absent", "False", Some("NotFound"))
+        .await?;
     s.kubectl(["delete", "alarm", "watched"])?.ok()?;
-    assert!(describe(&cw, "watched").await.is_some(), "deleting an observer leaves the alarm");
+    assert!(
+        describe(&cw, "watched").await.is_some(),
+        "deleting an observer leaves the alarm"
+    );
     Ok(())
 }
 
@@ -246,7 +324,10 @@ async fn a_spec_aws_refuses_ends_in_a_terminal_condition_without_retries() -> Re
     let s = Scenario::start_with(
         "alarm-terminal",
         EmulatorConfig::default(),
-        OperatorOptions { resync_period: Duration::from_secs(2), ..Default::default() },
+        OperatorOptions {
+            resync_period: Duration::from_secs(2),
+            ..Default::default()
+        },
     )
     .await?;
     // The schema accepts a thresholdMetricId naming any entry; CloudWatch wants an
@@ -271,8 +352,13 @@ spec:
   evaluationPeriods: 2
 "#,
     )?;
-    let message = s.wait_condition("alarm", "bad-band", "False", Some("InvalidSpec")).await?;
-    assert!(message.contains("PutMetricAlarm"), "AWS's message is shown: {message}");
+    let message = s
+        .wait_condition("alarm", "bad-band", "False", Some("InvalidSpec"))
+        .await?;
+    assert!(
+        message.contains("PutMetricAlarm"),
+        "AWS's message is shown: {message}"
+    );
     let puts = s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm");
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(
@@ -280,7 +366,11 @@ spec:
         puts,
         "a terminal error is not retried"
     );
-    let warnings = s.event_reasons("bad-band")?.iter().filter(|r| *r == "InvalidSpec").count();
+    let warnings = s
+        .event_reasons("bad-band")?
+        .iter()
+        .filter(|r| *r == "InvalidSpec")
+        .count();
     assert_eq!(warnings, 1, "one Warning event, not one per retry");
     Ok(())
 }

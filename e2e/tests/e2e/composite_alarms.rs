@@ -49,34 +49,74 @@ async fn exists(cw: &Client, name: &str) -> bool {
 }
 
 #[tokio::test]
-async fn a_composite_applied_before_its_alarms_waits_then_succeeds_and_is_deleted_first() -> Result<()> {
+async fn a_composite_applied_before_its_alarms_waits_then_succeeds_and_is_deleted_first()
+-> Result<()> {
     let s = Scenario::start("composite-order").await?;
     let cw = Client::new(&s.sdk);
     s.apply_yaml(COMPOSITE)?;
-    let message = s.wait_condition("compositealarm", "both", "False", Some("DependencyNotReady")).await?;
-    assert!(message.contains("errors-a") && message.contains("errors-b"), "{message}");
-    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutCompositeAlarm"), 0);
+    let message = s
+        .wait_condition(
+            "compositealarm",
+            "both",
+            "False",
+            Some("DependencyNotReady"),
+        )
+        .await?;
+    assert!(
+        message.contains("errors-a") && message.contains("errors-b"),
+        "{message}"
+    );
+    assert_eq!(
+        s.emulator
+            .calls()
+            .total_of("cloudwatch", "PutCompositeAlarm"),
+        0
+    );
 
     s.apply_yaml(&child("errors-a"))?;
     s.apply_yaml(&child("errors-b"))?;
     s.wait_ready("compositealarm", "both").await?;
     let obj = s.get("compositealarm", "both")?.unwrap();
-    assert_eq!(obj["status"]["resolvedAlarmRule"], r#"ALARM("errors-a") AND ALARM("errors-b")"#);
-    assert_eq!(obj["status"]["resolvedChildren"], serde_json::json!(["errors-a", "errors-b"]));
-    let puts = s.emulator.calls().operation("cloudwatch", "PutCompositeAlarm");
-    assert_eq!(puts.ok, 1, "written once, after its children existed: {puts:?}");
-    assert_eq!(puts.total, 1, "never sent while a child was missing: {puts:?}");
+    assert_eq!(
+        obj["status"]["resolvedAlarmRule"],
+        r#"ALARM("errors-a") AND ALARM("errors-b")"#
+    );
+    assert_eq!(
+        obj["status"]["resolvedChildren"],
+        serde_json::json!(["errors-a", "errors-b"])
+    );
+    let puts = s
+        .emulator
+        .calls()
+        .operation("cloudwatch", "PutCompositeAlarm");
+    assert_eq!(
+        puts.ok, 1,
+        "written once, after its children existed: {puts:?}"
+    );
+    assert_eq!(
+        puts.total, 1,
+        "never sent while a child was missing: {puts:?}"
+    );
 
     // Delete everything at once: the composite goes first, its children after.
-    s.kubectl(["delete", "alarm,compositealarm", "--all", "--wait=false"])?.ok()?;
-    for (kind, name) in [("compositealarm", "both"), ("alarm", "errors-a"), ("alarm", "errors-b")] {
+    s.kubectl(["delete", "alarm,compositealarm", "--all", "--wait=false"])?
+        .ok()?;
+    for (kind, name) in [
+        ("compositealarm", "both"),
+        ("alarm", "errors-a"),
+        ("alarm", "errors-b"),
+    ] {
         s.wait_gone(kind, name).await?;
     }
     for name in ["both", "errors-a", "errors-b"] {
         assert!(!exists(&cw, name).await, "{name} is gone from CloudWatch");
     }
     let deletes = s.emulator.calls().operation("cloudwatch", "DeleteAlarms");
-    assert_eq!(deletes.errors.get("ValidationError"), None, "no child was deleted while named: {deletes:?}");
+    assert_eq!(
+        deletes.errors.get("ValidationError"),
+        None,
+        "no child was deleted while named: {deletes:?}"
+    );
     Ok(())
 }
 
@@ -88,9 +128,15 @@ async fn an_alarm_named_by_a_composite_waits_for_the_composite_to_let_go() -> Re
     s.apply_yaml(&child("errors-b"))?;
     s.apply_yaml(COMPOSITE)?;
     s.wait_ready("compositealarm", "both").await?;
-    s.kubectl(["delete", "alarm", "errors-a", "--wait=false"])?.ok()?;
-    let message = s.wait_condition("alarm", "errors-a", "False", Some("DependencyNotReady")).await?;
-    assert!(message.contains("both"), "the condition names the composite: {message}");
+    s.kubectl(["delete", "alarm", "errors-a", "--wait=false"])?
+        .ok()?;
+    let message = s
+        .wait_condition("alarm", "errors-a", "False", Some("DependencyNotReady"))
+        .await?;
+    assert!(
+        message.contains("both"),
+        "the condition names the composite: {message}"
+    );
     assert!(exists(&cw, "errors-a").await);
 
     // Once the composite no longer names it, the alarm is deleted.
@@ -131,11 +177,18 @@ spec:
 "#,
     )?;
     for name in ["left", "right"] {
-        let message = s.wait_condition("compositealarm", name, "False", Some("InvalidSpec")).await?;
+        let message = s
+            .wait_condition("compositealarm", name, "False", Some("InvalidSpec"))
+            .await?;
         assert!(message.contains("cycle"), "{message}");
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(s.emulator.calls().total_of("cloudwatch", "PutCompositeAlarm"), 0);
+    assert_eq!(
+        s.emulator
+            .calls()
+            .total_of("cloudwatch", "PutCompositeAlarm"),
+        0
+    );
     Ok(())
 }
 
@@ -150,21 +203,33 @@ async fn the_alarm_examples_become_ready_with_live_state() -> Result<()> {
     ] {
         s.apply_file(file)?;
     }
-    let out = s.kubectl(["get", "alarms,compositealarms", "-o", "json"])?.ok()?;
+    let out = s
+        .kubectl(["get", "alarms,compositealarms", "-o", "json"])?
+        .ok()?;
     let list: serde_json::Value = serde_json::from_str(&out.stdout)?;
     let objects: Vec<(String, String)> = list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["kind"].as_str().unwrap().to_lowercase(), o["metadata"]["name"].as_str().unwrap().to_string()))
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().to_lowercase(),
+                o["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert!(objects.len() >= 6, "{objects:?}");
     for (kind, name) in &objects {
         s.wait_ready(kind, name).await?;
         let obj = s.get(kind, name)?.unwrap();
-        assert!(obj["status"]["stateValue"].is_string(), "{kind}/{name} shows its live state");
+        assert!(
+            obj["status"]["stateValue"].is_string(),
+            "{kind}/{name} shows its live state"
+        );
     }
     let table = s.kubectl(["get", "cloudwatch"])?.ok()?.stdout;
-    cwo_e2e::report(&format!("kubectl get cloudwatch after applying the alarm examples:\n{table}"));
+    cwo_e2e::report(&format!(
+        "kubectl get cloudwatch after applying the alarm examples:\n{table}"
+    ));
     Ok(())
 }

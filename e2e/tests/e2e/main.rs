@@ -1,7 +1,14 @@
 //! End-to-end tests against a real kube-apiserver: one test binary, so one bed
 //! ([`cwo_e2e::Bed::shared`]) serves every test in it.
 
+mod alarms;
+mod chart;
+mod composite_alarms;
 mod corpus;
 mod fixture_manifests;
 mod harness;
+mod log_subscriptions;
+mod metric_streams;
 mod project_manifests;
+mod sampling_rules;
+mod scale;

@@ -1,0 +1,753 @@
+//! The objects a scenario creates, and the benchmark's own Kubernetes traffic: creating them
+//! with bounded parallelism, listing their readiness, editing and deleting them. Every write the
+//! benchmark sends is counted, so the API server's request counts can be split into the
+//! benchmark's writes and the operator's.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use cwo_e2e::operator::REGION;
+use cwo_emulator::DEFAULT_ACCOUNT;
+
+/// Requests the benchmark keeps in flight when creating or editing objects: enough to keep the
+/// API server busy, few enough not to starve the operator of the two cores.
+pub const PARALLEL_REQUESTS: usize = 24;
+
+/// Subscription filters put on one log group (AWS's default limit, and the emulator's).
+pub const FILTERS_PER_LOG_GROUP: usize = 2;
+
+/// Firehose delivery streams the metric streams and subscriptions deliver to.
+const DELIVERY_STREAMS: usize = 5;
+
+/// Children of each composite alarm.
+const COMPOSITE_CHILDREN: usize = 10;
+
+/// The five kinds, in the order they are created (children before the composites naming them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Alarm,
+    CompositeAlarm,
+    MetricStream,
+    LogSubscription,
+    SamplingRule,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Alarm,
+        Kind::CompositeAlarm,
+        Kind::MetricStream,
+        Kind::LogSubscription,
+        Kind::SamplingRule,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Alarm => "Alarm",
+            Kind::CompositeAlarm => "CompositeAlarm",
+            Kind::MetricStream => "MetricStream",
+            Kind::LogSubscription => "LogSubscription",
+            Kind::SamplingRule => "SamplingRule",
+        }
+    }
+
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Alarm => "alarms",
+            Kind::CompositeAlarm => "compositealarms",
+            Kind::MetricStream => "metricstreams",
+            Kind::LogSubscription => "logsubscriptions",
+            Kind::SamplingRule => "samplingrules",
+        }
+    }
+
+    fn resource(self) -> ApiResource {
+        ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("cwo.dev", "v1alpha1", self.name()),
+            self.plural(),
+        )
+    }
+
+    fn api(self, client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
+        Api::namespaced_with(client.clone(), namespace, &self.resource())
+    }
+}
+
+/// How many objects of each kind a scenario creates.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Fleet {
+    pub alarms: usize,
+    pub composite_alarms: usize,
+    pub metric_streams: usize,
+    pub log_subscriptions: usize,
+    pub sampling_rules: usize,
+}
+
+impl Fleet {
+    pub fn alarms(n: usize) -> Fleet {
+        Fleet {
+            alarms: n,
+            ..Fleet::default()
+        }
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Alarm => self.alarms,
+            Kind::CompositeAlarm => self.composite_alarms,
+            Kind::MetricStream => self.metric_streams,
+            Kind::LogSubscription => self.log_subscriptions,
+            Kind::SamplingRule => self.sampling_rules,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        Kind::ALL.iter().map(|k| self.count(*k)).sum()
+    }
+
+    /// The kinds this fleet has objects of.
+    pub fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.count(*k) > 0)
+            .collect()
+    }
+
+    /// "1,000 Alarm, 100 CompositeAlarm, ..."
+    pub fn describe(&self) -> String {
+        self.kinds()
+            .iter()
+            .map(|k| format!("{} {}", thousands(self.count(*k) as u64), k.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Alarms, composites over them, and the kinds that need AWS resources created first.
+    pub fn needs_delivery_streams(&self) -> bool {
+        self.metric_streams > 0 || self.log_subscriptions > 0
+    }
+
+    pub fn delivery_streams(&self) -> Vec<String> {
+        if !self.needs_delivery_streams() {
+            return Vec::new();
+        }
+        (0..DELIVERY_STREAMS)
+            .map(|i| format!("bench-delivery-{i}"))
+            .collect()
+    }
+
+    pub fn log_groups(&self) -> Vec<String> {
+        (0..self.log_subscriptions.div_ceil(FILTERS_PER_LOG_GROUP))
+            .map(log_group)
+            .collect()
+    }
+
+    /// Every object's manifest, in creation order.
+    pub fn manifests(&self) -> Vec<(Kind, Value)> {
+        let mut out = Vec::with_capacity(self.total());
+        out.extend((0..self.alarms).map(|i| (Kind::Alarm, alarm(i))));
+        out.extend(
+            (0..self.composite_alarms).map(|i| (Kind::CompositeAlarm, composite(i, self.alarms))),
+        );
+        out.extend((0..self.metric_streams).map(|i| (Kind::MetricStream, metric_stream(i))));
+        out.extend(
+            (0..self.log_subscriptions).map(|i| (Kind::LogSubscription, log_subscription(i))),
+        );
+        out.extend((0..self.sampling_rules).map(|i| (Kind::SamplingRule, sampling_rule(i))));
+        out
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn alarm_name(i: usize) -> String {
+    format!("bench-alarm-{i:05}")
+}
+
+fn log_group(i: usize) -> String {
+    format!("/bench/group-{i:04}")
+}
+
+fn firehose_arn(i: usize) -> String {
+    format!(
+        "arn:aws:firehose:{REGION}:{DEFAULT_ACCOUNT}:deliverystream/bench-delivery-{}",
+        i % DELIVERY_STREAMS
+    )
+}
+
+/// The threshold every alarm starts with; the edit phase raises it.
+pub const THRESHOLD: f64 = 100.0;
+
+fn alarm(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "Alarm",
+        "metadata": {"name": alarm_name(i)},
+        "spec": {
+            "description": format!("p90 latency of shard {i} above the threshold"),
+            "namespace": "Bench/Service",
+            "metricName": "Latency",
+            "dimensions": [{"name": "Shard", "value": format!("shard-{i:05}")}],
+            "statistic": "Average",
+            "period": 60,
+            "evaluationPeriods": 3,
+            "datapointsToAlarm": 2,
+            "comparisonOperator": "GreaterThanThreshold",
+            "threshold": THRESHOLD,
+            "treatMissingData": "missing",
+            "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+            "tags": {"team": "bench"}
+        }
+    })
+}
+
+/// Composite `i` is in ALARM when any of its ten alarms is (alarms `10i` to `10i + 9`).
+fn composite(i: usize, alarms: usize) -> Value {
+    let children: Vec<Value> = (0..COMPOSITE_CHILDREN)
+        .map(|c| json!({"alarm": {"alarmRef": alarm_name((i * COMPOSITE_CHILDREN + c) % alarms.max(1))}}))
+        .collect();
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "CompositeAlarm",
+        "metadata": {"name": format!("bench-composite-{i:03}")},
+        "spec": {
+            "description": format!("any shard of group {i} is slow"),
+            "rule": {"anyOf": children},
+            "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+            "tags": {"team": "bench"}
+        }
+    })
+}
+
+fn metric_stream(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "MetricStream",
+        "metadata": {"name": format!("bench-stream-{i:03}")},
+        "spec": {
+            "firehoseArn": firehose_arn(i),
+            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-metric-stream"),
+            "outputFormat": "json",
+            "includeFilters": [{"namespace": format!("Bench/Stream{i}")}],
+            "tags": {"team": "bench"}
+        }
+    })
+}
+
+/// Two subscriptions per log group, the default limit.
+fn log_subscription(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "LogSubscription",
+        "metadata": {"name": format!("bench-sub-{i:04}")},
+        "spec": {
+            "logGroupName": log_group(i / FILTERS_PER_LOG_GROUP),
+            "filterPattern": "ERROR",
+            "destinationArn": firehose_arn(i),
+            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose")
+        }
+    })
+}
+
+fn sampling_rule(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "SamplingRule",
+        "metadata": {"name": format!("bench-rule-{i:02}")},
+        "spec": {
+            "priority": 1000 + i,
+            "fixedRate": 0.05,
+            "reservoirSize": 1,
+            "serviceName": format!("bench-{i}"),
+            "tags": {"team": "bench"}
+        }
+    })
+}
+
+/// The benchmark's side of the Kubernetes API: one client, and a count of what it wrote.
+pub struct Cluster {
+    pub client: kube::Client,
+    pub namespace: String,
+    writes: AtomicU64,
+}
+
+/// One object's readiness, as one LIST shows it.
+#[derive(Clone, Debug)]
+pub struct ObjectState {
+    pub kind: Kind,
+    pub name: String,
+    /// Ready=True, for the current generation.
+    pub ready: bool,
+    /// The Ready condition's reason (`""` before the first status).
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+struct MinimalList {
+    items: Vec<MinimalObject>,
+}
+
+/// Only what readiness needs: a LIST of 10,000 objects is tens of megabytes, and deserializing
+/// all of it would take CPU from the operator being measured.
+#[derive(Deserialize)]
+struct MinimalObject {
+    metadata: MinimalMeta,
+    #[serde(default)]
+    status: Option<MinimalStatus>,
+}
+
+#[derive(Deserialize)]
+struct MinimalMeta {
+    name: String,
+    #[serde(default)]
+    generation: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MinimalStatus {
+    #[serde(default)]
+    observed_generation: Option<i64>,
+    #[serde(default)]
+    conditions: Vec<MinimalCondition>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MinimalCondition {
+    #[serde(rename = "type")]
+    type_: String,
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    observed_generation: Option<i64>,
+}
+
+impl Cluster {
+    /// Creates `namespace` and returns the benchmark's client for it.
+    pub async fn new(client: kube::Client, namespace: &str) -> Result<Cluster> {
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+        let ns: k8s_openapi::api::core::v1::Namespace =
+            serde_json::from_value(json!({"metadata": {"name": namespace}}))?;
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .with_context(|| format!("creating namespace {namespace}"))?;
+        Ok(Cluster {
+            client,
+            namespace: namespace.to_string(),
+            writes: AtomicU64::new(0),
+        })
+    }
+
+    /// Writes the benchmark has sent to the API server so far (creates, patches, deletes,
+    /// retries included).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    /// Creates every manifest, [`PARALLEL_REQUESTS`] at a time; a request the API server
+    /// refuses for load (429, 5xx, timeouts) is retried.
+    pub async fn create_all(&self, manifests: Vec<(Kind, Value)>) -> Result<()> {
+        futures::stream::iter(manifests.into_iter().map(|(kind, manifest)| async move {
+            let api = kind.api(&self.client, &self.namespace);
+            let object: DynamicObject = serde_json::from_value(manifest)?;
+            let mut attempt = 0;
+            loop {
+                self.writes.fetch_add(1, Ordering::Relaxed);
+                match api.create(&PostParams::default(), &object).await {
+                    Ok(_) => return Ok(()),
+                    // A retry after a lost answer finds the object already there.
+                    Err(kube::Error::Api(s)) if s.code == 409 && attempt > 0 => return Ok(()),
+                    Err(e) if attempt < 5 && retriable(&e) => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    }
+                    Err(e) => {
+                        return Err(anyhow::Error::from(e)).with_context(|| {
+                            format!(
+                                "creating {} {}",
+                                kind.name(),
+                                object.metadata.name.as_deref().unwrap_or("?")
+                            )
+                        });
+                    }
+                }
+            }
+        }))
+        .buffer_unordered(PARALLEL_REQUESTS)
+        .try_collect::<Vec<()>>()
+        .await?;
+        Ok(())
+    }
+
+    /// Merge-patches the threshold of each named alarm to `threshold`.
+    pub async fn set_thresholds(&self, names: &[String], threshold: f64) -> Result<()> {
+        let api = Kind::Alarm.api(&self.client, &self.namespace);
+        futures::stream::iter(names.iter().map(|name| {
+            let api = api.clone();
+            async move {
+                let patch = json!({"spec": {"threshold": threshold}});
+                let mut attempt = 0;
+                loop {
+                    self.writes.fetch_add(1, Ordering::Relaxed);
+                    match api
+                        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                    {
+                        Ok(_) => return Ok(()),
+                        Err(e) if attempt < 5 && retriable(&e) => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                        }
+                        Err(e) => {
+                            return Err(anyhow::Error::from(e))
+                                .with_context(|| format!("patching alarm {name}"));
+                        }
+                    }
+                }
+            }
+        }))
+        .buffer_unordered(PARALLEL_REQUESTS)
+        .try_collect::<Vec<()>>()
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes every object of `kinds` in the namespace: one DeleteCollection per kind, as
+    /// `kubectl delete --all` does.
+    pub async fn delete_all(&self, kinds: &[Kind]) -> Result<()> {
+        for kind in kinds {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+            kind.api(&self.client, &self.namespace)
+                .delete_collection(&DeleteParams::default(), &ListParams::default())
+                .await
+                .with_context(|| format!("deleting every {}", kind.name()))?;
+        }
+        Ok(())
+    }
+
+    /// Every object of `kinds`, one LIST per kind (sent together).
+    pub async fn states(&self, kinds: &[Kind]) -> Result<Vec<ObjectState>> {
+        let lists =
+            futures::future::try_join_all(kinds.iter().map(|kind| self.states_of(*kind))).await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
+    /// The status of every object of `kinds`, keyed `Kind/name`: compared before and after a
+    /// phase, it shows which status fields the operator rewrote.
+    pub async fn statuses(&self, kinds: &[Kind]) -> Result<BTreeMap<String, Value>> {
+        let mut out = BTreeMap::new();
+        for kind in kinds {
+            let list = kind
+                .api(&self.client, &self.namespace)
+                .list(&ListParams::default())
+                .await?;
+            for o in list.items {
+                let key = format!("{}/{}", kind.name(), o.metadata.name.unwrap_or_default());
+                out.insert(key, o.data.get("status").cloned().unwrap_or(Value::Null));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn states_of(&self, kind: Kind) -> Result<Vec<ObjectState>> {
+        let url = format!(
+            "/apis/cwo.dev/v1alpha1/namespaces/{}/{}",
+            self.namespace,
+            kind.plural()
+        );
+        let request = kube::core::Request::new(url).list(&ListParams::default())?;
+        let list: MinimalList = self.client.request(request).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|o| {
+                let generation = o.metadata.generation;
+                let status = o.status.unwrap_or(MinimalStatus {
+                    observed_generation: None,
+                    conditions: Vec::new(),
+                });
+                let observed = generation.is_some() && status.observed_generation == generation;
+                let ready = status.conditions.iter().find(|c| c.type_ == "Ready");
+                ObjectState {
+                    kind,
+                    name: o.metadata.name,
+                    ready: observed
+                        && ready.is_some_and(|c| {
+                            c.status == "True"
+                                && c.observed_generation.is_none_or(|g| Some(g) == generation)
+                        }),
+                    reason: ready.map(|c| c.reason.clone()).unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// Status fields that differ between two [`Cluster::statuses`], with the number of objects each
+/// changed in; a condition's fields are named `conditions[Type].field`.
+pub fn changed_status_fields(
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (key, new) in after {
+        let Some(old) = before.get(key) else { continue };
+        let mut fields = std::collections::BTreeSet::new();
+        let empty = serde_json::Map::new();
+        let (old, new) = (
+            old.as_object().unwrap_or(&empty),
+            new.as_object().unwrap_or(&empty),
+        );
+        for field in old.keys().chain(new.keys()) {
+            let (a, b) = (old.get(field), new.get(field));
+            if a == b {
+                continue;
+            }
+            if field == "conditions" {
+                let by_type = |v: Option<&Value>| -> BTreeMap<String, Value> {
+                    v.and_then(Value::as_array)
+                        .map(|cs| {
+                            cs.iter()
+                                .map(|c| (c["type"].as_str().unwrap_or("?").to_string(), c.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let (ca, cb) = (by_type(a), by_type(b));
+                for t in ca.keys().chain(cb.keys()) {
+                    let (x, y) = (
+                        ca.get(t).cloned().unwrap_or(Value::Null),
+                        cb.get(t).cloned().unwrap_or(Value::Null),
+                    );
+                    for f in x
+                        .as_object()
+                        .into_iter()
+                        .chain(y.as_object())
+                        .flat_map(|m| m.keys())
+                    {
+                        if x.get(f) != y.get(f) {
+                            fields.insert(transition(
+                                &format!("conditions[{t}].{f}"),
+                                f,
+                                x.get(f),
+                                y.get(f),
+                            ));
+                        }
+                    }
+                }
+            } else {
+                fields.insert(transition(field, field, a, b));
+            }
+        }
+        for f in fields {
+            *out.entry(f).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// `path`, with `: old → new` for the fields whose values are a closed set (a condition's
+/// status and reason, an alarm's state), since those say what happened.
+fn transition(path: &str, field: &str, old: Option<&Value>, new: Option<&Value>) -> String {
+    if !matches!(field, "status" | "reason" | "stateValue" | "running") {
+        return path.to_string();
+    }
+    let show = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "none".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    format!("{path}: {} → {}", show(old), show(new))
+}
+
+fn retriable(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// What [`wait_until`] saw.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Wait {
+    /// Seconds from `since` to the poll that satisfied the condition (or to the timeout).
+    pub seconds: f64,
+    /// Whether the condition was met before the timeout.
+    pub met: bool,
+    /// LISTs made (one per kind per poll).
+    pub polls: u64,
+    /// Mean time one poll's LISTs took, in seconds; polls are at least 0.5 s apart and at least
+    /// four times this, so polling costs the API server at most a fifth of its time.
+    pub mean_poll_seconds: f64,
+    /// Objects whose Ready reason was `Throttled` at any poll.
+    pub throttled_objects: Vec<String>,
+    /// Ready reasons at the last poll, with their counts.
+    pub last_reasons: BTreeMap<String, u64>,
+    /// Objects at the last poll, and how many were Ready.
+    pub last_total: usize,
+    pub last_ready: usize,
+}
+
+/// Polls the objects of `kinds` until `done` accepts them or `timeout` passes since `since`,
+/// printing progress every 5 s. `done` also gets the seconds elapsed.
+pub async fn wait_until(
+    cluster: &Cluster,
+    kinds: &[Kind],
+    what: &str,
+    since: Instant,
+    timeout: Duration,
+    mut done: impl FnMut(&[ObjectState]) -> bool,
+) -> Result<Wait> {
+    let mut wait = Wait::default();
+    let mut throttled = std::collections::BTreeSet::new();
+    let mut poll_time = Duration::ZERO;
+    let mut last_progress = Instant::now();
+    let mut failures = 0;
+    loop {
+        let started = Instant::now();
+        let states = match cluster.states(kinds).await {
+            Ok(s) => s,
+            Err(e) if failures < 10 => {
+                failures += 1;
+                eprintln!("cwo-bench:   listing failed ({e:#}); retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let took = started.elapsed();
+        poll_time += took;
+        wait.polls += 1;
+        for s in states.iter().filter(|s| s.reason == "Throttled") {
+            throttled.insert(format!("{}/{}", s.kind.name(), s.name));
+        }
+        wait.last_total = states.len();
+        wait.last_ready = states.iter().filter(|s| s.ready).count();
+        let finished = done(&states);
+        if finished || since.elapsed() >= timeout {
+            wait.seconds = since.elapsed().as_secs_f64();
+            wait.met = finished;
+            wait.mean_poll_seconds = poll_time.as_secs_f64() / wait.polls as f64;
+            wait.throttled_objects = throttled.into_iter().collect();
+            wait.last_reasons = states.iter().fold(BTreeMap::new(), |mut m, s| {
+                *m.entry(if s.reason.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    s.reason.clone()
+                })
+                .or_default() += 1;
+                m
+            });
+            return Ok(wait);
+        }
+        if last_progress.elapsed() >= Duration::from_secs(5) {
+            last_progress = Instant::now();
+            eprintln!(
+                "cwo-bench:   {what}: {} objects, {} Ready ({:.0} s)",
+                wait.last_total,
+                wait.last_ready,
+                since.elapsed().as_secs_f64()
+            );
+        }
+        tokio::time::sleep(
+            Duration::from_millis(500)
+                .max(took * 4)
+                .saturating_sub(took),
+        )
+        .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mixed_fleet_is_spread_as_aws_limits_require() {
+        let fleet = Fleet {
+            alarms: 1000,
+            composite_alarms: 100,
+            metric_streams: 50,
+            log_subscriptions: 200,
+            sampling_rules: 20,
+        };
+        let manifests = fleet.manifests();
+        assert_eq!(manifests.len(), 1370);
+        assert_eq!(fleet.log_groups().len(), 100);
+        let mut per_group = BTreeMap::<String, usize>::new();
+        for (_, m) in manifests
+            .iter()
+            .filter(|(k, _)| *k == Kind::LogSubscription)
+        {
+            *per_group
+                .entry(m["spec"]["logGroupName"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        assert!(per_group.values().all(|n| *n <= FILTERS_PER_LOG_GROUP));
+        // Each composite names ten distinct alarms that exist.
+        let first = &manifests
+            .iter()
+            .find(|(k, _)| *k == Kind::CompositeAlarm)
+            .unwrap()
+            .1;
+        let refs: std::collections::BTreeSet<_> = first["spec"]["rule"]["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["alarm"]["alarmRef"].as_str())
+            .collect();
+        assert_eq!(refs.len(), COMPOSITE_CHILDREN);
+    }
+
+    #[test]
+    fn changed_status_fields_name_the_field_and_the_condition() {
+        let before = BTreeMap::from([(
+            "Alarm/a".to_string(),
+            json!({"stateValue": "OK", "arn": "x", "conditions": [{"type": "Ready", "status": "True", "message": "m"}]}),
+        )]);
+        let after = BTreeMap::from([(
+            "Alarm/a".to_string(),
+            json!({"stateValue": "ALARM", "arn": "x", "conditions": [{"type": "Ready", "status": "True", "message": "n"}]}),
+        )]);
+        let changed = changed_status_fields(&before, &after);
+        assert_eq!(
+            changed,
+            BTreeMap::from([
+                ("conditions[Ready].message".to_string(), 1),
+                ("stateValue: OK → ALARM".to_string(), 1)
+            ])
+        );
+        assert!(changed_status_fields(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

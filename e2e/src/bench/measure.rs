@@ -1,0 +1,307 @@
+//! Figures of one phase, from snapshots at its start and end: AWS calls (the emulator's counts,
+//! reset at the start), the operator's CPU time, memory and own counters, the API server's count
+//! of the writes it received, and the CPU time of every process on the machine that the bed runs.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::Result;
+use cwo_e2e::operator::{EmulatorHandle, OperatorProcess};
+use cwo_emulator::CallCounts;
+use serde::Serialize;
+
+use super::procfs::{self, MachineCpu, RssSampler};
+use super::prometheus::{Scrape, delta};
+
+/// Counters read at one moment.
+pub struct Snapshot {
+    at: Instant,
+    operator_pid: u32,
+    operator: OperatorCounters,
+    apiserver_writes: BTreeMap<String, f64>,
+    /// name → (pid, CPU seconds so far).
+    cpu: BTreeMap<String, (u32, f64)>,
+    machine: MachineCpu,
+    bench_writes: u64,
+}
+
+#[derive(Default)]
+struct OperatorCounters {
+    kube_writes: BTreeMap<String, f64>,
+    reconciles: BTreeMap<String, f64>,
+    reconcile_seconds: BTreeMap<String, f64>,
+    aws_throttled: f64,
+}
+
+impl OperatorCounters {
+    fn read(operator: &OperatorProcess) -> OperatorCounters {
+        let Ok(text) = operator.metrics() else {
+            return OperatorCounters::default();
+        };
+        let s = Scrape::parse(&text);
+        OperatorCounters {
+            kube_writes: s.grouped("cwo_kube_writes_total", &["kind", "write"], |_| true),
+            reconciles: s.grouped("cwo_reconciles_total", &["kind"], |_| true),
+            reconcile_seconds: s.grouped("cwo_reconcile_duration_seconds_sum", &["kind"], |_| true),
+            aws_throttled: s.sum("cwo_aws_calls_total", &[("outcome", "throttled")]),
+        }
+    }
+}
+
+/// Reconciles the operator has finished so far, over every kind (the duration histogram counts
+/// a reconcile when it ends).
+pub fn reconciles_finished(operator: &OperatorProcess) -> f64 {
+    operator
+        .metrics()
+        .map(|t| Scrape::parse(&t).sum("cwo_reconcile_duration_seconds_count", &[]))
+        .unwrap_or(0.0)
+}
+
+/// The writes the API server has received for the operator's kinds and for Events, keyed
+/// `resource[/subresource] VERB`. Reads (GET, LIST, WATCH) are left out.
+async fn apiserver_writes(client: &kube::Client) -> BTreeMap<String, f64> {
+    let Ok(request) = http::Request::get("/metrics").body(Vec::new()) else {
+        return BTreeMap::new();
+    };
+    let Ok(text) = client.request_text(request).await else {
+        return BTreeMap::new();
+    };
+    let scrape = Scrape::parse_metric(&text, "apiserver_request_total");
+    let mut out = BTreeMap::new();
+    for s in scrape.samples("apiserver_request_total") {
+        let relevant = s.label("group") == "cwo.dev" || s.label("resource") == "events";
+        if !relevant || matches!(s.label("verb"), "GET" | "LIST" | "WATCH" | "CONNECT") {
+            continue;
+        }
+        let resource = match s.label("subresource") {
+            "" => s.label("resource").to_string(),
+            sub => format!("{}/{sub}", s.label("resource")),
+        };
+        *out.entry(format!("{resource} {}", s.label("verb")))
+            .or_default() += s.value;
+    }
+    out
+}
+
+impl Snapshot {
+    /// Reads every counter now. `bench_writes` is the benchmark's own count of its writes.
+    pub async fn take(
+        client: &kube::Client,
+        operator: Option<&OperatorProcess>,
+        bench_writes: u64,
+    ) -> Snapshot {
+        let mut cpu: BTreeMap<String, (u32, f64)> = procfs::children()
+            .into_iter()
+            .filter_map(|(name, pid)| Some((name, (pid, procfs::cpu_seconds(pid)?))))
+            .collect();
+        let (emulator, bench) = procfs::own_cpu_split();
+        cpu.insert("emulator".into(), (std::process::id(), emulator));
+        cpu.insert("benchmark".into(), (std::process::id(), bench));
+        Snapshot {
+            at: Instant::now(),
+            operator_pid: operator.map(OperatorProcess::pid).unwrap_or(0),
+            operator: operator.map(OperatorCounters::read).unwrap_or_default(),
+            apiserver_writes: apiserver_writes(client).await,
+            cpu,
+            machine: MachineCpu::read(),
+            bench_writes,
+        }
+    }
+}
+
+/// AWS calls of a phase, from the emulator.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AwsFigures {
+    /// `service:Operation` → calls (any outcome).
+    pub per_operation: BTreeMap<String, u64>,
+    pub reads: u64,
+    pub writes: u64,
+    /// Calls the emulator answered with a throttling error.
+    pub throttled: u64,
+    /// The emulator's full counts (ok, throttled, errors by code).
+    pub calls: CallCounts,
+}
+
+impl AwsFigures {
+    pub fn from_calls(calls: CallCounts) -> AwsFigures {
+        let mut per_operation = BTreeMap::new();
+        let mut throttled = 0;
+        for (service, ops) in &calls.services {
+            for (op, c) in ops {
+                per_operation.insert(format!("{service}:{op}"), c.total);
+                throttled += c.throttled;
+            }
+        }
+        let writes = calls.writes();
+        AwsFigures {
+            reads: calls.total() - writes,
+            writes,
+            throttled,
+            per_operation,
+            calls,
+        }
+    }
+
+    /// Calls to `operation` of any service.
+    pub fn of(&self, operation: &str) -> u64 {
+        self.per_operation
+            .iter()
+            .filter(|(k, _)| k.split_once(':').is_some_and(|(_, op)| op == operation))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+/// The operator process during a phase.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OperatorFigures {
+    pub pid: u32,
+    /// CPU seconds (user + system) used during the phase.
+    pub cpu_seconds: f64,
+    /// `VmHWM` at the end of the phase: the peak resident set over the process's life.
+    pub peak_rss_bytes: u64,
+    /// The largest resident set sampled (every 100 ms) during the phase.
+    pub phase_max_rss_bytes: u64,
+    /// Reconciles started during the phase, by kind.
+    pub reconciles: BTreeMap<String, u64>,
+    /// Mean reconcile duration in seconds, by kind.
+    pub mean_reconcile_seconds: BTreeMap<String, f64>,
+    /// `cwo_kube_writes_total` during the phase, keyed `kind/write`.
+    pub kube_writes: BTreeMap<String, u64>,
+    pub kube_writes_total: u64,
+    /// The operator's count of calls that ended throttled after the SDK's retries.
+    pub aws_throttled: u64,
+}
+
+impl OperatorFigures {
+    /// Operator writes of one type (`status`, `finalizer`, `event`), all kinds.
+    pub fn writes_of(&self, write: &str) -> u64 {
+        self.kube_writes
+            .iter()
+            .filter(|(k, _)| k.rsplit_once('/').is_some_and(|(_, w)| w == write))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+/// The API server's own count of writes to the operator's kinds and to Events.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ApiServerFigures {
+    /// `resource[/subresource] VERB` → requests.
+    pub writes: BTreeMap<String, u64>,
+    pub total: u64,
+    /// Writes the benchmark itself sent (creates, edits, deletes).
+    pub by_benchmark: u64,
+    /// The rest: the operator's (nothing else writes these resources).
+    pub by_operator: u64,
+}
+
+/// Everything measured over one phase.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PhaseFigures {
+    /// Wall time between the two snapshots.
+    pub window_seconds: f64,
+    pub aws: AwsFigures,
+    pub operator: OperatorFigures,
+    pub apiserver: ApiServerFigures,
+    /// CPU seconds during the phase: operator, kube-apiserver, etcd, kube-controller-manager,
+    /// emulator (in this process) and benchmark (the rest of this process).
+    pub cpu_seconds: BTreeMap<String, f64>,
+    /// Share of all the machine's CPUs busy during the phase (any process, including other
+    /// users of the machine).
+    pub machine_busy: f64,
+    pub load_average_end: [f64; 3],
+}
+
+/// Starts measuring a phase: zeroes the emulator's counts, points the memory sampler at the
+/// operator and takes the first snapshot.
+pub async fn begin(
+    client: &kube::Client,
+    emulator: &EmulatorHandle,
+    operator: Option<&OperatorProcess>,
+    rss: &RssSampler,
+    bench_writes: u64,
+) -> Snapshot {
+    emulator.reset_calls();
+    if let Some(op) = operator {
+        rss.watch(op.pid());
+    }
+    Snapshot::take(client, operator, bench_writes).await
+}
+
+/// Ends a phase begun with [`begin`].
+pub async fn end(
+    client: &kube::Client,
+    emulator: &EmulatorHandle,
+    operator: &OperatorProcess,
+    rss: &RssSampler,
+    start: &Snapshot,
+    bench_writes: u64,
+) -> Result<PhaseFigures> {
+    let aws = AwsFigures::from_calls(emulator.calls());
+    let stop = Snapshot::take(client, Some(operator), bench_writes).await;
+    let same_operator = start.operator_pid == stop.operator_pid;
+    let none = OperatorCounters::default();
+    let before = if same_operator {
+        &start.operator
+    } else {
+        &none
+    };
+    let reconciles = delta(&before.reconciles, &stop.operator.reconciles);
+    let seconds = delta_f(&before.reconcile_seconds, &stop.operator.reconcile_seconds);
+    let kube_writes = delta(&before.kube_writes, &stop.operator.kube_writes);
+    let mut cpu_seconds = BTreeMap::new();
+    for (name, (pid, cpu)) in &stop.cpu {
+        let before = start
+            .cpu
+            .get(name)
+            .filter(|(p, _)| p == pid)
+            .map(|(_, c)| *c)
+            .unwrap_or(0.0);
+        cpu_seconds.insert(name.clone(), cpu - before);
+    }
+    let writes = delta(&start.apiserver_writes, &stop.apiserver_writes);
+    let total: u64 = writes.values().sum();
+    let by_benchmark = stop.bench_writes - start.bench_writes;
+    let (_, hwm) = procfs::memory(operator.pid()).unwrap_or_default();
+    Ok(PhaseFigures {
+        window_seconds: stop.at.duration_since(start.at).as_secs_f64(),
+        aws,
+        operator: OperatorFigures {
+            pid: operator.pid(),
+            cpu_seconds: cpu_seconds.get("operator").copied().unwrap_or_default(),
+            peak_rss_bytes: hwm,
+            phase_max_rss_bytes: rss.max(),
+            mean_reconcile_seconds: reconciles
+                .iter()
+                .map(|(k, n)| {
+                    (
+                        k.clone(),
+                        seconds.get(k).copied().unwrap_or_default() / *n as f64,
+                    )
+                })
+                .collect(),
+            reconciles,
+            kube_writes_total: kube_writes.values().sum(),
+            kube_writes,
+            aws_throttled: (stop.operator.aws_throttled - before.aws_throttled)
+                .max(0.0)
+                .round() as u64,
+        },
+        apiserver: ApiServerFigures {
+            writes,
+            total,
+            by_benchmark,
+            by_operator: total.saturating_sub(by_benchmark),
+        },
+        cpu_seconds,
+        machine_busy: start.machine.busy_since(&stop.machine),
+        load_average_end: procfs::load_average(),
+    })
+}
+
+fn delta_f(begin: &BTreeMap<String, f64>, end: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    end.iter()
+        .map(|(k, v)| (k.clone(), v - begin.get(k).copied().unwrap_or_default()))
+        .collect()
+}

@@ -1,0 +1,861 @@
+//! The scenarios and the phases they run. Each scenario gets a control plane, an emulator and an
+//! operator of its own, so no scenario pays for what an earlier one left in etcd or in the API
+//! server's watch cache.
+//!
+//! Phases, in order (each scenario runs some of them):
+//! 1. create: the operator (release build, default 10-minute resync) is running; the fleet is
+//!    created through the API server; the clock runs from the first create until a LIST shows
+//!    every object Ready for its current generation.
+//! 2. restart: that operator is stopped and one with a short resync period started; the phase
+//!    lasts until it has reconciled every object once (what a restart or a failover costs).
+//! 3. idle: five resync periods of nothing but drift resyncs.
+//! 4. edit: the threshold of every tenth alarm is raised; until those are Ready again.
+//! 5. delete: one DeleteCollection per kind; until no object is left and AWS holds nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use aws_types::SdkConfig;
+use cwo_e2e::checks::install_crds;
+use cwo_e2e::manifests::Crd;
+use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, OperatorProcess, sdk_config};
+use cwo_e2e::{Bed, ControlPlaneConfig, repo_root};
+use cwo_emulator::EmulatorConfig;
+use serde_json::{Value, json};
+
+use super::aws;
+use super::fleet::{self, Cluster, Fleet, Kind, thousands};
+use super::measure::{self, PhaseFigures};
+use super::procfs::{self, RssSampler};
+use super::report::{Phase, ScenarioReport, Target};
+
+/// The namespace the fleet lives in (and the only one the operator watches).
+const NAMESPACE: &str = "cwo-bench";
+
+/// AWS's default PutMetricAlarm (and PutCompositeAlarm, DeleteAlarms) quota, calls per second.
+const PUT_QUOTA_TPS: f64 = 3.0;
+
+/// The operator's default `--aws-quota-share`.
+pub const DEFAULT_SHARE: f64 = 0.9;
+
+/// Resync period of the operator that creates the fleet: the operator's default, so no drift
+/// resync mixes into the creation figures.
+const CREATE_RESYNC: Duration = Duration::from_secs(600);
+
+/// Resync periods measured in the idle phase.
+const IDLE_PERIODS: u32 = 5;
+
+/// The operator's default tag resync period is six times its default resync period (1 h and
+/// 10 min); the idle phase keeps that ratio so tag reads per resync period are what a default
+/// deployment sees.
+const TAG_RESYNC_RATIO: u32 = 6;
+
+/// Every scenario, in the order a plain run takes them.
+pub const NAMES: [&str; 6] = [
+    "alarms",
+    "alarms-default-limits",
+    "quotas",
+    "quotas-full-share",
+    "mixed",
+    "alarms-large",
+];
+
+/// Client-side AWS rate limits of the operator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Limits {
+    /// `--no-aws-rate-limits`.
+    Off,
+    /// `--aws-quota-share <share>`.
+    Share(f64),
+}
+
+impl Limits {
+    fn args(self) -> Vec<String> {
+        match self {
+            Limits::Off => vec!["--no-aws-rate-limits".into()],
+            Limits::Share(share) => vec!["--aws-quota-share".into(), share.to_string()],
+        }
+    }
+}
+
+/// One scenario: what to create, against which emulator and operator settings, and which phases.
+pub struct Scenario {
+    pub name: &'static str,
+    pub description: String,
+    pub fleet: Fleet,
+    pub quotas: bool,
+    pub limits: Limits,
+    pub idle: bool,
+    pub edit: bool,
+    /// Delete everything at the end (scenarios that only repeat another's creation under other
+    /// limits skip it: their control plane is thrown away anyway).
+    pub delete: bool,
+    pub idle_resync: Duration,
+}
+
+/// The scenarios at full size, or reduced for `--quick`.
+pub fn all(quick: bool) -> Vec<Scenario> {
+    let size = |full: usize, reduced: usize| if quick { reduced } else { full };
+    let short = if quick {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(10)
+    };
+    let alarms = |name: &'static str,
+                  n: usize,
+                  quotas: bool,
+                  limits: Limits,
+                  phases: bool,
+                  resync: Duration| Scenario {
+        name,
+        description: String::new(),
+        fleet: Fleet::alarms(n),
+        quotas,
+        limits,
+        idle: phases,
+        edit: phases,
+        delete: true,
+        idle_resync: resync,
+    };
+    let mut out = vec![
+        Scenario {
+            description: "alarms without quotas or client-side limits: create, idle, edit 10%, delete".into(),
+            ..alarms("alarms", size(1_000, 200), false, Limits::Off, true, short)
+        },
+        Scenario {
+            description: "alarms without quotas, the operator's default client-side limits: create".into(),
+            delete: false,
+            ..alarms("alarms-default-limits", size(1_000, 30), false, Limits::Share(DEFAULT_SHARE), false, short)
+        },
+        Scenario {
+            description: "alarms with the emulator enforcing AWS's default quotas, default --aws-quota-share 0.9: create, delete".into(),
+            ..alarms("quotas", size(1_000, 60), true, Limits::Share(DEFAULT_SHARE), false, short)
+        },
+        Scenario {
+            description: "alarms with the emulator enforcing AWS's default quotas, --aws-quota-share 1.0: create".into(),
+            delete: false,
+            ..alarms("quotas-full-share", size(1_000, 60), true, Limits::Share(1.0), false, short)
+        },
+        Scenario {
+            name: "mixed",
+            description: "every kind, composites over the alarms, without quotas or client-side limits: create, idle, delete".into(),
+            fleet: Fleet {
+                alarms: size(1_000, 100),
+                composite_alarms: size(100, 10),
+                metric_streams: size(50, 5),
+                log_subscriptions: size(200, 20),
+                sampling_rules: size(20, 2),
+            },
+            quotas: false,
+            limits: Limits::Off,
+            idle: true,
+            edit: false,
+            delete: true,
+            idle_resync: short,
+        },
+        Scenario {
+            description: "alarms without quotas or client-side limits: create, idle, edit 10%, delete".into(),
+            ..alarms(
+                "alarms-large",
+                size(10_000, 500),
+                false,
+                Limits::Off,
+                true,
+                if quick { short } else { Duration::from_secs(30) },
+            )
+        },
+    ];
+    for s in &mut out {
+        s.description = format!("{} {}", thousands(s.fleet.total() as u64), s.description);
+    }
+    out
+}
+
+/// Settings shared by every scenario of a run.
+pub struct RunOptions {
+    pub quick: bool,
+    /// Extra `cloudwatch-operator run` flags, for experiments.
+    pub operator_args: Vec<String>,
+    /// Where the operator logs go.
+    pub logs: PathBuf,
+}
+
+/// Runs `scenario`; a failure ends it early and is recorded in the report with what was measured
+/// up to then.
+pub async fn run(scenario: &Scenario, options: &RunOptions) -> ScenarioReport {
+    let mut report = ScenarioReport {
+        scenario: scenario.name.to_string(),
+        description: scenario.description.clone(),
+        quick: options.quick,
+        fleet: scenario.fleet,
+        objects: scenario.fleet.total(),
+        emulator_quotas: scenario.quotas,
+        aws_quota_share: match scenario.limits {
+            Limits::Off => None,
+            Limits::Share(s) => Some(s),
+        },
+        operator_flags: operator_flags(scenario, options, CREATE_RESYNC, None),
+        idle_resync_seconds: scenario.idle.then_some(scenario.idle_resync.as_secs_f64()),
+        idle_tag_resync_seconds: scenario
+            .idle
+            .then(|| (scenario.idle_resync * TAG_RESYNC_RATIO).as_secs_f64()),
+        cpus: procfs::cpus(),
+        load_average_start: procfs::load_average(),
+        started_unix_seconds: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        phases: Vec::new(),
+        targets: Vec::new(),
+        error: None,
+    };
+    eprintln!("cwo-bench: {}: {}", scenario.name, scenario.description);
+    if let Err(e) = run_phases(scenario, options, &mut report).await {
+        eprintln!("cwo-bench: {}: stopped: {e:#}", scenario.name);
+        report.error = Some(format!("{e:#}"));
+    }
+    report.targets = targets(scenario, &report);
+    report
+}
+
+fn operator_flags(
+    s: &Scenario,
+    options: &RunOptions,
+    resync: Duration,
+    tag_resync: Option<Duration>,
+) -> Vec<String> {
+    let mut flags = vec![
+        "--watch-namespace".to_string(),
+        NAMESPACE.into(),
+        "--leader-election=false".into(),
+        "--resync-period".into(),
+        humantime::format_duration(resync).to_string(),
+    ];
+    if let Some(t) = tag_resync {
+        flags.extend([
+            "--tag-resync-period".into(),
+            humantime::format_duration(t).to_string(),
+        ]);
+    }
+    flags.extend(s.limits.args());
+    flags.extend(options.operator_args.iter().cloned());
+    flags
+}
+
+/// What one scenario runs on.
+struct Bench<'a> {
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    // Field order is drop order: the operator (owned by the caller) goes first, then the
+    // emulator, then the control plane.
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    sdk: SdkConfig,
+    rss: RssSampler,
+    bed: Bed,
+    starts: usize,
+}
+
+impl Bench<'_> {
+    fn start_operator(
+        &mut self,
+        resync: Duration,
+        tag_resync: Option<Duration>,
+    ) -> Result<OperatorProcess> {
+        self.starts += 1;
+        let log = self.options.logs.join(format!(
+            "{}-operator-{}.log",
+            self.scenario.name, self.starts
+        ));
+        let mut extra_args = self.scenario.limits.args();
+        if let Some(t) = tag_resync {
+            extra_args.extend(["--tag-resync-period".into(), format!("{}ms", t.as_millis())]);
+        }
+        extra_args.extend(self.options.operator_args.iter().cloned());
+        let options = OperatorOptions {
+            resync_period: resync,
+            extra_args,
+            release: true,
+            ..OperatorOptions::default()
+        };
+        OperatorProcess::start(
+            &self.bed,
+            Some(NAMESPACE),
+            &self.emulator.endpoint(),
+            &options,
+            &log,
+        )
+    }
+
+    async fn begin(&self, operator: Option<&OperatorProcess>) -> measure::Snapshot {
+        measure::begin(
+            &self.cluster.client,
+            &self.emulator,
+            operator,
+            &self.rss,
+            self.cluster.writes(),
+        )
+        .await
+    }
+
+    async fn end(
+        &self,
+        operator: &mut OperatorProcess,
+        start: &measure::Snapshot,
+    ) -> Result<PhaseFigures> {
+        if let Some(status) = operator.exited() {
+            bail!(
+                "the operator exited ({status}):\n{}",
+                log_tail(&operator.log(), 40)
+            );
+        }
+        measure::end(
+            &self.cluster.client,
+            &self.emulator,
+            operator,
+            &self.rss,
+            start,
+            self.cluster.writes(),
+        )
+        .await
+    }
+
+    /// Seconds of timeout for `objects` objects: generous, since a run that times out reports
+    /// nothing useful.
+    fn timeout(
+        &self,
+        objects: usize,
+        per_object_unlimited: f64,
+        per_object_limited: f64,
+    ) -> Duration {
+        let per = match self.scenario.limits {
+            Limits::Off => per_object_unlimited,
+            Limits::Share(_) => per_object_limited,
+        };
+        Duration::from_secs_f64(120.0 + objects as f64 * per)
+    }
+}
+
+fn log_tail(log: &str, lines: usize) -> String {
+    let all: Vec<&str> = log.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+async fn run_phases(s: &Scenario, options: &RunOptions, report: &mut ScenarioReport) -> Result<()> {
+    let bed = Bed::start_local(ControlPlaneConfig::default())?;
+    eprintln!("cwo-bench:   {}", bed.description());
+    install_crds(&bed, &Crd::read_dir(&repo_root().join("crds"))?)?;
+    let cluster = Cluster::new(bed.client().await?, NAMESPACE).await?;
+    let emulator = EmulatorHandle::start(EmulatorConfig {
+        quotas_enabled: s.quotas,
+        ..EmulatorConfig::default()
+    })?;
+    let sdk = sdk_config(&emulator.endpoint());
+    aws::create_prerequisites(&sdk, &s.fleet)
+        .await
+        .context("creating the delivery streams and log groups")?;
+    let mut bench = Bench {
+        scenario: s,
+        options,
+        cluster,
+        emulator,
+        sdk,
+        rss: RssSampler::start(),
+        bed,
+        starts: 0,
+    };
+
+    let mut operator = bench.start_operator(CREATE_RESYNC, None)?;
+    let created = create(&bench, &mut operator).await?;
+    let completed = created.completed;
+    report.phases.push(created);
+    if !completed {
+        bail!("the fleet did not become Ready; later phases skipped");
+    }
+    if s.idle {
+        operator.terminate(Duration::from_secs(10));
+        let (restart, next) = restart(&mut bench).await?;
+        operator = next;
+        let completed = restart.completed;
+        report.phases.push(restart);
+        if !completed {
+            bail!("the restarted operator did not reconcile every object; later phases skipped");
+        }
+        report.phases.push(idle(&bench, &mut operator).await?);
+    }
+    if s.edit {
+        report.phases.push(edit(&bench, &mut operator).await?);
+    }
+    if s.delete {
+        report.phases.push(delete(&bench, &mut operator).await?);
+    }
+    operator.terminate(Duration::from_secs(10));
+    Ok(())
+}
+
+fn phase(
+    name: &str,
+    seconds: f64,
+    completed: bool,
+    detail: BTreeMap<String, Value>,
+    figures: PhaseFigures,
+) -> Phase {
+    let f = &figures;
+    eprintln!(
+        "cwo-bench:   {name}: {seconds:.1} s{}; AWS {} reads, {} writes, {} throttled; operator {:.1} CPU s, {:.1} MiB peak, {} API writes",
+        if completed { "" } else { " (did not finish)" },
+        f.aws.reads,
+        f.aws.writes,
+        f.aws.throttled,
+        f.operator.cpu_seconds,
+        f.operator.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+        f.apiserver.by_operator,
+    );
+    Phase {
+        name: name.into(),
+        seconds,
+        completed,
+        detail,
+        figures,
+    }
+}
+
+fn wait_detail(detail: &mut BTreeMap<String, Value>, wait: &fleet::Wait) {
+    detail.insert("polls".into(), json!(wait.polls));
+    detail.insert("mean_poll_seconds".into(), json!(wait.mean_poll_seconds));
+    detail.insert(
+        "throttled_objects".into(),
+        json!(wait.throttled_objects.len()),
+    );
+    detail.insert(
+        "throttled_object_names".into(),
+        json!(wait.throttled_objects.iter().take(20).collect::<Vec<_>>()),
+    );
+    detail.insert("ready_reasons_at_end".into(), json!(wait.last_reasons));
+    detail.insert("objects_at_end".into(), json!(wait.last_total));
+    detail.insert("ready_at_end".into(), json!(wait.last_ready));
+}
+
+async fn create(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
+    let s = bench.scenario;
+    let total = s.fleet.total();
+    let kinds = s.fleet.kinds();
+    eprintln!("cwo-bench:   create: {}", s.fleet.describe());
+    let start = bench.begin(Some(operator)).await;
+    let t0 = Instant::now();
+    let creating = async {
+        bench.cluster.create_all(s.fleet.manifests()).await?;
+        Ok::<_, anyhow::Error>(t0.elapsed().as_secs_f64())
+    };
+    let waiting = fleet::wait_until(
+        &bench.cluster,
+        &kinds,
+        "create",
+        t0,
+        bench.timeout(total, 0.1, 0.6),
+        |states| states.len() == total && states.iter().all(|o| o.ready),
+    );
+    let (submitted, wait) = tokio::try_join!(creating, waiting)?;
+    let figures = bench.end(operator, &start).await?;
+    let mut detail = BTreeMap::new();
+    detail.insert("creates_submitted_seconds".into(), json!(submitted));
+    wait_detail(&mut detail, &wait);
+    let mut summary = format!(
+        "{} of {} Ready after {:.1} s (all creates sent after {submitted:.1} s; readiness polled {} times, {:.2} s per poll)",
+        thousands(wait.last_ready as u64),
+        thousands(total as u64),
+        wait.seconds,
+        wait.polls,
+        wait.mean_poll_seconds,
+    );
+    if s.quotas {
+        let floor = s.fleet.alarms as f64 / PUT_QUOTA_TPS;
+        let ratio = wait.seconds / floor;
+        detail.insert("write_quota_floor_seconds".into(), json!(floor));
+        detail.insert("ratio_to_floor".into(), json!(ratio));
+        summary.push_str(&format!(
+            "; the PutMetricAlarm quota's floor is {floor:.1} s, ratio {ratio:.3}"
+        ));
+    }
+    detail.insert("summary".into(), json!(summary));
+    Ok(phase("create", wait.seconds, wait.met, detail, figures))
+}
+
+/// Stops nothing itself: the caller has stopped the previous operator.
+async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
+    let s = bench.scenario;
+    let total = s.fleet.total() as f64;
+    let resync = s.idle_resync;
+    let tag_resync = resync * TAG_RESYNC_RATIO;
+    eprintln!(
+        "cwo-bench:   restart: operator with --resync-period {} --tag-resync-period {}",
+        humantime::format_duration(resync),
+        humantime::format_duration(tag_resync)
+    );
+    let before = bench.cluster.statuses(&s.fleet.kinds()).await?;
+    let start = bench.begin(None).await;
+    let t0 = Instant::now();
+    let mut operator = bench.start_operator(resync, Some(tag_resync))?;
+    bench.rss.watch(operator.pid());
+    let timeout = bench.timeout(s.fleet.total(), 0.05, 0.3);
+    let mut done = false;
+    while t0.elapsed() < timeout {
+        if measure::reconciles_finished(&operator) >= total {
+            done = true;
+            break;
+        }
+        if operator.exited().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let figures = bench.end(&mut operator, &start).await?;
+    let changed =
+        fleet::changed_status_fields(&before, &bench.cluster.statuses(&s.fleet.kinds()).await?);
+    let mut detail = BTreeMap::new();
+    detail.insert("status_fields_changed".into(), json!(changed));
+    detail.insert(
+        "summary".into(),
+        json!(format!(
+            "a new operator process reconciled all {} objects {:.1} s after it was started{}",
+            thousands(total as u64),
+            seconds,
+            changes_text(&changed)
+        )),
+    );
+    Ok((phase("restart", seconds, done, detail, figures), operator))
+}
+
+/// `; status fields rewritten: stateValue in 3 objects` (empty when nothing changed).
+fn changes_text(changed: &BTreeMap<String, u64>) -> String {
+    if changed.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = changed
+        .iter()
+        .map(|(f, n)| format!("{f} in {}", thousands(*n)))
+        .collect();
+    format!("; status fields rewritten: {}", parts.join(", "))
+}
+
+async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
+    let s = bench.scenario;
+    let window = s.idle_resync * IDLE_PERIODS;
+    eprintln!(
+        "cwo-bench:   idle: {IDLE_PERIODS} resync periods ({})",
+        humantime::format_duration(window)
+    );
+    let before = bench.cluster.statuses(&s.fleet.kinds()).await?;
+    let start = bench.begin(Some(operator)).await;
+    let t0 = Instant::now();
+    while t0.elapsed() < window {
+        tokio::time::sleep((window - t0.elapsed()).min(s.idle_resync)).await;
+        eprintln!(
+            "cwo-bench:   idle: {:.0} s, {} AWS calls so far",
+            t0.elapsed().as_secs_f64(),
+            bench.emulator.calls().total()
+        );
+    }
+    let figures = bench.end(operator, &start).await?;
+    let changed =
+        fleet::changed_status_fields(&before, &bench.cluster.statuses(&s.fleet.kinds()).await?);
+    // Per period over the window actually measured (the snapshots take a moment).
+    let periods = figures.window_seconds / s.idle_resync.as_secs_f64();
+    let per_period: BTreeMap<String, f64> = figures
+        .aws
+        .per_operation
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as f64 / periods))
+        .collect();
+    let describe = figures.aws.of("DescribeAlarms") as f64 / periods;
+    let tags = figures.aws.of("ListTagsForResource") as f64 / periods;
+    let tagged = (s.fleet.total() - s.fleet.log_subscriptions) as f64;
+    let expected_tags = tagged / f64::from(TAG_RESYNC_RATIO);
+    let mut detail = BTreeMap::new();
+    detail.insert("periods".into(), json!(periods));
+    detail.insert("aws_calls_per_period".into(), json!(per_period));
+    detail.insert("describe_alarms_per_period".into(), json!(describe));
+    detail.insert("tag_reads_per_period".into(), json!(tags));
+    detail.insert("expected_tag_reads_per_period".into(), json!(expected_tags));
+    detail.insert(
+        "status_writes".into(),
+        json!(figures.operator.writes_of("status")),
+    );
+    detail.insert("status_fields_changed".into(), json!(changed));
+    let per_period_text = per_period
+        .iter()
+        .map(|(k, v)| format!("{} {v:.1}", k.strip_prefix("cloudwatch:").unwrap_or(k)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    detail.insert(
+        "summary".into(),
+        json!(format!(
+            "AWS calls per resync period: {}; status writes {}{}",
+            if per_period_text.is_empty() {
+                "none".into()
+            } else {
+                per_period_text
+            },
+            figures.operator.writes_of("status"),
+            changes_text(&changed)
+        )),
+    );
+    Ok(phase("idle", figures.window_seconds, true, detail, figures))
+}
+
+async fn edit(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
+    let s = bench.scenario;
+    let names: Vec<String> = (0..s.fleet.alarms)
+        .step_by(10)
+        .map(fleet::alarm_name)
+        .collect();
+    let edited: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    eprintln!("cwo-bench:   edit: threshold of {} alarms", names.len());
+    let start = bench.begin(Some(operator)).await;
+    let t0 = Instant::now();
+    bench
+        .cluster
+        .set_thresholds(&names, fleet::THRESHOLD + 50.0)
+        .await?;
+    let wait = fleet::wait_until(
+        &bench.cluster,
+        &[Kind::Alarm],
+        "edit",
+        t0,
+        bench.timeout(names.len(), 0.1, 0.6),
+        |states| {
+            states
+                .iter()
+                .filter(|o| edited.contains(o.name.as_str()) && o.ready)
+                .count()
+                == edited.len()
+        },
+    )
+    .await?;
+    let figures = bench.end(operator, &start).await?;
+    let mut detail = BTreeMap::new();
+    wait_detail(&mut detail, &wait);
+    detail.insert("edited".into(), json!(names.len()));
+    detail.insert(
+        "put_metric_alarm".into(),
+        json!(figures.aws.of("PutMetricAlarm")),
+    );
+    detail.insert(
+        "summary".into(),
+        json!(format!(
+            "{} alarms edited, Ready for the new generation after {:.1} s; AWS writes {} (PutMetricAlarm {})",
+            names.len(),
+            wait.seconds,
+            figures.aws.writes,
+            figures.aws.of("PutMetricAlarm")
+        )),
+    );
+    Ok(phase("edit", wait.seconds, wait.met, detail, figures))
+}
+
+async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
+    let s = bench.scenario;
+    let kinds = s.fleet.kinds();
+    eprintln!("cwo-bench:   delete: every object");
+    let start = bench.begin(Some(operator)).await;
+    let t0 = Instant::now();
+    bench.cluster.delete_all(&kinds).await?;
+    let wait = fleet::wait_until(
+        &bench.cluster,
+        &kinds,
+        "delete",
+        t0,
+        bench.timeout(s.fleet.total(), 0.1, 0.3),
+        |states| states.is_empty(),
+    )
+    .await?;
+    // The figures stop here, before the benchmark's own AWS reads below.
+    let figures = bench.end(operator, &start).await?;
+    let mut left = aws::leftovers(&bench.sdk, &s.fleet).await?;
+    // The operator removes its finalizer only after AWS confirmed the deletion, so AWS should
+    // be empty by the time the last object is gone; if not, the clock runs until it is.
+    let empty_with_kubernetes = left.is_empty();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !left.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        left = aws::leftovers(&bench.sdk, &s.fleet).await?;
+    }
+    let seconds = if empty_with_kubernetes {
+        wait.seconds
+    } else {
+        t0.elapsed().as_secs_f64()
+    };
+    let mut detail = BTreeMap::new();
+    wait_detail(&mut detail, &wait);
+    detail.insert("kubernetes_empty_seconds".into(), json!(wait.seconds));
+    detail.insert("aws_leftovers".into(), json!(left));
+    detail.insert("objects_left".into(), json!(wait.last_total));
+    detail.insert(
+        "summary".into(),
+        json!(format!(
+            "no object left after {:.1} s; AWS then held {} alarms, {} streams, {} filters, {} sampling rules",
+            wait.seconds, left.alarms, left.metric_streams, left.subscription_filters, left.sampling_rules
+        )),
+    );
+    Ok(phase(
+        "delete",
+        seconds,
+        wait.met && left.is_empty(),
+        detail,
+        figures,
+    ))
+}
+
+/// The budgets, for the phases that ran.
+fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
+    let mut out = Vec::new();
+    let total = s.fleet.total();
+    let phase = |name: &str| report.phases.iter().find(|p| p.name == name);
+    let num = |p: &Phase, key: &str| p.detail.get(key).and_then(Value::as_f64).unwrap_or(0.0);
+    if let Some(p) = phase("create") {
+        if s.quotas {
+            let share = match s.limits {
+                Limits::Share(x) => x,
+                Limits::Off => 1.0,
+            };
+            out.push(
+                Target::at_most(
+                    "create",
+                    "seconds until all Ready / (N / 3 s)",
+                    num(p, "ratio_to_floor"),
+                    1.1,
+                    "",
+                )
+                .note(format!(
+                    "--aws-quota-share {share} alone bounds the ratio at {:.3}",
+                    1.0 / share
+                )),
+            );
+            out.push(Target::equal(
+                "create",
+                "objects with Ready reason Throttled",
+                num(p, "throttled_objects"),
+                0.0,
+                "",
+            ));
+        } else {
+            let limit = 0.03 * total as f64;
+            let mut t = Target::at_most("create", "seconds until all Ready", p.seconds, limit, "s");
+            if total != 1_000 && total != 10_000 {
+                t = t.note("30 s per 1,000 objects, scaled linearly");
+            }
+            if let Limits::Share(share) = s.limits {
+                t = t.note(format!(
+                    "the issue's target is without limits; --aws-quota-share {share} allows {:.1} PutMetricAlarm/s, a floor of {:.0} s",
+                    share * PUT_QUOTA_TPS,
+                    s.fleet.alarms as f64 / (share * PUT_QUOTA_TPS)
+                ));
+            }
+            out.push(t);
+        }
+    }
+    if !report.phases.is_empty() {
+        let peak = report
+            .phases
+            .iter()
+            .map(|p| p.figures.operator.peak_rss_bytes)
+            .max()
+            .unwrap_or(0);
+        let budget = if total <= 1_000 {
+            64.0
+        } else {
+            64.0 + (total - 1_000) as f64 * 64.0 / 9_000.0
+        };
+        let mut t = Target::at_most(
+            "all",
+            "operator peak RSS",
+            (peak as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+            budget,
+            "MiB",
+        );
+        if total > 1_000 && total != 10_000 {
+            t = t.note("64 MiB at 1,000 and 128 MiB at 10,000 objects, interpolated");
+        }
+        out.push(t);
+    }
+    if let Some(p) = phase("idle") {
+        let f = &p.figures;
+        out.push(Target::equal(
+            "idle",
+            "AWS writes",
+            f.aws.writes as f64,
+            0.0,
+            "",
+        ));
+        out.push(Target::equal(
+            "idle",
+            "status writes (operator's count)",
+            f.operator.writes_of("status") as f64,
+            0.0,
+            "",
+        ));
+        out.push(Target::equal(
+            "idle",
+            "API-server writes by the operator (API server's count)",
+            f.apiserver.by_operator as f64,
+            0.0,
+            "",
+        ));
+        let alarms = s.fleet.alarms + s.fleet.composite_alarms;
+        out.push(
+            Target::at_most(
+                "idle",
+                "DescribeAlarms per resync period",
+                (num(p, "describe_alarms_per_period") * 10.0).round() / 10.0,
+                alarms.div_ceil(100) as f64,
+                "",
+            )
+            .note(format!("⌈{alarms}/100⌉, one region")),
+        );
+        let expected = num(p, "expected_tag_reads_per_period");
+        out.push(
+            Target::at_most(
+                "idle",
+                "ListTagsForResource per resync period",
+                (num(p, "tag_reads_per_period") * 10.0).round() / 10.0,
+                (expected * 1.25).ceil(),
+                "",
+            )
+            .note(format!(
+                "tagged objects × resync / tag resync = {expected:.1}, plus 25% for the spread of first reads"
+            )),
+        );
+    }
+    if let Some(p) = phase("edit") {
+        out.push(Target::equal(
+            "edit",
+            "AWS writes",
+            p.figures.aws.writes as f64,
+            num(p, "edited"),
+            "",
+        ));
+    }
+    if let Some(p) = phase("delete") {
+        let left = p.detail.get("aws_leftovers").cloned().unwrap_or_default();
+        let aws_left: f64 = [
+            "alarms",
+            "metric_streams",
+            "subscription_filters",
+            "sampling_rules",
+        ]
+        .iter()
+        .map(|k| left.get(*k).and_then(Value::as_f64).unwrap_or(0.0))
+        .sum();
+        out.push(Target::equal(
+            "delete",
+            "objects and AWS resources left",
+            aws_left + num(p, "objects_left"),
+            0.0,
+            "",
+        ));
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! Cost and scale on the real API server and the emulator: reads batch (a hundred alarms
+//! reconciled together cost one DescribeAlarms), an idle fleet makes no writes, and two operators
+//! with disjoint label selectors never touch each other's objects.
+
+use anyhow::Result;
+use cwo_e2e::operator::{OperatorOptions, OperatorProcess, Scenario};
+use cwo_emulator::EmulatorConfig;
+use std::time::Duration;
+
+fn alarms(prefix: &str, count: usize, labels: &str) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: {prefix}-{i:03}
+  labels: {{{labels}}}
+spec:
+  metricName: Latency
+  namespace: App
+  statistic: Average
+  period: 60
+  evaluationPeriods: 2
+  threshold: {i}
+  comparisonOperator: GreaterThanThreshold
+"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// Objects of `kind` in the scenario's namespace that are Ready for their current generation.
+fn ready_count(s: &Scenario, kind: &str) -> Result<usize> {
+    let out = s.kubectl(["get", kind, "-o", "json"])?.ok()?;
+    let list: serde_json::Value = serde_json::from_str(&out.stdout)?;
+    Ok(list["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|o| {
+                    o["status"]["conditions"].as_array().is_some_and(|cs| {
+                        cs.iter().any(|c| {
+                            c["type"] == "Ready"
+                                && c["status"] == "True"
+                                && c["observedGeneration"] == o["metadata"]["generation"]
+                        })
+                    })
+                })
+                .count()
+        })
+        .unwrap_or(0))
+}
+
+async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
+    s.wait_for(
+        &format!("{count} alarms Ready"),
+        Duration::from_secs(120),
+        || Ok((ready_count(s, "alarms")? >= count).then_some(())),
+    )
+    .await
+}
+
+fn metric(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call() -> Result<()> {
+    let resync = Duration::from_secs(5);
+    let mut s = Scenario::start_with(
+        "scale-batch",
+        EmulatorConfig::default(),
+        OperatorOptions {
+            resync_period: resync,
+            ..Default::default()
+        },
+    )
+    .await?;
+    s.apply_yaml(&alarms("lat", 100, ""))?;
+    wait_all_ready(&s, 100).await?;
+
+    // The drift resync reconciles the hundred together, after one read of all of them.
+    tokio::time::sleep(resync).await;
+    s.emulator.reset_calls();
+    let reconciles_before = metric(
+        &s.operator_metrics()?,
+        "cwo_reconciles_total{kind=\"Alarm\"}",
+    );
+    tokio::time::sleep(resync * 2).await;
+    let calls = s.emulator.calls();
+    let reconciles = metric(
+        &s.operator_metrics()?,
+        "cwo_reconciles_total{kind=\"Alarm\"}",
+    ) - reconciles_before;
+    let describes = calls.total_of("cloudwatch", "DescribeAlarms");
+    cwo_e2e::report(&format!(
+        "drift resync of 100 alarms over two periods: {reconciles} reconciles, {describes} DescribeAlarms"
+    ));
+    assert!(
+        reconciles >= 100.0,
+        "the resync reconciled the alarms: {reconciles}"
+    );
+    let sweeps = (reconciles / 100.0).ceil() as u64;
+    assert!(
+        describes <= 2 * sweeps,
+        "{describes} DescribeAlarms for {sweeps} sweeps of 100 alarms"
+    );
+    assert_eq!(calls.writes(), 0, "idle resyncs write nothing: {calls:?}");
+
+    // A restart reconciles all hundred at once; their reads batch.
+    s.operator().kill();
+    s.emulator.reset_calls();
+    s.start_operator()?;
+    s.wait_for(
+        "the restarted operator reconciled the alarms",
+        Duration::from_secs(60),
+        || {
+            Ok((metric(
+                &s.operator_metrics()?,
+                "cwo_reconciles_total{kind=\"Alarm\"}",
+            ) >= 100.0)
+                .then_some(()))
+        },
+    )
+    .await?;
+    let describes = s.emulator.calls().total_of("cloudwatch", "DescribeAlarms");
+    cwo_e2e::report(&format!(
+        "restart with 100 Ready alarms: {describes} DescribeAlarms"
+    ));
+    assert!(
+        describes <= 2,
+        "100 alarms reconciled together at start-up cost {describes} DescribeAlarms"
+    );
+    assert_eq!(s.aws_writes(), 0, "a restart writes nothing");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_operators_with_disjoint_selectors_never_touch_each_others_objects() -> Result<()> {
+    let shard = |name: &str| OperatorOptions {
+        extra_args: vec!["--label-selector".into(), format!("shard={name}")],
+        ..Default::default()
+    };
+    let mut s = Scenario::without_operator("scale-shards", EmulatorConfig::default(), shard("a"))?;
+    s.start_operator()?;
+    let log = std::env::temp_dir().join(format!("cwo-shard-b-{}.log", std::process::id()));
+    let mut b = OperatorProcess::start(
+        s.bed,
+        Some(s.namespace()),
+        &s.emulator.endpoint(),
+        &shard("b"),
+        &log,
+    )?;
+
+    s.apply_yaml(&alarms("a", 5, "shard: a"))?;
+    s.apply_yaml(&alarms("b", 7, "shard: b"))?;
+    s.apply_yaml(&alarms("none", 1, "shard: c"))?;
+    wait_all_ready(&s, 12).await?;
+
+    let objects = |metrics: &str| metric(metrics, "cwo_objects{kind=\"Alarm\",ready=\"true\"}");
+    assert_eq!(
+        objects(&s.operator_metrics()?),
+        5.0,
+        "operator a manages shard a only"
+    );
+    assert_eq!(
+        objects(&b.metrics()?),
+        7.0,
+        "operator b manages shard b only"
+    );
+    let a_log = s.operator_logs();
+    assert!(
+        !a_log.contains("b-00"),
+        "operator a never reconciled a shard b object"
+    );
+    assert!(
+        !b.log().contains("a-00"),
+        "operator b never reconciled a shard a object"
+    );
+    let untouched = s.get("alarm", "none-000")?.unwrap();
+    assert!(
+        untouched["status"].is_null(),
+        "an object neither selects is left alone: {untouched}"
+    );
+    assert!(
+        untouched["metadata"]["finalizers"].is_null(),
+        "no finalizer on it either"
+    );
+    b.kill();
+    let _ = std::fs::remove_file(log);
+    Ok(())
+}
