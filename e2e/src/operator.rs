@@ -499,6 +499,27 @@ impl Scenario {
             .metrics()
     }
 
+    /// Waits up to `timeout` for the operator process to exit by itself (for example at a crash
+    /// point set with `CWO_TEST_CRASH_AFTER`) and returns its exit status.
+    pub async fn wait_operator_exit(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.operator().exited() {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "the operator did not exit within {timeout:?}:\n{}",
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Every operator log of this scenario, oldest first.
     pub fn operator_logs(&self) -> String {
         let mut out = String::new();

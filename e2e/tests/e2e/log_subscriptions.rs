@@ -537,15 +537,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
     create_log_group(&s.sdk, "/app/crash").await?;
     s.start_operator()?;
     s.apply_yaml(&subscription("survivor", "/app/crash", ""))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while s.operator().exited().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the operator did not crash:\n{}",
-            s.log_tail()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(logs_calls(&s, "PutSubscriptionFilter"), 1);
     assert!(
         filter(&logs, "/app/crash", "survivor").await.is_some(),

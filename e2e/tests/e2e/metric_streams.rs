@@ -401,15 +401,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_stream_and_ends
     s.start_operator()?;
     // Stopped, so the restart also has to finish what the crash interrupted: the stop.
     s.apply_yaml(&stream("survivor", "fh", "  desiredState: Stopped\n"))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while s.operator().exited().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the operator did not crash:\n{}",
-            s.log_tail()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(calls(&s, "PutMetricStream"), 1);
     assert_eq!(
         state(&cw, "survivor").await.as_deref(),

@@ -541,15 +541,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_rule_and_ends_r
     let xr = Client::new(&s.sdk);
     s.start_operator()?;
     s.apply_yaml(&rule("survivor", "  tags:\n    team: web\n"))?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while s.operator().exited().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the operator did not crash:\n{}",
-            s.log_tail()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(xray_calls(&s, "CreateSamplingRule"), 1);
     assert!(
         find(&xr, "survivor").await.is_some(),

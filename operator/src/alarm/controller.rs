@@ -21,7 +21,7 @@ use super::status::{just_created, state_change, status};
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
-use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::composite_alarm::dependents;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
@@ -42,21 +42,7 @@ impl ManagedKind for Alarm {
     /// DescribeAlarms reads 100 alarms per call.
     const RESYNC_CHUNK: usize = MAX_NAMES_PER_CALL;
 
-    fn common_spec(&self) -> &CommonSpec {
-        &self.spec.common
-    }
-
-    fn status(&self) -> Option<&AlarmStatus> {
-        self.status.as_ref()
-    }
-
-    fn common_status(status: &AlarmStatus) -> &CommonStatus {
-        &status.common
-    }
-
-    fn common_status_mut(status: &mut AlarmStatus) -> &mut CommonStatus {
-        &mut status.common
-    }
+    crate::common_field_accessors!(AlarmStatus);
 
     async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<AlarmStatus>> {
         apply(self, ctx, region).await

@@ -26,7 +26,7 @@ use crate::alarm::status::{just_created, state_change};
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
-use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
@@ -48,21 +48,7 @@ impl ManagedKind for CompositeAlarm {
     /// DescribeAlarms reads 100 alarms per call.
     const RESYNC_CHUNK: usize = MAX_NAMES_PER_CALL;
 
-    fn common_spec(&self) -> &CommonSpec {
-        &self.spec.common
-    }
-
-    fn status(&self) -> Option<&CompositeAlarmStatus> {
-        self.status.as_ref()
-    }
-
-    fn common_status(status: &CompositeAlarmStatus) -> &CommonStatus {
-        &status.common
-    }
-
-    fn common_status_mut(status: &mut CompositeAlarmStatus) -> &mut CommonStatus {
-        &mut status.common
-    }
+    crate::common_field_accessors!(CompositeAlarmStatus);
 
     async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<CompositeAlarmStatus>> {
         apply(self, ctx, region).await

@@ -24,7 +24,7 @@ use super::status::{Seen, failure_notice, status};
 use super::{limit, test_message};
 use crate::aws::api::Api;
 use crate::aws::hard_limits::HardLimitIsFinal;
-use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
@@ -44,21 +44,7 @@ impl ManagedKind for LogSubscription {
     const KIND: &'static str = "LogSubscription";
     type Status = LogSubscriptionStatus;
 
-    fn common_spec(&self) -> &CommonSpec {
-        &self.spec.common
-    }
-
-    fn status(&self) -> Option<&LogSubscriptionStatus> {
-        self.status.as_ref()
-    }
-
-    fn common_status(status: &LogSubscriptionStatus) -> &CommonStatus {
-        &status.common
-    }
-
-    fn common_status_mut(status: &mut LogSubscriptionStatus) -> &mut CommonStatus {
-        &mut status.common
-    }
+    crate::common_field_accessors!(LogSubscriptionStatus);
 
     async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<LogSubscriptionStatus>> {
         apply(self, ctx, region).await

@@ -25,7 +25,7 @@ use super::status::{after_writes, status};
 use super::validate::validate;
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
-use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
@@ -44,21 +44,7 @@ impl ManagedKind for MetricStream {
     const KIND: &'static str = "MetricStream";
     type Status = MetricStreamStatus;
 
-    fn common_spec(&self) -> &CommonSpec {
-        &self.spec.common
-    }
-
-    fn status(&self) -> Option<&MetricStreamStatus> {
-        self.status.as_ref()
-    }
-
-    fn common_status(status: &MetricStreamStatus) -> &CommonStatus {
-        &status.common
-    }
-
-    fn common_status_mut(status: &mut MetricStreamStatus) -> &mut CommonStatus {
-        &mut status.common
-    }
+    crate::common_field_accessors!(MetricStreamStatus);
 
     async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<MetricStreamStatus>> {
         apply(self, ctx, region).await

@@ -31,6 +31,29 @@ use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::future::Future;
 
+/// The accessors of [`ManagedKind`] that are the same for every kind (each spec flattens
+/// `common: CommonSpec`, each status `common: CommonStatus`). Use inside the `impl` block.
+#[macro_export]
+macro_rules! common_field_accessors {
+    ($status:ty) => {
+        fn common_spec(&self) -> &$crate::common_fields::CommonSpec {
+            &self.spec.common
+        }
+
+        fn status(&self) -> Option<&$status> {
+            self.status.as_ref()
+        }
+
+        fn common_status(status: &$status) -> &$crate::common_fields::CommonStatus {
+            &status.common
+        }
+
+        fn common_status_mut(status: &mut $status) -> &mut $crate::common_fields::CommonStatus {
+            &mut status.common
+        }
+    };
+}
+
 /// A custom resource the operator manages.
 pub trait ManagedKind:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>

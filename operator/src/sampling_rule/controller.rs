@@ -27,7 +27,7 @@ use super::status::{default_rule_missing, limit_message, status};
 use crate::aws::api::Api;
 use crate::aws::sampling_rules::RuleListing;
 use crate::aws::xray_tags;
-use crate::common_fields::{CommonSpec, CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
@@ -47,21 +47,7 @@ impl ManagedKind for SamplingRule {
     const KIND: &'static str = "SamplingRule";
     type Status = SamplingRuleStatus;
 
-    fn common_spec(&self) -> &CommonSpec {
-        &self.spec.common
-    }
-
-    fn status(&self) -> Option<&SamplingRuleStatus> {
-        self.status.as_ref()
-    }
-
-    fn common_status(status: &SamplingRuleStatus) -> &CommonStatus {
-        &status.common
-    }
-
-    fn common_status_mut(status: &mut SamplingRuleStatus) -> &mut CommonStatus {
-        &mut status.common
-    }
+    crate::common_field_accessors!(SamplingRuleStatus);
 
     async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<SamplingRuleStatus>> {
         Reconcile::new(self, ctx, region).apply().await
