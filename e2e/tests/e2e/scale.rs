@@ -72,7 +72,8 @@ fn metric(metrics: &str, prefix: &str) -> f64 {
 }
 
 #[tokio::test]
-async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call() -> Result<()> {
+async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call_and_deletions_batch()
+-> Result<()> {
     let resync = Duration::from_secs(5);
     let mut s = Scenario::start_with(
         "scale-batch",
@@ -139,6 +140,29 @@ async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call() ->
         "100 alarms reconciled together at start-up cost {describes} DescribeAlarms"
     );
     assert_eq!(s.aws_writes(), 0, "a restart writes nothing");
+
+    // Deleting them all at once: the deletions share DeleteAlarms calls (up to 100 names each).
+    // kubectl marks the objects one after the other, so the batches are smaller than 100, but
+    // far fewer calls than alarms are made.
+    s.emulator.reset_calls();
+    s.kubectl(["delete", "alarms", "--all", "--wait=false"])?
+        .ok()?;
+    s.wait_for("every alarm deleted", Duration::from_secs(120), || {
+        let out = s.kubectl(["get", "alarms", "-o", "name"])?.ok()?;
+        Ok(out.stdout.trim().is_empty().then_some(()))
+    })
+    .await?;
+    let deletes = s.emulator.calls().operation("cloudwatch", "DeleteAlarms");
+    cwo_e2e::report(&format!(
+        "deleting 100 alarms: {} DeleteAlarms",
+        deletes.total
+    ));
+    assert_eq!(deletes.ok, deletes.total, "{deletes:?}");
+    assert!(
+        deletes.total <= 10,
+        "100 deletions took {} DeleteAlarms calls",
+        deletes.total
+    );
     Ok(())
 }
 

@@ -4,7 +4,6 @@
 //! `crate::runtime::lifecycle`.
 
 use crate::aws::alarm_reader::AlarmRecord;
-use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
 use crate::error::{Error, Result};
 use crate::reason::Reason;
@@ -51,11 +50,13 @@ pub async fn delete(
             return Ok(());
         }
     }
-    let client = &ctx.aws.clients(region).cloudwatch;
-    // One name per call: DeleteAlarms takes at most one composite alarm at a time.
-    let request = client.delete_alarms().alarm_names(name).send();
-    match ctx.aws.call(region, Api::DeleteAlarms, request).await {
-        Ok(_) => {}
+    let deleted = if composite {
+        ctx.alarm_deleter.delete_composite_alarm(region, name).await
+    } else {
+        ctx.alarm_deleter.delete_metric_alarm(region, name).await
+    };
+    match deleted {
+        Ok(()) => {}
         // AWS refuses to delete an alarm that a composite alarm's rule still names.
         Err(e) if e.reason == Reason::InvalidSpec => {
             return Err(Error::dependency(format!(

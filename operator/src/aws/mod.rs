@@ -2,6 +2,7 @@
 //! default credential chain — IRSA, EKS Pod Identity, environment, profile — and one shared HTTPS
 //! client), a client-side rate limit per (region, operation), and a metric per call.
 
+pub mod alarm_deleter;
 pub mod alarm_reader;
 pub mod api;
 pub mod batch;

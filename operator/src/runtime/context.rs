@@ -6,6 +6,7 @@ use super::backoff::Backoffs;
 use super::tag_reads::TagReads;
 use crate::alarm::Alarm;
 use crate::aws::Aws;
+use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::AlarmReader;
 use crate::aws::metric_stream_switch::MetricStreamSwitch;
 use crate::aws::sampling_rules::RuleLister;
@@ -41,6 +42,7 @@ pub struct Context {
     pub client: Client,
     pub aws: Arc<Aws>,
     pub alarm_reader: Arc<AlarmReader>,
+    pub alarm_deleter: Arc<AlarmDeleter>,
     /// Lists X-Ray sampling rules, one shared listing per region at a time.
     pub sampling_rules: Arc<RuleLister>,
     /// Starts and stops metric streams, one call per batch of names per region.

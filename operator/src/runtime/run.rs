@@ -12,6 +12,7 @@ use super::serve::{self, Health};
 use super::tag_reads::TagReads;
 use super::watch::{self, Scope};
 use crate::alarm::Alarm;
+use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::AlarmReader;
 use crate::aws::api::Api as AwsApi;
 use crate::aws::metric_stream_switch::MetricStreamSwitch;
@@ -242,6 +243,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         )
         .await?,
     );
+    // Deletions of metric alarms within 100 ms share one DeleteAlarms per region.
+    let alarm_deleter = AlarmDeleter::new(Arc::clone(&aws), Duration::from_millis(100));
     let alarm_reader = AlarmReader::new(
         Arc::clone(&aws),
         Duration::from_millis(50),
@@ -302,6 +305,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         client: client.clone(),
         aws,
         alarm_reader,
+        alarm_deleter,
         sampling_rules,
         metric_stream_switch,
         metrics,

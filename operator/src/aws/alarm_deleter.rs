@@ -1,0 +1,97 @@
+//! Batched deletion of CloudWatch alarms.
+//!
+//! DeleteAlarms takes up to 100 names per call, with a default quota of 3 calls per second:
+//! deleting a thousand alarms one per call takes over five minutes, in batches a few seconds.
+//! Deletions of metric alarms requested within a short window share one call per region.
+//! Composite alarms are deleted alone: AWS accepts at most one composite per call.
+//!
+//! AWS refuses the whole call when one of the alarms is still named by a composite alarm's rule;
+//! the batch is then retried one name at a time, so only that alarm waits.
+
+use super::Aws;
+use super::api::Api;
+use super::batch::{BatchCall, Batcher};
+use crate::error::Error;
+use crate::reason::Reason;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// DeleteAlarms accepts at most 100 names per call.
+pub const MAX_NAMES_PER_CALL: usize = 100;
+
+/// Deletes alarms, batching metric alarms. Share it through its `Arc`.
+pub struct AlarmDeleter {
+    aws: Arc<Aws>,
+    /// Per name: `None` when deleted, the error when AWS refused that name.
+    batcher: Arc<Batcher<Option<Error>>>,
+}
+
+impl AlarmDeleter {
+    /// A deleter that waits up to `window` to gather metric alarm names into one call.
+    pub fn new(aws: Arc<Aws>, window: Duration) -> Arc<Self> {
+        let caller = Arc::clone(&aws);
+        let call: BatchCall<Option<Error>> = Arc::new(move |region, names| {
+            let aws = Arc::clone(&caller);
+            Box::pin(async move { delete_batch(&aws, &region, &names).await })
+        });
+        Arc::new(AlarmDeleter {
+            aws,
+            batcher: Batcher::new(window, MAX_NAMES_PER_CALL, call),
+        })
+    }
+
+    /// Deletes the metric alarm `name` in `region`, in one call with other deletions.
+    pub async fn delete_metric_alarm(&self, region: &str, name: &str) -> Result<(), Error> {
+        match self.batcher.request(region, name).await? {
+            Some(Some(refused)) => Err(refused),
+            _ => Ok(()),
+        }
+    }
+
+    /// Deletes the composite alarm `name` in `region`, alone in its call.
+    pub async fn delete_composite_alarm(&self, region: &str, name: &str) -> Result<(), Error> {
+        delete_one(&self.aws, region, name).await
+    }
+}
+
+async fn delete_one(aws: &Aws, region: &str, name: &str) -> Result<(), Error> {
+    let client = &aws.clients(region).cloudwatch;
+    aws.call(
+        region,
+        Api::DeleteAlarms,
+        client.delete_alarms().alarm_names(name).send(),
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn delete_batch(
+    aws: &Aws,
+    region: &str,
+    names: &[String],
+) -> Result<HashMap<String, Option<Error>>, Error> {
+    let client = &aws.clients(region).cloudwatch;
+    let request = client
+        .delete_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send();
+    match aws.call(region, Api::DeleteAlarms, request).await {
+        Ok(_) => Ok(names.iter().map(|n| (n.clone(), None)).collect()),
+        // One alarm still named by a composite fails the whole call: find out which.
+        Err(e) if e.reason == Reason::InvalidSpec && names.len() > 1 => {
+            let mut results = HashMap::new();
+            for name in names {
+                match delete_one(aws, region, name).await {
+                    Ok(()) => results.insert(name.clone(), None),
+                    Err(e) if e.reason == Reason::InvalidSpec => {
+                        results.insert(name.clone(), Some(e))
+                    }
+                    Err(e) => return Err(e),
+                };
+            }
+            Ok(results)
+        }
+        Err(e) => Err(e),
+    }
+}
