@@ -108,7 +108,7 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
                 .call(region, Api::PutMetricAlarm, request.send())
                 .await?;
             ctx.tag_reads.due(&key, true);
-            let live = match ctx.alarm_reader.describe(region, name).await {
+            let live = match ctx.alarm_reader.describe_after_write(region, name).await {
                 Ok(Some(AlarmRecord::Metric(m))) => live_state(&m),
                 _ => just_created(),
             };
@@ -174,6 +174,7 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
         ctx.aws
             .call(region, Api::PutMetricAlarm, request.send())
             .await?;
+        ctx.alarm_reader.wrote(region, name);
         notices.push(change_notice(drift, "PutMetricAlarm", fields));
     }
     if !plan.tags.is_empty() {
@@ -198,6 +199,8 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
 
 async fn cleanup(alarm: &Alarm, ctx: &Context, region: &str) -> Result<()> {
     let name = aws_name(&alarm.spec, &alarm.name_any());
+    // Before the composite cache holds its first list, "no composite names it" proves nothing.
+    ctx.composites_synced.wait().await;
     let parents = dependents::composites_naming_alarm(ctx, alarm);
     if !parents.is_empty() {
         let names: Vec<String> = parents

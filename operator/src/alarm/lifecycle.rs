@@ -66,7 +66,7 @@ pub async fn delete(
         }
         Err(e) => return Err(e),
     }
-    match ctx.alarm_reader.describe(region, name).await? {
+    match ctx.alarm_reader.describe_after_write(region, name).await? {
         None => Ok(()),
         Some(_) => Err(Error::new(
             Reason::AwsUnavailable,

@@ -8,7 +8,10 @@
 //! - the periodic drift resync prefetches a whole chunk of alarms in one call, and the reconciles
 //!   it then triggers take their alarm from that prefetch instead of calling AWS again. A
 //!   prefetched record is handed out once and kept only briefly, so memory stays bounded and no
-//!   reconcile acts on an old reading.
+//!   reconcile acts on an old reading;
+//! - a write to an alarm (put or delete) drops its prefetched record, and a prefetch whose read
+//!   started before the write keeps nothing for it, so a reading taken before a write is never
+//!   handed to a reconcile after it.
 
 use super::Aws;
 use super::api::Api;
@@ -30,7 +33,15 @@ pub enum AlarmRecord {
     Composite(Box<CompositeAlarm>),
 }
 
-type Prefetched = HashMap<(String, String), (Instant, Option<AlarmRecord>)>;
+type Key = (String, String);
+
+/// Prefetched records by (region, name) with when their read started, and when each alarm was
+/// last written (kept as long as a prefetched record lives).
+#[derive(Default)]
+struct Prefetched {
+    records: HashMap<Key, (Instant, Option<AlarmRecord>)>,
+    written: HashMap<Key, Instant>,
+}
 
 /// Reads alarms in batches. Share it through its `Arc`.
 pub struct AlarmReader {
@@ -60,7 +71,12 @@ impl AlarmReader {
     /// The alarm `name` in `region` (metric or composite), or `None` when it does not exist.
     pub async fn describe(&self, region: &str, name: &str) -> Result<Option<AlarmRecord>, Error> {
         let key = (region.to_string(), name.to_string());
-        let prefetched = self.prefetched.lock().expect("prefetch lock").remove(&key);
+        let prefetched = self
+            .prefetched
+            .lock()
+            .expect("prefetch lock")
+            .records
+            .remove(&key);
         if let Some((read_at, record)) = prefetched
             && read_at.elapsed() <= self.prefetch_ttl
         {
@@ -69,21 +85,63 @@ impl AlarmReader {
         self.batcher.request(region, name).await
     }
 
+    /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
+    pub async fn describe_after_write(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<AlarmRecord>, Error> {
+        self.wrote(region, name);
+        self.batcher.request(region, name).await
+    }
+
+    /// Records that `name` in `region` was just written (put or deleted): a prefetched reading of
+    /// it is out of date.
+    pub fn wrote(&self, region: &str, name: &str) {
+        let key = (region.to_string(), name.to_string());
+        let now = Instant::now();
+        let ttl = self.prefetch_ttl;
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        prefetched.records.remove(&key);
+        prefetched
+            .written
+            .retain(|_, at| now.duration_since(*at) <= ttl);
+        prefetched.written.insert(key, now);
+    }
+
     /// Reads `names` in `region` now, one call per 100 names, and keeps the records for the
     /// reconciles that will ask for them shortly.
     pub async fn prefetch(&self, region: &str, names: &[String]) -> Result<(), Error> {
         for chunk in names.chunks(MAX_NAMES_PER_CALL) {
+            let started = Instant::now();
             let found = describe(&self.aws, region, chunk).await?;
-            let now = Instant::now();
-            let ttl = self.prefetch_ttl;
-            let mut prefetched = self.prefetched.lock().expect("prefetch lock");
-            prefetched.retain(|_, (read_at, _)| now.duration_since(*read_at) <= ttl);
-            for name in chunk {
-                let record = found.get(name).cloned();
-                prefetched.insert((region.to_string(), name.clone()), (now, record));
-            }
+            self.keep(region, chunk, &found, started);
         }
         Ok(())
+    }
+
+    /// Keeps the records of a prefetch whose read started at `started`, except for alarms
+    /// written since then.
+    fn keep(
+        &self,
+        region: &str,
+        names: &[String],
+        found: &HashMap<String, AlarmRecord>,
+        started: Instant,
+    ) {
+        let now = Instant::now();
+        let ttl = self.prefetch_ttl;
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        let Prefetched { records, written } = &mut *prefetched;
+        records.retain(|_, (read_at, _)| now.duration_since(*read_at) <= ttl);
+        written.retain(|_, at| now.duration_since(*at) <= ttl);
+        for name in names {
+            let key = (region.to_string(), name.clone());
+            if written.get(&key).is_some_and(|at| *at >= started) {
+                continue;
+            }
+            records.insert(key, (started, found.get(name).cloned()));
+        }
     }
 }
 
@@ -128,5 +186,97 @@ async fn describe(
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
             _ => return Ok(found),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsSettings;
+    use crate::metrics::Metrics;
+
+    async fn reader() -> Arc<AlarmReader> {
+        let settings = AwsSettings {
+            default_region: Some("us-east-1".into()),
+            // Nothing listens here; these tests never call AWS.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            rate_limits: Default::default(),
+        };
+        let aws = Aws::load(settings, Arc::new(Metrics::new())).await.unwrap();
+        AlarmReader::new(
+            Arc::new(aws),
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        )
+    }
+
+    fn metric(name: &str) -> AlarmRecord {
+        AlarmRecord::Metric(Box::new(MetricAlarm::builder().alarm_name(name).build()))
+    }
+
+    fn kept(reader: &AlarmReader, name: &str) -> Option<Option<AlarmRecord>> {
+        let prefetched = reader.prefetched.lock().unwrap();
+        let key = ("us-east-1".to_string(), name.to_string());
+        prefetched.records.get(&key).map(|(_, r)| r.clone())
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_prefetch_keeps_found_and_missing_alarms_for_the_next_reconcile() {
+        let r = reader().await;
+        let found = HashMap::from([("a".to_string(), metric("a"))]);
+        r.keep("us-east-1", &names(&["a", "b"]), &found, Instant::now());
+        assert_eq!(kept(&r, "a"), Some(Some(metric("a"))));
+        assert_eq!(
+            kept(&r, "b"),
+            Some(None),
+            "a missing alarm is a reading too"
+        );
+        // Handed out once.
+        assert_eq!(
+            r.describe("us-east-1", "a").await.unwrap(),
+            Some(metric("a"))
+        );
+        assert_eq!(kept(&r, "a"), None);
+    }
+
+    #[tokio::test]
+    async fn a_write_drops_the_prefetched_reading_of_that_alarm_only() {
+        let r = reader().await;
+        r.keep(
+            "us-east-1",
+            &names(&["a", "b"]),
+            &HashMap::new(),
+            Instant::now(),
+        );
+        r.wrote("us-east-1", "a");
+        assert_eq!(
+            kept(&r, "a"),
+            None,
+            "the reading before the put is out of date"
+        );
+        assert_eq!(kept(&r, "b"), Some(None));
+    }
+
+    #[tokio::test]
+    async fn a_prefetch_that_started_before_a_write_keeps_nothing_for_the_written_alarm() {
+        // The race: the resync sweep reads "a" (not there yet), a reconcile creates "a", then the
+        // sweep's answer arrives. Keeping it would tell the next reader that "a" does not exist.
+        let r = reader().await;
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        r.wrote("us-east-1", "a");
+        r.keep("us-east-1", &names(&["a", "b"]), &HashMap::new(), started);
+        assert_eq!(kept(&r, "a"), None);
+        assert_eq!(kept(&r, "b"), Some(None));
+
+        // A prefetch that started after the write is current and kept.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let found = HashMap::from([("a".to_string(), metric("a"))]);
+        r.keep("us-east-1", &names(&["a"]), &found, Instant::now());
+        assert_eq!(kept(&r, "a"), Some(Some(metric("a"))));
     }
 }

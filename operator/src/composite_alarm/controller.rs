@@ -112,6 +112,8 @@ async fn apply(
     let key = format!("CompositeAlarm/{}", object_key(composite));
     let namespace = composite.namespace().unwrap_or_default();
     let rule = spec_rule(&composite.spec)?;
+    // Right after a start, an Alarm missing from a cache still being filled is not missing.
+    ctx.alarms_synced.wait().await;
     let resolved = rule
         .resolve(|object| dependents::alarm_object_name(ctx, &namespace, object))
         .map_err(|missing| {
@@ -175,7 +177,7 @@ async fn apply(
                 .call(region, Api::PutCompositeAlarm, request.send())
                 .await?;
             ctx.tag_reads.due(&key, true);
-            let (record, live) = match ctx.alarm_reader.describe(region, &name).await {
+            let (record, live) = match ctx.alarm_reader.describe_after_write(region, &name).await {
                 Ok(Some(AlarmRecord::Composite(c))) => (Some(c), None),
                 _ => (None, Some(just_created())),
             };
@@ -243,6 +245,7 @@ async fn apply(
         ctx.aws
             .call(region, Api::PutCompositeAlarm, request.send())
             .await?;
+        ctx.alarm_reader.wrote(region, &name);
         notices.push(change_notice(drift, "PutCompositeAlarm", fields));
     }
     if !plan.tags.is_empty() {
