@@ -4,6 +4,7 @@
 
 use super::backoff::Backoffs;
 use super::tag_reads::TagReads;
+use super::watch::Synced;
 use crate::alarm::Alarm;
 use crate::aws::Aws;
 use crate::aws::alarm_deleter::AlarmDeleter;
@@ -54,10 +55,13 @@ pub struct Context {
     pub tag_reads: TagReads,
     /// Namespaces (metadata only), for the `cwo.dev/region` annotation.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
+    pub namespaces_synced: Synced,
     /// Alarm objects, for composite alarms' `alarmRef`s.
     pub alarms: Store<Alarm>,
+    pub alarms_synced: Synced,
     /// CompositeAlarm objects, for the composite alarm graph.
     pub composites: Store<CompositeAlarm>,
+    pub composites_synced: Synced,
     /// Lists subscription filters, one shared DescribeSubscriptionFilters per log group.
     pub subscription_filters: Arc<SubscriptionFilterReader>,
     /// LogSubscription objects (the controller's own cache): their status records which filters

@@ -91,6 +91,7 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
 async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, ctx: &Context) -> Action {
     let key = object_key(obj);
     let result = async {
+        ctx.namespaces_synced.wait().await;
         let region = resolve_region(obj, ctx)?;
         let applied = obj.apply(ctx, &region).await?;
         Ok::<_, Error>((region, applied))
@@ -153,6 +154,7 @@ async fn cleanup<K: ManagedKind>(
         // An object that never reached AWS has no recorded region; resolving it again is
         // harmless because cleanup treats "not found" as deleted.
         let result = async {
+            ctx.namespaces_synced.wait().await;
             let region = resolve_region(obj, ctx)?;
             obj.cleanup(ctx, &region).await
         }
@@ -234,7 +236,9 @@ fn set_conditions<K: ManagedKind>(obj: &K, status: &mut K::Status, verdict: &Ver
     common.conditions = conditions(&common.conditions, verdict, generation, Timestamp::now());
 }
 
-/// The object's region (see [`region::resolve`]).
+/// The object's region (see [`region::resolve`]). Callers wait for the namespace cache first
+/// (`ctx.namespaces_synced`): before it holds its first list, a namespace's region annotation
+/// would look absent and a new object would land in the default region.
 pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<String, Error> {
     let status_region = obj
         .status()

@@ -33,10 +33,9 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::core::PartialObjectMeta;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -273,29 +272,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         None => kube::runtime::watcher::Config::default(),
     };
-    let (namespaces, ns_writer) = reflector::store();
-    let ns_driver = kube::runtime::watcher(ns_api, ns_config)
-        .default_backoff()
-        .modify(watch::strip)
-        .reflect(ns_writer)
-        .for_each(|_| futures::future::ready(()));
+    let (namespaces, namespaces_synced, ns_driver) = watch::cache(ns_api, ns_config);
     tokio::spawn(ns_driver);
 
-    let (alarms, alarm_stream) =
+    let (alarms, alarms_synced, alarm_stream) =
         watch::reconcile_stream(scope.api::<Alarm>(client.clone()), scope.watcher_config());
-    let (composites, composite_stream) = watch::reconcile_stream(
+    let (composites, composites_synced, composite_stream) = watch::reconcile_stream(
         scope.api::<CompositeAlarm>(client.clone()),
         scope.watcher_config(),
     );
-    let (metric_streams, metric_stream_stream) = watch::reconcile_stream(
+    let (metric_streams, _, metric_stream_stream) = watch::reconcile_stream(
         scope.api::<MetricStream>(client.clone()),
         scope.watcher_config(),
     );
-    let (sampling_rule_objects, sampling_rule_stream) = watch::reconcile_stream(
+    let (sampling_rule_objects, _, sampling_rule_stream) = watch::reconcile_stream(
         scope.api::<SamplingRule>(client.clone()),
         scope.watcher_config(),
     );
-    let (log_subscriptions, log_subscription_stream) = watch::reconcile_stream(
+    let (log_subscriptions, _, log_subscription_stream) = watch::reconcile_stream(
         scope.api::<LogSubscription>(client.clone()),
         scope.watcher_config(),
     );
@@ -324,8 +318,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         backoffs: Backoffs::default(),
         tag_reads: TagReads::new(args.tag_resync_period),
         namespaces,
+        namespaces_synced,
         alarms: alarms.clone(),
+        alarms_synced,
         composites: composites.clone(),
+        composites_synced,
         subscription_filters,
         log_subscriptions: log_subscriptions.clone(),
         alarm_wakeups,

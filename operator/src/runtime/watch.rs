@@ -54,12 +54,46 @@ pub fn strip<K: Resource>(obj: &mut K) {
     obj.annotations_mut().remove(LAST_APPLIED);
 }
 
-/// A reflector store of `K` and the stream of objects worth reconciling.
+/// Whether a cache holds its first complete list. Until then a lookup that finds nothing
+/// proves nothing: a reconcile that reads another kind's cache (a composite resolving its
+/// `alarmRef`s, an alarm looking for composites that still name it, any object looking up its
+/// namespace's region) waits for it first, so a restart never reports a missing dependency or
+/// picks the wrong region for an object that is merely not listed yet.
+#[derive(Clone, Debug)]
+pub struct Synced(tokio::sync::watch::Receiver<bool>);
+
+impl Synced {
+    /// A signal and the callback that raises it on the watch's first `InitDone`.
+    pub fn new<K>() -> (Self, impl FnMut(&Result<watcher::Event<K>, watcher::Error>)) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let raise = move |event: &Result<watcher::Event<K>, watcher::Error>| {
+            if matches!(event, Ok(watcher::Event::InitDone)) {
+                tx.send_if_modified(|synced| !std::mem::replace(synced, true));
+            }
+        };
+        (Synced(rx), raise)
+    }
+
+    /// Whether the first complete list has arrived.
+    pub fn is_synced(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits for the first complete list (returns at once after it; also returns when the
+    /// watch is gone, as the operator is then stopping).
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|synced| *synced).await;
+    }
+}
+
+/// A reflector store of `K`, its [`Synced`] signal and the stream of objects worth reconciling.
 pub fn reconcile_stream<K>(
     api: Api<K>,
     config: watcher::Config,
 ) -> (
     Store<K>,
+    Synced,
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 )
 where
@@ -67,25 +101,28 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
     let (reader, writer) = reflector::store();
+    let (synced, raise) = Synced::new();
     let stream = watcher(api, config)
         .default_backoff()
         .modify(strip)
         .reflect(writer)
+        .inspect(raise)
         .applied_objects()
         .predicate_filter(
             predicates::generation.combine(predicates::finalizers),
             Default::default(),
         );
-    (reader, stream)
+    (reader, synced, stream)
 }
 
-/// A reflector store of `K` that nothing reconciles (for lookups), kept up to date by the
-/// returned future.
+/// A reflector store of `K` that nothing reconciles (for lookups), its [`Synced`] signal, and
+/// the future that keeps it up to date.
 pub fn cache<K>(
     api: Api<K>,
     config: watcher::Config,
 ) -> (
     Store<K>,
+    Synced,
     impl std::future::Future<Output = ()> + Send + 'static,
 )
 where
@@ -93,10 +130,58 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
     let (reader, writer) = reflector::store();
+    let (synced, raise) = Synced::new();
     let driver = watcher(api, config)
         .default_backoff()
         .modify(strip)
         .reflect(writer)
+        .inspect(raise)
         .for_each(|_| futures::future::ready(()));
-    (reader, driver)
+    (reader, synced, driver)
+}
+
+#[cfg(test)]
+mod synced_tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    #[tokio::test]
+    async fn raised_by_the_first_complete_list_only() {
+        let (synced, mut raise) = Synced::new::<ConfigMap>();
+        raise(&Ok(watcher::Event::Init));
+        raise(&Ok(watcher::Event::InitApply(ConfigMap::default())));
+        assert!(!synced.is_synced(), "a list still arriving is not synced");
+        let waiter = tokio::spawn({
+            let synced = synced.clone();
+            async move { synced.wait().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        raise(&Ok(watcher::Event::InitDone));
+        waiter.await.unwrap();
+        assert!(synced.is_synced());
+        // A later re-list (after a watch error) does not lower it: the cache keeps serving the
+        // previous list until the new one is complete.
+        raise(&Ok(watcher::Event::Init));
+        assert!(synced.is_synced());
+    }
+
+    #[tokio::test]
+    async fn every_waiter_is_woken() {
+        let (synced, mut raise) = Synced::new::<ConfigMap>();
+        let waiters: Vec<_> = (0..5)
+            .map(|_| {
+                let synced = synced.clone();
+                tokio::spawn(async move { synced.wait().await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        raise(&Ok(watcher::Event::InitDone));
+        for w in waiters {
+            tokio::time::timeout(std::time::Duration::from_secs(1), w)
+                .await
+                .expect("woken")
+                .unwrap();
+        }
+    }
 }
