@@ -38,7 +38,7 @@ const NAMESPACE: &str = "cwo-bench";
 const PUT_QUOTA_TPS: f64 = 3.0;
 
 /// The operator's default `--aws-quota-share`.
-pub const DEFAULT_SHARE: f64 = 0.9;
+pub const DEFAULT_SHARE: f64 = 0.95;
 
 /// Resync period of the operator that creates the fleet: the operator's default, so no drift
 /// resync mixes into the creation figures.
@@ -130,7 +130,7 @@ pub fn all(quick: bool) -> Vec<Scenario> {
             ..alarms("alarms-default-limits", size(1_000, 30), false, Limits::Share(DEFAULT_SHARE), false, short)
         },
         Scenario {
-            description: "alarms with the emulator enforcing AWS's default quotas, default --aws-quota-share 0.9: create, delete".into(),
+            description: "alarms with the emulator enforcing AWS's default quotas, default --aws-quota-share 0.95: create, delete".into(),
             ..alarms("quotas", size(1_000, 60), true, Limits::Share(DEFAULT_SHARE), false, short)
         },
         Scenario {

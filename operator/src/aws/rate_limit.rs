@@ -36,7 +36,7 @@ impl Default for RateLimitConfig {
 }
 
 /// Default share of each AWS quota the operator allows itself.
-pub const DEFAULT_QUOTA_SHARE: f64 = 0.9;
+pub const DEFAULT_QUOTA_SHARE: f64 = 0.95;
 
 /// A rate never drops below this share of its configured maximum after throttling.
 const MIN_RATE_FRACTION: f64 = 0.1;
