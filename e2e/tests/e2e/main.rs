@@ -10,5 +10,6 @@ mod harness;
 mod log_subscriptions;
 mod metric_streams;
 mod project_manifests;
+mod resilience;
 mod sampling_rules;
 mod scale;

@@ -8,7 +8,7 @@ use cwo_e2e::operator::{OperatorOptions, OperatorProcess, Scenario};
 use cwo_emulator::EmulatorConfig;
 use std::time::Duration;
 
-fn alarms(prefix: &str, count: usize, labels: &str) -> String {
+pub(crate) fn alarms(prefix: &str, count: usize, labels: &str) -> String {
     (0..count)
         .map(|i| {
             format!(
@@ -33,7 +33,7 @@ spec:
 }
 
 /// Objects of `kind` in the scenario's namespace that are Ready for their current generation.
-fn ready_count(s: &Scenario, kind: &str) -> Result<usize> {
+pub(crate) fn ready_count(s: &Scenario, kind: &str) -> Result<usize> {
     let out = s.kubectl(["get", kind, "-o", "json"])?.ok()?;
     let list: serde_json::Value = serde_json::from_str(&out.stdout)?;
     Ok(list["items"]
@@ -55,7 +55,7 @@ fn ready_count(s: &Scenario, kind: &str) -> Result<usize> {
         .unwrap_or(0))
 }
 
-async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
+pub(crate) async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
     s.wait_for(
         &format!("{count} alarms Ready"),
         Duration::from_secs(120),
@@ -64,7 +64,7 @@ async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
     .await
 }
 
-fn metric(metrics: &str, prefix: &str) -> f64 {
+pub(crate) fn metric(metrics: &str, prefix: &str) -> f64 {
     metrics
         .lines()
         .filter(|l| l.starts_with(prefix))
@@ -169,7 +169,7 @@ async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call_and_
 }
 
 /// `count` composites, each over ten of the `alarms(prefix, ..)` objects through `alarmRef`.
-fn composites_over(prefix: &str, count: usize) -> String {
+pub(crate) fn composites_over(prefix: &str, count: usize) -> String {
     (0..count)
         .map(|i| {
             let refs: String = (0..10)
