@@ -147,7 +147,7 @@ const ERROR_REASONS: [&str; 6] = [
 #[tokio::test]
 async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_and_write_nothing()
 -> Result<()> {
-    let s = Scenario::start("sr-lifecycle").await?;
+    let mut s = Scenario::start("sr-lifecycle").await?;
     let xr = Client::new(&s.sdk);
     s.apply_yaml(&rule("checkout", "  tags:\n    team: web\n"))?;
     s.wait_ready("samplingrule", "checkout").await?;
@@ -184,6 +184,32 @@ async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_
     );
     assert!(obj["status"]["createdAt"].is_string(), "{}", obj["status"]);
     assert_eq!(xray_calls(&s, "CreateSamplingRule"), 1);
+
+    // A restart finds the rule as the create left it: its status says the same, so nothing is
+    // rewritten (a create that words its Ready message differently costs a write per rule).
+    s.operator().kill();
+    s.start_operator()?;
+    s.wait_for(
+        "the restarted operator to finish reconciling the rule",
+        Duration::from_secs(60),
+        || {
+            let reconciles = s
+                .operator_metrics()?
+                .lines()
+                .find(|l| {
+                    l.starts_with("cwo_reconcile_duration_seconds_count{kind=\"SamplingRule\"}")
+                })
+                .and_then(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            Ok((reconciles >= 1.0).then_some(()))
+        },
+    )
+    .await?;
+    assert_eq!(
+        status_writes(&s.operator_metrics()?),
+        0,
+        "a restart rewrote the status of a rule it had just created"
+    );
 
     // Update the rate, a matcher, the attributes and a boost: one UpdateSamplingRule.
     s.emulator.reset_calls();

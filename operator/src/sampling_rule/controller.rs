@@ -191,12 +191,11 @@ impl<'a> Reconcile<'a> {
                 format!("created {} in {}", self.what, self.region),
             )
         };
+        // The same Ready message as a later reconcile that finds the rule unchanged, so that
+        // reconcile (a restart's, say) has no status to rewrite; the Created event says more.
         Ok(Applied::new(
             self.status(&live),
-            Verdict::ready(
-                Reason::Available,
-                format!("{} created in {}", self.what, self.region),
-            ),
+            Verdict::ready(Reason::Available, format!("{} matches the spec", self.what)),
         )
         .notice(notice))
     }
