@@ -435,14 +435,34 @@ impl Cluster {
     }
 
     /// Deletes every object of `kinds` in the namespace: one DeleteCollection per kind, as
-    /// `kubectl delete --all` does.
+    /// `kubectl delete --all` does. Marking 10,000 objects can outlast the API server's request
+    /// timeout, which then drops the connection; the DeleteCollection is sent again (objects
+    /// already marked are skipped quickly), as a user would rerun `kubectl delete`.
     pub async fn delete_all(&self, kinds: &[Kind]) -> Result<()> {
         for kind in kinds {
-            self.writes.fetch_add(1, Ordering::Relaxed);
-            kind.api(&self.client, &self.namespace)
-                .delete_collection(&DeleteParams::default(), &ListParams::default())
-                .await
-                .with_context(|| format!("deleting every {}", kind.name()))?;
+            let api = kind.api(&self.client, &self.namespace);
+            let mut attempt = 0;
+            loop {
+                self.writes.fetch_add(1, Ordering::Relaxed);
+                match api
+                    .delete_collection(&DeleteParams::default(), &ListParams::default())
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < 5 && retriable(&e) => {
+                        attempt += 1;
+                        eprintln!(
+                            "cwo-bench:   deleting every {} failed ({e}); sending it again",
+                            kind.name()
+                        );
+                        tokio::time::sleep(Duration::from_secs(attempt)).await;
+                    }
+                    Err(e) => {
+                        return Err(anyhow::Error::from(e))
+                            .with_context(|| format!("deleting every {}", kind.name()));
+                    }
+                }
+            }
         }
         Ok(())
     }
