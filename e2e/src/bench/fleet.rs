@@ -372,28 +372,18 @@ impl Cluster {
         futures::stream::iter(manifests.into_iter().map(|(kind, manifest)| async move {
             let api = kind.api(&self.client, &self.namespace);
             let object: DynamicObject = serde_json::from_value(manifest)?;
-            let mut attempt = 0;
-            loop {
-                self.writes.fetch_add(1, Ordering::Relaxed);
-                match api.create(&PostParams::default(), &object).await {
-                    Ok(_) => return Ok(()),
-                    // A retry after a lost answer finds the object already there.
-                    Err(kube::Error::Api(s)) if s.code == 409 && attempt > 0 => return Ok(()),
-                    Err(e) if attempt < 5 && retriable(&e) => {
-                        attempt += 1;
-                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                    }
-                    Err(e) => {
-                        return Err(anyhow::Error::from(e)).with_context(|| {
-                            format!(
-                                "creating {} {}",
-                                kind.name(),
-                                object.metadata.name.as_deref().unwrap_or("?")
-                            )
-                        });
-                    }
-                }
-            }
+            let params = PostParams::default();
+            // A retry after a lost answer finds the object already there.
+            let exists = |e: &kube::Error| matches!(e, kube::Error::Api(s) if s.code == 409);
+            self.write(|| api.create(&params, &object), exists)
+                .await
+                .with_context(|| {
+                    format!(
+                        "creating {} {}",
+                        kind.name(),
+                        object.metadata.name.as_deref().unwrap_or("?")
+                    )
+                })
         }))
         .buffer_unordered(PARALLEL_REQUESTS)
         .try_collect::<Vec<()>>()
@@ -407,25 +397,11 @@ impl Cluster {
         futures::stream::iter(names.iter().map(|name| {
             let api = api.clone();
             async move {
-                let patch = json!({"spec": {"threshold": threshold}});
-                let mut attempt = 0;
-                loop {
-                    self.writes.fetch_add(1, Ordering::Relaxed);
-                    match api
-                        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                        .await
-                    {
-                        Ok(_) => return Ok(()),
-                        Err(e) if attempt < 5 && retriable(&e) => {
-                            attempt += 1;
-                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                        }
-                        Err(e) => {
-                            return Err(anyhow::Error::from(e))
-                                .with_context(|| format!("patching alarm {name}"));
-                        }
-                    }
-                }
+                let patch = Patch::Merge(json!({"spec": {"threshold": threshold}}));
+                let params = PatchParams::default();
+                self.write(|| api.patch(name, &params, &patch), |_| false)
+                    .await
+                    .with_context(|| format!("patching alarm {name}"))
             }
         }))
         .buffer_unordered(PARALLEL_REQUESTS)
@@ -441,30 +417,39 @@ impl Cluster {
     pub async fn delete_all(&self, kinds: &[Kind]) -> Result<()> {
         for kind in kinds {
             let api = kind.api(&self.client, &self.namespace);
-            let mut attempt = 0;
-            loop {
-                self.writes.fetch_add(1, Ordering::Relaxed);
-                match api
-                    .delete_collection(&DeleteParams::default(), &ListParams::default())
-                    .await
-                {
-                    Ok(_) => break,
-                    Err(e) if attempt < 5 && retriable(&e) => {
-                        attempt += 1;
-                        eprintln!(
-                            "cwo-bench:   deleting every {} failed ({e}); sending it again",
-                            kind.name()
-                        );
-                        tokio::time::sleep(Duration::from_secs(attempt)).await;
-                    }
-                    Err(e) => {
-                        return Err(anyhow::Error::from(e))
-                            .with_context(|| format!("deleting every {}", kind.name()));
-                    }
-                }
-            }
+            let (delete, list) = (DeleteParams::default(), ListParams::default());
+            self.write(|| api.delete_collection(&delete, &list), |_| false)
+                .await
+                .with_context(|| format!("deleting every {}", kind.name()))?;
         }
         Ok(())
+    }
+
+    /// Sends one write to the API server, counted in [`Cluster::writes`], and sends it again (up
+    /// to five times, backing off) while the server refuses it for load (429, 5xx) or drops the
+    /// connection. `done_on_retry` tells a retry's error that means the first attempt worked.
+    async fn write<T, Fut>(
+        &self,
+        mut send: impl FnMut() -> Fut,
+        done_on_retry: impl Fn(&kube::Error) -> bool,
+    ) -> Result<()>
+    where
+        Fut: std::future::Future<Output = kube::Result<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+            match send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if attempt > 0 && done_on_retry(&e) => return Ok(()),
+                Err(e) if attempt < 5 && retriable(&e) => {
+                    attempt += 1;
+                    eprintln!("cwo-bench:   a write failed ({e}); sending it again");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Every object of `kinds`, one LIST per kind (sent together).

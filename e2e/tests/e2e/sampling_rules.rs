@@ -193,14 +193,10 @@ async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_
         "the restarted operator to finish reconciling the rule",
         Duration::from_secs(60),
         || {
-            let reconciles = s
-                .operator_metrics()?
-                .lines()
-                .find(|l| {
-                    l.starts_with("cwo_reconcile_duration_seconds_count{kind=\"SamplingRule\"}")
-                })
-                .and_then(|l| l.split_whitespace().last()?.parse::<f64>().ok())
-                .unwrap_or(0.0);
+            let reconciles = crate::scale::metric(
+                &s.operator_metrics()?,
+                "cwo_reconcile_duration_seconds_count{kind=\"SamplingRule\"}",
+            );
             Ok((reconciles >= 1.0).then_some(()))
         },
     )
