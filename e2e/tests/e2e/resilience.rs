@@ -9,7 +9,9 @@ use aws_sdk_cloudwatch::types::AlarmType;
 use cwo_e2e::operator::{OperatorOptions, OperatorProcess, Scenario};
 use cwo_emulator::{EmulatorConfig, FaultSettings};
 
-use crate::scale::{alarms, composites_over, metric, ready_count, wait_all_ready};
+use crate::scale::{
+    alarms, composites_over, metric, ready_count, wait_all_ready, wait_ready_count,
+};
 
 /// Every alarm (metric and composite) in the emulator's default account and region.
 async fn aws_alarm_names(s: &Scenario) -> Result<Vec<String>> {
@@ -76,10 +78,7 @@ async fn a_storm_of_throttling_and_5xx_answers_delays_but_never_fails_or_duplica
     s.apply_yaml(&alarms("storm", 30, ""))?;
     s.apply_yaml(&composites_over("storm", 3))?;
     wait_all_ready(&s, 30).await?;
-    s.wait_for("3 composites Ready", Duration::from_secs(120), || {
-        Ok((ready_count(&s, "compositealarms")? >= 3).then_some(()))
-    })
-    .await?;
+    wait_ready_count(&s, "compositealarms", 3).await?;
 
     let calls = s.emulator.calls();
     let injected: u64 = calls
@@ -212,10 +211,7 @@ async fn deleting_a_namespace_removes_every_aws_object_composites_first_then_com
     s.apply_yaml(&alarms("fleet", 60, ""))?;
     s.apply_yaml(&composites_over("fleet", 6))?;
     wait_all_ready(&s, 60).await?;
-    s.wait_for("6 composites Ready", Duration::from_secs(120), || {
-        Ok((ready_count(&s, "compositealarms")? >= 6).then_some(()))
-    })
-    .await?;
+    wait_ready_count(&s, "compositealarms", 6).await?;
     assert_eq!(aws_alarm_names(&s).await?.len(), 66);
 
     // The namespace controller deletes every object at once; composites must still go before

@@ -55,13 +55,19 @@ pub(crate) fn ready_count(s: &Scenario, kind: &str) -> Result<usize> {
         .unwrap_or(0))
 }
 
-pub(crate) async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
+/// Waits up to two minutes until `count` objects of `kind` (plural, as kubectl takes it) are
+/// Ready in the scenario's namespace.
+pub(crate) async fn wait_ready_count(s: &Scenario, kind: &str, count: usize) -> Result<()> {
     s.wait_for(
-        &format!("{count} alarms Ready"),
+        &format!("{count} {kind} Ready"),
         Duration::from_secs(120),
-        || Ok((ready_count(s, "alarms")? >= count).then_some(())),
+        || Ok((ready_count(s, kind)? >= count).then_some(())),
     )
     .await
+}
+
+pub(crate) async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
+    wait_ready_count(s, "alarms", count).await
 }
 
 pub(crate) fn metric(metrics: &str, prefix: &str) -> f64 {
@@ -205,10 +211,7 @@ async fn a_restart_keeps_composites_over_alarm_refs_ready_and_writes_no_status()
     s.apply_yaml(&alarms("svc", 400, ""))?;
     s.apply_yaml(&composites_over("svc", 40))?;
     wait_all_ready(&s, 400).await?;
-    s.wait_for("40 composites Ready", Duration::from_secs(120), || {
-        Ok((ready_count(&s, "compositealarms")? >= 40).then_some(()))
-    })
-    .await?;
+    wait_ready_count(&s, "compositealarms", 40).await?;
 
     s.operator().kill();
     s.emulator.reset_calls();
