@@ -85,10 +85,14 @@ pub struct CommonSpec {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CommonStatus {
-    /// The `metadata.generation` this status describes.
+    /// The `metadata.generation` this status describes. `0` until the operator first reconciles
+    /// the object (generations start at 1), so tools comparing the two see work still to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready` and `Synced`, with a reason from a closed set and a message for people.
+    /// `Ready` and `Synced`, with a reason from a closed set and a message for people; plus
+    /// `Reconciling=True` while the operator is still working on the object (retried reasons)
+    /// or `Stalled=True` when it waits for a spec change (terminal reasons), the conditions
+    /// kstatus-based tools (Flux, `helm install --wait`) read.
     /// A map keyed by `type`, so server-side apply merges conditions one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]

@@ -1,6 +1,12 @@
 //! Condition bookkeeping shared by every kind: `Ready` and `Synced` in the standard
 //! `metav1.Condition` shape, in a fixed order, with `lastTransitionTime` moving only when a
 //! condition's status moves. Same inputs, same bytes: a reconcile with nothing new writes nothing.
+//!
+//! GitOps tools (Flux, Helm's `--wait`, `kubectl wait`-style checks built on kstatus) do not read
+//! `Ready`: kstatus reads the "abnormal-true" conditions `Reconciling` and `Stalled`, and treats an
+//! object carrying neither as done. So every verdict that is not Ready also says which one holds:
+//! `Reconciling=True` while the operator is still working on it (retried reasons), `Stalled=True`
+//! when it waits for the spec to change (terminal reasons). Each is absent when it does not hold.
 
 use crate::reason::Reason;
 use crate::vocabulary::condition;
@@ -57,9 +63,33 @@ impl Verdict {
 /// never allowed to make the status write fail.
 const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 
-/// The conditions to write: `Ready` then `Synced`, keeping each existing condition's
-/// `lastTransitionTime` when its status did not change. Conditions of other types that someone
-/// else set are kept, after ours, in their existing order.
+impl Verdict {
+    /// What kstatus should conclude from this verdict.
+    pub fn progress(&self) -> Progress {
+        if self.ready {
+            Progress::Done
+        } else if self.reason.is_terminal() {
+            Progress::Stalled
+        } else {
+            Progress::Reconciling
+        }
+    }
+}
+
+/// Where an object stands for kstatus-based tools: the `Reconciling` / `Stalled` pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Ready: neither condition.
+    Done,
+    /// Not Ready, retried: `Reconciling=True` (kstatus: InProgress).
+    Reconciling,
+    /// Not Ready until the spec changes: `Stalled=True` (kstatus: Failed).
+    Stalled,
+}
+
+/// The conditions to write: `Ready`, `Synced`, then `Reconciling` or `Stalled` when one holds,
+/// keeping each existing condition's `lastTransitionTime` when its status did not change.
+/// Conditions of other types that someone else set are kept, after ours, in their existing order.
 pub fn conditions(
     existing: &[Condition],
     verdict: &Verdict,
@@ -84,10 +114,18 @@ pub fn conditions(
             now,
         ),
     ];
+    let abnormal = match verdict.progress() {
+        Progress::Done => None,
+        Progress::Reconciling => Some(condition::RECONCILING),
+        Progress::Stalled => Some(condition::STALLED),
+    };
+    if let Some(type_) = abnormal {
+        out.push(one(existing, type_, true, verdict, generation, now));
+    }
     out.extend(
         existing
             .iter()
-            .filter(|c| c.type_ != condition::READY && c.type_ != condition::SYNCED)
+            .filter(|c| !condition::OURS.contains(&c.type_.as_str()))
             .cloned(),
     );
     out
@@ -221,6 +259,86 @@ mod tests {
             ["Ready", "Synced", "Example"]
         );
         assert_eq!(out[2], foreign);
+    }
+
+    fn types(conditions: &[Condition]) -> Vec<(&str, &str)> {
+        conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn ready_carries_neither_reconciling_nor_stalled() {
+        let out = conditions(&[], &Verdict::ready(Reason::Available, ""), Some(1), at(1));
+        assert_eq!(types(&out), [("Ready", "True"), ("Synced", "True")]);
+    }
+
+    #[test]
+    fn every_retried_reason_is_reconciling_and_every_terminal_reason_is_stalled() {
+        for reason in Reason::ALL {
+            for verdict in [Verdict::waiting(reason, "m"), Verdict::failed(reason, "m")] {
+                let out = conditions(&[], &verdict, Some(3), at(1));
+                let extra = &out[2];
+                let want = if reason.is_terminal() {
+                    condition::STALLED
+                } else {
+                    condition::RECONCILING
+                };
+                assert_eq!(out.len(), 3, "{reason}");
+                assert_eq!(extra.type_, want, "{reason}");
+                assert_eq!(extra.status, "True");
+                assert_eq!(extra.reason, reason.as_str());
+                assert_eq!(extra.message, "m");
+                assert_eq!(extra.observed_generation, Some(3));
+            }
+        }
+    }
+
+    #[test]
+    fn reconciling_and_stalled_are_removed_when_they_no_longer_hold() {
+        let retrying = conditions(
+            &[],
+            &Verdict::failed(Reason::Throttled, "slow down"),
+            Some(1),
+            at(1),
+        );
+        let stalled = conditions(
+            &retrying,
+            &Verdict::failed(Reason::InvalidSpec, "bad"),
+            Some(2),
+            at(2),
+        );
+        assert_eq!(
+            types(&stalled),
+            [("Ready", "False"), ("Synced", "False"), ("Stalled", "True")]
+        );
+        let ready = conditions(
+            &stalled,
+            &Verdict::ready(Reason::Available, ""),
+            Some(3),
+            at(3),
+        );
+        assert_eq!(types(&ready), [("Ready", "True"), ("Synced", "True")]);
+    }
+
+    #[test]
+    fn reconciling_keeps_its_transition_time_while_the_reason_changes() {
+        let first = conditions(
+            &[],
+            &Verdict::failed(Reason::Throttled, "a"),
+            Some(1),
+            at(10),
+        );
+        let second = conditions(
+            &first,
+            &Verdict::waiting(Reason::DependencyNotReady, "b"),
+            Some(1),
+            at(20),
+        );
+        let reconciling = status_of(&second, condition::RECONCILING).unwrap();
+        assert_eq!(reconciling.last_transition_time, Time(at(10)));
+        assert_eq!(reconciling.reason, "DependencyNotReady");
     }
 
     #[test]

@@ -51,7 +51,36 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     ]
     .into_iter()
     .map(tidy)
+    .map(status_starts_in_progress)
     .collect()
+}
+
+/// What a new object's status reads before the operator has reconciled it: generation 0
+/// observed. Kubernetes starts `metadata.generation` at 1, so a client comparing the two (kstatus,
+/// which Flux and `helm install --wait` use; the Argo CD health scripts) sees work still to do
+/// instead of a status-less object it would take for done. The API server applies this default
+/// whenever it serves an object that has no status yet; the operator's first status write
+/// replaces it.
+pub const INITIAL_STATUS: &str = r#"{"observedGeneration":0}"#;
+
+/// Puts [`INITIAL_STATUS`] as the structural default of `status` in every version's schema.
+fn status_starts_in_progress(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    let initial: Value = serde_json::from_str(INITIAL_STATUS).expect("a JSON object");
+    for version in &mut crd.spec.versions {
+        let status = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+            .and_then(|s| s.properties.as_mut())
+            .and_then(|p| p.get_mut("status"))
+            .expect("every kind has a status schema");
+        status.default = Some(
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON(
+                initial.clone(),
+            ),
+        );
+    }
+    crd
 }
 
 /// Two touches to the derived CRD, neither of which changes what the API server accepts:

@@ -29,4 +29,13 @@ pub mod condition {
     pub const READY: &str = "Ready";
     /// The last reconcile ran to completion against AWS.
     pub const SYNCED: &str = "Synced";
+    /// kstatus' "abnormal-true" condition for work under way: present (`True`) while the object
+    /// is not Ready for a reason that is retried (creating, waiting for a dependency, a
+    /// recoverable AWS error), absent otherwise.
+    pub const RECONCILING: &str = "Reconciling";
+    /// kstatus' "abnormal-true" condition for a failure that waits for the spec to change:
+    /// present (`True`) with a terminal reason, absent otherwise.
+    pub const STALLED: &str = "Stalled";
+    /// Every condition type the operator writes; it owns these and nobody else's.
+    pub const OURS: [&str; 4] = [READY, SYNCED, RECONCILING, STALLED];
 }

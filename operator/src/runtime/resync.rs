@@ -15,7 +15,6 @@ use super::backoff::random_unit;
 use super::context::Context;
 use super::reconcile::resolve_region;
 use crate::conditions::status_of;
-use crate::reason::Reason;
 use crate::vocabulary::condition;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::collections::BTreeMap;
@@ -69,13 +68,9 @@ pub fn due<K: ManagedKind>(obj: &K) -> bool {
         return true;
     };
     let common = K::common_status(status);
-    let terminal = status_of(&common.conditions, condition::READY).is_some_and(|c| {
-        c.status == "False"
-            && Reason::ALL
-                .iter()
-                .any(|r| r.is_terminal() && r.as_str() == c.reason)
-    });
-    !(terminal && common.observed_generation == obj.meta().generation)
+    let stalled =
+        status_of(&common.conditions, condition::STALLED).is_some_and(|c| c.status == "True");
+    !(stalled && common.observed_generation == obj.meta().generation)
 }
 
 /// The objects due for a visit, by key, and their chunks.
