@@ -4,7 +4,8 @@
 
 use crate::common_fields::{MAX_TAGS, Tags};
 use crate::error::Error;
-use crate::ownership::Owner;
+use crate::ownership::{self, Owner};
+use crate::vocabulary::OWNER_TAG;
 use std::collections::BTreeMap;
 
 /// The tags an AWS object should carry: the user's tags plus the ownership tags.
@@ -39,6 +40,9 @@ pub struct TagDiff {
     pub set: BTreeMap<String, String>,
     /// Keys to remove.
     pub remove: Vec<String>,
+    /// The owner tag is rewritten only to move the same owner from the form an earlier version
+    /// wrote to the current one (see `ownership`): nobody changed it, so it is not drift.
+    pub owner_form_upgrade: bool,
 }
 
 impl TagDiff {
@@ -47,12 +51,15 @@ impl TagDiff {
         self.set.is_empty() && self.remove.is_empty()
     }
 
-    /// The changed keys, for messages.
-    pub fn keys(&self) -> Vec<&str> {
+    /// The changed tags as the fields of a drift Event (`tag <key>`), leaving out an owner tag
+    /// that is only moved to its current form. Empty when nothing was changed outside the
+    /// operator.
+    pub fn drift_fields(&self) -> Vec<String> {
         self.set
             .keys()
-            .map(String::as_str)
-            .chain(self.remove.iter().map(String::as_str))
+            .filter(|k| !(self.owner_form_upgrade && k.as_str() == OWNER_TAG))
+            .chain(self.remove.iter())
+            .map(|k| format!("tag {k}"))
             .collect()
     }
 }
@@ -70,7 +77,15 @@ pub fn diff(desired: &BTreeMap<String, String>, observed: &BTreeMap<String, Stri
         .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
         .cloned()
         .collect();
-    TagDiff { set, remove }
+    let owner_form_upgrade = match (observed.get(OWNER_TAG), desired.get(OWNER_TAG)) {
+        (Some(earlier), Some(current)) => ownership::is_earlier_form(earlier, current),
+        _ => false,
+    };
+    TagDiff {
+        set,
+        remove,
+        owner_form_upgrade,
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +147,62 @@ mod tests {
         let err = check_count(&desired_tags(&user(49), &owner), &user(49)).unwrap_err();
         assert!(err.is_terminal());
         assert!(err.message.contains("remove at least 1"), "{}", err.message);
+    }
+
+    /// An Alarm whose full owner value has 256 characters: CloudWatch took it from earlier
+    /// versions, the current value is shortened.
+    fn long_owner() -> Owner {
+        Owner {
+            cluster_id: "c".into(),
+            namespace: "n".repeat(63),
+            kind: "Alarm".into(),
+            name: "a".repeat(184),
+            uid: "u".into(),
+        }
+    }
+
+    #[test]
+    fn an_owner_tag_in_an_earlier_form_is_retagged_without_reporting_drift() {
+        let owner = long_owner();
+        let desired = desired_tags(&Tags(map(&[("team", "x")])), &owner);
+        let mut observed = desired.clone();
+        let earlier = format!("c/{}/Alarm/{}", owner.namespace, owner.name);
+        observed.insert(OWNER_TAG.into(), earlier);
+        let d = diff(&desired, &observed);
+        assert_eq!(
+            d.set,
+            BTreeMap::from([(OWNER_TAG.to_string(), owner.tag_value())])
+        );
+        assert!(d.remove.is_empty());
+        assert!(d.owner_form_upgrade);
+        assert!(d.drift_fields().is_empty(), "{:?}", d.drift_fields());
+    }
+
+    #[test]
+    fn an_owner_tag_changed_outside_the_operator_is_drift() {
+        let owner = long_owner();
+        let desired = desired_tags(&Tags(map(&[("team", "x")])), &owner);
+        let mut observed = desired.clone();
+        observed.insert(OWNER_TAG.into(), "c/team-b/Alarm/cpu".into());
+        observed.insert("team".into(), "y".into());
+        let d = diff(&desired, &observed);
+        assert!(!d.owner_form_upgrade);
+        assert_eq!(d.drift_fields(), ["tag cwo.dev/owner", "tag team"]);
+    }
+
+    #[test]
+    fn an_upgraded_owner_tag_does_not_hide_other_drift() {
+        let owner = long_owner();
+        let desired = desired_tags(&Tags(map(&[("team", "x")])), &owner);
+        let mut observed = desired.clone();
+        observed.insert(
+            OWNER_TAG.into(),
+            format!("c/{}/Alarm/{}", owner.namespace, owner.name),
+        );
+        observed.insert("extra".into(), "1".into());
+        let d = diff(&desired, &observed);
+        assert!(d.owner_form_upgrade);
+        assert_eq!(d.drift_fields(), ["tag extra"]);
     }
 
     proptest! {

@@ -18,9 +18,12 @@ pub const FIELD_MANAGER: &str = "cloudwatch-operator";
 /// Namespace annotation giving the default AWS region for objects in that namespace.
 pub const REGION_ANNOTATION: &str = "cwo.dev/region";
 
-/// Tag naming the owner of an AWS object: `<cluster-id>/<namespace>/<kind>/<name>`.
+/// Tag naming the owner of an AWS object: `<cluster-id>/<namespace>/<kind>/<name>` when that fits
+/// a tag value (255 characters from AWS's tag set), else a readable prefix of it, `+` and 32 hex
+/// digits of its SHA-256 (`ownership` builds and reads it).
 pub const OWNER_TAG: &str = "cwo.dev/owner";
-/// Tag holding the UID of the Kubernetes object that owns the AWS object.
+/// Tag holding the UID of the Kubernetes object that created or took over the AWS object (a
+/// record for people; ownership is decided by [`OWNER_TAG`]).
 pub const OWNER_UID_TAG: &str = "cwo.dev/owner-uid";
 
 /// Condition types.

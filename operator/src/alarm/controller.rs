@@ -179,14 +179,9 @@ async fn apply(alarm: &Alarm, ctx: &Context, region: &str) -> Result<Applied<Ala
     }
     if !plan.tags.is_empty() {
         cloudwatch_tags::apply(&ctx.aws, region, &arn, &plan.tags).await?;
-        if drift {
-            let keys: Vec<String> = plan
-                .tags
-                .keys()
-                .into_iter()
-                .map(|k| format!("tag {k}"))
-                .collect();
-            notices.push(change_notice(true, "TagResource", &keys));
+        let fields = plan.tags.drift_fields();
+        if drift && !fields.is_empty() {
+            notices.push(change_notice(true, "TagResource", &fields));
         }
     }
     let verdict = Verdict::ready(Reason::Available, format!("{what} matches the spec"));
@@ -215,13 +210,5 @@ async fn cleanup(alarm: &Alarm, ctx: &Context, region: &str) -> Result<()> {
     ctx.tag_reads
         .forget(&format!("Alarm/{}", object_key(alarm)));
     let confirmed = ownership_confirmed(alarm.status.as_ref().map(|s| &s.common), &name);
-    lifecycle::delete(
-        ctx,
-        region,
-        &name,
-        false,
-        &ctx.owner(alarm).tag_value(),
-        confirmed,
-    )
-    .await
+    lifecycle::delete(ctx, region, &name, false, &ctx.owner(alarm), confirmed).await
 }

@@ -6,9 +6,9 @@
 use crate::aws::alarm_reader::AlarmRecord;
 use crate::aws::cloudwatch_tags;
 use crate::error::{Error, Result};
+use crate::ownership::Owner;
 use crate::reason::Reason;
 use crate::runtime::context::Context;
-use crate::vocabulary::OWNER_TAG;
 use std::collections::BTreeMap;
 
 /// Reads the tags of `arn` when they are needed or due (see `runtime::tag_reads`).
@@ -26,7 +26,7 @@ pub async fn tags_if_due(
     }
 }
 
-/// Deletes the alarm `name` if `owner_tag` owns it (checked through its tags unless ownership is
+/// Deletes the alarm `name` if `owner` owns it (checked through its tags unless ownership is
 /// already `confirmed`), then confirms it is gone. A missing alarm counts as deleted; an alarm of
 /// the other type (metric vs composite) was never this object's.
 pub async fn delete(
@@ -34,7 +34,7 @@ pub async fn delete(
     region: &str,
     name: &str,
     composite: bool,
-    owner_tag: &str,
+    owner: &Owner,
     confirmed: bool,
 ) -> Result<()> {
     let arn = match ctx.alarm_reader.describe(region, name).await? {
@@ -45,7 +45,7 @@ pub async fn delete(
     if !confirmed {
         let tags =
             cloudwatch_tags::list(&ctx.aws, region, arn.as_deref().unwrap_or_default()).await?;
-        if tags.get(OWNER_TAG).map(String::as_str) != Some(owner_tag) {
+        if !owner.owns(&tags) {
             tracing::info!(alarm = %name, "not deleting an alarm this object does not own");
             return Ok(());
         }

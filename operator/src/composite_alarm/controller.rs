@@ -250,14 +250,9 @@ async fn apply(
     }
     if !plan.tags.is_empty() {
         cloudwatch_tags::apply(&ctx.aws, region, &arn, &plan.tags).await?;
-        if drift {
-            let keys: Vec<String> = plan
-                .tags
-                .keys()
-                .into_iter()
-                .map(|k| format!("tag {k}"))
-                .collect();
-            notices.push(change_notice(true, "TagResource", &keys));
+        let fields = plan.tags.drift_fields();
+        if drift && !fields.is_empty() {
+            notices.push(change_notice(true, "TagResource", &fields));
         }
     }
     let verdict = Verdict::ready(Reason::Available, format!("{what} matches the spec"));
@@ -310,13 +305,5 @@ async fn cleanup(composite: &CompositeAlarm, ctx: &Context, region: &str) -> Res
     ctx.tag_reads
         .forget(&format!("CompositeAlarm/{}", object_key(composite)));
     let confirmed = ownership_confirmed(composite.status.as_ref().map(|s| &s.common), &name);
-    lifecycle::delete(
-        ctx,
-        region,
-        &name,
-        true,
-        &ctx.owner(composite).tag_value(),
-        confirmed,
-    )
-    .await
+    lifecycle::delete(ctx, region, &name, true, &ctx.owner(composite), confirmed).await
 }

@@ -36,7 +36,6 @@ use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confi
 use crate::runtime::reconcile::object_key;
 use crate::runtime::{Applied, ManagedKind, Notice};
 use crate::tags::desired_tags;
-use crate::vocabulary::OWNER_TAG;
 use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
 use kube::ResourceExt;
 
@@ -252,15 +251,9 @@ fn plan_notices(
         }
         None => {}
     }
-    if !plan.config.tags.is_empty() && drift {
-        let keys: Vec<String> = plan
-            .config
-            .tags
-            .keys()
-            .into_iter()
-            .map(|k| format!("tag {k}"))
-            .collect();
-        notices.push(change_notice(true, "TagResource", &keys));
+    let tag_fields = plan.config.tags.drift_fields();
+    if drift && !tag_fields.is_empty() {
+        notices.push(change_notice(true, "TagResource", &tag_fields));
     }
     if let Some(run) = plan.run {
         notices.push(run_notice(run, what, drift));
@@ -335,7 +328,7 @@ async fn cleanup(stream: &MetricStream, ctx: &Context, region: &str) -> Result<(
     if !confirmed {
         let arn = existing.arn.as_deref().unwrap_or_default();
         let tags = cloudwatch_tags::list(&ctx.aws, region, arn).await?;
-        if tags.get(OWNER_TAG) != Some(&ctx.owner(stream).tag_value()) {
+        if !ctx.owner(stream).owns(&tags) {
             tracing::info!(stream = %name, "not deleting a metric stream this object does not own");
             return Ok(());
         }

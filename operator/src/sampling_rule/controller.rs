@@ -38,7 +38,6 @@ use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confi
 use crate::runtime::reconcile::object_key;
 use crate::runtime::{Applied, ManagedKind, Notice};
 use crate::tags::{check_count, desired_tags};
-use crate::vocabulary::OWNER_TAG;
 use aws_sdk_xray::types::SamplingRuleRecord;
 use kube::ResourceExt;
 use std::collections::BTreeMap;
@@ -260,14 +259,9 @@ impl<'a> Reconcile<'a> {
         }
         if !plan.tags.is_empty() {
             xray_tags::apply(&self.ctx.aws, self.region, &arn, &plan.tags).await?;
-            if drift {
-                let keys: Vec<String> = plan
-                    .tags
-                    .keys()
-                    .into_iter()
-                    .map(|k| format!("tag {k}"))
-                    .collect();
-                notices.push(change_notice(true, "TagResource", &keys));
+            let fields = plan.tags.drift_fields();
+            if drift && !fields.is_empty() {
+                notices.push(change_notice(true, "TagResource", &fields));
             }
         }
         Ok(Applied {
@@ -343,7 +337,7 @@ impl<'a> Reconcile<'a> {
                 Err(e) if e.reason == Reason::NotFound => return Ok(()),
                 Err(e) => return Err(e),
             };
-            if tags.get(OWNER_TAG) != Some(&self.owner.tag_value()) {
+            if !self.owner.owns(&tags) {
                 tracing::info!(rule = %self.name, "not deleting a sampling rule this object does not own");
                 return Ok(());
             }
