@@ -421,6 +421,33 @@ mod tests {
     }
 
     #[test]
+    fn the_ownership_record_holds_every_identity_whole() {
+        // Filters carry no tags, so the tag value limit does not apply: the record keeps each
+        // field as it is, and the schema gives it no length limit of its own.
+        use kube::CustomResourceExt;
+        let crd = serde_json::to_value(LogSubscription::crd()).unwrap();
+        let record = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+            ["properties"]["ownership"]["properties"];
+        for field in ["ownerUid", "logGroupName", "filterName"] {
+            assert_eq!(record[field]["type"], "string", "{field}");
+            assert!(record[field].get("maxLength").is_none(), "{field}");
+        }
+        // At Kubernetes' and AWS's extremes, the claim names the object in full.
+        let ns = "n".repeat(63);
+        let name = "x".repeat(253);
+        let long = FilterOwnership {
+            origin: OwnershipOrigin::Created,
+            owner_uid: "u-long".into(),
+            log_group_name: "g".repeat(512),
+            filter_name: "f".repeat(512),
+        };
+        let mut o = object(&ns, "u-long", Some(long.clone()), "us-east-1");
+        o.metadata.name = Some(name.clone());
+        let claim = claim_of(&o, "us-east-1", &record_key(&long), None).unwrap();
+        assert_eq!(claim.object, format!("{ns}/{name}"));
+    }
+
+    #[test]
     fn a_forced_claim_requires_an_adoption_and_force_in_the_spec() {
         let mut o = object(
             "b",
