@@ -66,13 +66,16 @@ impl<'a> TestNamespace<'a> {
     /// Creates `<prefix>-<pid>-<n>`: unique per process and call, so tests may run in parallel
     /// and against a shared, existing cluster.
     pub fn create(bed: &'a Bed, prefix: &str) -> Result<TestNamespace<'a>> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "{prefix}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        Self::create_named(bed, unique_name(prefix, None))
+    }
+
+    /// Creates `<prefix><x…>-<pid>-<n>`, padded with `x` to exactly `len` characters (63, the
+    /// longest namespace name Kubernetes allows, tests names at their extreme).
+    pub fn create_with_length(bed: &'a Bed, prefix: &str, len: usize) -> Result<TestNamespace<'a>> {
+        Self::create_named(bed, unique_name(prefix, Some(len)))
+    }
+
+    fn create_named(bed: &'a Bed, name: String) -> Result<TestNamespace<'a>> {
         bed.kubectl(["create", "namespace", &name])?.ok()?;
         Ok(TestNamespace { bed, name })
     }
@@ -80,6 +83,20 @@ impl<'a> TestNamespace<'a> {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// `<prefix>-<pid>-<n>`, unique per process and call; with `len`, `prefix` is padded with `x` so
+/// the whole has `len` characters.
+fn unique_name(prefix: &str, len: Option<usize>) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let suffix = format!(
+        "-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let pad = len.map_or(0, |len| len.saturating_sub(prefix.len() + suffix.len()));
+    format!("{prefix}{}{suffix}", "x".repeat(pad))
 }
 
 impl Drop for TestNamespace<'_> {

@@ -441,9 +441,32 @@ impl Scenario {
         emulator: EmulatorConfig,
         options: OperatorOptions,
     ) -> Result<Scenario> {
+        Self::without_operator_in(None, name, emulator, options)
+    }
+
+    /// As [`Scenario::without_operator`], in a namespace named with exactly
+    /// `namespace_length` characters.
+    pub fn without_operator_in_namespace_of_length(
+        namespace_length: usize,
+        name: &str,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
+        Self::without_operator_in(Some(namespace_length), name, emulator, options)
+    }
+
+    fn without_operator_in(
+        namespace_length: Option<usize>,
+        name: &str,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
         let bed = Bed::shared()?;
         install_crds_once(bed)?;
-        let namespace = TestNamespace::create(bed, name)?;
+        let namespace = match namespace_length {
+            Some(len) => TestNamespace::create_with_length(bed, name, len)?,
+            None => TestNamespace::create(bed, name)?,
+        };
         let emulator = EmulatorHandle::start(emulator)?;
         let sdk = sdk_config(&emulator.endpoint());
         Ok(Scenario {

@@ -9,6 +9,7 @@ mod fixture_manifests;
 mod harness;
 mod log_subscriptions;
 mod metric_streams;
+mod ownership;
 mod project_manifests;
 mod resilience;
 mod sampling_rules;
