@@ -117,7 +117,8 @@ pub struct RunArgs {
     pub label_selector: Option<String>,
 
     /// Identifies this cluster in the cwo.dev/owner tag of AWS objects. Default: the UID of the
-    /// kube-system namespace. Give every cluster sharing an AWS account a distinct id.
+    /// kube-system namespace. Give every cluster sharing an AWS account a distinct id. Where the
+    /// tag would exceed AWS's limit, it is shortened with a hash (docs/ownership.md).
     #[arg(long, env = "CWO_CLUSTER_ID")]
     pub cluster_id: Option<String>,
 
