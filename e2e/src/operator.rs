@@ -74,14 +74,35 @@ fn build_binary(release: bool) -> Result<PathBuf> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    String::from_utf8_lossy(&out.stdout)
+    let built = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|m| {
             m["reason"] == "compiler-artifact" && m["target"]["name"] == "cloudwatch-operator"
         })
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .context("cargo build did not report the operator executable")
+        .context("cargo build did not report the operator executable")?;
+    private_copy(&built)
+}
+
+/// A copy of the operator executable that only this checkout uses. Cargo puts every checkout's
+/// build at the same path of a shared target directory (`CARGO_TARGET_DIR`), so without it a
+/// build in another checkout would replace the binary under a running test.
+fn private_copy(built: &Path) -> Result<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    repo_root().hash(&mut hasher);
+    let dir = built
+        .parent()
+        .context("the operator executable has a directory")?
+        .join("e2e-operator")
+        .join(format!("{:016x}", hasher.finish()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let target = dir.join("cloudwatch-operator");
+    let partial = dir.join(format!("cloudwatch-operator.{}", std::process::id()));
+    std::fs::copy(built, &partial).with_context(|| format!("copying {}", built.display()))?;
+    std::fs::rename(&partial, &target).with_context(|| format!("moving {}", target.display()))?;
+    Ok(target)
 }
 
 /// An SDK configuration for the emulator at `endpoint` (static test credentials, plain HTTP).
