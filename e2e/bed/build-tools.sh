@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Builds the test bed's binaries from upstream Go modules with the machine's Go toolchain:
 # kube-apiserver, kube-controller-manager and kubectl (k8s.io/kubernetes), etcd
-# (go.etcd.io/etcd/server/v3) and helm (helm.sh/helm/v4). Nothing is downloaded but Go modules.
-# Each tool is cached by version under
+# (go.etcd.io/etcd/server/v3) and helm (helm.sh/helm/v4), plus cwo-health, the project's own small
+# Go program (e2e/bed/cwo-health) that computes what GitOps tools see of an object: kstatus (Flux,
+# Helm 4's --wait) and Argo CD health scripts in gopher-lua. Nothing is downloaded but Go modules.
+# Each tool is cached by version (cwo-health: by a hash of its source) under
 # ${CWO_CACHE_DIR:-~/.cache/cloudwatch-operator}/bin/<name>-<version>/; a second run reuses it.
 #
 # Usage: e2e/bed/build-tools.sh            build what is missing, then print KEY=path lines
 #        e2e/bed/build-tools.sh --print    print the KEY=path lines only; fail if something is
 #                                          not built
 # Output (stdout), one line per binary:
-#   KUBE_APISERVER=... KUBE_CONTROLLER_MANAGER=... KUBECTL=... ETCD=... HELM=...
+#   KUBE_APISERVER=... KUBE_CONTROLLER_MANAGER=... KUBECTL=... ETCD=... HELM=... CWO_HEALTH=...
 # Progress goes to stderr.
 set -euo pipefail
 # Without this, a failure inside $(build_...) would not stop the script, and a tool would be
@@ -54,6 +56,10 @@ built() {
 k8s_dir="$bin_root/kubernetes-$KUBERNETES_VERSION"
 etcd_dir="$bin_root/etcd-$ETCD_VERSION"
 helm_dir="$bin_root/helm-$HELM_VERSION"
+health_src="$here/cwo-health"
+# Rebuilt whenever its source or its pinned dependencies change.
+health_version="$(cd "$health_src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
+health_dir="$bin_root/cwo-health-$health_version"
 k8s_bins=(kube-apiserver kube-controller-manager kubectl)
 
 print_paths() {
@@ -62,10 +68,12 @@ print_paths() {
   echo "KUBECTL=$k8s_dir/kubectl"
   echo "ETCD=$etcd_dir/etcd"
   echo "HELM=$helm_dir/helm"
+  echo "CWO_HEALTH=$health_dir/cwo-health"
 }
 
 all_built() {
-  built "$k8s_dir" "${k8s_bins[@]}" && built "$etcd_dir" etcd && built "$helm_dir" helm
+  built "$k8s_dir" "${k8s_bins[@]}" && built "$etcd_dir" etcd && built "$helm_dir" helm \
+    && built "$health_dir" cwo-health
 }
 
 # build_kubernetes: one Go module that requires k8s.io/kubernetes at a release and replaces each
@@ -141,6 +149,22 @@ build_go_main() {
   log "built $binary $version in $((SECONDS - started))s"
 }
 
+# build_health: the project's cwo-health, from its own module with the dependencies its go.sum
+# pins (-mod=readonly: a build never changes them).
+build_health() {
+  built "$health_dir" cwo-health && return
+  log "building cwo-health $health_version"
+  local started=$SECONDS
+  rm -rf "$health_dir" && mkdir -p "$health_dir"
+  (
+    cd "$health_src"
+    GOFLAGS=-mod=readonly go build -p "$jobs" -trimpath -ldflags "-s -w" \
+      -o "$health_dir/cwo-health" .
+  )
+  built_now "$health_dir" cwo-health
+  log "built cwo-health in $((SECONDS - started))s"
+}
+
 # built_now DIR BINARY...: check the binaries exist, then stamp the directory complete.
 built_now() {
   local dir="$1" b
@@ -161,6 +185,7 @@ main() {
     built "$k8s_dir" "${k8s_bins[@]}" || log "kubernetes $KUBERNETES_VERSION is not built"
     built "$etcd_dir" etcd || log "etcd $ETCD_VERSION is not built"
     built "$helm_dir" helm || log "helm $HELM_VERSION is not built"
+    built "$health_dir" cwo-health || log "cwo-health $health_version is not built"
     exit 1
   fi
 
@@ -182,6 +207,7 @@ main() {
   build_go_main "$etcd_dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
   build_go_main "$helm_dir" helm.sh/helm/v4 "$HELM_VERSION" helm.sh/helm/v4/cmd/helm helm \
     "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
+  build_health
   print_paths
 }
 

@@ -16,6 +16,7 @@
 pub mod bed;
 pub mod checks;
 pub mod control_plane;
+pub mod health;
 pub mod kubeconfig;
 pub mod kubectl;
 pub mod manifests;

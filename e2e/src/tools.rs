@@ -1,5 +1,6 @@
 //! The bed's binaries (kube-apiserver, kube-controller-manager, kubectl, etcd, helm), built from
-//! upstream Go modules by `e2e/bed/build-tools.sh` and cached by version.
+//! upstream Go modules by `e2e/bed/build-tools.sh` and cached by version, and the project's own
+//! `cwo-health` (see [`crate::health`]) built by the same script.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,6 +16,8 @@ pub struct Tools {
     pub kubectl: PathBuf,
     pub etcd: PathBuf,
     pub helm: PathBuf,
+    /// `cwo-health`: kstatus and Argo CD health scripts (e2e/bed/cwo-health).
+    pub cwo_health: PathBuf,
 }
 
 /// The repository root (the workspace holding `crds/`, `examples/` and `e2e/`).
@@ -88,6 +91,7 @@ impl Tools {
             kubectl: get("KUBECTL")?,
             etcd: get("ETCD")?,
             helm: get("HELM")?,
+            cwo_health: get("CWO_HEALTH")?,
         })
     }
 }
