@@ -6,6 +6,7 @@ mod chart;
 mod composite_alarms;
 mod corpus;
 mod fixture_manifests;
+mod gitops;
 mod harness;
 mod log_subscriptions;
 mod metric_streams;
