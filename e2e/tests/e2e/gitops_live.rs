@@ -1,0 +1,501 @@
+//! What GitOps tools see of every kind on the bed, row by row: an object just created (before
+//! any reconcile, exactly as `kubectl create -o json` returns it) is InProgress; Ready is Current
+//! (Healthy in Argo CD; a stopped MetricStream Suspended); waiting for something that is retried
+//! is InProgress (Progressing); a terminal reason (AlreadyExistsUnowned, InvalidSpec,
+//! LimitExceeded) is Failed at once with the operator's message (Degraded); a spec changed while
+//! the operator was away is InProgress until it catches up. kstatus and the Argo CD scripts run
+//! on the objects read from the API server, and each object must match its fixture in
+//! `tests/fixtures/gitops/`, so the script tests over those fixtures cannot drift from what the
+//! operator writes.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use aws_sdk_cloudwatch::Client as CloudWatch;
+use cwo_e2e::operator::{OperatorOptions, Scenario, create_delivery_stream, create_log_group};
+use cwo_emulator::EmulatorConfig;
+use serde_json::Value;
+
+use crate::gitops::{State, check_fixture, check_verdicts};
+
+/// One object of a scenario: its manifest, the state it must reach, and the Ready condition
+/// that shows it has (status, reason).
+struct Case {
+    name: &'static str,
+    manifest: String,
+    state: State,
+    ready: (&'static str, Option<&'static str>),
+}
+
+impl Case {
+    fn ready(name: &'static str, manifest: String) -> Case {
+        Case {
+            name,
+            manifest,
+            state: State::Ready,
+            ready: ("True", None),
+        }
+    }
+
+    fn stopped(name: &'static str, manifest: String) -> Case {
+        Case {
+            name,
+            manifest,
+            state: State::Stopped,
+            ready: ("True", None),
+        }
+    }
+
+    fn waiting(name: &'static str, reason: &'static str, manifest: String) -> Case {
+        Case {
+            name,
+            manifest,
+            state: State::Waiting,
+            ready: ("False", Some(reason)),
+        }
+    }
+
+    fn stalled(name: &'static str, reason: &'static str, manifest: String) -> Case {
+        Case {
+            name,
+            manifest,
+            state: State::Stalled(reason.into()),
+            ready: ("False", Some(reason)),
+        }
+    }
+}
+
+/// Waits until the object's Ready condition has `status` and `reason` for its current
+/// generation, and returns the object as read then.
+async fn wait_object(s: &Scenario, kind: &str, case: &Case) -> Result<Value> {
+    let (status, reason) = case.ready;
+    s.wait_for(
+        &format!("{kind}/{} Ready={status} reason={reason:?}", case.name),
+        Duration::from_secs(60),
+        || {
+            let Some(obj) = s.get(kind, case.name)? else {
+                return Ok(None);
+            };
+            let generation = obj["metadata"]["generation"].as_i64();
+            let ready = obj["status"]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
+            let reached = ready.is_some_and(|c| {
+                c["status"] == status
+                    && reason.is_none_or(|r| c["reason"] == r)
+                    && c["observedGeneration"].as_i64() == generation
+            }) && obj["status"]["observedGeneration"].as_i64() == generation;
+            Ok(reached.then_some(obj))
+        },
+    )
+    .await
+}
+
+/// Runs every row for `kind`: creates each case with no operator running (the first is also
+/// captured as the `created` fixture), starts the operator, waits for each case's state, then
+/// stops the operator and applies `change` (a merge patch of the spec) to the first case to see
+/// a stale generation. `setup` makes the AWS side first.
+async fn every_state(
+    kind: &str,
+    options: OperatorOptions,
+    setup: impl AsyncFnOnce(&Scenario) -> Result<()>,
+    cases: Vec<Case>,
+    change: &str,
+) -> Result<()> {
+    let resource = kind.to_lowercase();
+    let mut s = Scenario::without_operator(
+        &format!("gitops-{resource}"),
+        EmulatorConfig::default(),
+        options,
+    )?;
+    setup(&s).await?;
+
+    for (i, case) in cases.iter().enumerate() {
+        let out = s
+            .bed
+            .kubectl_with_stdin(
+                ["create", "-n", s.namespace(), "-o", "json", "-f", "-"],
+                &case.manifest,
+            )?
+            .ok()?;
+        let created: Value = serde_json::from_str(&out.stdout)
+            .with_context(|| format!("kubectl create -o json printed {}", out.stdout))?;
+        check_verdicts(kind, &State::Created, &created)?;
+        if i == 0 {
+            check_fixture(kind, &State::Created, &created)?;
+        }
+    }
+
+    s.start_operator()?;
+    for case in &cases {
+        let obj = wait_object(&s, &resource, case).await?;
+        let (kstatus, argocd) = check_verdicts(kind, &case.state, &obj)?;
+        check_fixture(kind, &case.state, &obj)?;
+        cwo_e2e::report(&format!(
+            "  ok  {kind}/{} {}: kstatus {} ({}); Argo CD {}",
+            case.name,
+            case.state.name(),
+            kstatus.status,
+            kstatus.message,
+            argocd.status
+        ));
+    }
+
+    // The spec changes while the operator is away: what was Ready is no longer current.
+    s.operator().kill();
+    let first = &cases[0];
+    let out = s
+        .kubectl([
+            "patch",
+            &resource,
+            first.name,
+            "--type=merge",
+            "-p",
+            change,
+            "-o",
+            "json",
+        ])?
+        .ok()?;
+    let stale: Value = serde_json::from_str(&out.stdout)?;
+    check_verdicts(kind, &State::Stale, &stale)?;
+    check_fixture(kind, &State::Stale, &stale)?;
+    Ok(())
+}
+
+fn alarm(name: &str, extra: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: {name}
+spec:
+  description: CPU of the web instance above 80% for 3 minutes.
+  metricName: CPUUtilization
+  namespace: AWS/EC2
+  statistic: Average
+  period: 60
+  evaluationPeriods: 3
+  threshold: 80
+  comparisonOperator: GreaterThanThreshold
+  dimensions:
+    - name: InstanceId
+      value: i-0123456789abcdef0
+{extra}"#
+    )
+}
+
+/// Puts a metric alarm `name` in AWS that no object owns.
+async fn foreign_alarm(sdk: &aws_types::SdkConfig, name: &str) -> Result<()> {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    CloudWatch::new(sdk)
+        .put_metric_alarm()
+        .alarm_name(name)
+        .metric_name("Errors")
+        .namespace("App")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn alarm_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    // The schema accepts a thresholdMetricId naming any entry; CloudWatch wants an
+    // ANOMALY_DETECTION_BAND expression there.
+    let bad_band = r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: bad-band
+spec:
+  metrics:
+    - id: m1
+      metricStat:
+        metric: {namespace: AWS/EC2, metricName: CPUUtilization}
+        period: 60
+        stat: Average
+    - id: e1
+      expression: "m1 * 2"
+      returnData: false
+  thresholdMetricId: e1
+  comparisonOperator: LessThanLowerOrGreaterThanUpperThreshold
+  evaluationPeriods: 2
+"#;
+    every_state(
+        "Alarm",
+        OperatorOptions::default(),
+        async |s| foreign_alarm(&s.sdk, "theirs").await,
+        vec![
+            Case::ready("cpu", alarm("cpu", "")),
+            Case::waiting(
+                "absent",
+                "NotFound",
+                alarm("absent", "  managementPolicy: ObserveOnly\n"),
+            ),
+            Case::stalled("theirs", "AlreadyExistsUnowned", alarm("theirs", "")),
+            Case::stalled("bad-band", "InvalidSpec", bad_band.to_string()),
+        ],
+        r#"{"spec":{"threshold":90}}"#,
+    )
+    .await
+}
+
+fn composite(name: &str, rule: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: {name}
+spec:
+  description: Checkout is failing.
+{rule}"#
+    )
+}
+
+#[tokio::test]
+async fn composite_alarm_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    let over = |child: &str| format!("  rule:\n    anyOf:\n      - alarm: {{alarmRef: {child}}}\n");
+    every_state(
+        "CompositeAlarm",
+        OperatorOptions::default(),
+        async |s| {
+            // The child the ready composite names, reconciled once the operator starts, and a
+            // composite in AWS that no object owns.
+            s.apply_yaml(&alarm("errors", ""))?;
+            foreign_alarm(&s.sdk, "their-child").await?;
+            CloudWatch::new(&s.sdk)
+                .put_composite_alarm()
+                .alarm_name("theirs")
+                .alarm_rule("ALARM(\"their-child\")")
+                .send()
+                .await?;
+            Ok(())
+        },
+        vec![
+            Case::ready("degraded", composite("degraded", &over("errors"))),
+            Case::waiting(
+                "waiting",
+                "DependencyNotReady",
+                composite("waiting", &over("missing")),
+            ),
+            Case::stalled(
+                "theirs",
+                "AlreadyExistsUnowned",
+                composite("theirs", &over("errors")),
+            ),
+            Case::stalled(
+                "loop",
+                "InvalidSpec",
+                composite("loop", "  alarmRule: ALARM(\"errors\") OR ALARM(\"loop\")\n"),
+            ),
+        ],
+        r#"{"spec":{"description":"Checkout is failing or slow."}}"#,
+    )
+    .await
+}
+
+const STREAM_ROLE: &str = "arn:aws:iam::123456789012:role/cloudwatch-metric-stream";
+
+fn stream(name: &str, firehose: &str, extra: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: MetricStream
+metadata:
+  name: {name}
+spec:
+  firehoseArn: arn:aws:firehose:us-east-1:123456789012:deliverystream/{firehose}
+  roleArn: {STREAM_ROLE}
+  outputFormat: json
+  includeFilters:
+    - namespace: AWS/EC2
+      metricNames: [CPUUtilization, NetworkIn]
+{extra}"#
+    )
+}
+
+#[tokio::test]
+async fn metric_stream_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    every_state(
+        "MetricStream",
+        OperatorOptions::default(),
+        async |s| {
+            create_delivery_stream(&s.sdk, "fh").await?;
+            CloudWatch::new(&s.sdk)
+                .put_metric_stream()
+                .name("theirs")
+                .firehose_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/fh")
+                .role_arn(STREAM_ROLE)
+                .output_format(aws_sdk_cloudwatch::types::MetricStreamOutputFormat::Json)
+                .send()
+                .await?;
+            Ok(())
+        },
+        vec![
+            Case::ready("export", stream("export", "fh", "")),
+            Case::stopped(
+                "paused",
+                stream("paused", "fh", "  desiredState: Stopped\n"),
+            ),
+            Case::waiting(
+                "waiting",
+                "DependencyNotReady",
+                stream("waiting", "not-created-yet", ""),
+            ),
+            Case::stalled(
+                "theirs",
+                "AlreadyExistsUnowned",
+                stream("theirs", "fh", ""),
+            ),
+            // The schema lets json streams name any statistic; CloudWatch knows no "fastest".
+            Case::stalled(
+                "bad-stat",
+                "InvalidSpec",
+                stream(
+                    "bad-stat",
+                    "fh",
+                    "  statisticsConfigurations:\n    - includeMetrics: [{namespace: AWS/EC2, metricName: CPUUtilization}]\n      additionalStatistics: [fastest]\n",
+                ),
+            ),
+        ],
+        r#"{"spec":{"tags":{"team":"observability"}}}"#,
+    )
+    .await
+}
+
+const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:ship-logs";
+
+fn subscription(name: &str, group: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: LogSubscription
+metadata:
+  name: {name}
+spec:
+  logGroupName: {group}
+  filterPattern: ERROR
+  destinationArn: {LAMBDA}
+"#
+    )
+}
+
+/// Puts a subscription filter `name` on `group` that no object owns.
+async fn foreign_filter(sdk: &aws_types::SdkConfig, group: &str, name: &str) -> Result<()> {
+    aws_sdk_cloudwatchlogs::Client::new(sdk)
+        .put_subscription_filter()
+        .log_group_name(group)
+        .filter_name(name)
+        .filter_pattern("")
+        .destination_arn(LAMBDA)
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn log_subscription_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    every_state(
+        "LogSubscription",
+        OperatorOptions::default(),
+        async |s| {
+            create_log_group(&s.sdk, "/app/orders").await?;
+            foreign_filter(&s.sdk, "/app/orders", "theirs").await?;
+            // A log group already holding as many filters as AWS allows (2).
+            create_log_group(&s.sdk, "/app/full").await?;
+            for name in ["audit", "archive"] {
+                foreign_filter(&s.sdk, "/app/full", name).await?;
+            }
+            Ok(())
+        },
+        vec![
+            Case::ready("ship", subscription("ship", "/app/orders")),
+            Case::waiting(
+                "no-group",
+                "DependencyNotReady",
+                subscription("no-group", "/app/not-created-yet"),
+            ),
+            Case::stalled(
+                "theirs",
+                "AlreadyExistsUnowned",
+                subscription("theirs", "/app/orders"),
+            ),
+            Case::stalled(
+                "third",
+                "LimitExceeded",
+                subscription("third", "/app/full"),
+            ),
+        ],
+        r#"{"spec":{"filterPattern":"WARN"}}"#,
+    )
+    .await
+}
+
+fn rule(name: &str, extra: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: SamplingRule
+metadata:
+  name: {name}
+spec:
+  priority: 100
+  fixedRate: 0.05
+  reservoirSize: 2
+  serviceName: checkout
+{extra}"#
+    )
+}
+
+#[tokio::test]
+async fn sampling_rule_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    // 49 user tags pass the schema (at most 50), but with the two ownership tags the rule would
+    // carry 51, more than X-Ray takes: refused before AWS sees it.
+    let tags: String = (0..49).map(|i| format!("    k{i}: v\n")).collect();
+    every_state(
+        "SamplingRule",
+        OperatorOptions::default(),
+        async |s| {
+            // 25 custom rules, X-Ray's limit per region: "mine" (adopted below), "theirs" (which
+            // no object may take) and 23 more.
+            let xray = aws_sdk_xray::Client::new(&s.sdk);
+            let names = ["mine".to_string(), "theirs".to_string()]
+                .into_iter()
+                .chain((0..23).map(|i| format!("filler-{i}")));
+            for (i, name) in names.enumerate() {
+                let rule = aws_sdk_xray::types::SamplingRule::builder()
+                    .rule_name(name)
+                    .resource_arn("*")
+                    .priority(1000 + i as i32)
+                    .fixed_rate(0.5)
+                    .reservoir_size(1)
+                    .service_name("*")
+                    .service_type("*")
+                    .host("*")
+                    .http_method("*")
+                    .url_path("*")
+                    .version(1)
+                    .build()?;
+                xray.create_sampling_rule().sampling_rule(rule).send().await?;
+            }
+            Ok(())
+        },
+        vec![
+            Case::ready("mine", rule("mine", "  adoption: IfUnowned\n")),
+            Case::waiting(
+                "absent",
+                "NotFound",
+                rule("absent", "  managementPolicy: ObserveOnly\n"),
+            ),
+            Case::stalled("theirs", "AlreadyExistsUnowned", rule("theirs", "")),
+            Case::stalled("one-too-many", "LimitExceeded", rule("one-too-many", "")),
+            Case::stalled(
+                "crowded",
+                "InvalidSpec",
+                rule("crowded", &format!("  tags:\n{tags}")),
+            ),
+        ],
+        r#"{"spec":{"fixedRate":0.2}}"#,
+    )
+    .await
+}
