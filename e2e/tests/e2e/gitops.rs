@@ -134,7 +134,8 @@ pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health,
                 obj["status"]
             );
             ensure!(
-                argocd.message == format!("Waiting for the operator to reconcile generation {generation}"),
+                argocd.message
+                    == format!("Waiting for the operator to reconcile generation {generation}"),
                 "{what}: {argocd:?}"
             );
         }
@@ -166,7 +167,8 @@ pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health,
             ensure!(reconciling["status"] == "True", "{what}: {reconciling}");
             ensure!(condition(obj, "Stalled").is_none(), "{what}: Stalled");
             ensure!(
-                reconciling["reason"] == ready["reason"] && reconciling["message"] == ready["message"],
+                reconciling["reason"] == ready["reason"]
+                    && reconciling["message"] == ready["message"],
                 "{what}: Reconciling carries the verdict's reason and message: {reconciling} vs {ready}"
             );
             let message = text(reconciling, "message")?;
@@ -188,7 +190,10 @@ pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health,
                     && stalled["message"] == ready["message"],
                 "{what}: Stalled carries our reason and message: {stalled} vs {ready}"
             );
-            ensure!(condition(obj, "Reconciling").is_none(), "{what}: Reconciling");
+            ensure!(
+                condition(obj, "Reconciling").is_none(),
+                "{what}: Reconciling"
+            );
             let message = text(stalled, "message")?;
             ensure!(kstatus.message == message, "{what}: {kstatus:?}");
             ensure!(
@@ -226,8 +231,12 @@ pub fn check_fixture(kind: &str, state: &State, live: &Value) -> Result<()> {
         cwo_e2e::report(&format!("  wrote {}", path.display()));
         return Ok(());
     }
-    let committed = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {} (set {WRITE_FIXTURES_ENV}=1 to write it)", path.display()))?;
+    let committed = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (set {WRITE_FIXTURES_ENV}=1 to write it)",
+            path.display()
+        )
+    })?;
     ensure!(
         committed == text,
         "{} differs from what the operator wrote now (set {WRITE_FIXTURES_ENV}=1 to rewrite the \
@@ -241,10 +250,22 @@ pub fn check_fixture(kind: &str, state: &State, live: &Value) -> Result<()> {
 /// namespace (in messages too) and the UID (status may name it).
 pub fn normalize(live: &Value) -> Value {
     let mut obj = live.clone();
-    let namespace = live["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
-    let uid = live["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+    let namespace = live["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let uid = live["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if let Some(meta) = obj["metadata"].as_object_mut() {
-        for field in ["uid", "resourceVersion", "creationTimestamp", "managedFields", "namespace"] {
+        for field in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "managedFields",
+            "namespace",
+        ] {
             meta.remove(field);
         }
     }
@@ -314,7 +335,11 @@ fn fixtures() -> Result<Vec<(String, State, Value)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let (kind, state) = name
             .strip_suffix(".json")
             .and_then(|n| n.split_once('.'))
@@ -407,7 +432,10 @@ fn the_health_scripts_decide_on_generation_then_stalled_then_ready() {
         ));
         assert_eq!(
             (stale.status.as_str(), stale.message.as_str()),
-            ("Progressing", "Waiting for the operator to reconcile generation 2"),
+            (
+                "Progressing",
+                "Waiting for the operator to reconcile generation 2"
+            ),
             "{kind}"
         );
         // Stalled wins over anything else the conditions say.
@@ -437,7 +465,10 @@ fn the_health_scripts_decide_on_generation_then_stalled_then_ready() {
         );
         let no_conditions = run(object(kind, 1, Some(json!({"observedGeneration": 1}))));
         assert_eq!(
-            (no_conditions.status.as_str(), no_conditions.message.as_str()),
+            (
+                no_conditions.status.as_str(),
+                no_conditions.message.as_str()
+            ),
             ("Progressing", "Waiting for the Ready condition"),
             "{kind}"
         );
@@ -453,7 +484,11 @@ fn only_a_stopped_metric_stream_is_suspended() {
         let mut obj = object(kind, 1, Some(status.clone()));
         obj["spec"]["desiredState"] = json!("Stopped");
         let verdict = health::argocd(&argocd_script(kind), &obj).unwrap();
-        let expected = if kind == "MetricStream" { "Suspended" } else { "Healthy" };
+        let expected = if kind == "MetricStream" {
+            "Suspended"
+        } else {
+            "Healthy"
+        };
         assert_eq!(verdict.status, expected, "{kind}");
     }
     let mut running = object("MetricStream", 1, Some(status));
@@ -473,11 +508,17 @@ fn the_script_runner_has_argo_cds_libraries_and_no_more() {
     };
     // Base and table libraries, and `obj`.
     let ok = run("local t = {}\ntable.insert(t, obj.kind)\nreturn {status = \"Healthy\", message = tostring(#t) .. t[1]}").unwrap();
-    assert_eq!((ok.status.as_str(), ok.message.as_str()), ("Healthy", "1Alarm"));
+    assert_eq!(
+        (ok.status.as_str(), ok.message.as_str()),
+        ("Healthy", "1Alarm")
+    );
     // argocd-cm scripts run without Lua's standard libraries: no string, no global os.
     for missing in ["string.format(\"x\")", "os.getenv(\"HOME\")"] {
         let err = run(&format!("{missing}\nreturn {{status = \"Healthy\"}}")).unwrap_err();
-        assert!(format!("{err:#}").contains("non-table object(nil)"), "{missing}: {err:#}");
+        assert!(
+            format!("{err:#}").contains("non-table object(nil)"),
+            "{missing}: {err:#}"
+        );
     }
     // A status Argo CD does not know reads as Unknown; a script returning no table is an error.
     let unknown = run("return {status = \"Fine\"}").unwrap();
@@ -540,7 +581,10 @@ fn the_argocd_cm_snippet_holds_exactly_the_charts_scripts() {
     assert_eq!(docs.len(), 1);
     let data: BTreeMap<String, String> = serde_json::from_value(docs[0]["data"].clone()).unwrap();
     assert_eq!(data, scripts());
-    assert_eq!(docs[0]["metadata"], json!({"name": "argocd-cm", "namespace": "argocd"}));
+    assert_eq!(
+        docs[0]["metadata"],
+        json!({"name": "argocd-cm", "namespace": "argocd"})
+    );
 }
 
 /// `helm template` of the chart with `args`, as documents.
@@ -552,12 +596,24 @@ fn helm_template(args: &[&str]) -> Result<Vec<Value>> {
         .arg(&chart)
         .args(["--namespace", "cloudwatch-operator"])
         .args(args)
-        .env("HELM_CACHE_HOME", std::env::temp_dir().join("cwo-helm-template"))
-        .env("HELM_CONFIG_HOME", std::env::temp_dir().join("cwo-helm-template"))
-        .env("HELM_DATA_HOME", std::env::temp_dir().join("cwo-helm-template"))
+        .env(
+            "HELM_CACHE_HOME",
+            std::env::temp_dir().join("cwo-helm-template"),
+        )
+        .env(
+            "HELM_CONFIG_HOME",
+            std::env::temp_dir().join("cwo-helm-template"),
+        )
+        .env(
+            "HELM_DATA_HOME",
+            std::env::temp_dir().join("cwo-helm-template"),
+        )
         .output()?;
     if !out.status.success() {
-        bail!("helm template failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "helm template failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     split_documents(&String::from_utf8_lossy(&out.stdout))
         .iter()
@@ -566,8 +622,9 @@ fn helm_template(args: &[&str]) -> Result<Vec<Value>> {
 }
 
 fn health_config_map(docs: &[Value]) -> Option<&Value> {
-    docs.iter()
-        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "cwo-cloudwatch-operator-argocd-health")
+    docs.iter().find(|d| {
+        d["kind"] == "ConfigMap" && d["metadata"]["name"] == "cwo-cloudwatch-operator-argocd-health"
+    })
 }
 
 #[test]
@@ -584,7 +641,11 @@ fn the_chart_renders_every_health_script_only_when_asked() {
     let cm = health_config_map(&docs).expect("the health ConfigMap is rendered");
     assert_eq!(cm["metadata"]["namespace"], "argocd");
     let data: BTreeMap<String, String> = serde_json::from_value(cm["data"].clone()).unwrap();
-    assert_eq!(data, scripts(), "the chart renders the script files unchanged");
+    assert_eq!(
+        data,
+        scripts(),
+        "the chart renders the script files unchanged"
+    );
     let in_release = helm_template(&["--set", "argocd.healthChecks.enabled=true"]).unwrap();
     assert_eq!(
         health_config_map(&in_release).unwrap()["metadata"]["namespace"],
@@ -605,30 +666,46 @@ fn manifests(dir: &Path) -> Vec<PathBuf> {
 fn the_examples_kustomization_lists_every_example_and_builds() {
     let examples = repo_root().join("examples");
     let kustomization = parse_documents(&examples.join(KUSTOMIZATION)).unwrap();
-    let listed: BTreeSet<String> = serde_json::from_value(kustomization[0]["resources"].clone()).unwrap();
+    let listed: BTreeSet<String> =
+        serde_json::from_value(kustomization[0]["resources"].clone()).unwrap();
     let files: BTreeSet<String> = manifests(&examples)
         .iter()
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(listed, files, "examples/{KUSTOMIZATION} lists every example, and only those");
+    assert_eq!(
+        listed, files,
+        "examples/{KUSTOMIZATION} lists every example, and only those"
+    );
     // kustomize (built into kubectl) renders every object of every example.
     let out = std::process::Command::new(&Tools::ensure().unwrap().kubectl)
         .arg("kustomize")
         .arg(&examples)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let built: BTreeSet<(String, String)> = split_documents(&String::from_utf8_lossy(&out.stdout))
         .iter()
         .map(|d| {
             let v: Value = serde_yaml::from_str(d).unwrap();
-            (v["kind"].as_str().unwrap().to_string(), v["metadata"]["name"].as_str().unwrap().to_string())
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["metadata"]["name"].as_str().unwrap().to_string(),
+            )
         })
         .collect();
     let expected: BTreeSet<(String, String)> = manifests(&examples)
         .iter()
         .flat_map(|f| parse_documents(f).unwrap())
-        .map(|v| (v["kind"].as_str().unwrap().to_string(), v["metadata"]["name"].as_str().unwrap().to_string()))
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(built, expected);
 }
@@ -648,7 +725,12 @@ fn the_gitops_examples_sync_the_examples_from_this_repository() {
     let mut seen = BTreeSet::new();
     for sub in ["argocd", "flux"] {
         for file in manifests(&dir.join(sub)) {
-            seen.insert(file.strip_prefix(repo_root()).unwrap().display().to_string());
+            seen.insert(
+                file.strip_prefix(repo_root())
+                    .unwrap()
+                    .display()
+                    .to_string(),
+            );
         }
     }
     let checked: BTreeSet<String> = [
@@ -660,7 +742,10 @@ fn the_gitops_examples_sync_the_examples_from_this_repository() {
     .into_iter()
     .map(String::from)
     .collect();
-    assert_eq!(seen, checked, "every file in examples/gitops is checked below");
+    assert_eq!(
+        seen, checked,
+        "every file in examples/gitops is checked below"
+    );
 
     let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
     let repository = cargo
@@ -671,7 +756,10 @@ fn the_gitops_examples_sync_the_examples_from_this_repository() {
     let git_url = format!("{repository}.git");
 
     let app = document("examples/gitops/argocd/application.yaml");
-    assert_eq!((app["apiVersion"].as_str(), app["kind"].as_str()), (Some("argoproj.io/v1alpha1"), Some("Application")));
+    assert_eq!(
+        (app["apiVersion"].as_str(), app["kind"].as_str()),
+        (Some("argoproj.io/v1alpha1"), Some("Application"))
+    );
     assert_eq!(app["spec"]["source"]["repoURL"], git_url.as_str());
     assert_eq!(app["spec"]["source"]["path"], "examples");
     assert_eq!(app["spec"]["destination"]["namespace"], "cloudwatch");
@@ -679,13 +767,28 @@ fn the_gitops_examples_sync_the_examples_from_this_repository() {
     assert!(app["spec"]["project"].is_string());
 
     let repo = document("examples/gitops/flux/gitrepository.yaml");
-    assert_eq!((repo["apiVersion"].as_str(), repo["kind"].as_str()), (Some("source.toolkit.fluxcd.io/v1"), Some("GitRepository")));
+    assert_eq!(
+        (repo["apiVersion"].as_str(), repo["kind"].as_str()),
+        (Some("source.toolkit.fluxcd.io/v1"), Some("GitRepository"))
+    );
     assert_eq!(repo["spec"]["url"], git_url.as_str());
     let ks = document("examples/gitops/flux/cloudwatch-examples.yaml");
-    assert_eq!((ks["apiVersion"].as_str(), ks["kind"].as_str()), (Some("kustomize.toolkit.fluxcd.io/v1"), Some("Kustomization")));
-    assert_eq!(ks["spec"]["wait"], true, "Flux waits for every object's kstatus");
+    assert_eq!(
+        (ks["apiVersion"].as_str(), ks["kind"].as_str()),
+        (
+            Some("kustomize.toolkit.fluxcd.io/v1"),
+            Some("Kustomization")
+        )
+    );
+    assert_eq!(
+        ks["spec"]["wait"], true,
+        "Flux waits for every object's kstatus"
+    );
     assert_eq!(ks["spec"]["path"], "./examples");
-    assert_eq!(ks["spec"]["sourceRef"], json!({"kind": "GitRepository", "name": repo["metadata"]["name"]}));
+    assert_eq!(
+        ks["spec"]["sourceRef"],
+        json!({"kind": "GitRepository", "name": repo["metadata"]["name"]})
+    );
     assert_eq!(ks["metadata"]["namespace"], repo["metadata"]["namespace"]);
     for field in ["interval", "timeout"] {
         assert!(ks["spec"][field].is_string(), "spec.{field}");
@@ -710,5 +813,140 @@ fn timestamps_namespace_and_uid_are_masked_in_fixtures() {
                 "message": "owned by NAMESPACE/b (UID) since TIMESTAMP, retrying"}]},
         })
     );
-    assert_eq!(mask_timestamps("2026-01-02 and 2026-01-02T03:04"), "2026-01-02 and 2026-01-02T03:04");
+    assert_eq!(
+        mask_timestamps("2026-01-02 and 2026-01-02T03:04"),
+        "2026-01-02 and 2026-01-02T03:04"
+    );
+}
+
+/// argocd-cm's data, read from the bed.
+fn config_map_data(bed: &cwo_e2e::Bed, namespace: &str, name: &str) -> BTreeMap<String, String> {
+    let out = bed
+        .kubectl(["get", "configmap", name, "-n", namespace, "-o", "json"])
+        .unwrap()
+        .ok()
+        .unwrap();
+    let cm: Value = serde_json::from_str(&out.stdout).unwrap();
+    serde_json::from_value(cm["data"].clone()).unwrap()
+}
+
+/// Runs `script` in bash with the bed's kubectl first on PATH and its environment.
+fn shell(bed: &cwo_e2e::Bed, script: &str) {
+    let kubectl = bed.kubectl_command();
+    let dir = Path::new(kubectl.get_program())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut command = std::process::Command::new("bash");
+    command.args(["-euo", "pipefail", "-c", script]);
+    for (key, value) in kubectl.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    let path = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = command.env("PATH", path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_documented_merges_add_the_health_checks_to_argocd_cm_and_keep_its_other_keys() {
+    let bed = crate::corpus::bed();
+    // Stand-ins for Argo CD's namespace and argocd-cm (with a setting of its own) and for the
+    // chart's release namespace; the commands are README's with these namespaces.
+    let argocd = cwo_e2e::checks::TestNamespace::create(bed, "cwo-e2e-argocd").unwrap();
+    let release = cwo_e2e::checks::TestNamespace::create(bed, "cwo-e2e-argocd-release").unwrap();
+    let expected_with = |own: &BTreeMap<String, String>| {
+        let mut all = own.clone();
+        all.extend(scripts());
+        all
+    };
+    let own: BTreeMap<String, String> =
+        [("url".to_string(), "https://argocd.example.com".to_string())].into();
+    let fresh_argocd_cm = || {
+        let _ = bed.kubectl(["delete", "configmap", "argocd-cm", "-n", argocd.name()]);
+        bed.kubectl([
+            "create",
+            "configmap",
+            "argocd-cm",
+            "-n",
+            argocd.name(),
+            "--from-literal=url=https://argocd.example.com",
+        ])
+        .unwrap()
+        .ok()
+        .unwrap();
+    };
+
+    // The snippet, as a merge patch.
+    fresh_argocd_cm();
+    let snippet = std::fs::read_to_string(repo_root().join(ARGOCD_CM))
+        .unwrap()
+        .replace(
+            "namespace: argocd\n",
+            &format!("namespace: {}\n", argocd.name()),
+        );
+    let patch = std::env::temp_dir().join(format!("cwo-argocd-cm-{}.yaml", std::process::id()));
+    std::fs::write(&patch, snippet).unwrap();
+    shell(
+        bed,
+        &format!(
+            "kubectl patch configmap argocd-cm -n {} --type merge --patch-file {}",
+            argocd.name(),
+            patch.display()
+        ),
+    );
+    let _ = std::fs::remove_file(&patch);
+    assert_eq!(
+        config_map_data(bed, argocd.name(), "argocd-cm"),
+        expected_with(&own)
+    );
+
+    // The chart's ConfigMap, merged with the one-liner README gives.
+    fresh_argocd_cm();
+    let rendered = std::process::Command::new(&Tools::ensure().unwrap().helm)
+        .args(["template", "cloudwatch-operator"])
+        .arg(repo_root().join("charts/cloudwatch-operator"))
+        .args([
+            "--namespace",
+            release.name(),
+            "--set",
+            "argocd.healthChecks.enabled=true",
+        ])
+        .args(["--show-only", "templates/argocd-health.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    bed.kubectl_with_stdin(
+        ["apply", "-f", "-"],
+        &String::from_utf8_lossy(&rendered.stdout),
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
+    shell(
+        bed,
+        &format!(
+            "kubectl patch configmap argocd-cm -n {argocd} --type merge --patch \
+             \"{{\\\"data\\\": $(kubectl get configmap cloudwatch-operator-argocd-health -n {release} -o jsonpath='{{.data}}')}}\"",
+            argocd = argocd.name(),
+            release = release.name()
+        ),
+    );
+    assert_eq!(
+        config_map_data(bed, argocd.name(), "argocd-cm"),
+        expected_with(&own)
+    );
 }

@@ -289,7 +289,10 @@ async fn composite_alarm_in_every_state_reads_right_in_kstatus_and_argo_cd() -> 
             Case::stalled(
                 "loop",
                 "InvalidSpec",
-                composite("loop", "  alarmRule: ALARM(\"errors\") OR ALARM(\"loop\")\n"),
+                composite(
+                    "loop",
+                    "  alarmRule: ALARM(\"errors\") OR ALARM(\"loop\")\n",
+                ),
             ),
         ],
         r#"{"spec":{"description":"Checkout is failing or slow."}}"#,
@@ -421,11 +424,7 @@ async fn log_subscription_in_every_state_reads_right_in_kstatus_and_argo_cd() ->
                 "AlreadyExistsUnowned",
                 subscription("theirs", "/app/orders"),
             ),
-            Case::stalled(
-                "third",
-                "LimitExceeded",
-                subscription("third", "/app/full"),
-            ),
+            Case::stalled("third", "LimitExceeded", subscription("third", "/app/full")),
         ],
         r#"{"spec":{"filterPattern":"WARN"}}"#,
     )
@@ -476,7 +475,10 @@ async fn sampling_rule_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Re
                     .url_path("*")
                     .version(1)
                     .build()?;
-                xray.create_sampling_rule().sampling_rule(rule).send().await?;
+                xray.create_sampling_rule()
+                    .sampling_rule(rule)
+                    .send()
+                    .await?;
             }
             Ok(())
         },

@@ -27,7 +27,13 @@ fn chart() -> String {
 async fn helm_install_wait(s: &Scenario, extra: &[&str]) -> Result<(Output, Duration)> {
     let mut command = s.bed.helm_command();
     command
-        .args(["install", "checkout", &chart(), "--namespace", s.namespace()])
+        .args([
+            "install",
+            "checkout",
+            &chart(),
+            "--namespace",
+            s.namespace(),
+        ])
         .arg("--wait=watcher")
         .arg(format!("--timeout={}s", HELM_TIMEOUT.as_secs()))
         .args(extra);
@@ -50,7 +56,11 @@ fn shown(out: &Output) -> String {
 async fn helm_install_wait_succeeds_once_every_object_is_ready() -> Result<()> {
     let s = Scenario::start("helm-wait-ready").await?;
     let (out, took) = helm_install_wait(&s, &[]).await?;
-    ensure!(out.status.success(), "helm install --wait failed:\n{}", shown(&out));
+    ensure!(
+        out.status.success(),
+        "helm install --wait failed:\n{}",
+        shown(&out)
+    );
     // helm returned only once every object was Ready for its generation.
     for (kind, name) in [
         ("alarm", "checkout-5xx"),
@@ -60,7 +70,10 @@ async fn helm_install_wait_succeeds_once_every_object_is_ready() -> Result<()> {
         let (status, _, _) = s
             .condition(kind, name, "Ready")?
             .with_context(|| format!("{kind}/{name} has no Ready condition"))?;
-        ensure!(status == "True", "{kind}/{name} is not Ready after helm returned");
+        ensure!(
+            status == "True",
+            "{kind}/{name} is not Ready after helm returned"
+        );
     }
     cwo_e2e::report(&format!(
         "  ok  helm install --wait returned after {took:.1?}, every object Ready"
@@ -91,7 +104,10 @@ async fn helm_install_wait_fails_on_a_terminal_object_with_its_message_well_befo
     let (out, took) = helm_install_wait(&s, &["--set", "takenAlarmName=taken"]).await?;
     let returned = SystemTime::now();
     let output = shown(&out);
-    ensure!(!out.status.success(), "helm install --wait succeeded:\n{output}");
+    ensure!(
+        !out.status.success(),
+        "helm install --wait succeeded:\n{output}"
+    );
 
     let obj = s.get("alarm", "taken")?.context("alarm/taken exists")?;
     let stalled = obj["status"]["conditions"]
@@ -99,14 +115,19 @@ async fn helm_install_wait_fails_on_a_terminal_object_with_its_message_well_befo
         .and_then(|cs| cs.iter().find(|c| c["type"] == "Stalled"))
         .with_context(|| format!("alarm/taken has no Stalled condition: {}", obj["status"]))?;
     ensure!(stalled["reason"] == "AlreadyExistsUnowned", "{stalled}");
-    let message = stalled["message"].as_str().context("Stalled has a message")?;
+    let message = stalled["message"]
+        .as_str()
+        .context("Stalled has a message")?;
     // helm names the object, kstatus's verdict and the operator's message.
     for wanted in [
         format!("Alarm/{}/taken", s.namespace()),
         "status: Failed".to_string(),
         message.to_string(),
     ] {
-        ensure!(output.contains(&wanted), "helm's output lacks {wanted:?}:\n{output}");
+        ensure!(
+            output.contains(&wanted),
+            "helm's output lacks {wanted:?}:\n{output}"
+        );
     }
 
     // How long after the operator wrote Stalled helm gave up (lastTransitionTime has whole
