@@ -857,6 +857,33 @@ fn shell(bed: &cwo_e2e::Bed, script: &str) {
     );
 }
 
+/// The argocd-cm merge command the chart's notes print for a release `cloudwatch-operator` in
+/// `namespace` with the health checks on: the lines after "merge them in with:".
+fn merge_command_in_notes(namespace: &str) -> String {
+    let out = std::process::Command::new(&Tools::ensure().unwrap().helm)
+        .args(["install", "cloudwatch-operator"])
+        .arg(repo_root().join("charts/cloudwatch-operator"))
+        .args(["--dry-run=client", "--namespace", namespace])
+        .args(["--set", "argocd.healthChecks.enabled=true"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, after) = stdout
+        .split_once("merge them in with:\n")
+        .expect("the notes print the merge command");
+    after
+        .lines()
+        .take(2)
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
 #[test]
 fn the_documented_merges_add_the_health_checks_to_argocd_cm_and_keep_its_other_keys() {
     let bed = crate::corpus::bed();
@@ -910,7 +937,8 @@ fn the_documented_merges_add_the_health_checks_to_argocd_cm_and_keep_its_other_k
         expected_with(&own)
     );
 
-    // The chart's ConfigMap, merged with the one-liner README gives.
+    // The chart's ConfigMap, merged with the command the chart's notes print (README gives
+    // the same for the release namespace cloudwatch-operator).
     fresh_argocd_cm();
     let rendered = std::process::Command::new(&Tools::ensure().unwrap().helm)
         .args(["template", "cloudwatch-operator"])
@@ -936,14 +964,15 @@ fn the_documented_merges_add_the_health_checks_to_argocd_cm_and_keep_its_other_k
     .unwrap()
     .ok()
     .unwrap();
+    let command = merge_command_in_notes(release.name());
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&merge_command_in_notes("cloudwatch-operator")),
+        "README.md gives the command the chart's notes print:\n{command}"
+    );
     shell(
         bed,
-        &format!(
-            "kubectl patch configmap argocd-cm -n {argocd} --type merge --patch \
-             \"{{\\\"data\\\": $(kubectl get configmap cloudwatch-operator-argocd-health -n {release} -o jsonpath='{{.data}}')}}\"",
-            argocd = argocd.name(),
-            release = release.name()
-        ),
+        &command.replace(" -n argocd ", &format!(" -n {} ", argocd.name())),
     );
     assert_eq!(
         config_map_data(bed, argocd.name(), "argocd-cm"),
