@@ -8,6 +8,7 @@ mod corpus;
 mod fixture_manifests;
 mod gitops;
 mod gitops_live;
+mod gitops_manifests;
 mod harness;
 mod helm_wait;
 mod log_subscriptions;
