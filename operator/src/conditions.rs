@@ -120,7 +120,13 @@ pub fn conditions(
         Progress::Stalled => Some(condition::STALLED),
     };
     if let Some(type_) = abnormal {
-        out.push(one(existing, type_, true, verdict, generation, now));
+        // kstatus hands on only this message (`helm install --wait` and Flux print it), so it
+        // names the reason as well.
+        let named = Verdict {
+            message: format!("{}: {}", verdict.reason, verdict.message),
+            ..verdict.clone()
+        };
+        out.push(one(existing, type_, true, &named, generation, now));
     }
     out.extend(
         existing
@@ -289,7 +295,7 @@ mod tests {
                 assert_eq!(extra.type_, want, "{reason}");
                 assert_eq!(extra.status, "True");
                 assert_eq!(extra.reason, reason.as_str());
-                assert_eq!(extra.message, "m");
+                assert_eq!(extra.message, format!("{reason}: m"));
                 assert_eq!(extra.observed_generation, Some(3));
             }
         }

@@ -38,7 +38,8 @@ local conditions = status.conditions or {}
 local stalled = find(conditions, "Stalled")
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
-  hs.message = describe(stalled)
+  -- Stalled and Reconciling messages lead with their reason already.
+  hs.message = stalled.message or stalled.reason
   return hs
 end
 
@@ -52,7 +53,7 @@ end
 local reconciling = find(conditions, "Reconciling")
 hs.status = "Progressing"
 if reconciling ~= nil and reconciling.status == "True" then
-  hs.message = describe(reconciling)
+  hs.message = reconciling.message or reconciling.reason
 elseif ready ~= nil then
   hs.message = describe(ready)
 else

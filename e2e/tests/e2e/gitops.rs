@@ -160,14 +160,13 @@ pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health,
             ensure!(ready["status"] == "False", "{what}: {ready}");
             ensure!(reconciling["status"] == "True", "{what}: {reconciling}");
             ensure!(condition(obj, "Stalled").is_none(), "{what}: Stalled");
+            // The message kstatus passes on names the reason too.
+            let expected = format!("{}: {}", text(ready, "reason")?, text(ready, "message")?);
             ensure!(
-                reconciling["reason"] == ready["reason"]
-                    && reconciling["message"] == ready["message"],
+                reconciling["reason"] == ready["reason"] && reconciling["message"] == expected,
                 "{what}: Reconciling carries the verdict's reason and message: {reconciling} vs {ready}"
             );
-            let message = text(reconciling, "message")?;
-            ensure!(kstatus.message == message, "{what}: {kstatus:?}");
-            let expected = format!("{}: {message}", text(reconciling, "reason")?);
+            ensure!(kstatus.message == expected, "{what}: {kstatus:?}");
             ensure!(argocd.message == expected, "{what}: {argocd:?}");
         }
         State::Stalled(reason) => {
@@ -178,22 +177,20 @@ pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health,
                 ready["status"] == "False" && ready["reason"] == reason.as_str(),
                 "{what}: {ready}"
             );
+            // The message kstatus passes on (helm and Flux print it) names the reason too.
+            let expected = format!("{reason}: {}", text(ready, "message")?);
             ensure!(
                 stalled["status"] == "True"
                     && stalled["reason"] == reason.as_str()
-                    && stalled["message"] == ready["message"],
+                    && stalled["message"] == expected.as_str(),
                 "{what}: Stalled carries our reason and message: {stalled} vs {ready}"
             );
             ensure!(
                 condition(obj, "Reconciling").is_none(),
                 "{what}: Reconciling"
             );
-            let message = text(stalled, "message")?;
-            ensure!(kstatus.message == message, "{what}: {kstatus:?}");
-            ensure!(
-                argocd.message == format!("{reason}: {message}"),
-                "{what}: {argocd:?}"
-            );
+            ensure!(kstatus.message == expected, "{what}: {kstatus:?}");
+            ensure!(argocd.message == expected, "{what}: {argocd:?}");
         }
         State::Stale => {
             ensure!(
@@ -411,7 +408,12 @@ fn cond(type_: &str, status: &str, reason: &str, message: &str) -> Value {
 #[test]
 fn the_health_scripts_decide_on_generation_then_stalled_then_ready() {
     let ready = cond("Ready", "True", "Available", "the alarm exists");
-    let stalled = cond("Stalled", "True", "InvalidSpec", "AWS refused it");
+    let stalled = cond(
+        "Stalled",
+        "True",
+        "InvalidSpec",
+        "InvalidSpec: AWS refused it",
+    );
     let not_ready = cond("Ready", "False", "InvalidSpec", "AWS refused it");
     for kind in KINDS {
         let script = argocd_script(kind);

@@ -118,7 +118,8 @@ async fn helm_install_wait_fails_on_a_terminal_object_with_its_message_well_befo
     let message = stalled["message"]
         .as_str()
         .context("Stalled has a message")?;
-    // helm names the object, kstatus's verdict and the operator's message.
+    // helm names the object, kstatus's verdict, the reason and the operator's message.
+    ensure!(message.starts_with("AlreadyExistsUnowned: "), "{message}");
     for wanted in [
         format!("Alarm/{}/taken", s.namespace()),
         "status: Failed".to_string(),
