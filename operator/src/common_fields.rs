@@ -9,6 +9,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::KubeSchema;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::vocabulary::OWNERSHIP_TAGS;
 
 /// What happens to the AWS object when the Kubernetes object is deleted.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
@@ -88,6 +91,7 @@ pub struct CommonStatus {
     /// The `metadata.generation` this status describes. `0` until the operator first reconciles
     /// the object (generations start at 1), so tools comparing the two see work still to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub observed_generation: Option<i64>,
     /// `Ready` and `Synced`, with a reason from a closed set and a message for people; plus
     /// `Reconciling=True` while the operator is still working on the object (retried reasons)
@@ -95,6 +99,7 @@ pub struct CommonStatus {
     /// kstatus-based tools (Flux, `helm install --wait`) read.
     /// A map keyed by `type`, so server-side apply merges conditions one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "condition_list_schema")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
     /// ARN of the AWS object, where AWS gives it one.
@@ -108,14 +113,69 @@ pub struct CommonStatus {
     pub aws_name: Option<String>,
 }
 
-/// Most tags one AWS object may carry (CloudWatch alarms and metric streams, X-Ray rules).
-pub const MAX_TAGS: u32 = 50;
+/// The schema of `status.conditions`: a list of `metav1.Condition` with the validation upstream
+/// CRDs carry for it (the markers on the Go type: status True, False or Unknown, a CamelCase
+/// reason, message and type limits), which k8s-openapi's schema leaves out. A status the API
+/// server would refuse then fails here as it would for any other controller's conditions.
+fn condition_list_schema(generator: &mut SchemaGenerator) -> Schema {
+    let mut item = Condition::json_schema(generator);
+    let limits = [
+        ("lastTransitionTime", json!({ "format": "date-time" })),
+        ("message", json!({ "maxLength": 32768 })),
+        ("observedGeneration", json!({ "minimum": 0 })),
+        (
+            "reason",
+            json!({
+                "minLength": 1,
+                "maxLength": 1024,
+                "pattern": CONDITION_REASON_PATTERN
+            }),
+        ),
+        ("status", json!({ "enum": ["True", "False", "Unknown"] })),
+        (
+            "type",
+            json!({ "maxLength": 316, "pattern": CONDITION_TYPE_PATTERN }),
+        ),
+    ];
+    let properties = item
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+        .expect("metav1.Condition's schema lists its properties");
+    for (field, extra) in limits {
+        let property = properties
+            .get_mut(field)
+            .and_then(serde_json::Value::as_object_mut)
+            .unwrap_or_else(|| panic!("metav1.Condition has no {field}"));
+        property.extend(extra.as_object().expect("a JSON object").clone());
+    }
+    json_schema!({ "type": "array", "items": item })
+}
 
-/// Tags to put on an AWS object, as a map from key to value.
+/// `metav1.Condition.reason`: CamelCase, as upstream validates it.
+pub const CONDITION_REASON_PATTERN: &str = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$";
+
+/// `metav1.Condition.type`: CamelCase, optionally prefixed with a DNS subdomain and `/`.
+pub const CONDITION_TYPE_PATTERN: &str = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$";
+
+/// Most tags one AWS object may carry (CloudWatch alarms and metric streams, X-Ray rules).
+pub const MAX_TAGS: usize = 50;
+
+/// Most tags a spec may list. The operator's ownership tags count toward AWS's limit like any
+/// other, so they take their share of it: a spec at the schema's limit still fits in AWS.
+pub const MAX_USER_TAGS: usize = MAX_TAGS - OWNERSHIP_TAGS.len();
+
+/// The characters X-Ray allows in tag keys and values: Unicode letters, numbers and separators
+/// (such as the space), and `+ - = . _ : /` (X-Ray API reference, `Tag`). A regular expression
+/// both for the schema's `pattern` and for CEL.
+const XRAY_TAG_CHARACTERS: &str = r"^[\p{L}\p{Z}\p{N}+=._:/-]*$";
+
+/// Tags to put on a CloudWatch object (alarm, composite alarm, metric stream), as a map from key
+/// to value.
 ///
-/// The schema carries AWS's limits (at most 50 tags, keys of 1 to 128 characters, values of at
-/// most 256) and refuses keys AWS reserves (`aws:`) and keys the operator writes itself
-/// (`cwo.dev/`, the ownership tags): a user tag there would fight the operator on every resync.
+/// The schema carries AWS's limits (keys of 1 to 128 characters, values of at most 256), leaves
+/// room for the operator's ownership tags in AWS's 50 ([`MAX_USER_TAGS`]), and refuses keys AWS
+/// reserves (`aws:` in any case) and keys the operator writes itself (`cwo.dev/`, the ownership
+/// tags): a user tag there would fight the operator on every resync.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Tags(pub BTreeMap<String, String>);
@@ -157,24 +217,80 @@ impl JsonSchema for Tags {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "object",
-            "maxProperties": MAX_TAGS,
-            "additionalProperties": { "type": "string", "maxLength": 256 },
-            "x-kubernetes-validations": [
-                {
-                    "rule": "self.all(k, size(k) >= 1 && size(k) <= 128)",
-                    "message": "tag keys must be 1 to 128 characters long"
-                },
-                {
-                    "rule": "self.all(k, !k.startsWith('aws:') && !k.startsWith('AWS:'))",
-                    "message": "tag keys starting with aws: are reserved by AWS; choose another key"
-                },
-                {
-                    "rule": "self.all(k, !k.startsWith('cwo.dev/'))",
-                    "message": "tag keys starting with cwo.dev/ are reserved for the operator's ownership tags; choose another key"
-                }
-            ]
-        })
+        tags_schema(json!({ "type": "string", "maxLength": 256 }), Vec::new())
     }
+}
+
+/// Tags to put on an X-Ray sampling rule: the limits of [`Tags`], plus X-Ray's character set for
+/// keys and values.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct XRayTags(pub Tags);
+
+impl XRayTags {
+    /// Whether there are no tags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Deref for XRayTags {
+    type Target = Tags;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<String, String>> for XRayTags {
+    fn from(tags: BTreeMap<String, String>) -> Self {
+        Self(Tags(tags))
+    }
+}
+
+impl JsonSchema for XRayTags {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "XRayTags".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        tags_schema(
+            json!({ "type": "string", "maxLength": 256, "pattern": XRAY_TAG_CHARACTERS }),
+            vec![json!({
+                "rule": format!("self.all(k, k.matches(r'{XRAY_TAG_CHARACTERS}'))"),
+                "message": "X-Ray tag keys may hold only letters, digits, spaces and + - = . _ : /"
+            })],
+        )
+    }
+}
+
+/// The schema of a tag map: at most [`MAX_USER_TAGS`] entries whose values follow `value`, keys
+/// of 1 to 128 characters outside the `aws:` and `cwo.dev/` prefixes, and `key_rules` on top.
+fn tags_schema(value: serde_json::Value, key_rules: Vec<serde_json::Value>) -> Schema {
+    let mut rules = vec![
+        json!({
+            "rule": "self.all(k, size(k) >= 1 && size(k) <= 128)",
+            "message": "tag keys must be 1 to 128 characters long"
+        }),
+        // AWS reserves the prefix whatever its case: `AWS:` and `Aws:` are refused as well.
+        json!({
+            "rule": "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+            "message": "tag keys starting with aws: (in any letter case) are reserved by AWS; choose another key"
+        }),
+        json!({
+            "rule": "self.all(k, !k.startsWith('cwo.dev/'))",
+            "message": "tag keys starting with cwo.dev/ are reserved for the operator's ownership tags; choose another key"
+        }),
+    ];
+    rules.extend(key_rules);
+    json_schema!({
+        "type": "object",
+        "maxProperties": MAX_USER_TAGS,
+        "additionalProperties": value,
+        "x-kubernetes-validations": rules
+    })
 }

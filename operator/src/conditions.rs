@@ -354,6 +354,32 @@ mod tests {
         assert_eq!(out[0].last_transition_time, Time(at(1500)));
     }
 
+    /// The status schema carries metav1.Condition's validation: every condition the operator
+    /// writes, for every reason and with the longest message, must pass it, or the status write
+    /// would be refused.
+    #[test]
+    fn every_condition_the_operator_writes_passes_the_status_schema() {
+        use crate::common_fields::{CONDITION_REASON_PATTERN, CONDITION_TYPE_PATTERN};
+        let reason_pattern = regex::Regex::new(CONDITION_REASON_PATTERN).unwrap();
+        let type_pattern = regex::Regex::new(CONDITION_TYPE_PATTERN).unwrap();
+        for reason in Reason::ALL {
+            for verdict in [
+                Verdict::ready(reason, ""),
+                Verdict::failed(reason, "é".repeat(MAX_MESSAGE_BYTES)),
+            ] {
+                for c in conditions(&[], &verdict, Some(0), at(1)) {
+                    assert!(reason_pattern.is_match(&c.reason), "{}", c.reason);
+                    assert!((1..=1024).contains(&c.reason.len()), "{}", c.reason);
+                    assert!(type_pattern.is_match(&c.type_), "{}", c.type_);
+                    assert!(c.type_.len() <= 316);
+                    assert!(["True", "False", "Unknown"].contains(&c.status.as_str()));
+                    assert!(c.message.chars().count() <= 32768);
+                    assert!(c.observed_generation.is_none_or(|g| g >= 0));
+                }
+            }
+        }
+    }
+
     #[test]
     fn long_messages_are_truncated_on_a_char_boundary() {
         let long = "é".repeat(MAX_MESSAGE_BYTES);

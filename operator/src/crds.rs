@@ -381,6 +381,108 @@ mod tests {
         }
     }
 
+    /// The operator's ownership tags count toward AWS's 50: every tag map leaves room for them,
+    /// and its description (`kubectl explain`) gives the same number.
+    #[test]
+    fn every_tag_map_leaves_room_for_the_ownership_tags_and_says_so() {
+        use crate::common_fields::MAX_USER_TAGS;
+        let mut seen = 0;
+        for crd in all() {
+            let schema = schema_of(&crd);
+            let Some(tags) = schema["properties"]["spec"]["properties"].get("tags") else {
+                continue;
+            };
+            seen += 1;
+            assert_eq!(tags["maxProperties"], MAX_USER_TAGS, "{}", crd_name(&crd));
+            let description = tags["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains(&format!("at most {MAX_USER_TAGS} ")),
+                "{}: {description}",
+                crd_name(&crd)
+            );
+            assert!(
+                tags.to_string().contains("lowerAscii().startsWith('aws:')"),
+                "{}: the aws: prefix is reserved in any letter case",
+                crd_name(&crd)
+            );
+        }
+        assert_eq!(seen, 4, "every kind but LogSubscription has tags");
+    }
+
+    /// Conditions carry the validation upstream CRDs give `metav1.Condition`, and generations
+    /// are never negative.
+    #[test]
+    fn every_status_carries_the_metav1_condition_validation() {
+        for crd in all() {
+            let schema = schema_of(&crd);
+            let status = &schema["properties"]["status"]["properties"];
+            let item = &status["conditions"]["items"]["properties"];
+            let name = crd_name(&crd);
+            assert_eq!(
+                item["status"]["enum"],
+                serde_json::json!(["True", "False", "Unknown"]),
+                "{name}"
+            );
+            assert_eq!(item["reason"]["minLength"], 1, "{name}");
+            assert_eq!(item["reason"]["maxLength"], 1024, "{name}");
+            assert_eq!(
+                item["reason"]["pattern"],
+                crate::common_fields::CONDITION_REASON_PATTERN,
+                "{name}"
+            );
+            assert_eq!(item["message"]["maxLength"], 32768, "{name}");
+            assert_eq!(item["type"]["maxLength"], 316, "{name}");
+            assert_eq!(
+                item["type"]["pattern"],
+                crate::common_fields::CONDITION_TYPE_PATTERN,
+                "{name}"
+            );
+            assert_eq!(item["lastTransitionTime"]["format"], "date-time", "{name}");
+            assert_eq!(item["observedGeneration"]["minimum"], 0.0, "{name}");
+            assert_eq!(status["observedGeneration"]["minimum"], 0.0, "{name}");
+        }
+    }
+
+    /// A list the user writes refuses duplicates: a list of strings is a set, a list of objects
+    /// is a map keyed by what identifies an item. The exceptions hold items without such a key.
+    #[test]
+    fn every_spec_list_refuses_duplicates() {
+        /// Lists whose items have no identity of their own: a repeated rule condition or
+        /// statistics configuration is harmless, and AWS takes it.
+        const WITHOUT_KEYS: [&str; 3] = [".statisticsConfigurations", ".anyOf", ".allOf"];
+        fn walk(path: &str, node: &Value, problems: &mut Vec<String>) {
+            if let Some(items) = node.get("items") {
+                let list_type = node["x-kubernetes-list-type"].as_str();
+                let keyed = match items["type"].as_str() {
+                    Some("object") => {
+                        list_type == Some("map")
+                            || WITHOUT_KEYS.iter().any(|suffix| path.ends_with(suffix))
+                    }
+                    _ => list_type == Some("set"),
+                };
+                if !keyed {
+                    problems.push(format!("{path}: list-type {list_type:?}"));
+                }
+                walk(&format!("{path}[]"), items, problems);
+            }
+            if let Some(props) = node.get("properties").and_then(Value::as_object) {
+                for (name, child) in props {
+                    walk(&format!("{path}.{name}"), child, problems);
+                }
+            }
+        }
+        let mut problems = Vec::new();
+        for crd in all() {
+            let schema = schema_of(&crd);
+            walk(
+                &format!("{}.spec", crd_name(&crd)),
+                &schema["properties"]["spec"],
+                &mut problems,
+            );
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
     #[test]
     fn every_kind_is_namespaced_in_the_cloudwatch_category_with_a_unique_short_name() {
         let mut short_names = BTreeSet::new();

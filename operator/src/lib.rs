@@ -17,5 +17,6 @@ pub mod plan;
 pub mod reason;
 pub mod runtime;
 pub mod sampling_rule;
+pub mod statistics;
 pub mod tags;
 pub mod vocabulary;

@@ -282,6 +282,7 @@ pub fn refusal_message(what: &str, owner: Option<&str>, adoption: Adoption) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocabulary::OWNERSHIP_TAGS;
     use proptest::prelude::*;
 
     /// Every kind, as the runtime names it (`Context::owner` uses `Resource::kind`).
@@ -334,6 +335,16 @@ mod tests {
             && value
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == ' ' || "+-=._:/".contains(c))
+    }
+
+    /// The schema's tag limit leaves room for exactly these keys: a new ownership tag must be
+    /// listed there, or AWS would refuse objects whose spec the API server accepted.
+    #[test]
+    fn the_ownership_tags_are_the_ones_the_tag_limit_leaves_room_for() {
+        let written: Vec<String> = me().tags().into_keys().collect();
+        let mut listed: Vec<String> = OWNERSHIP_TAGS.iter().map(|k| k.to_string()).collect();
+        listed.sort();
+        assert_eq!(written, listed, "update vocabulary::OWNERSHIP_TAGS");
     }
 
     #[test]

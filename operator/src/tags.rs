@@ -15,11 +15,15 @@ pub fn desired_tags(user: &Tags, owner: &Owner) -> BTreeMap<String, String> {
     tags
 }
 
-/// Refuses desired tags that AWS cannot hold: the schema allows 50 user tags, and the ownership
-/// tags come on top, so a spec near the limit fails only here — with a message that says why —
-/// rather than as AWS's "too many tags".
+/// Refuses desired tags that AWS cannot hold, with a message that says why rather than AWS's
+/// "too many tags". The schema leaves room for the ownership tags ([`MAX_USER_TAGS`]), so a spec
+/// admitted today never fails here; but the API server does not validate stored objects again
+/// when the CRD tightens, and lets an update through as long as it leaves the tags unchanged, so
+/// an object stored while the schema allowed 50 user tags still arrives with up to 50.
+///
+/// [`MAX_USER_TAGS`]: crate::common_fields::MAX_USER_TAGS
 pub fn check_count(desired: &BTreeMap<String, String>, user: &Tags) -> Result<(), Error> {
-    let max = MAX_TAGS as usize;
+    let max = MAX_TAGS;
     if desired.len() <= max {
         return Ok(());
     }
@@ -131,6 +135,26 @@ mod tests {
             Some("c/n/Alarm/a")
         );
         assert_eq!(tags.get("team").map(String::as_str), Some("x"));
+    }
+
+    /// The schema's limit and this check agree: the most user tags admission lets through fit
+    /// with the ownership tags, one more does not.
+    #[test]
+    fn the_schema_limit_leaves_exactly_room_for_the_ownership_tags() {
+        use crate::common_fields::MAX_USER_TAGS;
+        let owner = Owner {
+            cluster_id: "c".into(),
+            namespace: "n".into(),
+            kind: "Alarm".into(),
+            name: "a".into(),
+            uid: "u".into(),
+        };
+        let user = |n: usize| Tags((0..n).map(|i| (format!("k{i}"), "v".to_string())).collect());
+        let at_limit = user(MAX_USER_TAGS);
+        assert_eq!(desired_tags(&at_limit, &owner).len(), MAX_TAGS);
+        assert!(check_count(&desired_tags(&at_limit, &owner), &at_limit).is_ok());
+        let over = user(MAX_USER_TAGS + 1);
+        assert!(check_count(&desired_tags(&over, &owner), &over).is_err());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub const OWNER_TAG: &str = "cwo.dev/owner";
 /// Tag holding the UID of the Kubernetes object that created or took over the AWS object (a
 /// record for people; ownership is decided by [`OWNER_TAG`]).
 pub const OWNER_UID_TAG: &str = "cwo.dev/owner-uid";
+/// Every tag the operator puts on an AWS object itself. They count toward AWS's per-resource tag
+/// limit, so the schema leaves room for them (`common_fields::MAX_USER_TAGS`).
+pub const OWNERSHIP_TAGS: [&str; 2] = [OWNER_TAG, OWNER_UID_TAG];
 
 /// Condition types.
 pub mod condition {

@@ -5,6 +5,7 @@
 //! TagResource/UntagResource/ListTagsForResource (PutMetricAlarm ignores tags on update),
 //! DeleteAlarms.
 
+pub(crate) mod actions;
 pub mod controller;
 pub mod desired;
 pub mod diff;

@@ -10,17 +10,22 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::actions::{
+    METRIC_ALARM_ACTIONS_MESSAGE, METRIC_ALARM_ACTIONS_RULE, METRIC_STATE_ACTIONS_MESSAGE,
+    METRIC_STATE_ACTIONS_RULE, NO_AUTOSCALING_ON_BAND_MESSAGE, NO_AUTOSCALING_ON_BAND_RULE,
+};
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
+use crate::statistics::{EXTENDED_STATISTIC_PATTERN, STATISTIC_PATTERN};
 
 /// CEL: a CloudWatch alarm period is 10, 20 or 30 seconds (high resolution) or a multiple of 60.
 pub(crate) const PERIOD_RULE: &str = "self in [10, 20, 30] || self % 60 == 0";
 pub(crate) const PERIOD_MESSAGE: &str = "must be 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60 seconds, for example 60, 300 or 3600";
 
-/// CEL over a list of action ARNs (`self` is the list).
-pub(crate) const ACTIONS_ARE_ARNS_RULE: &str =
-    "self.all(a, a.matches('^arn:aws[a-z-]*:[a-z0-9-]+:'))";
-pub(crate) const ACTIONS_ARE_ARNS_MESSAGE: &str =
-    "each action must be an ARN, for example arn:aws:sns:us-east-1:123456789012:alerts";
+/// A dimension name: printable ASCII with at least one character that is not a space, not
+/// starting with a colon (CloudWatch API reference, `Dimension`).
+const DIMENSION_NAME_PATTERN: &str = "^([!-9;-~]| +[!-~])[ -~]*$";
+/// A dimension value: printable ASCII with at least one character that is not a space.
+const DIMENSION_VALUE_PATTERN: &str = "^ *[!-~][ -~]*$";
 
 /// The alarm as it should be in CloudWatch. Choose what it watches with exactly one of metricName
 /// (one metric), metrics (metric math or an anomaly detection band) or evaluationCriteria (a
@@ -84,10 +89,11 @@ pub(crate) const ACTIONS_ARE_ARNS_MESSAGE: &str =
         "set threshold (a static threshold) or thresholdMetricId (the id of the ANOMALY_DETECTION_BAND entry in metrics)"
     ),
     validation = Rule::new(
-        "!has(self.thresholdMetricId) || (has(self.metrics) && self.metrics.exists(m, m.id == self.thresholdMetricId))"
+        "!has(self.thresholdMetricId) || (has(self.metrics) && self.metrics.exists(m, m.id == self.thresholdMetricId && has(m.expression) && m.expression.contains('ANOMALY_DETECTION_BAND(')))"
     ).message(
         "thresholdMetricId must be the id of an entry in metrics, the one whose expression is ANOMALY_DETECTION_BAND(...)"
     ),
+    validation = Rule::new(NO_AUTOSCALING_ON_BAND_RULE).message(NO_AUTOSCALING_ON_BAND_MESSAGE),
     validation = Rule::new(
         "!has(self.comparisonOperator) || has(self.thresholdMetricId) == (self.comparisonOperator in ['LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold', 'GreaterThanUpperThreshold'])"
     ).message(
@@ -164,20 +170,23 @@ pub struct AlarmSpec {
     /// Actions to run when the alarm enters the OK state: at most 5 distinct ARNs of SNS topics,
     /// Lambda functions, Systems Manager OpsItems or Incident Manager response plans, EC2
     /// actions (arn:aws:automate:REGION:ec2:stop|terminate|reboot|recover) or Auto Scaling
-    /// policies. Default: none.
+    /// policies. An anomaly detection alarm (thresholdMetricId) cannot have Auto Scaling
+    /// actions. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(ACTIONS_ARE_ARNS_RULE).message(ACTIONS_ARE_ARNS_MESSAGE))]
+    #[x_kube(validation = Rule::new(METRIC_STATE_ACTIONS_RULE).message(METRIC_STATE_ACTIONS_MESSAGE))]
     pub ok_actions: Vec<String>,
 
     /// Actions to run when the alarm enters the ALARM state: at most 5 distinct ARNs of SNS
     /// topics, Lambda functions, Systems Manager OpsItems or Incident Manager response plans, EC2
-    /// actions, Auto Scaling policies or CloudWatch investigation groups. Default: none.
+    /// actions, Auto Scaling policies or CloudWatch investigation groups (this list only). An
+    /// anomaly detection alarm (thresholdMetricId) cannot have Auto Scaling actions. Default:
+    /// none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(ACTIONS_ARE_ARNS_RULE).message(ACTIONS_ARE_ARNS_MESSAGE))]
+    #[x_kube(validation = Rule::new(METRIC_ALARM_ACTIONS_RULE).message(METRIC_ALARM_ACTIONS_MESSAGE))]
     pub alarm_actions: Vec<String>,
 
     /// Actions to run when the alarm enters the INSUFFICIENT_DATA state: at most 5 distinct ARNs,
@@ -185,7 +194,7 @@ pub struct AlarmSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(ACTIONS_ARE_ARNS_RULE).message(ACTIONS_ARE_ARNS_MESSAGE))]
+    #[x_kube(validation = Rule::new(METRIC_STATE_ACTIONS_RULE).message(METRIC_STATE_ACTIONS_MESSAGE))]
     pub insufficient_data_actions: Vec<String>,
 
     /// Name of the one metric the alarm watches, for example CPUUtilization (1 to 255
@@ -214,16 +223,14 @@ pub struct AlarmSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistic: Option<Statistic>,
 
-    /// Percentile or other extended statistic of the metric named by metricName: pNN (p90,
-    /// p99.9), tmNN, tcNN, tsNN, wmNN, IQM, or the range forms PR(n:m), TM(X%:Y%), TC(X%:Y%),
-    /// TS(X%:Y%) and WM(X%:Y%). Mutually exclusive with statistic.
+    /// Percentile or other extended statistic of the metric named by metricName: a percentile
+    /// pNN.NN from p0 to p100 (p90, p99.9); the shorthands tmNN, tcNN, tsNN and wmNN (tm90);
+    /// IQM; the ranges TM(a:b), TC(a:b), TS(a:b) and WM(a:b) with both bounds percentages
+    /// (TM(10%:90%)) or both values (TM(150:1000)), one of them possibly left out (TM(:99%)); or
+    /// the percentile rank PR(a:b) with values (PR(:300), PR(100:2000)). Percentages have at
+    /// most ten decimals. Mutually exclusive with statistic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(
-        length(min = 1, max = 100),
-        regex(
-            pattern = r"^((p|tm|tc|ts|wm)(100|[0-9]{1,2})(\.[0-9]{1,10})?|IQM|(PR|TM|TC|TS|WM)\([^:()]*:[^:()]*\))$"
-        )
-    )]
+    #[schemars(length(min = 1, max = 100), pattern(EXTENDED_STATISTIC_PATTERN))]
     pub extended_statistic: Option<String>,
 
     /// Length of one evaluation period, in seconds, for the metric named by metricName: 10, 20 or
@@ -333,9 +340,10 @@ pub struct AlarmSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
 
-    /// Tags on the alarm: at most 50; keys of 1 to 128 characters, values of at most 256. Keys
-    /// starting with aws: (reserved by AWS) or cwo.dev/ (the operator's ownership tags) are
-    /// refused. Changes are applied with TagResource and UntagResource. Default: none.
+    /// Tags on the alarm: at most 48 (AWS allows 50 per alarm, and the operator's two ownership
+    /// tags take two of them); keys of 1 to 128 characters, values of at most 256. Keys starting
+    /// with aws: in any letter case (reserved by AWS) or cwo.dev/ (the operator's ownership
+    /// tags) are refused. Changes are applied with TagResource and UntagResource. Default: none.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
@@ -352,11 +360,13 @@ impl Default for AlarmSpec {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct Dimension {
-    /// Dimension name, for example InstanceId (1 to 255 characters).
-    #[schemars(length(min = 1, max = 255))]
+    /// Dimension name, for example InstanceId: 1 to 255 printable ASCII characters, not all
+    /// spaces, not starting with a colon.
+    #[schemars(length(min = 1, max = 255), pattern(DIMENSION_NAME_PATTERN))]
     pub name: String,
-    /// Dimension value, for example i-0123456789abcdef0 (1 to 1024 characters).
-    #[schemars(length(min = 1, max = 1024))]
+    /// Dimension value, for example i-0123456789abcdef0: 1 to 1024 printable ASCII characters,
+    /// not all spaces.
+    #[schemars(length(min = 1, max = 1024), pattern(DIMENSION_VALUE_PATTERN))]
     pub value: String,
 }
 
@@ -425,9 +435,9 @@ pub struct MetricStat {
     #[x_kube(validation = Rule::new(PERIOD_RULE).message(PERIOD_MESSAGE))]
     pub period: i32,
 
-    /// Statistic: SampleCount, Average, Sum, Minimum, Maximum, or an extended statistic such as
-    /// p99, tm90 or IQM (1 to 100 characters).
-    #[schemars(length(min = 1, max = 100))]
+    /// Statistic: SampleCount, Average, Sum, Minimum, Maximum, or an extended statistic in the
+    /// forms extendedStatistic takes, such as p99, tm90, TM(10%:90%), PR(:300) or IQM.
+    #[schemars(length(min = 1, max = 100), pattern(STATISTIC_PATTERN))]
     pub stat: String,
 
     /// Unit to fetch, for example Percent. Usually best left unset (see spec.unit).
@@ -517,7 +527,7 @@ pub struct EvaluationWindow {
 pub struct SlidingWindow {}
 
 /// An evaluation window aligned to clock boundaries.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct WallClockWindow {
     /// Time zone of the clock boundaries: an IANA name (America/New_York), a UTC offset
@@ -525,6 +535,11 @@ pub struct WallClockWindow {
     /// 50 characters. Default: UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 50))]
+    #[x_kube(validation = Rule::new(
+        "!self.matches('^(UTC)?[+-]') || self.matches('^(UTC)?[+-]([01][0-9]|2[0-3]):[0-5][05]$')"
+    ).message(
+        "a UTC offset is written +HH:MM or UTC+HH:MM (or with -), in whole multiples of 5 minutes, for example +05:30"
+    ))]
     pub timezone: Option<String>,
 }
 
@@ -724,6 +739,25 @@ mod tests {
                 "managementPolicy": "Manage",
                 "actionsEnabled": true,
             })
+        );
+    }
+
+    #[test]
+    fn dimension_names_and_values_are_printable_ascii_and_names_do_not_start_with_a_colon() {
+        let name = regex::Regex::new(DIMENSION_NAME_PATTERN).expect("pattern compiles");
+        let value = regex::Regex::new(DIMENSION_VALUE_PATTERN).expect("pattern compiles");
+        for ok in ["InstanceId", "a", " x", "x:y", "~!", "Service Name"] {
+            assert!(name.is_match(ok), "name {ok:?} refused");
+            assert!(value.is_match(ok), "value {ok:?} refused");
+        }
+        for bad in ["", " ", "   ", "na\u{ef}ve", "a\tb", "a\nb", "\u{7f}"] {
+            assert!(!name.is_match(bad), "name {bad:?} accepted");
+            assert!(!value.is_match(bad), "value {bad:?} accepted");
+        }
+        assert!(!name.is_match(":InstanceId"));
+        assert!(
+            value.is_match(":InstanceId"),
+            "only names may not start with a colon"
         );
     }
 

@@ -18,14 +18,12 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::alarm::actions::{
+    COMPOSITE_ALARM_ACTIONS_MESSAGE, COMPOSITE_ALARM_ACTIONS_RULE, COMPOSITE_STATE_ACTIONS_MESSAGE,
+    COMPOSITE_STATE_ACTIONS_RULE,
+};
 use crate::alarm::{ActionConfiguration, AlarmState, default_true};
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
-
-/// CEL over a list of composite alarm action ARNs (`self` is the list). Composite alarms cannot
-/// run EC2 or Auto Scaling actions.
-const COMPOSITE_ACTIONS_RULE: &str =
-    "self.all(a, a.matches('^arn:aws[a-z-]*:(sns|lambda|ssm|ssm-incidents|aiops):'))";
-const COMPOSITE_ACTIONS_MESSAGE: &str = "composite alarm actions must be ARNs of SNS topics, Lambda functions, Systems Manager OpsItems, Incident Manager response plans or CloudWatch investigation groups; EC2 and Auto Scaling actions are not supported";
 
 const NODE_RULE: &str = "(has(self.anyOf) ? 1 : 0) + (has(self.allOf) ? 1 : 0) + (has(self.not) ? 1 : 0) + (has(self.alarm) ? 1 : 0) + (has(self.constant) ? 1 : 0) == 1";
 const NODE_MESSAGE: &str =
@@ -117,23 +115,23 @@ pub struct CompositeAlarmSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(COMPOSITE_ACTIONS_RULE).message(COMPOSITE_ACTIONS_MESSAGE))]
+    #[x_kube(validation = Rule::new(COMPOSITE_ALARM_ACTIONS_RULE).message(COMPOSITE_ALARM_ACTIONS_MESSAGE))]
     pub alarm_actions: Vec<String>,
 
-    /// Actions to run when the composite alarm enters the OK state: at most 5 distinct ARNs, of
-    /// the same kinds as alarmActions. Default: none.
+    /// Actions to run when the composite alarm enters the OK state: at most 5 distinct ARNs of
+    /// SNS topics or Lambda functions. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(COMPOSITE_ACTIONS_RULE).message(COMPOSITE_ACTIONS_MESSAGE))]
+    #[x_kube(validation = Rule::new(COMPOSITE_STATE_ACTIONS_RULE).message(COMPOSITE_STATE_ACTIONS_MESSAGE))]
     pub ok_actions: Vec<String>,
 
     /// Actions to run when the composite alarm enters the INSUFFICIENT_DATA state: at most 5
-    /// distinct ARNs, of the same kinds as alarmActions. Default: none.
+    /// distinct ARNs of SNS topics or Lambda functions. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
-    #[x_kube(validation = Rule::new(COMPOSITE_ACTIONS_RULE).message(COMPOSITE_ACTIONS_MESSAGE))]
+    #[x_kube(validation = Rule::new(COMPOSITE_STATE_ACTIONS_RULE).message(COMPOSITE_STATE_ACTIONS_MESSAGE))]
     pub insufficient_data_actions: Vec<String>,
 
     /// Name or ARN of an alarm that suppresses this composite's actions while it is in ALARM,
@@ -160,9 +158,10 @@ pub struct CompositeAlarmSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_configuration: Option<ActionConfiguration>,
 
-    /// Tags on the composite alarm: at most 50; keys of 1 to 128 characters, values of at most
-    /// 256. Keys starting with aws: (reserved by AWS) or cwo.dev/ (the operator's ownership tags)
-    /// are refused. Default: none.
+    /// Tags on the composite alarm: at most 48 (AWS allows 50 per alarm, and the operator's two
+    /// ownership tags take two of them); keys of 1 to 128 characters, values of at most 256.
+    /// Keys starting with aws: in any letter case (reserved by AWS) or cwo.dev/ (the operator's
+    /// ownership tags) are refused. Default: none.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }

@@ -10,6 +10,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
+use crate::statistics::{EXTENDED_STATISTIC_PATTERN, PERCENTILE_PATTERN};
+
+/// A metric stream filter's namespace: printable ASCII with at least one character that is not a
+/// space (CloudWatch API reference, `MetricStreamFilter`), not starting with a colon.
+const FILTER_NAMESPACE_PATTERN: &str = "^([!-9;-~]| +[!-~])[ -~]*$";
 
 /// The metric stream as it should be in CloudWatch: what it streams, where to, in which format,
 /// and whether it runs.
@@ -49,13 +54,23 @@ use crate::common_fields::{CommonSpec, CommonStatus, Tags};
         "includeFilters and excludeFilters are mutually exclusive: list the namespaces to stream, or the namespaces to leave out"
     ),
     validation = Rule::new(
-        "(has(self.includeFilters) ? self.includeFilters.map(f, has(f.metricNames) ? size(f.metricNames) : 0).sum() : 0) + (has(self.excludeFilters) ? self.excludeFilters.map(f, has(f.metricNames) ? size(f.metricNames) : 0).sum() : 0) <= 1000"
+        "!has(self.includeFilters) || size(self.includeFilters) + self.includeFilters.map(f, has(f.metricNames) ? size(f.metricNames) : 0).sum() <= 1000"
     ).message(
-        "the filters name at most 1000 metrics in total: filter by namespace alone, or split the stream"
-    ),
+        "includeFilters name at most 1000 entries, counting each filter's namespace and each of its metric names: filter by namespace alone, or split the stream"
+    ).field_path(".includeFilters"),
     validation = Rule::new(
-        "self.outputFormat == 'json' || !has(self.statisticsConfigurations) || self.statisticsConfigurations.all(c, c.additionalStatistics.all(s, s.matches('^p([0-9]{1,2}([.][0-9]+)?|100)$')))"
+        "!has(self.excludeFilters) || size(self.excludeFilters) + self.excludeFilters.map(f, has(f.metricNames) ? size(f.metricNames) : 0).sum() <= 1000"
     ).message(
+        "excludeFilters name at most 1000 entries, counting each filter's namespace and each of its metric names: filter by namespace alone, or split the stream"
+    ).field_path(".excludeFilters"),
+    validation = Rule::new(
+        "size(self.firehoseArn.split(':')) < 5 || size(self.roleArn.split(':')) < 5 || self.firehoseArn.split(':')[4] == self.roleArn.split(':')[4]"
+    ).message(
+        "firehoseArn and roleArn must be in the same AWS account: CloudWatch wants the delivery stream and the role both in the metric stream's own account"
+    ).field_path(".roleArn"),
+    validation = Rule::new(format!(
+        "self.outputFormat == 'json' || !has(self.statisticsConfigurations) || self.statisticsConfigurations.all(c, c.additionalStatistics.all(s, s.matches('{PERCENTILE_PATTERN}')))"
+    )).message(
         "with an OpenTelemetry outputFormat, additionalStatistics may only hold percentiles such as p90 or p99.9; use outputFormat json for other statistics"
     ).field_path(".statisticsConfigurations"),
 )]
@@ -94,15 +109,17 @@ pub struct MetricStreamSpec {
     pub role_arn: String,
 
     /// Stream only these namespaces, optionally only some of their metrics. Mutually exclusive
-    /// with excludeFilters. Each namespace at most once. Default (neither set): every metric of
-    /// the account.
+    /// with excludeFilters. Each namespace at most once. At most 1000 entries, counting each
+    /// filter's namespace and each of its metric names (for example 10 namespaces with 99
+    /// metric names each). Default (neither set): every metric of the account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 1, max = 1000))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["namespace".into()]))]
     pub include_filters: Vec<MetricStreamFilter>,
 
     /// Stream every namespace except these (or, for a filter with metricNames, except those
-    /// metrics). Mutually exclusive with includeFilters. Each namespace at most once.
+    /// metrics). Mutually exclusive with includeFilters. Each namespace at most once. At most
+    /// 1000 entries, counting namespaces and metric names as for includeFilters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 1, max = 1000))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["namespace".into()]))]
@@ -128,25 +145,29 @@ pub struct MetricStreamSpec {
     #[serde(default)]
     pub desired_state: MetricStreamDesiredState,
 
-    /// Tags on the stream: at most 50; keys of 1 to 128 characters, values of at most 256. Keys
-    /// starting with aws: (reserved by AWS) or cwo.dev/ (the operator's ownership tags) are
-    /// refused. Default: none.
+    /// Tags on the stream: at most 48 (AWS allows 50 per stream, and the operator's two
+    /// ownership tags take two of them); keys of 1 to 128 characters, values of at most 256. Keys
+    /// starting with aws: in any letter case (reserved by AWS) or cwo.dev/ (the operator's
+    /// ownership tags) are refused. Default: none.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
 
 /// A namespace, and optionally some of its metrics, to stream or leave out.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricStreamFilter {
-    /// Metric namespace, for example AWS/EC2 (1 to 255 characters, not starting with a colon).
-    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[^:].*$"))]
+    /// Metric namespace, for example AWS/EC2: 1 to 255 printable ASCII characters, not all
+    /// spaces, not starting with a colon.
+    #[schemars(length(min = 1, max = 255), pattern(FILTER_NAMESPACE_PATTERN))]
     pub namespace: String,
 
-    /// Only these metrics of the namespace (1 to 255 characters each). Default: every metric
-    /// of the namespace. At most 1000 names across all filters of the stream.
+    /// Only these metrics of the namespace (1 to 255 characters each, each name at most once).
+    /// Default: every metric of the namespace. The namespace and the names of all filters count
+    /// together toward the limit of 1000.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 1000), inner(length(min = 1, max = 255)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
     pub metric_names: Vec<String>,
 }
 
@@ -154,13 +175,19 @@ pub struct MetricStreamFilter {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricStreamStatisticsConfiguration {
-    /// Metrics (namespace and name, any dimensions) that get the extra statistics: 1 to 100.
+    /// Metrics (namespace and name, any dimensions) that get the extra statistics: 1 to 100,
+    /// each namespace and name pair at most once.
     #[schemars(length(min = 1, max = 100))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["namespace".into(), "metricName".into()]))]
     pub include_metrics: Vec<MetricStreamStatisticsMetric>,
 
-    /// Statistics to add, 1 to 20: percentiles such as p90 or p99.9 for any format; with json
-    /// also other statistics such as tm98, wm90, IQM or PR(:300).
-    #[schemars(length(min = 1, max = 20), inner(length(min = 1, max = 50)))]
+    /// Statistics to add, 1 to 20, each at most once: percentiles such as p90 or p99.9 for any
+    /// format; with json also the other extended statistics, in the forms an alarm's
+    /// extendedStatistic takes, such as tm98, wm90, TM(10%:90%), IQM or PR(:300).
+    #[schemars(
+        length(min = 1, max = 20),
+        inner(length(min = 1, max = 50), pattern(EXTENDED_STATISTIC_PATTERN))
+    )]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub additional_statistics: Vec<String>,
 }

@@ -4,12 +4,18 @@
 //! the ones the schema cannot express. A failure is a terminal `InvalidSpec`: nothing retries
 //! until the spec changes.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::desired::StreamConfig;
 use super::firehose::{DeliveryStreamArn, parse_arn, role_account};
 use crate::error::Error;
+use crate::statistics::PERCENTILE_PATTERN;
 
-/// Metric names AWS allows across all filters of one stream.
-pub const MAX_FILTER_METRIC_NAMES: usize = 1000;
+/// Entries AWS allows in one filter list (include or exclude), counting each filter's namespace
+/// and each of its metric names.
+pub const MAX_FILTER_ENTRIES: usize = 1000;
 
 /// Statistics configurations AWS allows per stream.
 pub const MAX_STATISTICS_CONFIGURATIONS: usize = 100;
@@ -53,16 +59,17 @@ pub fn validate(config: &StreamConfig) -> Result<DeliveryStreamArn, Error> {
             "includeFilters and excludeFilters are mutually exclusive",
         ));
     }
-    let names: usize = f
-        .include_filters
-        .iter()
-        .chain(&f.exclude_filters)
-        .map(|filter| filter.metric_names.len())
-        .sum();
-    if names > MAX_FILTER_METRIC_NAMES {
-        return Err(Error::invalid_spec(format!(
-            "the filters name {names} metrics; AWS allows at most {MAX_FILTER_METRIC_NAMES}"
-        )));
+    for (list, filters) in [
+        ("includeFilters", &f.include_filters),
+        ("excludeFilters", &f.exclude_filters),
+    ] {
+        let entries: usize = filters.iter().map(|f| 1 + f.metric_names.len()).sum();
+        if entries > MAX_FILTER_ENTRIES {
+            return Err(Error::invalid_spec(format!(
+                "{list} name {entries} namespaces and metric names together; AWS allows at most \
+                 {MAX_FILTER_ENTRIES}"
+            )));
+        }
     }
     if f.statistics_configurations.len() > MAX_STATISTICS_CONFIGURATIONS {
         return Err(Error::invalid_spec(format!(
@@ -88,21 +95,11 @@ pub fn validate(config: &StreamConfig) -> Result<DeliveryStreamArn, Error> {
     Ok(destination)
 }
 
-/// `p` then a number from 0 to 100 with at most two digits before an optional decimal part
-/// (the CEL rule in the CRD has the same pattern).
+/// A percentile statistic, `p0` to `p100`: the pattern the CRD's CEL rule uses.
 pub fn is_percentile(s: &str) -> bool {
-    let Some(number) = s.strip_prefix('p') else {
-        return false;
-    };
-    if number == "100" {
-        return true;
-    }
-    let (whole, fraction) = match number.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (number, None),
-    };
-    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-    digits(whole) && whole.len() <= 2 && fraction.is_none_or(digits)
+    static PERCENTILE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(PERCENTILE_PATTERN).expect("the percentile pattern compiles"));
+    PERCENTILE.is_match(s)
 }
 
 #[cfg(test)]
@@ -160,18 +157,38 @@ mod tests {
         refused(&s, "s");
     }
 
+    /// AWS counts the namespaces with the metric names: two filters of 499 names are 1000
+    /// entries, one more name is too many.
     #[test]
-    fn more_than_1000_metric_names_are_refused() {
+    fn more_than_1000_namespaces_and_metric_names_in_a_list_are_refused() {
         let mut s = spec();
         s.include_filters = (0..2)
             .map(|i| MetricStreamFilter {
                 namespace: format!("NS{i}"),
-                metric_names: (0..501).map(|m| format!("m{m}")).collect(),
+                metric_names: (0..499).map(|m| format!("m{m}")).collect(),
             })
             .collect();
-        refused(&s, "s");
-        s.include_filters[1].metric_names.truncate(499);
         assert!(validate(&desired(&s, "s")).is_ok());
+        s.include_filters[1].metric_names.push("m499".into());
+        let err = refused(&s, "s");
+        assert!(
+            err.message.contains("includeFilters name 1001"),
+            "{}",
+            err.message
+        );
+        let mut s = spec();
+        s.exclude_filters = (0..1001)
+            .map(|i| MetricStreamFilter {
+                namespace: format!("NS{i}"),
+                metric_names: vec![],
+            })
+            .collect();
+        let err = refused(&s, "s");
+        assert!(
+            err.message.contains("excludeFilters name 1001"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -192,10 +209,10 @@ mod tests {
 
     #[test]
     fn percentiles_are_recognised_as_the_crd_rule_does() {
-        for ok in ["p0", "p9", "p90", "p99.9", "p99.99", "p100"] {
+        for ok in ["p0", "p9", "p90", "p99.9", "p99.99", "p100", "p100.0"] {
             assert!(is_percentile(ok), "{ok}");
         }
-        for bad in ["p", "p101", "p100.0", "p.9", "p9.", "P90", "tm98", "IQM"] {
+        for bad in ["p", "p101", "p100.5", "p.9", "p9.", "P90", "tm98", "IQM"] {
             assert!(!is_percentile(bad), "{bad}");
         }
     }

@@ -12,7 +12,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common_fields::{CommonSpec, CommonStatus, Tags};
+use crate::common_fields::{CommonSpec, CommonStatus, XRayTags};
 
 /// Name of the rule X-Ray creates in every account and region.
 pub const DEFAULT_RULE_NAME: &str = "Default";
@@ -160,11 +160,12 @@ pub struct SamplingRuleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling_rate_boost: Option<SamplingRateBoost>,
 
-    /// Tags on the rule: at most 50; keys of 1 to 128 characters, values of at most 256. Keys
-    /// starting with aws: (reserved by AWS) or cwo.dev/ (the operator's ownership tags) are
-    /// refused. Default: none.
-    #[serde(default, skip_serializing_if = "Tags::is_empty")]
-    pub tags: Tags,
+    /// Tags on the rule: at most 48 (X-Ray allows 50 per rule, and the operator's two ownership
+    /// tags take two of them); keys of 1 to 128 characters, values of at most 256, both made of
+    /// letters, digits, spaces and + - = . _ : / only. Keys starting with aws: in any letter case
+    /// (reserved by AWS) or cwo.dev/ (the operator's ownership tags) are refused. Default: none.
+    #[serde(default, skip_serializing_if = "XRayTags::is_empty")]
+    pub tags: XRayTags,
 }
 
 /// Temporary sampling increases when X-Ray detects anomalies.
