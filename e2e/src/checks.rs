@@ -164,11 +164,12 @@ pub struct Refusal {
 }
 
 /// Applies an invalid manifest and checks that it is refused with its expected message. For an
-/// update case, the original is applied for real first (and must be accepted), then the update.
+/// update case, the original is applied for real first (and must be accepted), then the update;
+/// for a status case, the object first, then its status through the status subresource.
 /// Whatever was created is deleted again.
 pub fn check_refused(bed: &Bed, case: &InvalidCase, namespace: &str) -> Result<Refusal> {
     let (setup, refused) = match case.documents.as_slice() {
-        [original, update] if case.is_update() => (Some(original), update),
+        [original, update] if case.is_update() || case.is_status() => (Some(original), update),
         [only] => (None, only),
         _ => bail!("{}: unexpected number of documents", case.path.display()),
     };
@@ -185,8 +186,16 @@ pub fn check_refused(bed: &Bed, case: &InvalidCase, namespace: &str) -> Result<R
     } else {
         Vec::new()
     };
-    let apply = |doc: &str| -> Result<_> {
+    let apply = |doc: &str, status: bool| -> Result<_> {
         let mut args = vec!["apply".to_string(), "-f".into(), "-".into()];
+        if status {
+            // Status is written through its subresource; a write to the object drops it.
+            args.extend([
+                "--server-side".into(),
+                "--field-manager=cwo-e2e-status".into(),
+                "--subresource=status".into(),
+            ]);
+        }
         args.extend(ns_args.iter().cloned());
         bed.kubectl_with_stdin(&args, doc)
     };
@@ -207,11 +216,11 @@ pub fn check_refused(bed: &Bed, case: &InvalidCase, namespace: &str) -> Result<R
     let mut created = setup.is_some();
     let result = (|| {
         if let Some(original) = setup {
-            apply(original)?
+            apply(original, false)?
                 .ok()
                 .context("the original object (first document) was refused; it must be valid")?;
         }
-        let out = apply(refused)?;
+        let out = apply(refused, case.is_status())?;
         if out.success() {
             created = true;
             bail!(

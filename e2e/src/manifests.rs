@@ -14,6 +14,10 @@ pub const EXPECT_PREFIX: &str = "# expect:";
 /// Invalid manifests whose name ends so hold two documents: an object, applied for real, then an
 /// update of it that must be refused (immutable fields, transition rules).
 pub const UPDATE_SUFFIX: &str = ".update.yaml";
+/// Invalid manifests whose name ends so hold two documents: an object, applied for real, then
+/// the same object with a status the API server must refuse, applied to the status subresource
+/// (the schema of what the operator writes, such as its conditions).
+pub const STATUS_SUFFIX: &str = ".status.yaml";
 
 /// The `*.yaml` / `*.yml` files directly in `dir`, sorted by name. An empty or missing directory
 /// is an error: a check over nothing would pass without checking anything.
@@ -222,17 +226,18 @@ impl InvalidCase {
             expect,
             documents: split_documents(text),
         };
-        let wanted = if case.is_update() { 2 } else { 1 };
+        let (wanted, which) = if case.is_update() {
+            (2, " (the original, then the refused update)")
+        } else if case.is_status() {
+            (2, " (the object, then the object with the refused status)")
+        } else {
+            (1, "")
+        };
         if case.documents.len() != wanted {
             bail!(
-                "{}: holds {} YAML documents, expected {wanted}{}",
+                "{}: holds {} YAML documents, expected {wanted}{which}",
                 path.display(),
                 case.documents.len(),
-                if case.is_update() {
-                    " (the original, then the refused update)"
-                } else {
-                    ""
-                }
             );
         }
         Ok(case)
@@ -249,6 +254,11 @@ impl InvalidCase {
     /// Whether this case is an update that must be refused (`*.update.yaml`).
     pub fn is_update(&self) -> bool {
         self.path.to_string_lossy().ends_with(UPDATE_SUFFIX)
+    }
+
+    /// Whether this case is a status that must be refused (`*.status.yaml`).
+    pub fn is_status(&self) -> bool {
+        self.path.to_string_lossy().ends_with(STATUS_SUFFIX)
     }
 
     /// The file name, for reports.
@@ -292,6 +302,37 @@ mod tests {
         assert!(case.is_update());
         assert_eq!(case.expect, "immutable");
         assert!(InvalidCase::parse(Path::new("a.yaml"), two).is_err());
+    }
+
+    #[test]
+    fn a_status_case_needs_the_object_and_its_status() {
+        let one = "# expect: Unsupported value\nkind: Alarm\n";
+        assert!(InvalidCase::parse(Path::new("a.status.yaml"), one).is_err());
+        let two = "# expect: Unsupported value\nkind: Alarm\n---\nkind: Alarm\nstatus: {}\n";
+        let case = InvalidCase::parse(Path::new("a.status.yaml"), two).unwrap();
+        assert!(case.is_status());
+        assert!(!case.is_update());
+    }
+
+    /// A check over a directory that holds nothing to check must fail, not pass having checked
+    /// nothing: the CRDs, the examples and the invalid corpus are all read through here.
+    #[test]
+    fn a_directory_without_manifests_is_an_error() {
+        let empty = tempfile::tempdir().unwrap();
+        for err in [
+            yaml_files(empty.path()).unwrap_err(),
+            Crd::read_dir(empty.path()).unwrap_err(),
+            InvalidCase::read_dir(empty.path()).unwrap_err(),
+        ] {
+            assert!(
+                format!("{err:#}").contains("holds no YAML files"),
+                "{err:#}"
+            );
+        }
+        fs::write(empty.path().join("README.md"), "# not a manifest\n").unwrap();
+        assert!(yaml_files(empty.path()).is_err(), "only README.md");
+        let missing = empty.path().join("missing");
+        assert!(yaml_files(&missing).is_err(), "a missing directory");
     }
 
     #[test]
