@@ -18,3 +18,4 @@ mod project_manifests;
 mod resilience;
 mod sampling_rules;
 mod scale;
+mod valid_extremes;
