@@ -330,8 +330,9 @@ async fn a_spec_aws_refuses_ends_in_a_terminal_condition_without_retries() -> Re
         },
     )
     .await?;
-    // The schema accepts a thresholdMetricId naming any entry; CloudWatch wants an
-    // ANOMALY_DETECTION_BAND expression there.
+    // The schema leaves the returnData rule of an anomaly detection alarm to CloudWatch (the
+    // watched metric and its band may both return data); a third series returning data is
+    // more than CloudWatch takes.
     s.apply_yaml(
         r#"apiVersion: cwo.dev/v1alpha1
 kind: Alarm
@@ -344,10 +345,14 @@ spec:
         metric: {namespace: AWS/EC2, metricName: CPUUtilization}
         period: 60
         stat: Average
-    - id: e1
-      expression: "m1 * 2"
-      returnData: false
-  thresholdMetricId: e1
+    - id: m2
+      metricStat:
+        metric: {namespace: AWS/EC2, metricName: NetworkIn}
+        period: 60
+        stat: Sum
+    - id: band
+      expression: "ANOMALY_DETECTION_BAND(m1, 2)"
+  thresholdMetricId: band
   comparisonOperator: LessThanLowerOrGreaterThanUpperThreshold
   evaluationPeriods: 2
 "#,

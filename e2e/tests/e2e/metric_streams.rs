@@ -601,38 +601,34 @@ async fn observe_only_reports_differences_without_writing() -> Result<()> {
 }
 
 #[tokio::test]
-async fn specs_aws_or_the_operator_refuse_end_in_terminal_conditions_without_retries() -> Result<()>
-{
+async fn a_spec_aws_refuses_ends_in_a_terminal_condition_without_retries() -> Result<()> {
     let s = Scenario::start("ms-terminal").await?;
     create_delivery_stream(&s.sdk, "fh").await?;
-    // The schema lets json streams name any statistic; CloudWatch knows no "fastest".
-    let bad_statistic = stream(
-        "bad-stat",
-        "fh",
-        "  statisticsConfigurations:\n    - includeMetrics: [{namespace: AWS/EC2, metricName: CPUUtilization}]\n      additionalStatistics: [fastest]\n",
-    );
-    s.apply_yaml(&bad_statistic)?;
-    let message = s
-        .wait_condition("metricstream", "bad-stat", "False", Some("InvalidSpec"))
-        .await?;
-    assert!(
-        message.contains("PutMetricStream"),
-        "AWS's message is shown: {message}"
-    );
-
-    // The role in another account than the delivery stream: refused before AWS sees it.
-    let other_account =
-        stream("cross-account", "fh", "").replace(ROLE, "arn:aws:iam::999999999999:role/r");
+    // The delivery stream and the role share an account, so the schema and the operator let
+    // the stream through; only CloudWatch knows it is not the stream's own account.
+    let other_account = stream("other-account", "fh", "").replace(ACCOUNT, "999999999999");
     s.apply_yaml(&other_account)?;
     let message = s
         .wait_condition(
             "metricstream",
-            "cross-account",
+            "other-account",
             "False",
             Some("InvalidSpec"),
         )
         .await?;
-    assert!(message.contains("999999999999"), "{message}");
+    assert!(
+        message.contains("PutMetricStream") && message.contains("same account"),
+        "AWS's message is shown: {message}"
+    );
+
+    // The role in another account than the delivery stream: refused at admission.
+    let mixed_accounts =
+        stream("cross-account", "fh", "").replace(ROLE, "arn:aws:iam::999999999999:role/r");
+    let refused = s.apply_yaml(&mixed_accounts).unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("firehoseArn and roleArn must be in the same AWS account"),
+        "{refused:#}"
+    );
 
     let puts = calls(&s, "PutMetricStream");
     tokio::time::sleep(Duration::from_secs(8)).await;
@@ -642,7 +638,7 @@ async fn specs_aws_or_the_operator_refuse_end_in_terminal_conditions_without_ret
         "a terminal error is not retried"
     );
     let warnings = s
-        .event_reasons("bad-stat")?
+        .event_reasons("other-account")?
         .iter()
         .filter(|r| *r == "InvalidSpec")
         .count();

@@ -6,6 +6,7 @@ use anyhow::Result;
 use aws_sdk_xray::Client;
 use aws_sdk_xray::types::{SamplingRule as XRule, SamplingRuleRecord, SamplingRuleUpdate};
 use cloudwatch_operator::aws::CRASH_AFTER_ENV;
+use cloudwatch_operator::common_fields::{MAX_TAGS, MAX_USER_TAGS};
 use cwo_e2e::operator::{OperatorOptions, Scenario};
 use cwo_emulator::EmulatorConfig;
 use std::collections::BTreeMap;
@@ -672,23 +673,29 @@ async fn the_sampling_rule_examples_become_ready() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_spec_aws_would_refuse_ends_in_a_terminal_condition_without_retries() -> Result<()> {
-    let s = Scenario::start("sr-terminal").await?;
-    // 49 user tags pass the schema (at most 50), but with the two ownership tags the rule would
-    // carry 51, more than X-Ray takes.
-    let tags: String = (0..49).map(|i| format!("    k{i}: v\n")).collect();
-    s.apply_yaml(&rule("crowded", &format!("  tags:\n{tags}")))?;
-    let message = s
-        .wait_condition("samplingrule", "crowded", "False", Some("InvalidSpec"))
-        .await?;
-    assert!(message.contains("remove at least 1"), "{message}");
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    assert_eq!(s.aws_writes(), 0, "nothing is sent, and nothing is retried");
-    let warnings = s
-        .event_reasons("crowded")?
-        .iter()
-        .filter(|r| *r == "InvalidSpec")
-        .count();
-    assert_eq!(warnings, 1, "one Warning event, not one per retry");
+async fn the_most_tags_the_schema_allows_fit_beside_the_ownership_tags() -> Result<()> {
+    let s = Scenario::start("sr-tag-limit").await?;
+    let xr = Client::new(&s.sdk);
+    let user_tags = |n: usize| -> String { (0..n).map(|i| format!("    k{i}: v\n")).collect() };
+    s.apply_yaml(&rule(
+        "crowded",
+        &format!("  tags:\n{}", user_tags(MAX_USER_TAGS)),
+    ))?;
+    s.wait_ready("samplingrule", "crowded").await?;
+    let on_the_rule = tags(&xr, "crowded").await;
+    assert_eq!(on_the_rule.len(), MAX_TAGS, "{on_the_rule:?}");
+    assert!(on_the_rule.contains_key("cwo.dev/owner"), "{on_the_rule:?}");
+    // One more would leave no room for the ownership tags: refused before X-Ray sees it.
+    let refused = s
+        .apply_yaml(&rule(
+            "overcrowded",
+            &format!("  tags:\n{}", user_tags(MAX_USER_TAGS + 1)),
+        ))
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains(&format!("must have at most {MAX_USER_TAGS} items")),
+        "{refused:#}"
+    );
+    assert!(find(&xr, "overcrowded").await.is_none());
     Ok(())
 }
