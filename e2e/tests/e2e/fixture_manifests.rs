@@ -37,6 +37,37 @@ fn fixture_field_docs_show_in_kubectl_explain() {
     corpus::explain_shows_docs(&fixture("crds"), &[("Widget", "size")]).unwrap();
 }
 
+/// Every directory check fails when pointed at an empty directory, rather than passing having
+/// checked nothing; `project_manifests` runs these same checks over `crds/`, `examples/` and
+/// `e2e/invalid/`.
+#[test]
+fn directory_checks_fail_on_an_empty_directory() {
+    let empty = tempfile::tempdir().unwrap();
+    let crds = fixture("crds");
+    let failures = [
+        (
+            "installing CRDs",
+            corpus::installed_crds(empty.path()).map(|_| ()),
+        ),
+        ("examples", corpus::examples_accepted(&crds, empty.path())),
+        (
+            "invalid manifests",
+            corpus::invalid_refused(&crds, empty.path()).map(|_| ()),
+        ),
+        (
+            "kubectl explain",
+            corpus::explain_shows_docs(empty.path(), &[]),
+        ),
+    ];
+    for (what, outcome) in failures {
+        let err = outcome.expect_err(what);
+        assert!(
+            format!("{err:#}").contains("holds no YAML files"),
+            "{what}: {err:#}"
+        );
+    }
+}
+
 #[test]
 fn refusal_check_fails_when_the_message_differs() {
     corpus::installed_crds(&fixture("crds")).unwrap();
