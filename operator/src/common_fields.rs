@@ -222,7 +222,8 @@ impl JsonSchema for Tags {
 }
 
 /// Tags to put on an X-Ray sampling rule: the limits of [`Tags`], plus X-Ray's character set for
-/// keys and values.
+/// keys and values, and values of at most 255 characters (X-Ray's reference states 255 in words
+/// and 256 as the length constraint; the operator keeps to the tighter, as its owner tag does).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct XRayTags(pub Tags);
@@ -259,7 +260,7 @@ impl JsonSchema for XRayTags {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         tags_schema(
-            json!({ "type": "string", "maxLength": 256, "pattern": XRAY_TAG_CHARACTERS }),
+            json!({ "type": "string", "maxLength": 255, "pattern": XRAY_TAG_CHARACTERS }),
             vec![json!({
                 "rule": format!("self.all(k, k.matches(r'{XRAY_TAG_CHARACTERS}'))"),
                 "message": "X-Ray tag keys may hold only letters, digits, spaces and + - = . _ : /"

@@ -55,14 +55,15 @@ fn cloudwatch_tags() -> Value {
         .into()
 }
 
-/// The most tags a sampling rule may carry, the longest X-Ray allows, using every character
-/// class X-Ray takes (letters of any script, digits, spaces and + - = . _ : /).
+/// The most tags a sampling rule may carry, the longest X-Ray allows (values of 255 characters,
+/// one fewer than CloudWatch), using every character class X-Ray takes (letters of any script,
+/// digits, spaces and + - = . _ : /).
 fn xray_tags() -> Value {
     (0..MAX_USER_TAGS)
         .map(|i| {
             (
                 long(&format!("équipe {i:02} +-=._:/ "), 'é', 128),
-                Value::from(long(&format!("Zürich {i} 東京 +-=._:/ "), 'ü', 256)),
+                Value::from(long(&format!("Zürich {i} 東京 +-=._:/ "), 'ü', 255)),
             )
         })
         .collect::<serde_json::Map<_, _>>()

@@ -161,7 +161,7 @@ pub struct SamplingRuleSpec {
     pub sampling_rate_boost: Option<SamplingRateBoost>,
 
     /// Tags on the rule: at most 48 (X-Ray allows 50 per rule, and the operator's two ownership
-    /// tags take two of them); keys of 1 to 128 characters, values of at most 256, both made of
+    /// tags take two of them); keys of 1 to 128 characters, values of at most 255, both made of
     /// letters, digits, spaces and + - = . _ : / only. Keys starting with aws: in any letter case
     /// (reserved by AWS) or cwo.dev/ (the operator's ownership tags) are refused. Default: none.
     #[serde(default, skip_serializing_if = "XRayTags::is_empty")]
