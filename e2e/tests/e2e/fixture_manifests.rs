@@ -68,6 +68,20 @@ fn directory_checks_fail_on_an_empty_directory() {
     }
 }
 
+/// A directory whose only YAML file is a kustomization, which lists manifests and is not one,
+/// holds no example: the check fails rather than pass over nothing.
+#[test]
+fn examples_check_fails_on_a_directory_holding_only_a_kustomization() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(corpus::KUSTOMIZATION),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+    )
+    .unwrap();
+    let err = corpus::examples_accepted(&fixture("crds"), dir.path()).unwrap_err();
+    assert!(format!("{err:#}").contains("nothing to check"), "{err:#}");
+}
+
 #[test]
 fn refusal_check_fails_when_the_message_differs() {
     corpus::installed_crds(&fixture("crds")).unwrap();
