@@ -4,6 +4,8 @@
 //! peer operator ended up writing every alarm on every resync).
 
 use super::spec::*;
+use crate::aws::cloudwatch_tags::sdk_tags;
+use crate::aws::wire::to_wire;
 use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types as cw;
 use std::collections::BTreeMap;
@@ -109,20 +111,23 @@ pub fn put_request(
         .set_insufficient_data_actions(Some(f.insufficient_data_actions.clone()))
         .set_metric_name(f.metric_name.clone())
         .set_namespace(f.namespace.clone())
-        .set_statistic(f.statistic.map(|s| cw::Statistic::from(wire(&s).as_str())))
+        .set_statistic(
+            f.statistic
+                .map(|s| cw::Statistic::from(to_wire(&s).as_str())),
+        )
         .set_extended_statistic(f.extended_statistic.clone())
         .set_period(f.period)
-        .set_unit(f.unit.map(|u| cw::StandardUnit::from(wire(&u).as_str())))
+        .set_unit(f.unit.map(|u| cw::StandardUnit::from(to_wire(&u).as_str())))
         .set_evaluation_periods(f.evaluation_periods)
         .set_datapoints_to_alarm(f.datapoints_to_alarm)
         .set_threshold(f.threshold)
         .set_comparison_operator(
             f.comparison_operator
-                .map(|o| cw::ComparisonOperator::from(wire(&o).as_str())),
+                .map(|o| cw::ComparisonOperator::from(to_wire(&o).as_str())),
         )
-        .set_treat_missing_data(f.treat_missing_data.map(|t| wire(&t)))
+        .set_treat_missing_data(f.treat_missing_data.map(|t| to_wire(&t)))
         .set_evaluate_low_sample_count_percentile(
-            f.evaluate_low_sample_count_percentile.map(|e| wire(&e)),
+            f.evaluate_low_sample_count_percentile.map(|e| to_wire(&e)),
         )
         .set_threshold_metric_id(f.threshold_metric_id.clone())
         .set_evaluation_interval(f.evaluation_interval);
@@ -189,21 +194,6 @@ pub fn put_request(
     b
 }
 
-/// Tags in the SDK's shape.
-pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<cw::Tag> {
-    tags.iter()
-        .map(|(k, v)| cw::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// The AWS wire string of a spec enum (the spec's enums serialize exactly as AWS spells them).
-pub fn wire<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => panic!("spec enum did not serialize to a string: {other:?}"),
-    }
-}
-
 fn non_empty(v: &[String]) -> Option<Vec<String>> {
     (!v.is_empty()).then(|| v.to_vec())
 }
@@ -232,7 +222,7 @@ fn metric_data_query(m: &MetricDataQuery) -> cw::MetricDataQuery {
                 )
                 .period(s.period)
                 .stat(&s.stat)
-                .set_unit(s.unit.map(|u| cw::StandardUnit::from(wire(&u).as_str())))
+                .set_unit(s.unit.map(|u| cw::StandardUnit::from(to_wire(&u).as_str())))
                 .build()
         }))
         .set_expression(m.expression.clone())

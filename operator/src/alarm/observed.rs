@@ -3,10 +3,9 @@
 
 use super::desired::{AlarmConfig, normalize};
 use super::spec::*;
+use crate::aws::wire::{from_wire, time};
 use aws_sdk_cloudwatch::types as cw;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
-use serde::de::DeserializeOwned;
 
 /// The live state CloudWatch reports for an alarm (metric or composite).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -127,16 +126,6 @@ pub fn composite_live_state(alarm: &cw::CompositeAlarm) -> LiveState {
         updated: alarm.state_updated_timestamp.as_ref().and_then(time),
         transitioned: alarm.state_transitioned_timestamp.as_ref().and_then(time),
     }
-}
-
-/// An AWS timestamp as a Kubernetes time (second precision, as the API server stores it).
-pub fn time(t: &aws_smithy_types::DateTime) -> Option<Time> {
-    Timestamp::from_second(t.secs()).ok().map(Time)
-}
-
-/// Parses an AWS wire string into a spec enum; `None` for a value the spec cannot express.
-pub fn from_wire<T: DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
 fn dimension(d: &cw::Dimension) -> Dimension {

@@ -40,8 +40,8 @@ pub fn state_change(previous: Option<AlarmState>, live: &LiveState) -> Option<St
     (before != after).then(|| {
         format!(
             "{} → {}: {}",
-            crate::alarm::desired::wire(&before),
-            crate::alarm::desired::wire(&after),
+            crate::aws::wire::to_wire(&before),
+            crate::aws::wire::to_wire(&after),
             live.reason.as_deref().unwrap_or("no reason given")
         )
     })

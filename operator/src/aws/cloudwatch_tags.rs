@@ -32,11 +32,7 @@ pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String,
 pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result<(), Error> {
     let client = &aws.clients(region).cloudwatch;
     if !diff.set.is_empty() {
-        let tags = diff
-            .set
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = sdk_tags(&diff.set);
         aws.call(
             region,
             Api::CloudWatchTagResource,
@@ -61,4 +57,11 @@ pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result
         .await?;
     }
     Ok(())
+}
+
+/// Tags in the SDK's shape (for TagResource, and for the create calls that carry tags).
+pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }

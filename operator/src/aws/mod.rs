@@ -13,6 +13,7 @@ pub mod metric_stream_switch;
 pub mod rate_limit;
 pub mod sampling_rules;
 pub mod subscription_filters;
+pub mod wire;
 pub mod xray_tags;
 
 use crate::error::Error;

@@ -5,7 +5,7 @@
 use super::rule::{self, ChildRef, ResolvedRule, Rule};
 use super::spec::CompositeAlarmSpec;
 use crate::alarm::ActionConfiguration;
-use crate::alarm::desired::sdk_tags;
+use crate::aws::cloudwatch_tags::sdk_tags;
 use crate::error::Error;
 use aws_sdk_cloudwatch::operation::put_composite_alarm::builders::PutCompositeAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types as cw;

@@ -4,7 +4,7 @@
 //! with what DescribeSubscriptionFilters returns finds no difference when there is none.
 
 use super::spec::{Distribution, LogSubscriptionSpec, SystemField};
-use crate::alarm::desired::wire;
+use crate::aws::wire::to_wire;
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::builders::PutSubscriptionFilterFluentBuilder;
 use aws_sdk_cloudwatchlogs::types as logs;
 use serde::Serialize;
@@ -72,11 +72,11 @@ pub fn desired(spec: &LogSubscriptionSpec, object_name: &str) -> Desired {
             filter_pattern: spec.filter_pattern.clone(),
             destination_arn: spec.destination_arn.clone(),
             role_arn: non_empty(spec.role_arn.as_deref()),
-            distribution: wire(&spec.distribution.unwrap_or_default()),
+            distribution: to_wire(&spec.distribution.unwrap_or_default()),
             apply_on_transformed_logs: spec.apply_on_transformed_logs.unwrap_or(false),
             field_selection_criteria: non_empty(spec.field_selection_criteria.as_deref()),
             emit_system_fields: system_fields(
-                spec.emit_system_fields.iter().map(wire::<SystemField>),
+                spec.emit_system_fields.iter().map(to_wire::<SystemField>),
             ),
         },
     }
@@ -109,7 +109,7 @@ pub fn put_request(
     d: &Desired,
 ) -> PutSubscriptionFilterFluentBuilder {
     let c = &d.config;
-    let default_distribution = wire(&Distribution::default());
+    let default_distribution = to_wire(&Distribution::default());
     let send_distribution =
         is_kinesis(&c.destination_arn) || c.distribution != default_distribution;
     b.log_group_name(&d.key.log_group_name)

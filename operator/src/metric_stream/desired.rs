@@ -5,6 +5,7 @@
 //! changes it (Start/StopMetricStreams do), so it is planned separately.
 
 use super::spec::*;
+use crate::aws::cloudwatch_tags::sdk_tags;
 use aws_sdk_cloudwatch::operation::put_metric_stream::builders::PutMetricStreamInputBuilder;
 use aws_sdk_cloudwatch::types as cw;
 use serde::Serialize;
@@ -129,13 +130,6 @@ pub fn put_request(
         ))
         .include_linked_accounts_metrics(f.include_linked_accounts_metrics)
         .set_tags(tags.map(sdk_tags))
-}
-
-/// Tags in the SDK's shape.
-pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<cw::Tag> {
-    tags.iter()
-        .map(|(k, v)| cw::Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 fn non_empty<T, U>(items: &[T], convert: fn(&T) -> U) -> Option<Vec<U>> {

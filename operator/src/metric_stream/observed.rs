@@ -3,7 +3,7 @@
 
 use super::desired::{StreamConfig, StreamFields, normalize};
 use super::spec::*;
-use crate::alarm::observed::time;
+use crate::aws::wire::time;
 use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
 use aws_sdk_cloudwatch::types as cw;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;

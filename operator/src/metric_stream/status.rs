@@ -47,7 +47,7 @@ pub fn after_writes(before: Option<&LiveStream>, run: Option<RunChange>) -> Live
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::observed::time;
+    use crate::aws::wire::time;
     use proptest::prelude::*;
 
     fn live(state: &str, updated: i64) -> LiveStream {

@@ -4,7 +4,7 @@
 
 use super::desired::{RuleFields, normal_rate};
 use super::spec::SamplingRateBoost;
-use crate::alarm::observed::time;
+use crate::aws::wire::time;
 use aws_sdk_xray::types as xray;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
