@@ -8,42 +8,52 @@
 //! `Reconciling=True` while the operator is still working on it (retried reasons), `Stalled=True`
 //! when it waits for the spec to change (terminal reasons). Each is absent when it does not hold.
 
-use crate::reason::Reason;
+use crate::reason::{ConditionReason, Reason};
 use crate::vocabulary::condition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-/// What a reconcile concluded about one object, before it is written as conditions.
+/// What a reconcile concluded about one object, before it is written as conditions. Built only
+/// through its constructors, so `ready`, `synced` and the reason always agree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     /// `Ready`: the AWS object exists and matches (or was observed).
     pub ready: bool,
     /// `Synced`: the last reconcile ran to completion against AWS.
     pub synced: bool,
-    /// The reason both conditions carry.
-    pub reason: Reason,
+    /// The reason the conditions carry.
+    pub reason: ConditionReason,
     /// A message for people; for errors, AWS's own message.
     pub message: String,
 }
 
 impl Verdict {
-    /// The object is in the state it should be.
-    pub fn ready(reason: Reason, message: impl Into<String>) -> Self {
+    /// The AWS object exists and matches the spec.
+    pub fn available(message: impl Into<String>) -> Self {
         Verdict {
             ready: true,
             synced: true,
-            reason,
+            reason: ConditionReason::Available,
             message: message.into(),
         }
     }
 
-    /// The reconcile completed but the object is not ready yet (waiting for a dependency,
-    /// observed object missing, deletion in progress).
+    /// ObserveOnly: the AWS object was read.
+    pub fn observed(message: impl Into<String>) -> Self {
+        Verdict {
+            ready: true,
+            synced: true,
+            reason: ConditionReason::Observed,
+            message: message.into(),
+        }
+    }
+
+    /// The reconcile completed but the object is not ready yet (an observed object missing).
     pub fn waiting(reason: Reason, message: impl Into<String>) -> Self {
         Verdict {
             ready: false,
             synced: true,
-            reason,
+            reason: reason.into(),
             message: message.into(),
         }
     }
@@ -53,17 +63,11 @@ impl Verdict {
         Verdict {
             ready: false,
             synced: false,
-            reason,
+            reason: reason.into(),
             message: message.into(),
         }
     }
-}
 
-/// Kubernetes limits a condition message to 32 KiB; AWS messages are far shorter, but a message is
-/// never allowed to make the status write fail.
-const MAX_MESSAGE_BYTES: usize = 32 * 1024;
-
-impl Verdict {
     /// What kstatus should conclude from this verdict.
     pub fn progress(&self) -> Progress {
         if self.ready {
@@ -75,6 +79,10 @@ impl Verdict {
         }
     }
 }
+
+/// Kubernetes limits a condition message to 32 KiB; AWS messages are far shorter, but a message is
+/// never allowed to make the status write fail.
+const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 
 /// Where an object stands for kstatus-based tools: the `Reconciling` / `Stalled` pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,7 +201,7 @@ mod tests {
 
     #[test]
     fn unchanged_status_keeps_last_transition_time() {
-        let v = Verdict::ready(Reason::Available, "ok");
+        let v = Verdict::available("ok");
         let first = conditions(&[], &v, Some(1), at(100));
         let second = conditions(&first, &v, Some(1), at(200));
         assert_eq!(first, second);
@@ -204,16 +212,11 @@ mod tests {
     fn status_change_moves_last_transition_time_only_for_that_condition() {
         let first = conditions(
             &[],
-            &Verdict::waiting(Reason::Creating, "x"),
+            &Verdict::waiting(Reason::DependencyNotReady, "x"),
             Some(1),
             at(100),
         );
-        let second = conditions(
-            &first,
-            &Verdict::ready(Reason::Available, "y"),
-            Some(2),
-            at(200),
-        );
+        let second = conditions(&first, &Verdict::available("y"), Some(2), at(200));
         let ready = status_of(&second, condition::READY).unwrap();
         let synced = status_of(&second, condition::SYNCED).unwrap();
         assert_eq!(ready.last_transition_time, Time(at(200)));
@@ -256,7 +259,7 @@ mod tests {
         };
         let out = conditions(
             std::slice::from_ref(&foreign),
-            &Verdict::ready(Reason::Available, ""),
+            &Verdict::available(""),
             None,
             at(5),
         );
@@ -276,7 +279,7 @@ mod tests {
 
     #[test]
     fn ready_carries_neither_reconciling_nor_stalled() {
-        let out = conditions(&[], &Verdict::ready(Reason::Available, ""), Some(1), at(1));
+        let out = conditions(&[], &Verdict::available(""), Some(1), at(1));
         assert_eq!(types(&out), [("Ready", "True"), ("Synced", "True")]);
     }
 
@@ -319,12 +322,7 @@ mod tests {
             types(&stalled),
             [("Ready", "False"), ("Synced", "False"), ("Stalled", "True")]
         );
-        let ready = conditions(
-            &stalled,
-            &Verdict::ready(Reason::Available, ""),
-            Some(3),
-            at(3),
-        );
+        let ready = conditions(&stalled, &Verdict::available(""), Some(3), at(3));
         assert_eq!(types(&ready), [("Ready", "True"), ("Synced", "True")]);
     }
 
@@ -350,7 +348,7 @@ mod tests {
     #[test]
     fn transition_time_has_whole_seconds() {
         let now = Timestamp::from_nanosecond(1_500_000_000_123).unwrap();
-        let out = conditions(&[], &Verdict::ready(Reason::Available, ""), None, now);
+        let out = conditions(&[], &Verdict::available(""), None, now);
         assert_eq!(out[0].last_transition_time, Time(at(1500)));
     }
 
@@ -362,20 +360,20 @@ mod tests {
         use crate::common_fields::{CONDITION_REASON_PATTERN, CONDITION_TYPE_PATTERN};
         let reason_pattern = regex::Regex::new(CONDITION_REASON_PATTERN).unwrap();
         let type_pattern = regex::Regex::new(CONDITION_TYPE_PATTERN).unwrap();
-        for reason in Reason::ALL {
-            for verdict in [
-                Verdict::ready(reason, ""),
-                Verdict::failed(reason, "é".repeat(MAX_MESSAGE_BYTES)),
-            ] {
-                for c in conditions(&[], &verdict, Some(0), at(1)) {
-                    assert!(reason_pattern.is_match(&c.reason), "{}", c.reason);
-                    assert!((1..=1024).contains(&c.reason.len()), "{}", c.reason);
-                    assert!(type_pattern.is_match(&c.type_), "{}", c.type_);
-                    assert!(c.type_.len() <= 316);
-                    assert!(["True", "False", "Unknown"].contains(&c.status.as_str()));
-                    assert!(c.message.chars().count() <= 32768);
-                    assert!(c.observed_generation.is_none_or(|g| g >= 0));
-                }
+        let long = "é".repeat(MAX_MESSAGE_BYTES);
+        let verdicts = Reason::ALL
+            .into_iter()
+            .flat_map(|r| [Verdict::waiting(r, ""), Verdict::failed(r, long.clone())])
+            .chain([Verdict::available(""), Verdict::observed(long.clone())]);
+        for verdict in verdicts {
+            for c in conditions(&[], &verdict, Some(0), at(1)) {
+                assert!(reason_pattern.is_match(&c.reason), "{}", c.reason);
+                assert!((1..=1024).contains(&c.reason.len()), "{}", c.reason);
+                assert!(type_pattern.is_match(&c.type_), "{}", c.type_);
+                assert!(c.type_.len() <= 316);
+                assert!(["True", "False", "Unknown"].contains(&c.status.as_str()));
+                assert!(c.message.chars().count() <= 32768);
+                assert!(c.observed_generation.is_none_or(|g| g >= 0));
             }
         }
     }

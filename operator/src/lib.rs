@@ -2,7 +2,9 @@
 //! subscription filters and X-Ray sampling rules from Kubernetes.
 
 pub mod alarm;
+pub mod app;
 pub mod aws;
+pub mod cloudwatch_alarm;
 pub mod common_fields;
 pub mod composite_alarm;
 pub mod conditions;

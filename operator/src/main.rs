@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use cloudwatch_operator::app::args::{RunArgs, init_logging};
+use cloudwatch_operator::app::run;
 use cloudwatch_operator::crds;
-use cloudwatch_operator::runtime::run::{RunArgs, init_logging, run};
 
 /// Manage AWS CloudWatch alarms, composite alarms, metric streams, log subscription filters and
 /// X-Ray sampling rules from Kubernetes.

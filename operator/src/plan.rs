@@ -47,9 +47,33 @@ pub fn plan<F: Serialize>(
             tags: TagDiff::default(),
         };
     };
-    let fields = changed_fields(desired, observed);
+    let update = update(desired, observed, desired_tags, observed_tags);
     Plan {
-        change: (!fields.is_empty()).then_some(Change::Update { fields }),
+        change: (!update.fields.is_empty()).then_some(Change::Update {
+            fields: update.fields,
+        }),
+        tags: update.tags,
+    }
+}
+
+/// What an existing AWS object needs to match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Update {
+    /// The configuration fields that differ (none: no configuration write).
+    pub fields: Vec<String>,
+    /// Tag changes.
+    pub tags: TagDiff,
+}
+
+/// Plans the writes that make the existing `observed` match `desired`, as [`plan`] does.
+pub fn update<F: Serialize>(
+    desired: &F,
+    observed: &F,
+    desired_tags: &BTreeMap<String, String>,
+    observed_tags: Option<&BTreeMap<String, String>>,
+) -> Update {
+    Update {
+        fields: changed_fields(desired, observed),
         tags: observed_tags
             .map(|o| tags::diff(desired_tags, o))
             .unwrap_or_default(),

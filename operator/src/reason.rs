@@ -1,30 +1,24 @@
-//! The closed set of condition reasons (DESIGN.md, "Custom resources"). Every reason is either
-//! terminal — the spec must change before another attempt can succeed, so nothing retries — or
-//! recoverable — the controller requeues with backoff and jitter. The reason string doubles as
-//! the low-cardinality `reason` label of the error metrics.
+//! The closed sets of condition reasons (DESIGN.md, "Custom resources").
+//!
+//! [`Reason`] says why an object is not Ready. It is what an [`Error`](crate::error::Error)
+//! carries, and each one is either terminal — the spec must change before another attempt can
+//! succeed, so nothing retries — or recoverable — the controller requeues with backoff and jitter.
+//! The reason string doubles as the low-cardinality `reason` label of the error metrics.
+//! [`ConditionReason`] is what a condition shows: one of the two Ready reasons, or a [`Reason`].
 
 use std::fmt;
 
-/// Why a condition has its status.
+/// Why an object is not Ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
-    /// The AWS object is being created.
-    Creating,
-    /// The AWS object exists and matches the spec.
-    Available,
-    /// The AWS object was observed (ObserveOnly).
-    Observed,
-    /// The AWS object is being changed to match the spec.
-    Updating,
-    /// The AWS object is being deleted.
-    Deleting,
+    /// The AWS object does not exist (ObserveOnly, or an object that may only be observed), or
+    /// AWS answered that something the call names does not exist.
+    NotFound,
     /// Something this object needs (a child alarm, a delivery stream, a log group) is missing or
     /// not ready, or something still needs this object (a composite alarm naming it).
     DependencyNotReady,
     /// The AWS object exists and belongs to someone else; `adoption` does not allow taking it over.
     AlreadyExistsUnowned,
-    /// The AWS object does not exist (ObserveOnly, or an object that may only be observed).
-    NotFound,
     /// The spec is invalid (AWS refused it, or a rule the schema cannot express).
     InvalidSpec,
     /// An AWS limit that retrying cannot lift (filters per log group, sampling rules per region).
@@ -41,15 +35,10 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for exhaustive tests and metric initialisation.
-    pub const ALL: [Reason; 14] = [
-        Reason::Creating,
-        Reason::Available,
-        Reason::Observed,
-        Reason::Updating,
-        Reason::Deleting,
+    pub const ALL: [Reason; 9] = [
+        Reason::NotFound,
         Reason::DependencyNotReady,
         Reason::AlreadyExistsUnowned,
-        Reason::NotFound,
         Reason::InvalidSpec,
         Reason::LimitExceeded,
         Reason::AccessDenied,
@@ -61,14 +50,9 @@ impl Reason {
     /// The reason as it appears in conditions, events and metric labels.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Reason::Creating => "Creating",
-            Reason::Available => "Available",
-            Reason::Observed => "Observed",
-            Reason::Updating => "Updating",
-            Reason::Deleting => "Deleting",
+            Reason::NotFound => "NotFound",
             Reason::DependencyNotReady => "DependencyNotReady",
             Reason::AlreadyExistsUnowned => "AlreadyExistsUnowned",
-            Reason::NotFound => "NotFound",
             Reason::InvalidSpec => "InvalidSpec",
             Reason::LimitExceeded => "LimitExceeded",
             Reason::AccessDenied => "AccessDenied",
@@ -97,6 +81,48 @@ impl fmt::Display for Reason {
     }
 }
 
+/// The reason a condition shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConditionReason {
+    /// The AWS object exists and matches the spec.
+    Available,
+    /// The AWS object was observed (ObserveOnly).
+    Observed,
+    /// The object is not Ready, for this reason.
+    NotReady(Reason),
+}
+
+impl ConditionReason {
+    /// The reason as it appears in conditions.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConditionReason::Available => "Available",
+            ConditionReason::Observed => "Observed",
+            ConditionReason::NotReady(reason) => reason.as_str(),
+        }
+    }
+
+    /// Whether this reason waits for a spec change.
+    pub const fn is_terminal(self) -> bool {
+        match self {
+            ConditionReason::NotReady(reason) => reason.is_terminal(),
+            ConditionReason::Available | ConditionReason::Observed => false,
+        }
+    }
+}
+
+impl From<Reason> for ConditionReason {
+    fn from(reason: Reason) -> Self {
+        ConditionReason::NotReady(reason)
+    }
+}
+
+impl fmt::Display for ConditionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,8 +130,10 @@ mod tests {
 
     #[test]
     fn reason_strings_are_unique_pascal_case() {
-        let strings: HashSet<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
-        assert_eq!(strings.len(), Reason::ALL.len());
+        let mut strings: HashSet<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        strings.insert(ConditionReason::Available.as_str());
+        strings.insert(ConditionReason::Observed.as_str());
+        assert_eq!(strings.len(), Reason::ALL.len() + 2);
         for s in strings {
             assert!(s.chars().next().unwrap().is_ascii_uppercase(), "{s}");
             assert!(s.chars().all(|c| c.is_ascii_alphanumeric()), "{s}");
@@ -123,5 +151,7 @@ mod tests {
                 &Reason::LimitExceeded
             ]
         );
+        assert!(!ConditionReason::Available.is_terminal());
+        assert!(ConditionReason::from(Reason::InvalidSpec).is_terminal());
     }
 }

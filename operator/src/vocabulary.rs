@@ -45,3 +45,62 @@ pub mod condition {
     /// Every condition type the operator writes; it owns these and nobody else's.
     pub const OURS: [&str; 4] = [READY, SYNCED, RECONCILING, STALLED];
 }
+
+/// The reasons of the Events the operator publishes: what it did, or, for a Warning about a
+/// failure, the condition reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventReason {
+    /// The AWS object was created.
+    Created,
+    /// The AWS object this object managed was deleted outside the operator and created again.
+    Recreated,
+    /// The AWS object was changed to match a new spec.
+    Updated,
+    /// A change made outside the operator was put back.
+    DriftCorrected,
+    /// An existing AWS object was taken over (`adoption`).
+    Adopted,
+    /// The AWS object was deleted and created again (what AWS cannot update in place).
+    Replaced,
+    /// A metric stream was started as the spec asks.
+    Started,
+    /// A metric stream was stopped as the spec asks.
+    Stopped,
+    /// An alarm's live state moved.
+    StateChanged,
+    /// The AWS object was deleted with the Kubernetes object.
+    Deleted,
+    /// `deletionPolicy: Retain` left the AWS object in place.
+    Retained,
+    /// A reconcile failed for this reason (a Warning).
+    Failed(crate::reason::Reason),
+}
+
+impl EventReason {
+    /// The reason as it appears on the Event.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventReason::Created => "Created",
+            EventReason::Recreated => "Recreated",
+            EventReason::Updated => "Updated",
+            EventReason::DriftCorrected => "DriftCorrected",
+            EventReason::Adopted => "Adopted",
+            EventReason::Replaced => "Replaced",
+            EventReason::Started => "Started",
+            EventReason::Stopped => "Stopped",
+            EventReason::StateChanged => "StateChanged",
+            EventReason::Deleted => "Deleted",
+            EventReason::Retained => "Retained",
+            EventReason::Failed(reason) => reason.as_str(),
+        }
+    }
+
+    /// Whether the Event is a Warning: something a person should look at (an AWS object changed
+    /// or removed behind the operator's back, or a failure).
+    pub const fn is_warning(self) -> bool {
+        matches!(
+            self,
+            EventReason::Recreated | EventReason::DriftCorrected | EventReason::Failed(_)
+        )
+    }
+}

@@ -6,6 +6,7 @@
 use super::spec::*;
 use crate::aws::cloudwatch_tags::sdk_tags;
 use crate::aws::wire::to_wire;
+use crate::cloudwatch_alarm::spec::normalize_actions;
 use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types as cw;
 use std::collections::BTreeMap;
@@ -42,14 +43,11 @@ pub fn normalize(mut s: AlarmSpec) -> AlarmSpec {
     s.alarm_name = None;
     s.tags = Default::default();
     s.description = s.description.filter(|d| !d.is_empty());
-    for actions in [
+    normalize_actions([
         &mut s.ok_actions,
         &mut s.alarm_actions,
         &mut s.insufficient_data_actions,
-    ] {
-        actions.sort();
-        actions.dedup();
-    }
+    ]);
     s.dimensions.sort_by(|a, b| a.name.cmp(&b.name));
     s.extended_statistic = s.extended_statistic.filter(|e| !e.is_empty());
     for m in &mut s.metrics {
@@ -83,27 +81,20 @@ pub fn normalize(mut s: AlarmSpec) -> AlarmSpec {
         // -0.0 and 0.0 are the same threshold.
         s.threshold = Some(if t == 0.0 { 0.0 } else { t });
     }
-    if let Some(p) = s
-        .action_configuration
-        .as_mut()
-        .and_then(|a| a.alarm_tags_propagation.as_mut())
-    {
-        p.included_tag_keys.sort();
-        p.excluded_tag_keys.sort();
-    }
+    s.action_configuration = s.action_configuration.map(ActionConfiguration::normalized);
     s
 }
 
-/// Fills a PutMetricAlarm request from the configuration. `tags` are passed only on create:
+/// Fills a PutMetricAlarm request for the alarm `name` from its normalized fields. `tags` are passed only on create:
 /// AWS ignores tags on an update.
 pub fn put_request(
     mut b: PutMetricAlarmFluentBuilder,
-    c: &AlarmConfig,
+    name: &str,
+    f: &AlarmSpec,
     tags: Option<&BTreeMap<String, String>>,
 ) -> PutMetricAlarmFluentBuilder {
-    let f = &c.fields;
     b = b
-        .alarm_name(&c.name)
+        .alarm_name(name)
         .set_alarm_description(f.description.clone())
         .actions_enabled(f.actions_enabled)
         .set_ok_actions(Some(f.ok_actions.clone()))
@@ -171,31 +162,15 @@ pub fn put_request(
                 .build(),
         );
     }
-    if let Some(p) = f
-        .action_configuration
-        .as_ref()
-        .and_then(|a| a.alarm_tags_propagation.as_ref())
-    {
-        b = b.action_configuration(
-            cw::ActionConfiguration::builder()
-                .alarm_tags_propagation(
-                    cw::AlarmTagsPropagation::builder()
-                        .enabled(p.enabled)
-                        .set_included_tag_keys(non_empty(&p.included_tag_keys))
-                        .set_excluded_tag_keys(non_empty(&p.excluded_tag_keys))
-                        .build(),
-                )
-                .build(),
-        );
-    }
+    b = b.set_action_configuration(
+        f.action_configuration
+            .as_ref()
+            .and_then(ActionConfiguration::to_sdk),
+    );
     if let Some(tags) = tags {
         b = b.set_tags(Some(sdk_tags(tags)));
     }
     b
-}
-
-fn non_empty(v: &[String]) -> Option<Vec<String>> {
-    (!v.is_empty()).then(|| v.to_vec())
 }
 
 fn dimension(d: &Dimension) -> cw::Dimension {

@@ -5,11 +5,9 @@
 //! TagResource/UntagResource/ListTagsForResource (PutMetricAlarm ignores tags on update),
 //! DeleteAlarms.
 
-pub(crate) mod actions;
 pub mod controller;
 pub mod desired;
 pub mod diff;
-pub mod lifecycle;
 pub mod observed;
 pub mod spec;
 pub mod status;

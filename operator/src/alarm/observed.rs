@@ -1,130 +1,85 @@
 //! Step 2 of the Alarm reconcile: what DescribeAlarms returned, in the same normal form as the
-//! desired configuration, plus the live state the status reports.
+//! desired configuration (the live state is shared with composite alarms: see
+//! `cloudwatch_alarm::live`).
 
 use super::desired::{AlarmConfig, normalize};
 use super::spec::*;
-use crate::aws::wire::{from_wire, time};
+use crate::aws::wire::from_wire;
 use aws_sdk_cloudwatch::types as cw;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
-/// The live state CloudWatch reports for an alarm (metric or composite).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LiveState {
-    pub arn: Option<String>,
-    pub state: Option<AlarmState>,
-    pub reason: Option<String>,
-    pub updated: Option<Time>,
-    pub transitioned: Option<Time>,
-}
 
 /// The configuration of a metric alarm as AWS reports it.
 pub fn observed(alarm: &cw::MetricAlarm) -> AlarmConfig {
-    let fields =
-        AlarmSpec {
-            description: alarm.alarm_description.clone(),
-            actions_enabled: alarm.actions_enabled.unwrap_or(true),
-            ok_actions: alarm.ok_actions().to_vec(),
-            alarm_actions: alarm.alarm_actions().to_vec(),
-            insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
-            metric_name: alarm.metric_name.clone(),
-            namespace: alarm.namespace.clone(),
-            dimensions: alarm.dimensions().iter().map(dimension).collect(),
-            statistic: alarm.statistic.as_ref().and_then(|s| from_wire(s.as_str())),
-            extended_statistic: alarm.extended_statistic.clone(),
-            period: alarm.period,
-            unit: alarm.unit.as_ref().and_then(|u| from_wire(u.as_str())),
-            evaluation_periods: alarm.evaluation_periods,
-            datapoints_to_alarm: alarm.datapoints_to_alarm,
-            threshold: alarm.threshold,
-            comparison_operator: alarm
-                .comparison_operator
-                .as_ref()
-                .and_then(|o| from_wire(o.as_str())),
-            treat_missing_data: alarm.treat_missing_data.as_deref().and_then(from_wire),
-            evaluate_low_sample_count_percentile: alarm
-                .evaluate_low_sample_count_percentile
-                .as_deref()
-                .filter(|e| !e.is_empty())
-                .and_then(from_wire),
-            metrics: alarm.metrics().iter().map(metric_data_query).collect(),
-            threshold_metric_id: alarm.threshold_metric_id.clone(),
-            evaluation_criteria: alarm.evaluation_criteria.as_ref().and_then(|c| match c {
-                cw::EvaluationCriteria::PromQlCriteria(p) => Some(EvaluationCriteria {
-                    prom_ql_criteria: Some(PromQlCriteria {
-                        query: p.query.clone().unwrap_or_default(),
-                        pending_period: p.pending_period,
-                        recovery_period: p.recovery_period,
-                    }),
+    let fields = AlarmSpec {
+        description: alarm.alarm_description.clone(),
+        actions_enabled: alarm.actions_enabled.unwrap_or(true),
+        ok_actions: alarm.ok_actions().to_vec(),
+        alarm_actions: alarm.alarm_actions().to_vec(),
+        insufficient_data_actions: alarm.insufficient_data_actions().to_vec(),
+        metric_name: alarm.metric_name.clone(),
+        namespace: alarm.namespace.clone(),
+        dimensions: alarm.dimensions().iter().map(dimension).collect(),
+        statistic: alarm.statistic.as_ref().and_then(|s| from_wire(s.as_str())),
+        extended_statistic: alarm.extended_statistic.clone(),
+        period: alarm.period,
+        unit: alarm.unit.as_ref().and_then(|u| from_wire(u.as_str())),
+        evaluation_periods: alarm.evaluation_periods,
+        datapoints_to_alarm: alarm.datapoints_to_alarm,
+        threshold: alarm.threshold,
+        comparison_operator: alarm
+            .comparison_operator
+            .as_ref()
+            .and_then(|o| from_wire(o.as_str())),
+        treat_missing_data: alarm.treat_missing_data.as_deref().and_then(from_wire),
+        evaluate_low_sample_count_percentile: alarm
+            .evaluate_low_sample_count_percentile
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .and_then(from_wire),
+        metrics: alarm.metrics().iter().map(metric_data_query).collect(),
+        threshold_metric_id: alarm.threshold_metric_id.clone(),
+        evaluation_criteria: alarm.evaluation_criteria.as_ref().and_then(|c| match c {
+            cw::EvaluationCriteria::PromQlCriteria(p) => Some(EvaluationCriteria {
+                prom_ql_criteria: Some(PromQlCriteria {
+                    query: p.query.clone().unwrap_or_default(),
+                    pending_period: p.pending_period,
+                    recovery_period: p.recovery_period,
                 }),
-                _ => None,
             }),
-            evaluation_interval: alarm.evaluation_interval,
-            evaluation_window: alarm.evaluation_window.as_ref().and_then(|w| match w {
-                cw::EvaluationWindow::SlidingWindow(_) => Some(EvaluationWindow {
-                    sliding_window: Some(SlidingWindow {}),
-                    ..Default::default()
+            _ => None,
+        }),
+        evaluation_interval: alarm.evaluation_interval,
+        evaluation_window: alarm.evaluation_window.as_ref().and_then(|w| match w {
+            cw::EvaluationWindow::SlidingWindow(_) => Some(EvaluationWindow {
+                sliding_window: Some(SlidingWindow {}),
+                ..Default::default()
+            }),
+            cw::EvaluationWindow::WallClockWindow(wall) => Some(EvaluationWindow {
+                wall_clock_window: Some(WallClockWindow {
+                    timezone: wall.timezone.clone(),
                 }),
-                cw::EvaluationWindow::WallClockWindow(wall) => Some(EvaluationWindow {
-                    wall_clock_window: Some(WallClockWindow {
-                        timezone: wall.timezone.clone(),
-                    }),
-                    ..Default::default()
-                }),
-                _ => None,
+                ..Default::default()
             }),
-            warm_up_configuration: alarm.warm_up_configuration.as_ref().map(|w| {
-                WarmUpConfiguration {
-                    warm_up_period_duration_in_minutes: w
-                        .warm_up_period_duration_in_minutes
-                        .unwrap_or(0),
-                    only_start_evaluating_after_warm_up_period_ends: w
-                        .only_start_evaluating_after_warm_up_period_ends,
-                }
+            _ => None,
+        }),
+        warm_up_configuration: alarm
+            .warm_up_configuration
+            .as_ref()
+            .map(|w| WarmUpConfiguration {
+                warm_up_period_duration_in_minutes: w
+                    .warm_up_period_duration_in_minutes
+                    .unwrap_or(0),
+                only_start_evaluating_after_warm_up_period_ends: w
+                    .only_start_evaluating_after_warm_up_period_ends,
             }),
-            action_configuration: alarm.action_configuration.as_ref().map(|a| {
-                ActionConfiguration {
-                    alarm_tags_propagation: a.alarm_tags_propagation.as_ref().map(|p| {
-                        AlarmTagsPropagation {
-                            enabled: p.enabled.unwrap_or(false),
-                            included_tag_keys: p.included_tag_keys().to_vec(),
-                            excluded_tag_keys: p.excluded_tag_keys().to_vec(),
-                        }
-                    }),
-                }
-            }),
-            ..Default::default()
-        };
+        action_configuration: alarm
+            .action_configuration
+            .as_ref()
+            .map(ActionConfiguration::from_sdk),
+        ..Default::default()
+    };
     AlarmConfig {
         name: alarm.alarm_name.clone().unwrap_or_default(),
         fields: normalize(fields),
-    }
-}
-
-/// The live state of a metric alarm.
-pub fn live_state(alarm: &cw::MetricAlarm) -> LiveState {
-    LiveState {
-        arn: alarm.alarm_arn.clone(),
-        state: alarm
-            .state_value
-            .as_ref()
-            .and_then(|s| from_wire(s.as_str())),
-        reason: alarm.state_reason.clone(),
-        updated: alarm.state_updated_timestamp.as_ref().and_then(time),
-        transitioned: alarm.state_transitioned_timestamp.as_ref().and_then(time),
-    }
-}
-
-/// The live state of a composite alarm.
-pub fn composite_live_state(alarm: &cw::CompositeAlarm) -> LiveState {
-    LiveState {
-        arn: alarm.alarm_arn.clone(),
-        state: alarm
-            .state_value
-            .as_ref()
-            .and_then(|s| from_wire(s.as_str())),
-        reason: alarm.state_reason.clone(),
-        updated: alarm.state_updated_timestamp.as_ref().and_then(time),
-        transitioned: alarm.state_transitioned_timestamp.as_ref().and_then(time),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `Alarm` custom resource: spec, status and the types they share with `CompositeAlarm`.
+//! The `Alarm` custom resource: spec and status.
 //!
 //! The spec mirrors PutMetricAlarm field by field (aws-sdk-cloudwatch 1.140), so a reader of the
 //! AWS API reference finds every parameter under the same name, camelCased. What the API server can
@@ -10,9 +10,12 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::actions::{
+use crate::cloudwatch_alarm::actions::{
     METRIC_ALARM_ACTIONS_MESSAGE, METRIC_ALARM_ACTIONS_RULE, METRIC_STATE_ACTIONS_MESSAGE,
     METRIC_STATE_ACTIONS_RULE, NO_AUTOSCALING_ON_BAND_MESSAGE, NO_AUTOSCALING_ON_BAND_RULE,
+};
+pub use crate::cloudwatch_alarm::spec::{
+    ActionConfiguration, AlarmState, AlarmTagsPropagation, default_true,
 };
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
 use crate::statistics::{EXTENDED_STATISTIC_PATTERN, STATISTIC_PATTERN};
@@ -558,42 +561,6 @@ pub struct WarmUpConfiguration {
     pub only_start_evaluating_after_warm_up_period_ends: Option<bool>,
 }
 
-/// What an alarm's notifications and state-change events contain.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ActionConfiguration {
-    /// Include the alarm's tags in SNS and Lambda notifications and in EventBridge
-    /// state-change events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
-}
-
-/// Which of the alarm's tags its notifications carry.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!(has(self.includedTagKeys) && has(self.excludedTagKeys))").message(
-    "includedTagKeys and excludedTagKeys are mutually exclusive: list the keys to include, or the keys to leave out"
-))]
-pub struct AlarmTagsPropagation {
-    /// true includes the alarm's tags in its notifications and events; false stops it. Tags
-    /// whose keys start with aws: are never included.
-    pub enabled: bool,
-
-    /// Include only the tags with these keys: 1 to 50 keys of 1 to 128 characters. Default:
-    /// all tags. Mutually exclusive with excludedTagKeys.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(min = 1, max = 50), inner(length(min = 1, max = 128)))]
-    #[x_kube(merge_strategy = ListMerge::Set)]
-    pub included_tag_keys: Vec<String>,
-
-    /// Include every tag except those with these keys: 1 to 50 keys of 1 to 128 characters.
-    /// Mutually exclusive with includedTagKeys.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(min = 1, max = 50), inner(length(min = 1, max = 128)))]
-    #[x_kube(merge_strategy = ListMerge::Set)]
-    pub excluded_tag_keys: Vec<String>,
-}
-
 /// A statistic CloudWatch computes for every metric.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
 pub enum Statistic {
@@ -681,16 +648,6 @@ pub enum StandardUnit {
     None,
 }
 
-/// State of a CloudWatch alarm.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AlarmState {
-    Ok,
-    #[default]
-    Alarm,
-    InsufficientData,
-}
-
 /// What the operator last saw of the alarm in CloudWatch.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -715,10 +672,6 @@ pub struct AlarmStatus {
     /// When the alarm last moved to a different state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_transitioned_timestamp: Option<Time>,
-}
-
-pub(crate) fn default_true() -> bool {
-    true
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! deterministic: the same observation gives the same status, so nothing is written when nothing
 //! changed.
 
-use super::observed::LiveState;
-use super::spec::{AlarmState, AlarmStatus};
+use super::spec::AlarmStatus;
+use crate::cloudwatch_alarm::live::LiveState;
 use crate::common_fields::CommonStatus;
 
 /// The status for an alarm named `aws_name` with this live state. `previous` keeps the
@@ -23,60 +23,22 @@ pub fn status(aws_name: &str, live: &LiveState, previous: Option<&AlarmStatus>) 
     }
 }
 
-/// A just-created alarm that AWS does not list yet: CloudWatch starts every new alarm in
-/// INSUFFICIENT_DATA.
-pub fn just_created() -> LiveState {
-    LiveState {
-        state: Some(AlarmState::InsufficientData),
-        reason: Some("Created; CloudWatch has not evaluated the alarm yet".to_string()),
-        ..Default::default()
-    }
-}
-
-/// An Event note when the live state moved, e.g. `OK → ALARM: Threshold Crossed: …`.
-pub fn state_change(previous: Option<AlarmState>, live: &LiveState) -> Option<String> {
-    let before = previous?;
-    let after = live.state?;
-    (before != after).then(|| {
-        format!(
-            "{} → {}: {}",
-            crate::aws::wire::to_wire(&before),
-            crate::aws::wire::to_wire(&after),
-            live.reason.as_deref().unwrap_or("no reason given")
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn live(state: AlarmState) -> LiveState {
-        LiveState {
-            arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu".into()),
-            state: Some(state),
-            reason: Some("Threshold Crossed".into()),
-            ..Default::default()
-        }
-    }
+    use crate::alarm::AlarmState;
 
     #[test]
     fn status_is_deterministic() {
-        let a = status("cpu", &live(AlarmState::Ok), None);
-        let b = status("cpu", &live(AlarmState::Ok), Some(&a));
+        let live = LiveState {
+            arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu".into()),
+            state: Some(AlarmState::Ok),
+            reason: Some("Threshold Crossed".into()),
+            ..Default::default()
+        };
+        let a = status("cpu", &live, None);
+        let b = status("cpu", &live, Some(&a));
         assert_eq!(a, b);
         assert_eq!(a.common.aws_name.as_deref(), Some("cpu"));
-    }
-
-    #[test]
-    fn a_state_change_is_reported_once() {
-        let before = status("cpu", &live(AlarmState::Ok), None);
-        let note = state_change(before.state_value, &live(AlarmState::Alarm)).unwrap();
-        assert_eq!(note, "OK → ALARM: Threshold Crossed");
-        assert_eq!(
-            state_change(before.state_value, &live(AlarmState::Ok)),
-            None
-        );
-        assert_eq!(state_change(None, &live(AlarmState::Alarm)), None);
     }
 }

@@ -4,11 +4,10 @@
 
 use super::rule::{self, ChildRef, ResolvedRule, Rule};
 use super::spec::CompositeAlarmSpec;
-use crate::alarm::ActionConfiguration;
 use crate::aws::cloudwatch_tags::sdk_tags;
+use crate::cloudwatch_alarm::spec::{ActionConfiguration, normalize_actions};
 use crate::error::Error;
 use aws_sdk_cloudwatch::operation::put_composite_alarm::builders::PutCompositeAlarmFluentBuilder;
-use aws_sdk_cloudwatch::types as cw;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -102,40 +101,30 @@ pub fn desired(
 /// Normal form. Idempotent.
 pub fn normalize(mut f: CompositeFields) -> CompositeFields {
     f.description = f.description.filter(|d| !d.is_empty());
-    for actions in [
+    normalize_actions([
         &mut f.ok_actions,
         &mut f.alarm_actions,
         &mut f.insufficient_data_actions,
-    ] {
-        actions.sort();
-        actions.dedup();
-    }
+    ]);
     f.actions_suppressor = f.actions_suppressor.filter(|s| !s.is_empty());
     if f.actions_suppressor.is_none() {
         // AWS reports the periods only with a suppressor.
         f.actions_suppressor_wait_period = None;
         f.actions_suppressor_extension_period = None;
     }
-    if let Some(p) = f
-        .action_configuration
-        .as_mut()
-        .and_then(|a| a.alarm_tags_propagation.as_mut())
-    {
-        p.included_tag_keys.sort();
-        p.excluded_tag_keys.sort();
-    }
+    f.action_configuration = f.action_configuration.map(ActionConfiguration::normalized);
     f
 }
 
 /// Fills a PutCompositeAlarm request. `tags` only on create: AWS ignores them on update.
 pub fn put_request(
     b: PutCompositeAlarmFluentBuilder,
-    c: &CompositeConfig,
+    name: &str,
+    f: &CompositeFields,
     tags: Option<&BTreeMap<String, String>>,
 ) -> PutCompositeAlarmFluentBuilder {
-    let f = &c.fields;
     let mut b = b
-        .alarm_name(&c.name)
+        .alarm_name(name)
         .alarm_rule(&f.alarm_rule)
         .set_alarm_description(f.description.clone())
         .actions_enabled(f.actions_enabled)
@@ -145,27 +134,11 @@ pub fn put_request(
         .set_actions_suppressor(f.actions_suppressor.clone())
         .set_actions_suppressor_wait_period(f.actions_suppressor_wait_period)
         .set_actions_suppressor_extension_period(f.actions_suppressor_extension_period);
-    if let Some(p) = f
-        .action_configuration
-        .as_ref()
-        .and_then(|a| a.alarm_tags_propagation.as_ref())
-    {
-        b = b.action_configuration(
-            cw::ActionConfiguration::builder()
-                .alarm_tags_propagation(
-                    cw::AlarmTagsPropagation::builder()
-                        .enabled(p.enabled)
-                        .set_included_tag_keys(
-                            (!p.included_tag_keys.is_empty()).then(|| p.included_tag_keys.clone()),
-                        )
-                        .set_excluded_tag_keys(
-                            (!p.excluded_tag_keys.is_empty()).then(|| p.excluded_tag_keys.clone()),
-                        )
-                        .build(),
-                )
-                .build(),
-        );
-    }
+    b = b.set_action_configuration(
+        f.action_configuration
+            .as_ref()
+            .and_then(ActionConfiguration::to_sdk),
+    );
     if let Some(tags) = tags {
         b = b.set_tags(Some(sdk_tags(tags)));
     }

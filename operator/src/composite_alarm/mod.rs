@@ -4,7 +4,6 @@
 //! TagResource/UntagResource/ListTagsForResource, DeleteAlarms (one composite per call).
 
 pub mod controller;
-pub mod dependents;
 pub mod desired;
 pub mod graph;
 pub mod observed;

@@ -4,7 +4,7 @@
 
 use super::desired::{CompositeConfig, CompositeFields, normalize};
 use super::rule;
-use crate::alarm::{ActionConfiguration, AlarmTagsPropagation};
+use crate::cloudwatch_alarm::spec::ActionConfiguration;
 use aws_sdk_cloudwatch::types as cw;
 
 /// The configuration of a composite alarm as AWS reports it.
@@ -23,17 +23,10 @@ pub fn observed(alarm: &cw::CompositeAlarm) -> CompositeConfig {
             actions_suppressor: alarm.actions_suppressor.clone(),
             actions_suppressor_wait_period: alarm.actions_suppressor_wait_period,
             actions_suppressor_extension_period: alarm.actions_suppressor_extension_period,
-            action_configuration: alarm.action_configuration.as_ref().map(|a| {
-                ActionConfiguration {
-                    alarm_tags_propagation: a.alarm_tags_propagation.as_ref().map(|p| {
-                        AlarmTagsPropagation {
-                            enabled: p.enabled.unwrap_or(false),
-                            included_tag_keys: p.included_tag_keys().to_vec(),
-                            excluded_tag_keys: p.excluded_tag_keys().to_vec(),
-                        }
-                    }),
-                }
-            }),
+            action_configuration: alarm
+                .action_configuration
+                .as_ref()
+                .map(ActionConfiguration::from_sdk),
         }),
     }
 }

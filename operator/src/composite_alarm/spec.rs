@@ -18,11 +18,11 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::alarm::actions::{
+use crate::cloudwatch_alarm::actions::{
     COMPOSITE_ALARM_ACTIONS_MESSAGE, COMPOSITE_ALARM_ACTIONS_RULE, COMPOSITE_STATE_ACTIONS_MESSAGE,
     COMPOSITE_STATE_ACTIONS_RULE,
 };
-use crate::alarm::{ActionConfiguration, AlarmState, default_true};
+use crate::cloudwatch_alarm::spec::{ActionConfiguration, AlarmState, default_true};
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
 
 const NODE_RULE: &str = "(has(self.anyOf) ? 1 : 0) + (has(self.allOf) ? 1 : 0) + (has(self.not) ? 1 : 0) + (has(self.alarm) ? 1 : 0) + (has(self.constant) ? 1 : 0) == 1";

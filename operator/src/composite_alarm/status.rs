@@ -2,7 +2,7 @@
 //! and deterministic.
 
 use super::spec::CompositeAlarmStatus;
-use crate::alarm::observed::{LiveState, composite_live_state};
+use crate::cloudwatch_alarm::live::LiveState;
 use crate::common_fields::CommonStatus;
 use aws_sdk_cloudwatch::types as cw;
 use std::collections::BTreeSet;
@@ -14,18 +14,16 @@ pub struct ResolvedView {
     pub children: BTreeSet<String>,
 }
 
-/// The status for composite `aws_name`, observed as `record` (or, just created, with `live`).
+/// The status for composite `aws_name` with the live state `live`, read as `record` (if it was).
 pub fn status(
     aws_name: &str,
     record: Option<&cw::CompositeAlarm>,
-    live: Option<LiveState>,
+    live: &LiveState,
     resolved: &ResolvedView,
     previous: Option<&CompositeAlarmStatus>,
 ) -> CompositeAlarmStatus {
     let common = previous.map(|p| p.common.clone()).unwrap_or_default();
-    let live = live
-        .or_else(|| record.map(composite_live_state))
-        .unwrap_or_default();
+    let live = live.clone();
     CompositeAlarmStatus {
         common: CommonStatus {
             arn: live.arn.clone(),
@@ -60,8 +58,9 @@ mod tests {
             .alarm_arn("arn:aws:cloudwatch:us-east-1:123456789012:alarm:c")
             .state_value(cw::StateValue::Ok)
             .build();
-        let a = status("c", Some(&record), None, &view, None);
-        let b = status("c", Some(&record), None, &view, Some(&a));
+        let live = crate::cloudwatch_alarm::live::of_composite_alarm(&record);
+        let a = status("c", Some(&record), &live, &view, None);
+        let b = status("c", Some(&record), &live, &view, Some(&a));
         assert_eq!(a, b);
         assert_eq!(a.resolved_children, vec!["a", "b"]);
         assert_eq!(

@@ -61,28 +61,9 @@ pub fn own_record(obj: &LogSubscription) -> Option<&FilterOwnership> {
         .filter(|r| r.owner_uid == uid)
 }
 
-/// `obj`'s claim on `key` in `region`: from its record, or — with `origin` — the claim it would
-/// make by taking the filter now.
-pub fn claim_of(
-    obj: &LogSubscription,
-    region: &str,
-    key: &FilterKey,
-    origin: Option<OwnershipOrigin>,
-) -> Option<Claim> {
-    let origin = match origin {
-        Some(origin) => origin,
-        None => {
-            let record = own_record(obj).filter(|r| record_key(r) == *key)?;
-            let recorded_region = obj.status.as_ref().and_then(|s| s.common.region.as_deref());
-            // A record written before any region was recorded is taken to be in this region:
-            // counting a claim too many only makes another object wait.
-            if recorded_region.is_some_and(|r| r != region) {
-                return None;
-            }
-            record.origin
-        }
-    };
-    Some(Claim {
+/// The claim `obj` makes on a filter it holds as `origin`.
+pub fn claim(obj: &LogSubscription, origin: OwnershipOrigin) -> Claim {
+    Claim {
         object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
         uid: obj.uid().unwrap_or_default(),
         forced: origin == OwnershipOrigin::Adopted && obj.spec.common.adoption == Adoption::Force,
@@ -91,7 +72,19 @@ pub fn claim_of(
             .creation_timestamp
             .as_ref()
             .map_or(0, |t| t.0.as_second()),
-    })
+    }
+}
+
+/// `obj`'s claim on `key` in `region`, from its status record, if it has one.
+pub fn recorded_claim(obj: &LogSubscription, region: &str, key: &FilterKey) -> Option<Claim> {
+    let record = own_record(obj).filter(|r| record_key(r) == *key)?;
+    let recorded_region = obj.status.as_ref().and_then(|s| s.common.region.as_deref());
+    // A record written before any region was recorded is taken to be in this region: counting a
+    // claim too many only makes another object wait.
+    if recorded_region.is_some_and(|r| r != region) {
+        return None;
+    }
+    Some(claim(obj, record.origin))
 }
 
 /// The claims other objects than `me` hold on `key` in `region`.
@@ -105,7 +98,7 @@ pub fn claims_of_others<'a>(
     objects
         .into_iter()
         .filter(|o| o.uid() != my_uid)
-        .filter_map(|o| claim_of(o, region, key, None))
+        .filter_map(|o| recorded_claim(o, region, key))
         .collect()
 }
 
@@ -443,7 +436,7 @@ mod tests {
         };
         let mut o = object(&ns, "u-long", Some(long.clone()), "us-east-1");
         o.metadata.name = Some(name.clone());
-        let claim = claim_of(&o, "us-east-1", &record_key(&long), None).unwrap();
+        let claim = recorded_claim(&o, "us-east-1", &record_key(&long)).unwrap();
         assert_eq!(claim.object, format!("{ns}/{name}"));
     }
 
@@ -455,10 +448,10 @@ mod tests {
             Some(record("u-b", OwnershipOrigin::Adopted)),
             "us-east-1",
         );
-        assert!(!claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+        assert!(!recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
         o.spec.common.adoption = Adoption::Force;
-        assert!(claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+        assert!(recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
         o.status.as_mut().unwrap().ownership = Some(record("u-b", OwnershipOrigin::Created));
-        assert!(!claim_of(&o, "us-east-1", &key(), None).unwrap().forced);
+        assert!(!recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
     }
 }

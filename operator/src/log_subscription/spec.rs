@@ -162,10 +162,6 @@ pub struct LogSubscriptionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Time>,
 
-    /// ARN of the log group, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_group_arn: Option<String>,
-
     /// When CloudWatch Logs first refused to write the filter for the current generation because
     /// the test message it sends on every write could not be delivered (the destination is not
     /// active yet, the role cannot be assumed yet, or a concurrent change). These are usually IAM

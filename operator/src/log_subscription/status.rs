@@ -5,9 +5,6 @@
 use super::desired::FilterKey;
 use super::spec::{FilterOwnership, LogSubscriptionStatus};
 use crate::common_fields::CommonStatus;
-use crate::conditions::{Verdict, status_of};
-use crate::runtime::Notice;
-use crate::vocabulary::condition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// What a reconcile learned about the filter.
@@ -49,35 +46,14 @@ pub fn status(
         },
         ownership: seen.ownership,
         creation_time,
-        log_group_arn: None,
         test_message_failing_since: seen.test_message_failing_since,
     }
-}
-
-/// A Warning event for a failure reported with its status, only when the Ready condition does not
-/// already say the same: one event per problem, not one per retry.
-pub fn failure_notice(
-    previous: Option<&LogSubscriptionStatus>,
-    verdict: &Verdict,
-) -> Option<Notice> {
-    let shown = previous
-        .and_then(|p| status_of(&p.common.conditions, condition::READY))
-        .map(|c| (c.reason.as_str(), c.message.as_str()));
-    (shown != Some((verdict.reason.as_str(), verdict.message.as_str()))).then(|| {
-        Notice::warning(
-            verdict.reason.as_str(),
-            "PutSubscriptionFilter",
-            verdict.message.clone(),
-        )
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conditions::conditions;
     use crate::log_subscription::spec::OwnershipOrigin;
-    use crate::reason::Reason;
     use k8s_openapi::jiff::Timestamp;
 
     fn key() -> FilterKey {
@@ -125,17 +101,5 @@ mod tests {
             ..key()
         };
         assert_eq!(status(&moved, unread, Some(&first)).creation_time, None);
-    }
-
-    #[test]
-    fn a_failure_is_announced_once() {
-        let verdict = Verdict::failed(Reason::DependencyNotReady, "retrying");
-        assert!(failure_notice(None, &verdict).is_some());
-        let mut shown = status(&key(), seen(), None);
-        shown.common.conditions =
-            conditions(&[], &verdict, Some(1), Timestamp::from_second(5).unwrap());
-        assert_eq!(failure_notice(Some(&shown), &verdict), None);
-        let other = Verdict::failed(Reason::InvalidSpec, "gave up");
-        assert!(failure_notice(Some(&shown), &other).unwrap().warning);
     }
 }

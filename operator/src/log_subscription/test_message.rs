@@ -5,7 +5,6 @@
 //! generation, recorded in status so that a restart does not start the clock again — and only
 //! then reported as terminal.
 
-use crate::conditions::Verdict;
 use crate::error::Error;
 use crate::reason::Reason;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -33,15 +32,16 @@ pub fn is_test_message_failure(e: &Error) -> bool {
     MESSAGES.iter().any(|m| message.contains(m))
 }
 
-/// The first failure time to keep and the verdict for a test-message failure `error` at `now`,
-/// given the first failure recorded for this generation (`since`, if any).
-pub fn verdict(error: &Error, since: Option<&Time>, now: Timestamp) -> (Time, Verdict) {
+/// The first failure time to keep and the failure to report for a test-message failure `error`
+/// at `now`, given the first failure recorded for this generation (`since`, if any): retried
+/// until the grace period is over, terminal after.
+pub fn failure(error: &Error, since: Option<&Time>, now: Timestamp) -> (Time, Error) {
     let since = since
         .map(|t| t.0)
         .unwrap_or_else(|| Timestamp::from_second(now.as_second()).unwrap_or(now));
     let deadline = since.saturating_add(GRACE).unwrap_or(since);
-    let verdict = if now < deadline {
-        Verdict::failed(
+    let failure = if now < deadline {
+        Error::new(
             Reason::DependencyNotReady,
             format!(
                 "CloudWatch Logs could not deliver its test message to the destination, usually \
@@ -51,7 +51,7 @@ pub fn verdict(error: &Error, since: Option<&Time>, now: Timestamp) -> (Time, Ve
             ),
         )
     } else {
-        Verdict::failed(
+        Error::new(
             Reason::InvalidSpec,
             format!(
                 "CloudWatch Logs has refused the test message to the destination since {since}: \
@@ -62,7 +62,7 @@ pub fn verdict(error: &Error, since: Option<&Time>, now: Timestamp) -> (Time, Ve
             ),
         )
     };
-    (Time(since), verdict)
+    (Time(since), failure)
 }
 
 #[cfg(test)]
@@ -115,11 +115,11 @@ mod tests {
             "InvalidParameterException",
             "Could not deliver test message",
         );
-        let (since, v) = verdict(&e, None, at(1000));
+        let (since, v) = failure(&e, None, at(1000));
         assert_eq!(since, Time(at(1000)));
         assert_eq!(v.reason, Reason::DependencyNotReady);
         assert!(!v.reason.is_terminal());
-        let (again, v2) = verdict(&e, Some(&since), at(1000 + 299));
+        let (again, v2) = failure(&e, Some(&since), at(1000 + 299));
         assert_eq!(again, since, "the first failure time is kept");
         assert_eq!(
             v2, v,
@@ -134,7 +134,7 @@ mod tests {
             "Could not deliver test message",
         );
         let since = Time(at(1000));
-        let (_, v) = verdict(&e, Some(&since), at(1300));
+        let (_, v) = failure(&e, Some(&since), at(1300));
         assert_eq!(v.reason, Reason::InvalidSpec);
         assert!(v.reason.is_terminal());
         assert!(v.message.contains("Could not deliver test message"));
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn the_first_failure_time_has_whole_seconds() {
         let e = aws("OperationAbortedException", "x");
-        let (since, _) = verdict(&e, None, Timestamp::from_millisecond(1_500_250).unwrap());
+        let (since, _) = failure(&e, None, Timestamp::from_millisecond(1_500_250).unwrap());
         assert_eq!(since, Time(at(1500)));
     }
 }

@@ -25,97 +25,91 @@ use super::status::{after_writes, status};
 use super::validate::validate;
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
-use crate::common_fields::ManagementPolicy;
-use crate::conditions::Verdict;
+use crate::aws::metric_stream_switch::MetricStreamSwitch;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
-use crate::ownership;
 use crate::reason::Reason;
-use crate::runtime::context::Context;
-use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confirmed};
-use crate::runtime::reconcile::object_key;
-use crate::runtime::{Applied, ManagedKind, Notice};
+use crate::runtime::notices::Subject;
+use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::desired_tags;
+use crate::vocabulary::EventReason;
 use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl ManagedKind for MetricStream {
     const KIND: &'static str = "MetricStream";
     type Status = MetricStreamStatus;
+    /// Start/StopMetricStreams, batched across streams.
+    type Shared = MetricStreamSwitch;
 
     crate::common_field_accessors!(MetricStreamStatus);
 
-    async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<MetricStreamStatus>> {
-        apply(self, ctx, region).await
+    fn aws_name(&self) -> String {
+        aws_name(&self.spec, &self.name_any())
     }
 
-    async fn cleanup(&self, ctx: &Context, region: &str) -> Result<()> {
-        cleanup(self, ctx, region).await
+    fn describe(&self) -> String {
+        format!("metric stream {:?}", self.aws_name())
     }
-}
 
-fn tag_key(stream: &MetricStream) -> String {
-    format!("MetricStream/{}", object_key(stream))
+    async fn apply(
+        &self,
+        r: &Reconcile<'_, Self>,
+    ) -> Result<Applied<MetricStreamStatus>, Failed<MetricStreamStatus>> {
+        Ok(apply(self, r).await?)
+    }
+
+    async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
+        cleanup(self, r).await
+    }
 }
 
 async fn apply(
     stream: &MetricStream,
-    ctx: &Context,
-    region: &str,
+    r: &Reconcile<'_, MetricStream>,
 ) -> Result<Applied<MetricStreamStatus>> {
-    let key = tag_key(stream);
+    let region = r.region.as_str();
     let desired = desired(&stream.spec, &stream.name_any());
     let destination = validate(&desired)?;
     let running = wants_running(&stream.spec);
-    let name = desired.name.as_str();
-    let what = format!("metric stream {name:?}");
-    let owner = ctx.owner(stream);
-    let want_tags = desired_tags(&stream.spec.tags, &owner);
-    let previous = stream.status.as_ref();
-    let confirmed = ownership_confirmed(previous.map(|p| &p.common), name);
+    let name = r.name.as_str();
+    let want_tags = desired_tags(&stream.spec.tags, &r.owner);
+    let previous = r.previous();
 
-    let existing = get(ctx, region, name).await?;
-    let firehose_status = delivery_stream_status(ctx, &destination).await?;
+    let existing = get(r, name).await?;
+    let firehose_status = delivery_stream_status(r, &destination).await?;
     let reported_firehose = Some(firehose::reported_status(firehose_status.as_deref()));
 
-    if stream.spec.common.management_policy == ManagementPolicy::ObserveOnly {
+    if r.observe_only() {
         let Some(existing) = existing else {
-            return Ok(Applied::new(
-                status(name, &LiveStream::default(), reported_firehose, previous),
-                Verdict::waiting(
-                    Reason::NotFound,
-                    format!("{what} does not exist in {region}"),
-                ),
-            ));
+            let status = status(name, &LiveStream::default(), reported_firehose, previous);
+            return Ok(Applied::new(status, r.not_found()));
         };
         let live = live(&existing);
         let mut differences = changed_fields(&desired.fields, &observed(&existing).fields);
-        if run_change(running, live.state.as_deref()).is_some() {
+        if run_change(running, live.state).is_some() {
             differences.push("desiredState".to_string());
         }
-        let mut message = observed_message(&what, &differences);
+        let mut verdict = r.observed(&differences);
         if let Err(e) = firehose::ready(&destination, firehose_status.as_deref()) {
-            message = format!("{message}; {}", e.message);
+            verdict.message = format!("{}; {}", verdict.message, e.message);
         }
         return Ok(Applied::new(
             status(name, &live, reported_firehose, previous),
-            Verdict::ready(Reason::Observed, message),
+            verdict,
         ));
     }
 
-    let spec_changed =
-        previous.and_then(|p| p.common.observed_generation) != stream.metadata.generation;
     let mut notices = Vec::new();
     let mut observed_tags = None;
     if let Some(existing) = &existing {
         let arn = existing.arn.clone().unwrap_or_default();
-        if ctx.tag_reads.due(&key, !confirmed || spec_changed) {
-            observed_tags = Some(cloudwatch_tags::list(&ctx.aws, region, &arn).await?);
+        if r.tags_due() {
+            observed_tags = Some(cloudwatch_tags::list(&r.ctx.aws, region, &arn).await?);
         }
-        if let Some(tags) = &observed_tags
-            && let Some(note) = ownership::gate(tags, &owner, stream.spec.common.adoption, &what)?
-        {
-            notices.push(Notice::normal("Adopted", "TagResource", note));
+        if let Some(tags) = &observed_tags {
+            notices.extend(r.gate(tags)?);
         }
     }
     // PutMetricStream documents no error for a missing or inactive destination, and such a
@@ -133,160 +127,138 @@ async fn apply(
     let live_before = before.map(|(_, live)| live);
     if plan.is_empty() {
         let live = live_before.unwrap_or_default();
-        return Ok(Applied {
-            status: status(name, &live, reported_firehose, previous),
-            verdict: Verdict::ready(Reason::Available, format!("{what} matches the spec")),
-            notices,
-        });
+        return Ok(Applied::new(
+            status(name, &live, reported_firehose, previous),
+            r.matches_spec(),
+        )
+        .notices(notices));
     }
 
-    let drift = confirmed && !spec_changed;
-    let arn = write(
-        ctx,
-        region,
-        &desired,
-        &want_tags,
-        &plan,
-        live_before.as_ref(),
-    )
-    .await?;
-    notices.extend(plan_notices(
-        &plan, &what, region, running, confirmed, drift,
-    ));
+    let arn = write(r, &desired, &want_tags, &plan, live_before.as_ref()).await?;
+    notices.extend(plan_notices(r.subject(), &plan, running));
     if plan.config.change == Some(Change::Create) {
         // The tags went with the create: no need to read them again before the next period.
-        ctx.tag_reads.due(&key, true);
+        r.tags_written();
     }
-    let live = match get(ctx, region, name).await {
+    let live = match get(r, name).await {
         Ok(Some(now)) => live(&now),
         _ => LiveStream {
             arn,
             ..after_writes(live_before.as_ref(), plan.run)
         },
     };
-    // The same message as a reconcile with nothing to do, so the first resync after a write
-    // has no status to write (the Event tells what was done).
-    Ok(Applied {
-        status: status(name, &live, reported_firehose, previous),
-        verdict: Verdict::ready(Reason::Available, format!("{what} matches the spec")),
-        notices,
-    })
+    Ok(Applied::new(
+        status(name, &live, reported_firehose, previous),
+        r.matches_spec(),
+    )
+    .notices(notices))
 }
 
 /// Runs the writes of `plan` in order: the configuration (a create carries the tags), the tags,
 /// then the running state — last, because a new stream starts running and must be stopped after
 /// it exists. Returns the stream's ARN.
 async fn write(
-    ctx: &Context,
-    region: &str,
+    r: &Reconcile<'_, MetricStream>,
     desired: &StreamConfig,
-    want_tags: &std::collections::BTreeMap<String, String>,
+    want_tags: &BTreeMap<String, String>,
     plan: &StreamPlan,
     live_before: Option<&LiveStream>,
 ) -> Result<Option<String>> {
-    let client = &ctx.aws.clients(region).cloudwatch;
+    let region = r.region.as_str();
+    let client = &r.ctx.aws.clients(region).cloudwatch;
     let mut arn = live_before.and_then(|l| l.arn.clone());
     match &plan.config.change {
         Some(Change::Create) => {
             let request = put_request(desired, Some(want_tags)).send_with(client);
-            let out = ctx.aws.call(region, Api::PutMetricStream, request).await?;
+            let out = r
+                .ctx
+                .aws
+                .call(region, Api::PutMetricStream, request)
+                .await?;
             arn = out.arn.or(arn);
         }
         Some(Change::Update { .. }) => {
             let request = put_request(desired, None).send_with(client);
-            ctx.aws.call(region, Api::PutMetricStream, request).await?;
+            r.ctx
+                .aws
+                .call(region, Api::PutMetricStream, request)
+                .await?;
         }
         None => {}
     }
     if !plan.config.tags.is_empty() {
         let arn = arn.as_deref().unwrap_or_default();
-        cloudwatch_tags::apply(&ctx.aws, region, arn, &plan.config.tags).await?;
+        cloudwatch_tags::apply(&r.ctx.aws, region, arn, &plan.config.tags).await?;
     }
     match plan.run {
-        Some(RunChange::Start) => {
-            ctx.metric_stream_switch
-                .start(region, &desired.name)
-                .await?
-        }
-        Some(RunChange::Stop) => ctx.metric_stream_switch.stop(region, &desired.name).await?,
+        Some(RunChange::Start) => r.shared.start(region, &desired.name).await?,
+        Some(RunChange::Stop) => r.shared.stop(region, &desired.name).await?,
         None => {}
     }
     Ok(arn)
 }
 
 /// The Events for the writes of `plan`.
-fn plan_notices(
-    plan: &StreamPlan,
-    what: &str,
-    region: &str,
-    running: bool,
-    confirmed: bool,
-    drift: bool,
-) -> Vec<Notice> {
+fn plan_notices(r: Subject<'_>, plan: &StreamPlan, running: bool) -> Vec<Notice> {
     let mut notices = Vec::new();
     match &plan.config.change {
         Some(Change::Create) => {
-            let state = if running { "running" } else { "stopped" };
-            notices.push(if confirmed {
-                Notice::warning(
-                    "Recreated",
-                    "PutMetricStream",
-                    format!(
-                        "{what} was deleted outside the operator and has been created again \
-                         ({state})"
-                    ),
-                )
-            } else {
-                Notice::normal(
-                    "Created",
-                    "PutMetricStream",
-                    format!("created {what} in {region} ({state})"),
-                )
-            });
+            let mut created = r.created("PutMetricStream");
+            created.note = format!(
+                "{} ({})",
+                created.note,
+                if running { "running" } else { "stopped" }
+            );
             // A create carries its tags and its stop; nothing more to tell.
-            return notices;
+            return vec![created];
         }
-        Some(Change::Update { fields }) => {
-            notices.push(change_notice(drift, "PutMetricStream", fields));
-        }
+        Some(Change::Update { fields }) => notices.push(r.changed("PutMetricStream", fields)),
         None => {}
     }
-    let tag_fields = plan.config.tags.drift_fields();
-    if drift && !tag_fields.is_empty() {
-        notices.push(change_notice(true, "TagResource", &tag_fields));
-    }
+    notices.extend(r.tags_changed("TagResource", &plan.config.tags));
     if let Some(run) = plan.run {
-        notices.push(run_notice(run, what, drift));
+        notices.push(run_notice(run, r.what, r.drift()));
     }
     notices
 }
 
 /// The Event for a start or stop: a state change the spec asked for, or one put back.
 pub fn run_notice(run: RunChange, what: &str, drift: bool) -> Notice {
-    let (action, verb, undone) = match run {
-        RunChange::Start => ("StartMetricStreams", "started", "stopped"),
-        RunChange::Stop => ("StopMetricStreams", "stopped", "started"),
+    let (action, verb, undone, reason) = match run {
+        RunChange::Start => (
+            "StartMetricStreams",
+            "started",
+            "stopped",
+            EventReason::Started,
+        ),
+        RunChange::Stop => (
+            "StopMetricStreams",
+            "stopped",
+            "started",
+            EventReason::Stopped,
+        ),
     };
     if drift {
-        Notice::warning(
-            "DriftCorrected",
+        Notice::new(
+            EventReason::DriftCorrected,
             action,
             format!("{verb} {what} again: it was {undone} outside the operator"),
         )
     } else {
-        let reason = match run {
-            RunChange::Start => "Started",
-            RunChange::Stop => "Stopped",
-        };
-        Notice::normal(reason, action, format!("{verb} {what}"))
+        Notice::new(reason, action, format!("{verb} {what}"))
     }
 }
 
 /// GetMetricStream; `None` when the stream does not exist.
-async fn get(ctx: &Context, region: &str, name: &str) -> Result<Option<GetMetricStreamOutput>> {
-    let client = &ctx.aws.clients(region).cloudwatch;
+async fn get(r: &Reconcile<'_, MetricStream>, name: &str) -> Result<Option<GetMetricStreamOutput>> {
+    let client = &r.ctx.aws.clients(&r.region).cloudwatch;
     let request = client.get_metric_stream().name(name).send();
-    match ctx.aws.call(region, Api::GetMetricStream, request).await {
+    match r
+        .ctx
+        .aws
+        .call(&r.region, Api::GetMetricStream, request)
+        .await
+    {
         Ok(out) => Ok(Some(out)),
         Err(e) if e.reason == Reason::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -296,16 +268,17 @@ async fn get(ctx: &Context, region: &str, name: &str) -> Result<Option<GetMetric
 /// The status DescribeDeliveryStream reports for the destination (`ACTIVE`, `CREATING`, …);
 /// `None` when it does not exist.
 async fn delivery_stream_status(
-    ctx: &Context,
+    r: &Reconcile<'_, MetricStream>,
     destination: &DeliveryStreamArn,
 ) -> Result<Option<String>> {
     let region = destination.region.as_str();
-    let client = &ctx.aws.clients(region).firehose;
+    let client = &r.ctx.aws.clients(region).firehose;
     let request = client
         .describe_delivery_stream()
         .delivery_stream_name(&destination.name)
         .send();
-    match ctx
+    match r
+        .ctx
         .aws
         .call(region, Api::DescribeDeliveryStream, request)
         .await
@@ -318,27 +291,28 @@ async fn delivery_stream_status(
     }
 }
 
-async fn cleanup(stream: &MetricStream, ctx: &Context, region: &str) -> Result<()> {
-    let name = aws_name(&stream.spec, &stream.name_any());
-    ctx.tag_reads.forget(&tag_key(stream));
-    let Some(existing) = get(ctx, region, &name).await? else {
+async fn cleanup(stream: &MetricStream, r: &Reconcile<'_, MetricStream>) -> Result<()> {
+    let name = r.name.as_str();
+    r.forget_tags();
+    let Some(existing) = get(r, name).await? else {
         return Ok(());
     };
-    let confirmed = ownership_confirmed(stream.status.as_ref().map(|s| &s.common), &name);
-    if !confirmed {
+    if !r.confirmed {
         let arn = existing.arn.as_deref().unwrap_or_default();
-        let tags = cloudwatch_tags::list(&ctx.aws, region, arn).await?;
-        if !ctx.owner(stream).owns(&tags) {
+        let tags = cloudwatch_tags::list(&r.ctx.aws, &r.region, arn).await?;
+        if !r.owner.owns(&tags) {
             tracing::info!(stream = %name, "not deleting a metric stream this object does not own");
             return Ok(());
         }
     }
-    let client = &ctx.aws.clients(region).cloudwatch;
-    let request = client.delete_metric_stream().name(&name).send();
-    ctx.aws
-        .call(region, Api::DeleteMetricStream, request)
+    let _ = stream;
+    let client = &r.ctx.aws.clients(&r.region).cloudwatch;
+    let request = client.delete_metric_stream().name(name).send();
+    r.ctx
+        .aws
+        .call(&r.region, Api::DeleteMetricStream, request)
         .await?;
-    match get(ctx, region, &name).await? {
+    match get(r, name).await? {
         None => Ok(()),
         Some(_) => Err(Error::new(
             Reason::AwsUnavailable,
@@ -354,15 +328,15 @@ mod tests {
     #[test]
     fn a_state_put_back_is_a_drift_warning_and_a_requested_one_is_normal() {
         let drift = run_notice(RunChange::Start, "metric stream \"s\"", true);
-        assert!(drift.warning);
-        assert_eq!(drift.reason, "DriftCorrected");
+        assert!(drift.is_warning());
+        assert_eq!(drift.reason, EventReason::DriftCorrected);
         assert_eq!(
             drift.note,
             "started metric stream \"s\" again: it was stopped outside the operator"
         );
         let asked = run_notice(RunChange::Stop, "metric stream \"s\"", false);
-        assert!(!asked.warning);
-        assert_eq!(asked.reason, "Stopped");
+        assert!(!asked.is_warning());
+        assert_eq!(asked.reason, EventReason::Stopped);
     }
 
     #[test]
@@ -374,19 +348,20 @@ mod tests {
             },
             run: Some(RunChange::Stop),
         };
-        let notices = plan_notices(
-            &plan,
-            "metric stream \"s\"",
-            "us-east-1",
-            false,
-            false,
-            false,
-        );
+        let mut subject = Subject {
+            what: "metric stream \"s\"",
+            region: "us-east-1",
+            confirmed: false,
+            spec_changed: true,
+        };
+        let notices = plan_notices(subject, &plan, false);
         assert_eq!(notices.len(), 1);
-        assert_eq!(notices[0].reason, "Created");
+        assert_eq!(notices[0].reason, EventReason::Created);
         assert!(notices[0].note.contains("(stopped)"), "{}", notices[0].note);
-        let recreated = plan_notices(&plan, "metric stream \"s\"", "us-east-1", false, true, true);
-        assert_eq!(recreated[0].reason, "Recreated");
-        assert!(recreated[0].warning);
+        subject.confirmed = true;
+        subject.spec_changed = false;
+        let recreated = plan_notices(subject, &plan, false);
+        assert_eq!(recreated[0].reason, EventReason::Recreated);
+        assert!(recreated[0].is_warning());
     }
 }

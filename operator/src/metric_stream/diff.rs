@@ -5,7 +5,8 @@
 //! stream running, so a stream wanted stopped is stopped right after it is created.
 
 use super::desired::StreamConfig;
-use super::observed::{LiveStream, RUNNING, STOPPED};
+use super::observed::LiveStream;
+use super::spec::StreamState;
 pub use crate::plan::{Change, Plan};
 use std::collections::BTreeMap;
 
@@ -51,7 +52,7 @@ pub fn plan(
         observed_tags,
     );
     // A new stream starts running.
-    let state = observed.map_or(Some(RUNNING), |(_, live)| live.state.as_deref());
+    let state = observed.map_or(Some(StreamState::Running), |(_, live)| live.state);
     StreamPlan {
         config,
         run: run_change(running, state),
@@ -60,9 +61,9 @@ pub fn plan(
 
 /// The Start or Stop that turns `state` into the wanted one. A state this operator does not know
 /// is driven to the wanted one too.
-pub fn run_change(running: bool, state: Option<&str>) -> Option<RunChange> {
+pub fn run_change(running: bool, state: Option<StreamState>) -> Option<RunChange> {
     match (running, state) {
-        (true, Some(RUNNING)) | (false, Some(STOPPED)) => None,
+        (true, Some(StreamState::Running)) | (false, Some(StreamState::Stopped)) => None,
         (true, _) => Some(RunChange::Start),
         (false, _) => Some(RunChange::Stop),
     }
@@ -92,9 +93,9 @@ mod tests {
         }
     }
 
-    fn live(state: &str) -> LiveStream {
+    fn live(state: StreamState) -> LiveStream {
         LiveStream {
-            state: Some(state.into()),
+            state: Some(state),
             ..Default::default()
         }
     }
@@ -121,7 +122,7 @@ mod tests {
         let started = plan(
             &d,
             true,
-            Some((&d, &live("stopped"))),
+            Some((&d, &live(StreamState::Stopped))),
             &BTreeMap::new(),
             None,
         );
@@ -130,7 +131,7 @@ mod tests {
         let stopped = plan(
             &d,
             false,
-            Some((&d, &live("running"))),
+            Some((&d, &live(StreamState::Running))),
             &BTreeMap::new(),
             None,
         );
@@ -144,7 +145,7 @@ mod tests {
             plan(
                 &d,
                 true,
-                Some((&d, &live("running"))),
+                Some((&d, &live(StreamState::Running))),
                 &BTreeMap::new(),
                 None
             )
@@ -154,7 +155,7 @@ mod tests {
             plan(
                 &d,
                 false,
-                Some((&d, &live("stopped"))),
+                Some((&d, &live(StreamState::Stopped))),
                 &BTreeMap::new(),
                 None
             )
@@ -173,7 +174,7 @@ mod tests {
             plan(
                 &d,
                 true,
-                Some((&o, &live("running"))),
+                Some((&o, &live(StreamState::Running))),
                 &BTreeMap::new(),
                 None
             )
@@ -192,7 +193,7 @@ mod tests {
             plan(
                 &d,
                 true,
-                Some((&o, &live("running"))),
+                Some((&o, &live(StreamState::Running))),
                 &BTreeMap::new(),
                 None
             )
@@ -209,7 +210,7 @@ mod tests {
         let p = plan(
             &d,
             true,
-            Some((&o, &live("running"))),
+            Some((&o, &live(StreamState::Running))),
             &BTreeMap::new(),
             None,
         );
@@ -226,7 +227,7 @@ mod tests {
     fn tags_are_planned_only_when_read() {
         let d = desired(&spec(), "s");
         let want = BTreeMap::from([("team".to_string(), "a".to_string())]);
-        let running = live("running");
+        let running = live(StreamState::Running);
         assert!(plan(&d, true, Some((&d, &running)), &want, None).is_empty());
         let p = plan(
             &d,
@@ -240,7 +241,7 @@ mod tests {
 
     #[test]
     fn an_unknown_state_is_driven_to_the_wanted_one() {
-        assert_eq!(run_change(true, Some("pending")), Some(RunChange::Start));
+        assert_eq!(run_change(true, None), Some(RunChange::Start));
         assert_eq!(run_change(false, None), Some(RunChange::Stop));
     }
 }

@@ -15,3 +15,16 @@ pub mod status;
 pub mod validate;
 
 pub use spec::*;
+
+use crate::aws::Aws;
+use crate::aws::metric_stream_switch::MetricStreamSwitch;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts and stops of metric streams within this window share one call per region.
+const SWITCH_WINDOW: Duration = Duration::from_millis(200);
+
+/// What every MetricStream reconcile shares.
+pub fn shared(aws: Arc<Aws>) -> Arc<MetricStreamSwitch> {
+    MetricStreamSwitch::new(aws, SWITCH_WINDOW)
+}

@@ -3,22 +3,17 @@
 
 use super::desired::{StreamConfig, StreamFields, normalize};
 use super::spec::*;
-use crate::aws::wire::time;
+use crate::aws::wire::{from_wire, time};
 use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
 use aws_sdk_cloudwatch::types as cw;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
-/// GetMetricStream's state of a stream that sends metrics.
-pub const RUNNING: &str = "running";
-/// GetMetricStream's state of a stopped stream.
-pub const STOPPED: &str = "stopped";
 
 /// What CloudWatch reports about a stream beyond its configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveStream {
     pub arn: Option<String>,
-    /// `running` or `stopped`.
-    pub state: Option<String>,
+    /// `None` for a state this operator does not know.
+    pub state: Option<StreamState>,
     pub created: Option<Time>,
     pub updated: Option<Time>,
 }
@@ -26,7 +21,7 @@ pub struct LiveStream {
 impl LiveStream {
     /// Whether CloudWatch reports the stream running.
     pub fn running(&self) -> bool {
-        self.state.as_deref() == Some(RUNNING)
+        self.state == Some(StreamState::Running)
     }
 }
 
@@ -58,7 +53,10 @@ pub fn observed(out: &GetMetricStreamOutput) -> StreamConfig {
 pub fn live(out: &GetMetricStreamOutput) -> LiveStream {
     LiveStream {
         arn: out.arn.clone(),
-        state: out.state.as_ref().map(|s| s.to_ascii_lowercase()),
+        state: out
+            .state
+            .as_deref()
+            .and_then(|s| from_wire(&s.to_ascii_lowercase())),
         created: out.creation_date.as_ref().and_then(time),
         updated: out.last_update_date.as_ref().and_then(time),
     }
@@ -268,7 +266,9 @@ mod tests {
     #[test]
     fn the_state_is_read_whatever_its_case() {
         let out = GetMetricStreamOutput::builder().state("Stopped").build();
-        assert_eq!(live(&out).state.as_deref(), Some("stopped"));
+        assert_eq!(live(&out).state, Some(StreamState::Stopped));
+        let unknown = GetMetricStreamOutput::builder().state("pending").build();
+        assert_eq!(live(&unknown).state, None);
         assert!(!live(&out).running());
     }
 }

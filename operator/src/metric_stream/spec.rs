@@ -226,6 +226,16 @@ pub enum MetricStreamDesiredState {
     Stopped,
 }
 
+/// State of the stream as CloudWatch reports it: running or stopped.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamState {
+    /// The stream sends metrics.
+    Running,
+    /// The stream is stopped.
+    Stopped,
+}
+
 /// What the operator last saw of the stream in CloudWatch and Firehose.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -236,7 +246,7 @@ pub struct MetricStreamStatus {
 
     /// State of the stream as CloudWatch reports it: running or stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<StreamState>,
 
     /// When CloudWatch created the stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,8 @@
 //! when nothing changed.
 
 use super::diff::RunChange;
-use super::observed::{LiveStream, RUNNING, STOPPED};
-use super::spec::MetricStreamStatus;
+use super::observed::LiveStream;
+use super::spec::{MetricStreamStatus, StreamState};
 use crate::common_fields::CommonStatus;
 
 /// The status for the stream `aws_name` with this live view and delivery stream status.
@@ -22,7 +22,7 @@ pub fn status(
             aws_name: Some(aws_name.to_string()),
             ..common
         },
-        state: live.state.clone(),
+        state: live.state,
         creation_date: live.created.clone(),
         last_update_date: live.updated.clone(),
         firehose_delivery_stream_status: firehose_status,
@@ -33,12 +33,12 @@ pub fn status(
 /// yet: `before` (`None` for a stream just created, which AWS starts running) with `run` applied.
 pub fn after_writes(before: Option<&LiveStream>, run: Option<RunChange>) -> LiveStream {
     let mut live = before.cloned().unwrap_or_else(|| LiveStream {
-        state: Some(RUNNING.to_string()),
+        state: Some(StreamState::Running),
         ..Default::default()
     });
     match run {
-        Some(RunChange::Start) => live.state = Some(RUNNING.to_string()),
-        Some(RunChange::Stop) => live.state = Some(STOPPED.to_string()),
+        Some(RunChange::Start) => live.state = Some(StreamState::Running),
+        Some(RunChange::Stop) => live.state = Some(StreamState::Stopped),
         None => {}
     }
     live
@@ -50,10 +50,10 @@ mod tests {
     use crate::aws::wire::time;
     use proptest::prelude::*;
 
-    fn live(state: &str, updated: i64) -> LiveStream {
+    fn live(state: StreamState, updated: i64) -> LiveStream {
         LiveStream {
             arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:metric-stream/s".into()),
-            state: Some(state.into()),
+            state: Some(state),
             created: time(&aws_smithy_types::DateTime::from_secs(1_700_000_000)),
             updated: time(&aws_smithy_types::DateTime::from_secs(updated)),
         }
@@ -63,11 +63,11 @@ mod tests {
     fn status_reports_state_dates_arn_and_destination() {
         let s = status(
             "s",
-            &live("stopped", 1_700_000_100),
+            &live(StreamState::Stopped, 1_700_000_100),
             Some("ACTIVE".into()),
             None,
         );
-        assert_eq!(s.state.as_deref(), Some("stopped"));
+        assert_eq!(s.state, Some(StreamState::Stopped));
         assert_eq!(s.common.aws_name.as_deref(), Some("s"));
         assert!(
             s.common
@@ -83,16 +83,16 @@ mod tests {
     #[test]
     fn a_new_stream_wanted_stopped_is_reported_stopped_after_writes() {
         assert_eq!(
-            after_writes(None, Some(RunChange::Stop)).state.as_deref(),
-            Some("stopped")
+            after_writes(None, Some(RunChange::Stop)).state,
+            Some(StreamState::Stopped)
         );
-        assert_eq!(after_writes(None, None).state.as_deref(), Some("running"));
+        assert_eq!(after_writes(None, None).state, Some(StreamState::Running));
     }
 
     proptest! {
         #[test]
         fn status_is_deterministic(
-            state in prop_oneof![Just("running"), Just("stopped")],
+            state in prop_oneof![Just(StreamState::Running), Just(StreamState::Stopped)],
             updated in 1_700_000_000i64..1_800_000_000,
             firehose in proptest::option::of(prop_oneof![Just("ACTIVE"), Just("CREATING")]),
         ) {

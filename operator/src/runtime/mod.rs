@@ -1,35 +1,44 @@
-//! The controller runtime every kind shares.
+//! The controller runtime every kind shares. It knows no kind: a kind implements
+//! [`ManagedKind`] and the runtime does the rest, once, for all of them.
 //!
-//! A kind implements [`ManagedKind`]: its `apply` runs desired → observed → diff → plan against
-//! AWS and returns the kind's status fields and a [`Verdict`]; its `cleanup` deletes (or
-//! retains) the AWS object. Everything else is here, once: the finalizer, region resolution,
-//! conditions and observedGeneration, status written with server-side apply only when it
-//! changed, Events, error policy (terminal: wait for a spec change; recoverable: backoff with
-//! jitter), drift resync, metrics.
+//! A kind's `apply` runs desired → observed → diff → plan against AWS and returns the kind's
+//! status fields and a [`Verdict`]; its `cleanup` deletes the AWS object. Both receive a
+//! [`Reconcile`]: the object with everything the shell worked out about it (region, AWS name,
+//! owner, whether the spec changed, whether ownership is already confirmed) and the steps every
+//! kind takes the same way (the Created/Updated/DriftCorrected Events, the ownership gate, the
+//! tag-read schedule, the Ready verdicts). Everything else is here too: the finalizer, region
+//! resolution, conditions and observedGeneration, status written with server-side apply only
+//! when it changed, Events, error policy (terminal: wait for a spec change; recoverable: backoff
+//! with jitter), drift resync, metrics.
 
 pub mod backoff;
 pub mod context;
+pub mod controller;
 pub mod leader;
-pub mod lifecycle;
+pub mod notices;
 pub mod reconcile;
 pub mod region;
 pub mod resync;
-pub mod run;
+pub mod scope;
 pub mod serve;
+pub mod shutdown;
 pub mod status_write;
 pub mod tag_reads;
 pub mod watch;
 
 use crate::common_fields::{CommonSpec, CommonStatus};
 use crate::conditions::Verdict;
-use crate::error::Result;
-use context::Context;
+use crate::error::{Error, Result};
+use crate::vocabulary::EventReason;
 use k8s_openapi::NamespaceResourceScope;
 use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::future::Future;
+use std::sync::Arc;
+
+pub use scope::Reconcile;
 
 /// The accessors of [`ManagedKind`] that are the same for every kind (each spec flattens
 /// `common: CommonSpec`, each status `common: CommonStatus`). Use inside the `impl` block.
@@ -71,6 +80,10 @@ pub trait ManagedKind:
     /// The kind's status type (which flattens [`CommonStatus`]).
     type Status: Clone + Debug + Default + PartialEq + Serialize + DeserializeOwned + Send + Sync;
 
+    /// What every reconcile of this kind shares: caches of other objects, batched AWS readers
+    /// and writers, settings. Built once when the operator starts.
+    type Shared: Send + Sync + 'static;
+
     /// The spec fields every kind has.
     fn common_spec(&self) -> &CommonSpec;
 
@@ -83,24 +96,26 @@ pub trait ManagedKind:
     /// The common part of a status, mutably.
     fn common_status_mut(status: &mut Self::Status) -> &mut CommonStatus;
 
+    /// The AWS object's name: the spec's name override, else `metadata.name`.
+    fn aws_name(&self) -> String;
+
+    /// The AWS object in words, for messages and Events, for example `alarm "cpu"`.
+    fn describe(&self) -> String;
+
     /// Makes AWS match the spec (or, under ObserveOnly, only reads it). Returns the kind's status
-    /// fields (with `arn` and `awsName` filled in) and the verdict.
-    ///
-    /// A failure is normally an `Err`, and the runtime reports it on the status the object
-    /// already has. A failure that must change status fields as well (a retry deadline, an
-    /// ownership record) is returned as `Ok` with a failed verdict ([`Verdict::failed`]): the
-    /// runtime writes that status and applies the same retry policy as for an error.
+    /// fields (with `arn` and `awsName` filled in), the verdict and the Events to publish. A
+    /// failure that must also change status fields (a retry deadline, an ownership record)
+    /// carries them in its [`Failed`].
     fn apply(
         &self,
-        ctx: &Context,
-        region: &str,
-    ) -> impl Future<Output = Result<Applied<Self::Status>>> + Send;
+        r: &Reconcile<'_, Self>,
+    ) -> impl Future<Output = Result<Applied<Self::Status>, Failed<Self::Status>>> + Send;
 
     /// Deletes the AWS object (the runtime calls this only under `deletionPolicy: Delete` and
     /// `managementPolicy: Manage`). An AWS object already gone is success. To wait (for example
     /// while a composite alarm still names this alarm), return a `DependencyNotReady` error: the
     /// finalizer stays until cleanup succeeds.
-    fn cleanup(&self, ctx: &Context, region: &str) -> impl Future<Output = Result<()>> + Send;
+    fn cleanup(&self, r: &Reconcile<'_, Self>) -> impl Future<Output = Result<()>> + Send;
 
     /// How many objects of one region the drift resync reads together (see [`resync`]): 1 for
     /// kinds whose AWS API reads one object per call.
@@ -110,18 +125,18 @@ pub trait ManagedKind:
     /// reconciles, in as few calls as the API allows. Errors are left to the reconciles, which
     /// read again.
     fn prefetch(
-        _ctx: &Context,
+        _shared: &Self::Shared,
         _region: &str,
-        _objects: &[std::sync::Arc<Self>],
+        _objects: &[Arc<Self>],
     ) -> impl Future<Output = ()> + Send {
         async {}
     }
 
     /// Called when the object turns Ready, for kinds that others wait on.
-    fn became_ready(&self, _ctx: &Context) {}
+    fn became_ready(&self, _shared: &Self::Shared) {}
 
     /// Called once the AWS object is gone and the finalizer is about to be removed.
-    fn deleted(&self, _ctx: &Context) {}
+    fn deleted(&self, _shared: &Self::Shared) {}
 }
 
 /// What a successful `apply` found and did.
@@ -145,20 +160,56 @@ impl<S> Applied<S> {
         }
     }
 
-    /// Adds an event.
-    pub fn notice(mut self, notice: Notice) -> Self {
-        self.notices.push(notice);
+    /// Adds events.
+    pub fn notices(mut self, notices: impl IntoIterator<Item = Notice>) -> Self {
+        self.notices.extend(notices);
         self
+    }
+}
+
+/// A failed `apply`: the error, and what must be written with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failed<S> {
+    pub error: Error,
+    /// Status fields to write with the failure instead of the object's current ones (for
+    /// example an ownership record the failed call may have made true).
+    pub status: Option<S>,
+    /// Events about what was done before the failure.
+    pub notices: Vec<Notice>,
+}
+
+impl<S> Failed<S> {
+    /// A failure that writes these status fields with its conditions.
+    pub fn with_status(error: Error, status: S) -> Self {
+        Failed {
+            error,
+            status: Some(status),
+            notices: Vec::new(),
+        }
+    }
+
+    /// Adds events about what was done before the failure.
+    pub fn notices(mut self, notices: impl IntoIterator<Item = Notice>) -> Self {
+        self.notices.extend(notices);
+        self
+    }
+}
+
+impl<S> From<Error> for Failed<S> {
+    fn from(error: Error) -> Self {
+        Failed {
+            error,
+            status: None,
+            notices: Vec::new(),
+        }
     }
 }
 
 /// An Event to publish on the object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
-    /// `Warning` or `Normal`.
-    pub warning: bool,
-    /// Short PascalCase reason, for example `Created`, `DriftCorrected`.
-    pub reason: &'static str,
+    /// What happened; it decides whether the Event is a Warning.
+    pub reason: EventReason,
     /// What the operator did, for example `PutMetricAlarm`.
     pub action: &'static str,
     /// For people.
@@ -166,23 +217,17 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// A normal event.
-    pub fn normal(reason: &'static str, action: &'static str, note: impl Into<String>) -> Self {
+    /// An event.
+    pub fn new(reason: EventReason, action: &'static str, note: impl Into<String>) -> Self {
         Notice {
-            warning: false,
             reason,
             action,
             note: note.into(),
         }
     }
 
-    /// A warning event.
-    pub fn warning(reason: &'static str, action: &'static str, note: impl Into<String>) -> Self {
-        Notice {
-            warning: true,
-            reason,
-            action,
-            note: note.into(),
-        }
+    /// Whether it is a Warning.
+    pub fn is_warning(&self) -> bool {
+        self.reason.is_warning()
     }
 }

@@ -1,23 +1,24 @@
 //! The reconcile shell every kind runs through:
 //! 1. finalizer helper (kube): adds `cwo.dev/cleanup` before anything is written to AWS, and
 //!    routes a deleting object to cleanup;
-//! 2. region resolution (pure);
+//! 2. region resolution (pure) and the [`Reconcile`] scope (pure);
 //! 3. the kind's `apply` or `cleanup` (network: AWS);
 //! 4. status composed from the result (pure) and written only if it changed (network: Kubernetes);
 //! 5. Events, metrics and the next requeue: none on success (the drift resync of
 //!    `runtime::resync` visits every object once per period), backoff with jitter on a
-//!    recoverable error, nothing on a terminal one (it waits for the spec to change).
+//!    recoverable error, nothing on a terminal one (it waits for the spec to change). A failure
+//!    is announced with one Warning Event when it is new, not on every retry.
 
 use super::context::Context;
 use super::region;
-use super::status_write::{Written, write_status};
-use super::{ManagedKind, Notice};
+use super::status_write::write_status;
+use super::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::common_fields::{DeletionPolicy, ManagementPolicy};
 use crate::conditions::{Verdict, conditions, status_of};
 use crate::error::Error;
 use crate::metrics::KubeWrite;
 use crate::reason::Reason;
-use crate::vocabulary::{FINALIZER, condition};
+use crate::vocabulary::{EventReason, FINALIZER, condition};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
@@ -27,6 +28,14 @@ use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use tracing::{Instrument, info_span};
 
+/// What a controller of kind `K` hands to each reconcile.
+pub struct KindContext<K: ManagedKind> {
+    /// Shared by every kind.
+    pub ctx: Arc<Context>,
+    /// Shared by this kind.
+    pub shared: Arc<K::Shared>,
+}
+
 /// Cleanup could not finish yet; its status was written and it asks for this requeue.
 #[derive(Debug, thiserror::Error)]
 #[error("cleanup is not finished")]
@@ -34,10 +43,14 @@ struct CleanupPending(Action);
 
 /// Reconciles one object of kind `K`. Never fails: every error is reported in the object's
 /// status and turned into the right requeue here, so the controller's error policy is unused.
-pub async fn reconcile<K: ManagedKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile<K: ManagedKind>(
+    obj: Arc<K>,
+    kc: Arc<KindContext<K>>,
+) -> Result<Action, Error> {
     let key = object_key(&*obj);
     let span = info_span!("reconcile", kind = K::KIND, object = %key);
     async move {
+        let ctx = &*kc.ctx;
         let _timer = ctx.metrics.reconcile_started(K::KIND);
         let Some(namespace) = obj.namespace() else {
             return Ok(Action::await_change());
@@ -49,8 +62,8 @@ pub async fn reconcile<K: ManagedKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result
             == obj.meta().deletion_timestamp.is_some();
         let result = finalizer(&api, FINALIZER, Arc::clone(&obj), |event| async {
             match event {
-                finalizer::Event::Apply(o) => Ok(apply(&api, &o, &ctx).await),
-                finalizer::Event::Cleanup(o) => cleanup(&api, &o, &ctx).await,
+                finalizer::Event::Apply(o) => Ok(apply(&api, &o, &kc).await),
+                finalizer::Event::Cleanup(o) => cleanup(&api, &o, &kc).await,
             }
         })
         .await;
@@ -78,9 +91,9 @@ pub async fn reconcile<K: ManagedKind>(obj: Arc<K>, ctx: Arc<Context>) -> Result
 
 /// The controller's error policy. `reconcile` reports its own errors, so this only runs if the
 /// controller itself fails to call it.
-pub fn error_policy<K: ManagedKind>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: ManagedKind>(obj: Arc<K>, error: &Error, kc: Arc<KindContext<K>>) -> Action {
     tracing::warn!(kind = K::KIND, object = %object_key(&*obj), %error, "reconcile failed");
-    Action::requeue(ctx.backoffs.failed(&object_key(&*obj)))
+    Action::requeue(kc.ctx.backoffs.failed(&object_key(&*obj)))
 }
 
 /// `namespace/name`, the key for backoff and metrics bookkeeping.
@@ -88,46 +101,59 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
     format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
 }
 
-async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, ctx: &Context) -> Action {
+/// The scope of one reconcile of `obj`, once its region is known.
+async fn scope<'a, K: ManagedKind>(
+    obj: &'a K,
+    kc: &'a KindContext<K>,
+) -> Result<Reconcile<'a, K>, Error> {
+    // Before the namespace cache holds its first list, a namespace's region annotation would
+    // look absent and a new object would land in the default region.
+    kc.ctx.namespaces_synced.wait().await;
+    let region = resolve_region(obj, &kc.ctx)?;
+    Ok(Reconcile::new(obj, &kc.ctx, &kc.shared, region))
+}
+
+async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Action {
+    let ctx = &*kc.ctx;
     let key = object_key(obj);
-    let result = async {
-        ctx.namespaces_synced.wait().await;
-        let region = resolve_region(obj, ctx)?;
-        let applied = obj.apply(ctx, &region).await?;
-        Ok::<_, Error>((region, applied))
-    }
-    .await;
-    match result {
-        Ok((region, applied)) => {
-            let mut status = applied.status;
-            let common = K::common_status_mut(&mut status);
-            common.region = Some(region);
-            let ready = applied.verdict.ready;
-            set_conditions::<K>(obj, &mut status, &applied.verdict);
-            if let Err(e) = write_status(ctx, api, obj, &status).await {
-                return report_failure(api, obj, ctx, e).await;
+    let r = match scope(obj, kc).await {
+        Ok(r) => r,
+        Err(e) => return report_failure(api, obj, ctx, Failed::from(e)).await,
+    };
+    let Applied {
+        mut status,
+        verdict,
+        notices,
+    } = match obj.apply(&r).await {
+        Ok(applied) => applied,
+        Err(mut failed) => {
+            if let Some(status) = failed.status.as_mut() {
+                K::common_status_mut(status).region = Some(r.region.clone());
             }
-            publish(ctx, obj, &applied.notices).await;
-            let was_ready = obj
-                .status()
-                .and_then(|s| status_of(&K::common_status(s).conditions, condition::READY))
-                .is_some_and(|c| c.status == "True");
-            if ready && !was_ready {
-                obj.became_ready(ctx);
-            }
-            ctx.metrics.set_ready(K::KIND, &key, Some(ready));
-            if !applied.verdict.synced {
-                // A failure the kind reported together with status it must keep (see
-                // `ManagedKind::apply`): the same retry policy as an error.
-                ctx.metrics
-                    .reconcile_failed(K::KIND, applied.verdict.reason);
-                return retry_policy(ctx, &key, applied.verdict.reason);
-            }
-            ctx.backoffs.succeeded(&key);
-            next_resync(ctx)
+            return report_failure(api, obj, ctx, failed).await;
         }
-        Err(e) => report_failure(api, obj, ctx, e).await,
+    };
+    K::common_status_mut(&mut status).region = Some(r.region.clone());
+    set_conditions::<K>(obj, &mut status, &verdict);
+    if let Err(e) = write_status(ctx, api, obj, &status).await {
+        return report_failure(api, obj, ctx, Failed::from(e)).await;
     }
+    publish(ctx, obj, &notices).await;
+    if verdict.ready && !is_ready(obj) {
+        obj.became_ready(&kc.shared);
+    }
+    ctx.metrics.set_ready(K::KIND, &key, Some(verdict.ready));
+    ctx.backoffs.succeeded(&key);
+    // Nothing is scheduled for this object: the drift resync (`runtime::resync`) visits every
+    // object once per period, in batches; an object waiting on a missing AWS object (ObserveOnly)
+    // is seen again then too.
+    Action::await_change()
+}
+
+fn is_ready<K: ManagedKind>(obj: &K) -> bool {
+    obj.status()
+        .and_then(|s| status_of(&K::common_status(s).conditions, condition::READY))
+        .is_some_and(|c| c.status == "True")
 }
 
 /// The requeue after a failure: none for a terminal reason (only a spec change can help, and it
@@ -144,8 +170,9 @@ fn retry_policy(ctx: &Context, key: &str, reason: Reason) -> Action {
 async fn cleanup<K: ManagedKind>(
     api: &Api<K>,
     obj: &K,
-    ctx: &Context,
+    kc: &KindContext<K>,
 ) -> Result<Action, CleanupPending> {
+    let ctx = &*kc.ctx;
     let key = object_key(obj);
     let spec = obj.common_spec();
     let removes_aws_object = spec.deletion_policy == DeletionPolicy::Delete
@@ -154,19 +181,20 @@ async fn cleanup<K: ManagedKind>(
         // An object that never reached AWS has no recorded region; resolving it again is
         // harmless because cleanup treats "not found" as deleted.
         let result = async {
-            ctx.namespaces_synced.wait().await;
-            let region = resolve_region(obj, ctx)?;
-            obj.cleanup(ctx, &region).await
+            let r = scope(obj, kc).await?;
+            obj.cleanup(&r).await
         }
         .await;
         if let Err(e) = result {
-            return Err(CleanupPending(report_failure(api, obj, ctx, e).await));
+            return Err(CleanupPending(
+                report_failure(api, obj, ctx, Failed::from(e)).await,
+            ));
         }
         publish(
             ctx,
             obj,
-            &[Notice::normal(
-                "Deleted",
+            &[Notice::new(
+                EventReason::Deleted,
                 "Delete",
                 "deleted the AWS object",
             )],
@@ -176,56 +204,58 @@ async fn cleanup<K: ManagedKind>(
         publish(
             ctx,
             obj,
-            &[Notice::normal(
-                "Retained",
+            &[Notice::new(
+                EventReason::Retained,
                 "Delete",
                 "deletionPolicy is Retain: the AWS object was left in place",
             )],
         )
         .await;
     }
-    obj.deleted(ctx);
+    obj.deleted(&kc.shared);
     ctx.backoffs.succeeded(&key);
     ctx.metrics.set_ready(K::KIND, &key, None);
     Ok(Action::await_change())
 }
 
-/// Reports an error on the object (status, a Warning event when the problem is new, metrics)
-/// and returns the requeue its policy asks for.
+/// Reports a failure on the object (status, the Events of what was done before it, a Warning
+/// Event when the problem is new, metrics) and returns the requeue its policy asks for.
 async fn report_failure<K: ManagedKind>(
     api: &Api<K>,
     obj: &K,
     ctx: &Context,
-    error: Error,
+    failed: Failed<K::Status>,
 ) -> Action {
+    let Failed {
+        error,
+        status,
+        mut notices,
+    } = failed;
     let key = object_key(obj);
     ctx.metrics.reconcile_failed(K::KIND, error.reason);
     ctx.metrics.set_ready(K::KIND, &key, Some(false));
-    let mut status = obj.status().cloned().unwrap_or_default();
-    let verdict = Verdict::failed(error.reason, error.message.clone());
-    let previous = status_of(&K::common_status(&status).conditions, condition::READY)
+    let previous = obj
+        .status()
+        .and_then(|s| status_of(&K::common_status(s).conditions, condition::READY))
         .map(|c| (c.reason.clone(), c.message.clone()));
+    let mut status = status.or_else(|| obj.status().cloned()).unwrap_or_default();
+    let verdict = Verdict::failed(error.reason, error.message.clone());
     set_conditions::<K>(obj, &mut status, &verdict);
-    let is_new = previous != Some((verdict.reason.as_str().to_string(), verdict.message.clone()));
-    match write_status(ctx, api, obj, &status).await {
-        Ok(Written::Yes) | Ok(Written::Unchanged) => {}
-        Err(e) => tracing::warn!(error = %e, "could not write the failure status"),
+    if let Err(e) = write_status(ctx, api, obj, &status).await {
+        tracing::warn!(error = %e, "could not write the failure status");
     }
+    let is_new = previous != Some((verdict.reason.as_str().to_string(), verdict.message.clone()));
     if is_new {
         tracing::warn!(error = %error, "reconcile failed");
-        publish(
-            ctx,
-            obj,
-            &[Notice::warning(
-                error.reason.as_str(),
-                "Reconcile",
-                error.message.clone(),
-            )],
-        )
-        .await;
+        notices.push(Notice::new(
+            EventReason::Failed(error.reason),
+            "Reconcile",
+            error.message.clone(),
+        ));
     } else {
         tracing::debug!(error = %error, "reconcile failed again");
     }
+    publish(ctx, obj, &notices).await;
     retry_policy(ctx, &key, error.reason)
 }
 
@@ -237,8 +267,7 @@ fn set_conditions<K: ManagedKind>(obj: &K, status: &mut K::Status, verdict: &Ver
 }
 
 /// The object's region (see [`region::resolve`]). Callers wait for the namespace cache first
-/// (`ctx.namespaces_synced`): before it holds its first list, a namespace's region annotation
-/// would look absent and a new object would land in the default region.
+/// (`ctx.namespaces_synced`).
 pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<String, Error> {
     let status_region = obj
         .status()
@@ -252,29 +281,23 @@ pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<S
     )
 }
 
-/// After a successful reconcile nothing is scheduled per object: the drift resync
-/// ([`super::resync`]) visits every object once per period, in batches.
-fn next_resync(_ctx: &Context) -> Action {
-    Action::await_change()
-}
-
 async fn publish<K: ManagedKind>(ctx: &Context, obj: &K, notices: &[Notice]) {
     let reference = obj.object_ref(&());
     for n in notices {
         let event = Event {
-            type_: if n.warning {
+            type_: if n.is_warning() {
                 EventType::Warning
             } else {
                 EventType::Normal
             },
-            reason: n.reason.to_string(),
+            reason: n.reason.as_str().to_string(),
             note: Some(n.note.clone()),
             action: n.action.to_string(),
             secondary: None,
         };
         ctx.metrics.kube_write(K::KIND, KubeWrite::Event);
         if let Err(e) = ctx.recorder.publish(&event, &reference).await {
-            tracing::warn!(error = %e, reason = n.reason, "could not publish event");
+            tracing::warn!(error = %e, reason = n.reason.as_str(), "could not publish event");
         }
     }
 }

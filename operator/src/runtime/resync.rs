@@ -104,7 +104,7 @@ fn chunks<K: ManagedKind>(
 /// chunks, back to back, so the start-up reconciles find their AWS state already read.
 /// (`Store::wait_until_ready` is not used: its one-shot wakes only the last of several waiters,
 /// and the controller waits on it too; an empty cache is polled briefly instead.)
-async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context) {
+async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context, shared: &K::Shared) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while store.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -115,7 +115,7 @@ async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context) {
             .iter()
             .filter_map(|k| objects.get(k).cloned())
             .collect();
-        K::prefetch(ctx, &region, &chunk).await;
+        K::prefetch(shared, &region, &chunk).await;
     }
 }
 
@@ -125,11 +125,12 @@ async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context) {
 pub async fn run<K: ManagedKind>(
     store: Store<K>,
     ctx: Arc<Context>,
+    shared: Arc<K::Shared>,
     wake: mpsc::Sender<ObjectRef<K>>,
 ) {
     let started = Instant::now();
     if K::RESYNC_CHUNK > 1 {
-        warm_up(&store, &ctx).await;
+        warm_up(&store, &ctx, &shared).await;
     }
     // Every object is reconciled from the initial listing; the first sweep starts one period
     // after start-up.
@@ -151,7 +152,7 @@ pub async fn run<K: ManagedKind>(
                 .iter()
                 .filter_map(|k| objects.get(k).cloned())
                 .collect();
-            K::prefetch(&ctx, &region, &chunk).await;
+            K::prefetch(&shared, &region, &chunk).await;
             for obj in &chunk {
                 if wake.send(ObjectRef::from_obj(&**obj)).await.is_err() {
                     return;

@@ -18,26 +18,23 @@
 //! only for a rule this object owns. A rule already gone counts as deleted.
 
 use super::desired::{
-    DesiredRule, aws_name, create_request, desired, is_default_rule, update_request,
+    DesiredRule, RuleFields, aws_name, create_request, desired, is_default_rule, update_request,
 };
 use super::diff::{RuleChange, plan};
 use super::observed::{RuleLive, live, observed};
 use super::spec::{SamplingRule, SamplingRuleStatus};
 use super::status::{default_rule_missing, limit_message, status};
 use crate::aws::api::Api;
-use crate::aws::sampling_rules::RuleListing;
+use crate::aws::sampling_rules::{RuleLister, RuleListing};
 use crate::aws::xray_tags;
-use crate::common_fields::ManagementPolicy;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::changed_fields;
-use crate::ownership::{self, Owner};
 use crate::reason::Reason;
-use crate::runtime::context::Context;
-use crate::runtime::lifecycle::{change_notice, observed_message, ownership_confirmed};
-use crate::runtime::reconcile::object_key;
-use crate::runtime::{Applied, ManagedKind, Notice};
+use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::{check_count, desired_tags};
+use crate::vocabulary::EventReason;
+use aws_sdk_xray::operation::create_sampling_rule::CreateSamplingRuleOutput;
 use aws_sdk_xray::types::SamplingRuleRecord;
 use kube::ResourceExt;
 use std::collections::BTreeMap;
@@ -45,304 +42,221 @@ use std::collections::BTreeMap;
 impl ManagedKind for SamplingRule {
     const KIND: &'static str = "SamplingRule";
     type Status = SamplingRuleStatus;
+    /// One shared, single-flight GetSamplingRules listing per region.
+    type Shared = RuleLister;
 
     crate::common_field_accessors!(SamplingRuleStatus);
 
-    async fn apply(&self, ctx: &Context, region: &str) -> Result<Applied<SamplingRuleStatus>> {
-        Reconcile::new(self, ctx, region).apply().await
+    fn aws_name(&self) -> String {
+        aws_name(&self.spec, &self.name_any())
     }
 
-    async fn cleanup(&self, ctx: &Context, region: &str) -> Result<()> {
-        Reconcile::new(self, ctx, region).cleanup().await
+    fn describe(&self) -> String {
+        format!("sampling rule {:?}", self.aws_name())
     }
-}
 
-/// One reconcile of one SamplingRule: what every step needs.
-struct Reconcile<'a> {
-    rule: &'a SamplingRule,
-    ctx: &'a Context,
-    region: &'a str,
-    /// Tag-read bookkeeping key.
-    key: String,
-    name: String,
-    /// `sampling rule "name"`, for messages.
-    what: String,
-    desired: DesiredRule,
-    owner: Owner,
-    want_tags: BTreeMap<String, String>,
-    /// An earlier reconcile reported the rule Ready as managed by this object.
-    confirmed: bool,
-}
-
-impl<'a> Reconcile<'a> {
-    fn new(rule: &'a SamplingRule, ctx: &'a Context, region: &'a str) -> Self {
-        let name = aws_name(&rule.spec, &rule.name_any());
-        let owner = ctx.owner(rule);
-        Reconcile {
-            key: format!("SamplingRule/{}", object_key(rule)),
-            what: format!("sampling rule {name:?}"),
-            desired: desired(&rule.spec, &rule.name_any()),
-            want_tags: desired_tags(&rule.spec.tags, &owner),
-            confirmed: ownership_confirmed(rule.status.as_ref().map(|s| &s.common), &name),
-            owner,
-            name,
-            rule,
-            ctx,
-            region,
+    async fn apply(
+        &self,
+        r: &Reconcile<'_, Self>,
+    ) -> Result<Applied<SamplingRuleStatus>, Failed<SamplingRuleStatus>> {
+        let desired = desired(&self.spec, &self.name_any());
+        let want_tags = desired_tags(&self.spec.tags, &r.owner);
+        if !r.observe_only() {
+            check_count(&want_tags, &self.spec.tags)?;
         }
-    }
-
-    fn previous(&self) -> Option<&'a SamplingRuleStatus> {
-        self.rule.status.as_ref()
-    }
-
-    fn status(&self, live: &RuleLive) -> SamplingRuleStatus {
-        status(&self.name, live, self.previous())
-    }
-
-    async fn apply(&self) -> Result<Applied<SamplingRuleStatus>> {
-        let observe_only = self.rule.spec.common.management_policy == ManagementPolicy::ObserveOnly;
-        if !observe_only {
-            check_count(&self.want_tags, &self.rule.spec.tags)?;
-        }
-        let listing = self.ctx.sampling_rules.list(self.region).await?;
-        let Some(record) = listing.find(&self.name).cloned() else {
-            let reason = if is_default_rule(&self.name) {
-                default_rule_missing(self.region)
-            } else if observe_only {
-                format!("{} does not exist in {}", self.what, self.region)
-            } else {
-                return self.create(&listing).await;
+        let listing = r.shared.list(&r.region).await?;
+        let Some(record) = listing.find(&r.name).cloned() else {
+            let missing = match &desired {
+                DesiredRule::Custom(fields) if !r.observe_only() => {
+                    return Ok(create(r, fields, &want_tags, &listing, &desired).await?);
+                }
+                DesiredRule::Custom(_) => r.not_found(),
+                DesiredRule::Default(_) => {
+                    Verdict::waiting(Reason::NotFound, default_rule_missing(&r.region))
+                }
             };
+            return Ok(Applied::new(rule_status(r, &RuleLive::default()), missing));
+        };
+        if r.observe_only() {
+            let observed = observed(rule_of(&record, &r.what)?);
+            let differences = changed_fields(&desired.expected(&observed), &observed);
             return Ok(Applied::new(
-                self.status(&RuleLive::default()),
-                Verdict::waiting(Reason::NotFound, reason),
+                rule_status(r, &live(&record)),
+                r.observed(&differences),
             ));
-        };
-        if observe_only {
-            return self.observe(&record);
         }
-        self.manage(&record).await
+        Ok(manage(r, &record, &desired, &want_tags).await?)
     }
 
-    /// ObserveOnly: report the rule and how it differs from the spec; never write.
-    fn observe(&self, record: &SamplingRuleRecord) -> Result<Applied<SamplingRuleStatus>> {
-        let observed = observed(rule_of(record, &self.what)?);
-        let differences = changed_fields(&self.desired.expected(&observed), &observed);
-        Ok(Applied::new(
-            self.status(&live(record)),
-            Verdict::ready(Reason::Observed, observed_message(&self.what, &differences)),
-        ))
-    }
-
-    /// Creates the rule the listing does not have, with its tags.
-    async fn create(&self, listing: &RuleListing) -> Result<Applied<SamplingRuleStatus>> {
-        let DesiredRule::Custom(fields) = &self.desired else {
-            unreachable!("a missing Default rule is reported, never created");
-        };
-        let client = &self.ctx.aws.clients(self.region).xray;
-        let request = create_request(
-            client.create_sampling_rule(),
-            &self.name,
-            fields,
-            xray_tags::sdk_tags(&self.want_tags)?,
-        );
-        let result = self
-            .ctx
-            .aws
-            .call(self.region, Api::CreateSamplingRule, request.send())
-            .await;
-        self.ctx.sampling_rules.invalidate(self.region);
-        let out = match result {
-            Ok(out) => out,
-            Err(e) if e.reason == Reason::LimitExceeded => {
-                return Err(Error {
-                    message: limit_message(&self.what, self.region, listing.custom_count()),
-                    ..e
-                });
-            }
-            Err(e) if e.reason == Reason::InvalidSpec => {
-                // X-Ray refuses a name that exists. The rule may have been created since the
-                // listing (by another cluster, or by hand): if so, ownership decides.
-                let fresh = self.ctx.sampling_rules.list(self.region).await?;
-                return match fresh.find(&self.name).cloned() {
-                    Some(record) => self.manage(&record).await,
-                    None => Err(e),
-                };
-            }
-            Err(e) => return Err(e),
-        };
-        self.ctx.tag_reads.due(&self.key, true);
-        let live = out.sampling_rule_record().map(live).unwrap_or_default();
-        let notice = if self.confirmed {
-            Notice::warning(
-                "Recreated",
-                "CreateSamplingRule",
-                format!(
-                    "{} was deleted outside the operator and has been created again",
-                    self.what
-                ),
-            )
-        } else {
-            Notice::normal(
-                "Created",
-                "CreateSamplingRule",
-                format!("created {} in {}", self.what, self.region),
-            )
-        };
-        // The same Ready message as a later reconcile that finds the rule unchanged, so that
-        // reconcile (a restart's, say) has no status to rewrite; the Created event says more.
-        Ok(Applied::new(
-            self.status(&live),
-            Verdict::ready(Reason::Available, format!("{} matches the spec", self.what)),
-        )
-        .notice(notice))
-    }
-
-    /// Makes an existing rule match the spec, once ownership allows it.
-    async fn manage(&self, record: &SamplingRuleRecord) -> Result<Applied<SamplingRuleStatus>> {
-        let observed = observed(rule_of(record, &self.what)?);
-        let mut live = live(record);
-        let mut notices = Vec::new();
-        let spec_changed = self.previous().and_then(|p| p.common.observed_generation)
-            != self.rule.metadata.generation;
-        let arn = live.arn.clone().unwrap_or_default();
-        let observed_tags = if self
-            .ctx
-            .tag_reads
-            .due(&self.key, !self.confirmed || spec_changed)
-        {
-            Some(xray_tags::list(&self.ctx.aws, self.region, &arn).await?)
-        } else {
-            None
-        };
-        if let Some(tags) = &observed_tags
-            && let Some(note) = ownership::gate(
-                tags,
-                &self.owner,
-                self.rule.spec.common.adoption,
-                &self.what,
-            )?
-        {
-            notices.push(Notice::normal("Adopted", "TagResource", note));
-        }
-
-        let drift = self.confirmed && !spec_changed;
-        let plan = plan(
-            &self.desired,
-            Some(&observed),
-            &self.want_tags,
-            observed_tags.as_ref(),
-        );
-        match &plan.change {
-            None => {}
-            Some(RuleChange::Update { fields }) => {
-                let client = &self.ctx.aws.clients(self.region).xray;
-                let request =
-                    update_request(client.update_sampling_rule(), &self.name, &self.desired);
-                let out = self
-                    .ctx
-                    .aws
-                    .call(self.region, Api::UpdateSamplingRule, request.send())
-                    .await;
-                self.ctx.sampling_rules.invalidate(self.region);
-                if let Some(record) = out?.sampling_rule_record() {
-                    live = super::observed::live(record);
-                }
-                notices.push(change_notice(drift, "UpdateSamplingRule", fields));
-            }
-            Some(RuleChange::Replace { fields }) => {
-                live = self.replace().await?;
-                notices.push(replace_notice(drift, &self.what, fields));
-            }
-            Some(RuleChange::Create) => unreachable!("the rule exists"),
-        }
-        if !plan.tags.is_empty() {
-            xray_tags::apply(&self.ctx.aws, self.region, &arn, &plan.tags).await?;
-            let fields = plan.tags.drift_fields();
-            if drift && !fields.is_empty() {
-                notices.push(change_notice(true, "TagResource", &fields));
-            }
-        }
-        Ok(Applied {
-            status: self.status(&live),
-            verdict: Verdict::ready(Reason::Available, format!("{} matches the spec", self.what)),
-            notices,
-        })
-    }
-
-    /// Deletes the rule and creates it again (for what UpdateSamplingRule cannot change). A crash
-    /// in between leaves no rule, which the next reconcile creates.
-    async fn replace(&self) -> Result<RuleLive> {
-        let DesiredRule::Custom(fields) = &self.desired else {
-            unreachable!("the Default rule is never replaced");
-        };
-        self.delete().await?;
-        let client = &self.ctx.aws.clients(self.region).xray;
-        let request = create_request(
-            client.create_sampling_rule(),
-            &self.name,
-            fields,
-            xray_tags::sdk_tags(&self.want_tags)?,
-        );
-        let out = self
-            .ctx
-            .aws
-            .call(self.region, Api::CreateSamplingRule, request.send())
-            .await;
-        self.ctx.sampling_rules.invalidate(self.region);
-        Ok(out?.sampling_rule_record().map(live).unwrap_or_default())
-    }
-
-    /// DeleteSamplingRule by name; a rule already gone counts as deleted.
-    async fn delete(&self) -> Result<()> {
-        let client = &self.ctx.aws.clients(self.region).xray;
-        let request = client.delete_sampling_rule().rule_name(&self.name).send();
-        let result = self
-            .ctx
-            .aws
-            .call(self.region, Api::DeleteSamplingRule, request)
-            .await;
-        self.ctx.sampling_rules.invalidate(self.region);
-        match result {
-            Ok(_) => Ok(()),
-            // X-Ray answers InvalidRequestException for a rule that does not exist.
-            Err(e) if e.reason == Reason::InvalidSpec => {
-                let fresh = self.ctx.sampling_rules.list(self.region).await?;
-                match fresh.find(&self.name) {
-                    None => Ok(()),
-                    Some(_) => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn cleanup(&self) -> Result<()> {
-        self.ctx.tag_reads.forget(&self.key);
-        if is_default_rule(&self.name) {
+    async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
+        r.forget_tags();
+        if is_default_rule(&r.name) {
             // The schema makes the Default rule's deletionPolicy Retain; this guards the rule
             // against a spec that reached the operator without that check.
             tracing::info!("not deleting X-Ray's Default rule: it cannot be deleted");
             return Ok(());
         }
-        let listing = self.ctx.sampling_rules.list(self.region).await?;
-        let Some(record) = listing.find(&self.name) else {
+        let listing = r.shared.list(&r.region).await?;
+        let Some(record) = listing.find(&r.name) else {
             return Ok(());
         };
-        if !self.confirmed {
+        if !r.confirmed {
             let arn = live(record).arn.unwrap_or_default();
-            let tags = match xray_tags::list(&self.ctx.aws, self.region, &arn).await {
+            let tags = match xray_tags::list(&r.ctx.aws, &r.region, &arn).await {
                 Ok(tags) => tags,
                 Err(e) if e.reason == Reason::NotFound => return Ok(()),
                 Err(e) => return Err(e),
             };
-            if !self.owner.owns(&tags) {
-                tracing::info!(rule = %self.name, "not deleting a sampling rule this object does not own");
+            if !r.owner.owns(&tags) {
+                tracing::info!(rule = %r.name, "not deleting a sampling rule this object does not own");
                 return Ok(());
             }
         }
-        self.delete().await
+        delete(r).await
+    }
+}
+
+fn rule_status(r: &Reconcile<'_, SamplingRule>, live: &RuleLive) -> SamplingRuleStatus {
+    status(&r.name, live, r.previous())
+}
+
+/// Creates the custom rule the listing does not have, with its tags.
+async fn create(
+    r: &Reconcile<'_, SamplingRule>,
+    fields: &RuleFields,
+    want_tags: &BTreeMap<String, String>,
+    listing: &RuleListing,
+    desired: &DesiredRule,
+) -> Result<Applied<SamplingRuleStatus>> {
+    let out = match create_rule(r, fields, want_tags).await {
+        Ok(out) => out,
+        Err(e) if e.reason == Reason::LimitExceeded => {
+            return Err(Error {
+                message: limit_message(&r.what, &r.region, listing.custom_count()),
+                ..e
+            });
+        }
+        Err(e) if e.reason == Reason::InvalidSpec => {
+            // X-Ray refuses a name that exists. The rule may have been created since the
+            // listing (by another cluster, or by hand): if so, ownership decides.
+            let fresh = r.shared.list(&r.region).await?;
+            return match fresh.find(&r.name).cloned() {
+                Some(record) => manage(r, &record, desired, want_tags).await,
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    r.tags_written();
+    let live = out.sampling_rule_record().map(live).unwrap_or_default();
+    Ok(Applied::new(rule_status(r, &live), r.matches_spec())
+        .notices([r.created("CreateSamplingRule")]))
+}
+
+/// Makes an existing rule match the spec, once ownership allows it.
+async fn manage(
+    r: &Reconcile<'_, SamplingRule>,
+    record: &SamplingRuleRecord,
+    desired: &DesiredRule,
+    want_tags: &BTreeMap<String, String>,
+) -> Result<Applied<SamplingRuleStatus>> {
+    let observed = observed(rule_of(record, &r.what)?);
+    let mut live = live(record);
+    let mut notices = Vec::new();
+    let arn = live.arn.clone().unwrap_or_default();
+    let observed_tags = if r.tags_due() {
+        Some(xray_tags::list(&r.ctx.aws, &r.region, &arn).await?)
+    } else {
+        None
+    };
+    if let Some(tags) = &observed_tags {
+        notices.extend(r.gate(tags)?);
+    }
+
+    let plan = plan(desired, &observed, want_tags, observed_tags.as_ref());
+    match &plan.change {
+        None => {}
+        Some(RuleChange::Update { fields }) => {
+            let client = &r.ctx.aws.clients(&r.region).xray;
+            let request = update_request(client.update_sampling_rule(), &r.name, desired);
+            let out = r
+                .ctx
+                .aws
+                .call(&r.region, Api::UpdateSamplingRule, request.send())
+                .await;
+            r.shared.invalidate(&r.region);
+            if let Some(record) = out?.sampling_rule_record() {
+                live = super::observed::live(record);
+            }
+            notices.push(r.changed("UpdateSamplingRule", fields));
+        }
+        Some(RuleChange::Replace { fields, with }) => {
+            live = replace(r, with, want_tags).await?;
+            notices.push(replace_notice(r.drift(), &r.what, fields));
+        }
+    }
+    if !plan.tags.is_empty() {
+        xray_tags::apply(&r.ctx.aws, &r.region, &arn, &plan.tags).await?;
+        notices.extend(r.tags_changed("TagResource", &plan.tags));
+    }
+    Ok(Applied::new(rule_status(r, &live), r.matches_spec()).notices(notices))
+}
+
+/// Deletes the rule and creates it again as `with` (for what UpdateSamplingRule cannot change).
+/// A crash in between leaves no rule, which the next reconcile creates.
+async fn replace(
+    r: &Reconcile<'_, SamplingRule>,
+    with: &RuleFields,
+    want_tags: &BTreeMap<String, String>,
+) -> Result<RuleLive> {
+    delete(r).await?;
+    let out = create_rule(r, with, want_tags).await?;
+    Ok(out.sampling_rule_record().map(live).unwrap_or_default())
+}
+
+/// CreateSamplingRule with the tags; the shared listing is stale after it, whatever it answered.
+async fn create_rule(
+    r: &Reconcile<'_, SamplingRule>,
+    fields: &RuleFields,
+    want_tags: &BTreeMap<String, String>,
+) -> Result<CreateSamplingRuleOutput> {
+    let client = &r.ctx.aws.clients(&r.region).xray;
+    let request = create_request(
+        client.create_sampling_rule(),
+        &r.name,
+        fields,
+        xray_tags::sdk_tags(want_tags)?,
+    );
+    let out = r
+        .ctx
+        .aws
+        .call(&r.region, Api::CreateSamplingRule, request.send())
+        .await;
+    r.shared.invalidate(&r.region);
+    out
+}
+
+/// DeleteSamplingRule by name; a rule already gone counts as deleted.
+async fn delete(r: &Reconcile<'_, SamplingRule>) -> Result<()> {
+    let client = &r.ctx.aws.clients(&r.region).xray;
+    let request = client.delete_sampling_rule().rule_name(&r.name).send();
+    let result = r
+        .ctx
+        .aws
+        .call(&r.region, Api::DeleteSamplingRule, request)
+        .await;
+    r.shared.invalidate(&r.region);
+    match result {
+        Ok(_) => Ok(()),
+        // X-Ray answers InvalidRequestException for a rule that does not exist.
+        Err(e) if e.reason == Reason::InvalidSpec => {
+            let fresh = r.shared.list(&r.region).await?;
+            match fresh.find(&r.name) {
+                None => Ok(()),
+                Some(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -367,12 +281,12 @@ fn replace_notice(drift: bool, what: &str, fields: &[String]) -> Notice {
         fields.join(", ")
     );
     if drift {
-        Notice::warning(
-            "DriftCorrected",
+        Notice::new(
+            EventReason::DriftCorrected,
             "CreateSamplingRule",
             format!("put back a change made outside the operator: {why}"),
         )
     } else {
-        Notice::normal("Replaced", "CreateSamplingRule", why)
+        Notice::new(EventReason::Replaced, "CreateSamplingRule", why)
     }
 }

@@ -11,20 +11,22 @@ use super::desired::{DesiredRule, RuleFields};
 use crate::tags::TagDiff;
 use std::collections::BTreeMap;
 
-/// What the configuration write must do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the configuration write of an existing rule must do. (A missing rule is created, or,
+/// for the `Default` rule, reported; no plan is made for it.)
+#[derive(Clone, Debug, PartialEq)]
 pub enum RuleChange {
-    /// The rule does not exist: create it with its tags.
-    Create,
-    /// The rule exists and these fields differ; one UpdateSamplingRule puts them right.
+    /// These fields differ; one UpdateSamplingRule puts them right.
     Update { fields: Vec<String> },
-    /// The rule exists and these fields differ, some of which an update cannot change: delete
-    /// and create again.
-    Replace { fields: Vec<String> },
+    /// These fields differ, some of which an update cannot change: delete the custom rule and
+    /// create it again as `with`.
+    Replace {
+        fields: Vec<String>,
+        with: Box<RuleFields>,
+    },
 }
 
 /// Every write one reconcile needs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulePlan {
     /// The configuration write, if any.
     pub change: Option<RuleChange>,
@@ -39,39 +41,36 @@ impl RulePlan {
     }
 }
 
-/// Plans the writes that make `observed` match `desired`. `observed_tags` is `None` when the tags
-/// were not read this time; tags are then left alone. A missing `Default` rule cannot be
-/// created: the controller reports it before planning.
+/// Plans the writes that make the existing rule `observed` match `desired`. `observed_tags` is
+/// `None` when the tags were not read this time; tags are then left alone.
 pub fn plan(
     desired: &DesiredRule,
-    observed: Option<&RuleFields>,
+    observed: &RuleFields,
     desired_tags: &BTreeMap<String, String>,
     observed_tags: Option<&BTreeMap<String, String>>,
 ) -> RulePlan {
-    let Some(observed) = observed else {
-        return RulePlan {
-            change: Some(RuleChange::Create),
-            tags: TagDiff::default(),
-        };
-    };
     let expected = desired.expected(observed);
-    let base = crate::plan::plan(&expected, Some(observed), desired_tags, observed_tags);
-    let change = base.change.map(|change| match change {
-        crate::plan::Change::Update { fields } if needs_replacement(&expected, observed) => {
-            RuleChange::Replace { fields }
-        }
-        crate::plan::Change::Update { fields } => RuleChange::Update { fields },
-        crate::plan::Change::Create => RuleChange::Create,
-    });
-    match change {
+    let update = crate::plan::update(&expected, observed, desired_tags, observed_tags);
+    if update.fields.is_empty() {
+        return RulePlan {
+            change: None,
+            tags: update.tags,
+        };
+    }
+    let fields = update.fields;
+    match desired {
         // The rule is created again with every desired tag.
-        Some(RuleChange::Replace { .. }) => RulePlan {
-            change,
+        DesiredRule::Custom(with) if needs_replacement(&expected, observed) => RulePlan {
+            change: Some(RuleChange::Replace {
+                fields,
+                with: Box::new(with.clone()),
+            }),
             tags: TagDiff::default(),
         },
+        // The Default rule only ever differs in its rate and reservoir, which an update sets.
         _ => RulePlan {
-            change,
-            tags: base.tags,
+            change: Some(RuleChange::Update { fields }),
+            tags: update.tags,
         },
     }
 }
@@ -243,7 +242,7 @@ pub(crate) mod tests {
         fn a_created_rule_read_back_matches_its_spec(spec in valid_spec()) {
             let d = desired(&spec, "rule");
             let stored = aws_after_create("rule", &d);
-            let p = plan(&d, Some(&observed(&stored)), &none(), None);
+            let p = plan(&d, &observed(&stored), &none(), None);
             prop_assert!(p.is_empty(), "{:?}", p);
         }
 
@@ -251,18 +250,17 @@ pub(crate) mod tests {
         fn one_update_puts_any_changed_rule_right(before in valid_spec(), after in valid_spec()) {
             let stored = aws_after_create("rule", &desired(&before, "rule"));
             let d = desired(&after, "rule");
-            match plan(&d, Some(&observed(&stored)), &none(), None).change {
+            match plan(&d, &observed(&stored), &none(), None).change {
                 None => {}
                 Some(RuleChange::Update { .. }) => {
                     let updated = aws_after_update(&stored, "rule", &d);
-                    let p = plan(&d, Some(&observed(&updated)), &none(), None);
+                    let p = plan(&d, &observed(&updated), &none(), None);
                     prop_assert!(p.is_empty(), "{:?}", p);
                 }
                 Some(RuleChange::Replace { .. }) => {
                     prop_assert!(after.sampling_rate_boost.is_none());
                     prop_assert!(before.sampling_rate_boost.is_some());
                 }
-                Some(RuleChange::Create) => prop_assert!(false, "the rule exists"),
             }
         }
 
@@ -279,7 +277,7 @@ pub(crate) mod tests {
             };
             let d = desired(&spec, "xray-default");
             let before = default_rule();
-            let after = match plan(&d, Some(&observed(&before)), &none(), None).change {
+            let after = match plan(&d, &observed(&before), &none(), None).change {
                 None => before.clone(),
                 Some(RuleChange::Update { fields }) => {
                     prop_assert!(fields.iter().all(|f| f == "fixedRate" || f == "reservoirSize"), "{:?}", fields);
@@ -287,7 +285,7 @@ pub(crate) mod tests {
                 }
                 other => { prop_assert!(false, "{:?}", other); unreachable!() }
             };
-            prop_assert!(plan(&d, Some(&observed(&after)), &none(), None).is_empty());
+            prop_assert!(plan(&d, &observed(&after), &none(), None).is_empty());
             let (b, a) = (observed(&before), observed(&after));
             prop_assert_eq!(
                 RuleFields { fixed_rate: 0.0, reservoir_size: 0, ..a },
@@ -297,22 +295,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_missing_rule_is_created() {
-        let d = desired(&checkout(), "checkout");
-        assert_eq!(
-            plan(&d, None, &none(), None).change,
-            Some(RuleChange::Create)
-        );
-    }
-
-    #[test]
     fn a_changed_rate_and_resource_arn_are_one_update_naming_both() {
         let d = desired(&checkout(), "checkout");
         let mut stored = aws_after_create("checkout", &d);
         stored.fixed_rate = 0.5;
         stored.resource_arn = "arn:aws:ecs:*".into();
         assert_eq!(
-            plan(&d, Some(&observed(&stored)), &none(), None).change,
+            plan(&d, &observed(&stored), &none(), None).change,
             Some(RuleChange::Update {
                 fields: vec!["fixedRate".into(), "resourceArn".into()]
             })
@@ -324,7 +313,7 @@ pub(crate) mod tests {
         let d = desired(&checkout(), "checkout");
         let mut stored = aws_after_create("checkout", &d);
         stored.fixed_rate = 0.05 * (1.0 + 1e-15);
-        assert!(plan(&d, Some(&observed(&stored)), &none(), None).is_empty());
+        assert!(plan(&d, &observed(&stored), &none(), None).is_empty());
     }
 
     #[test]
@@ -338,11 +327,15 @@ pub(crate) mod tests {
                 .build(),
         );
         let want = BTreeMap::from([("team".to_string(), "a".to_string())]);
-        let p = plan(&d, Some(&observed(&stored)), &want, Some(&none()));
+        let p = plan(&d, &observed(&stored), &want, Some(&none()));
         assert_eq!(
             p.change,
             Some(RuleChange::Replace {
-                fields: vec!["samplingRateBoost".into()]
+                fields: vec!["samplingRateBoost".into()],
+                with: match &d {
+                    DesiredRule::Custom(fields) => Box::new(fields.clone()),
+                    DesiredRule::Default(_) => unreachable!("a custom rule"),
+                },
             })
         );
         assert!(p.tags.is_empty(), "the new rule is created with its tags");
@@ -360,7 +353,7 @@ pub(crate) mod tests {
         let d = desired(&spec, "checkout");
         let stored = aws_after_create("checkout", &desired(&checkout(), "checkout"));
         assert_eq!(
-            plan(&d, Some(&observed(&stored)), &none(), None).change,
+            plan(&d, &observed(&stored), &none(), None).change,
             Some(RuleChange::Update {
                 fields: vec!["samplingRateBoost".into()]
             })
@@ -373,7 +366,7 @@ pub(crate) mod tests {
         let mut changed = default_rule();
         changed.fixed_rate = 0.9;
         changed.reservoir_size = 9;
-        assert!(plan(&d, Some(&observed(&changed)), &none(), None).is_empty());
+        assert!(plan(&d, &observed(&changed), &none(), None).is_empty());
     }
 
     #[test]
@@ -391,7 +384,7 @@ pub(crate) mod tests {
         );
         boosted.version = 2;
         assert_eq!(
-            plan(&d, Some(&observed(&boosted)), &none(), None).change,
+            plan(&d, &observed(&boosted), &none(), None).change,
             Some(RuleChange::Update {
                 fields: vec!["fixedRate".into()]
             })
@@ -403,8 +396,8 @@ pub(crate) mod tests {
         let d = desired(&checkout(), "checkout");
         let stored = observed(&aws_after_create("checkout", &d));
         let want = BTreeMap::from([("team".to_string(), "a".to_string())]);
-        assert!(plan(&d, Some(&stored), &want, None).is_empty());
-        let p = plan(&d, Some(&stored), &want, Some(&none()));
+        assert!(plan(&d, &stored, &want, None).is_empty());
+        let p = plan(&d, &stored, &want, Some(&none()));
         assert_eq!(p.change, None);
         assert_eq!(p.tags.set, want);
     }

@@ -13,3 +13,17 @@ pub mod spec;
 pub mod status;
 
 pub use spec::*;
+
+use crate::aws::Aws;
+use crate::aws::sampling_rules::RuleLister;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// X-Ray has no get-one call: the reconciles of one region share one GetSamplingRules listing,
+/// kept this long only, so that drift is seen.
+const LISTING_FRESH_FOR: Duration = Duration::from_secs(3);
+
+/// What every SamplingRule reconcile shares.
+pub fn shared(aws: Arc<Aws>) -> Arc<RuleLister> {
+    RuleLister::new(aws, LISTING_FRESH_FOR)
+}

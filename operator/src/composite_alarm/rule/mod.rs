@@ -62,7 +62,7 @@ pub use validate::{InvalidRule, RuleProblem};
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::alarm::AlarmState;
+use crate::cloudwatch_alarm::spec::AlarmState;
 
 /// AWS: "The AlarmRule can specify as many as 100 'children' alarms." Counted here as distinct
 /// alarms (a name and an ARN of the same alarm are one child), since the limit is on alarms

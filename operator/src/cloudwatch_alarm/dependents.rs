@@ -3,13 +3,13 @@
 //! graph of composites in a region (so a cycle is reported before AWS sees it — AWS accepts
 //! cycles, stops evaluating them and then refuses to delete them).
 
-use super::desired::{aws_name, spec_rule};
-use super::graph::CompositeGraph;
-use super::rule::{self, ChildRef};
-use super::spec::CompositeAlarm;
+use super::family::AlarmFamily;
 use crate::alarm::Alarm;
-use crate::alarm::desired::aws_name as alarm_aws_name;
-use crate::runtime::context::Context;
+use crate::composite_alarm::CompositeAlarm;
+use crate::composite_alarm::desired::spec_rule;
+use crate::composite_alarm::graph::CompositeGraph;
+use crate::composite_alarm::rule::{self, ChildRef};
+use crate::runtime::ManagedKind;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeSet;
@@ -56,12 +56,12 @@ fn spec_children(composite: &CompositeAlarm) -> (BTreeSet<String>, BTreeSet<Stri
 /// CompositeAlarm objects that name the alarm `aws_name` (in `region`), either by CloudWatch name
 /// or, for an `Alarm` object, through `alarmRef` from its own namespace.
 pub fn composites_naming(
-    ctx: &Context,
+    family: &AlarmFamily,
     aws_name: &str,
     region: Option<&str>,
     alarm_object: Option<(&str, &str)>,
 ) -> Vec<ObjectRef<CompositeAlarm>> {
-    let mut out: Vec<ObjectRef<CompositeAlarm>> = ctx
+    let mut out: Vec<ObjectRef<CompositeAlarm>> = family
         .composites
         .state()
         .iter()
@@ -86,8 +86,11 @@ pub fn composites_naming(
 }
 
 /// CompositeAlarm objects that name this Alarm.
-pub fn composites_naming_alarm(ctx: &Context, alarm: &Alarm) -> Vec<ObjectRef<CompositeAlarm>> {
-    let name = alarm_aws_name(&alarm.spec, &alarm.name_any());
+pub fn composites_naming_alarm(
+    family: &AlarmFamily,
+    alarm: &Alarm,
+) -> Vec<ObjectRef<CompositeAlarm>> {
+    let name = alarm.aws_name();
     let region = recorded_region(
         alarm
             .status
@@ -96,26 +99,27 @@ pub fn composites_naming_alarm(ctx: &Context, alarm: &Alarm) -> Vec<ObjectRef<Co
         alarm.spec.common.region.as_deref(),
     );
     let namespace = alarm.namespace().unwrap_or_default();
-    composites_naming(ctx, &name, region, Some((&namespace, &alarm.name_any())))
+    composites_naming(family, &name, region, Some((&namespace, &alarm.name_any())))
 }
 
 /// The CloudWatch name of the Alarm object `name` in `namespace`, if the cluster has it.
-pub fn alarm_object_name(ctx: &Context, namespace: &str, name: &str) -> Option<String> {
-    ctx.alarms
+pub fn alarm_object_name(family: &AlarmFamily, namespace: &str, name: &str) -> Option<String> {
+    family
+        .alarms
         .get(&ObjectRef::new(name).within(namespace))
-        .map(|a| alarm_aws_name(&a.spec, &a.name_any()))
+        .map(|a| a.aws_name())
 }
 
 /// The graph of composite alarms the cluster declares in `region`, with `this` composite's
 /// children replaced by `children` (what it is about to write).
 pub fn graph(
-    ctx: &Context,
+    family: &AlarmFamily,
     region: &str,
     this: &str,
     children: &BTreeSet<String>,
 ) -> CompositeGraph {
     let mut graph = CompositeGraph::new();
-    for c in ctx.composites.state() {
+    for c in family.composites.state() {
         let c_region = recorded_region(
             c.status.as_ref().and_then(|s| s.common.region.as_deref()),
             c.spec.common.region.as_deref(),
@@ -128,9 +132,9 @@ pub fn graph(
         names.extend(
             objects
                 .iter()
-                .filter_map(|o| alarm_object_name(ctx, &namespace, o)),
+                .filter_map(|o| alarm_object_name(family, &namespace, o)),
         );
-        graph.insert(aws_name(&c.spec, &c.name_any()), names);
+        graph.insert(c.aws_name(), names);
     }
     graph.insert(this.to_string(), children.iter().cloned());
     graph

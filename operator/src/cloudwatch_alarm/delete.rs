@@ -1,0 +1,105 @@
+//! Deleting a CloudWatch alarm: DeleteAlarms ignores unknown names silently and refuses to delete
+//! an alarm a composite still names, so a deletion is confirmed with a describe.
+
+use super::apply::AlarmKind;
+use super::family::AlarmFamily;
+use crate::aws::Aws;
+use crate::aws::alarm_reader::AlarmRecord;
+use crate::aws::cloudwatch_tags;
+use crate::composite_alarm::CompositeAlarm;
+use crate::error::{Error, Result};
+use crate::ownership::Owner;
+use crate::reason::Reason;
+use crate::runtime::Reconcile;
+use kube::runtime::reflector::ObjectRef;
+
+/// The two kinds of CloudWatch alarm, which DeleteAlarms treats differently (at most one
+/// composite per call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlarmType {
+    Metric,
+    Composite,
+}
+
+/// How sure the caller is that the alarm is its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership<'a> {
+    /// An earlier reconcile confirmed it: delete without reading the tags.
+    Confirmed,
+    /// Delete only if the alarm's owner tag names this owner.
+    Unconfirmed(&'a Owner),
+}
+
+/// The cleanup of an alarm object: wait while the CompositeAlarm objects `parents` still name it
+/// (AWS refuses to delete an alarm a composite's rule names); then delete the alarm if it is
+/// this object's, and confirm it is gone.
+pub async fn cleanup<K: AlarmKind>(
+    r: &Reconcile<'_, K>,
+    parents: &[ObjectRef<CompositeAlarm>],
+) -> Result<()> {
+    if !parents.is_empty() {
+        let names: Vec<String> = parents
+            .iter()
+            .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or_default(), p.name))
+            .collect();
+        return Err(Error::dependency(format!(
+            "{} is still used by CompositeAlarm {}; it is deleted once they no longer name it",
+            r.what,
+            names.join(", ")
+        )));
+    }
+    r.forget_tags();
+    let ownership = if r.confirmed {
+        Ownership::Confirmed
+    } else {
+        Ownership::Unconfirmed(&r.owner)
+    };
+    delete(r.shared, &r.ctx.aws, &r.region, &r.name, K::TYPE, ownership).await
+}
+
+/// Deletes the alarm `name` of type `kind` if it is owned as `ownership` says, then confirms it
+/// is gone. A missing alarm counts as deleted; an alarm of the other type was never this
+/// object's.
+pub async fn delete(
+    family: &AlarmFamily,
+    aws: &Aws,
+    region: &str,
+    name: &str,
+    kind: AlarmType,
+    ownership: Ownership<'_>,
+) -> Result<()> {
+    let arn = match (family.reader.describe(region, name).await?, kind) {
+        (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
+        (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
+        _ => return Ok(()),
+    };
+    if let Ownership::Unconfirmed(owner) = ownership {
+        let tags = cloudwatch_tags::list(aws, region, arn.as_deref().unwrap_or_default()).await?;
+        if !owner.owns(&tags) {
+            tracing::info!(alarm = %name, "not deleting an alarm this object does not own");
+            return Ok(());
+        }
+    }
+    let deleted = match kind {
+        AlarmType::Metric => family.deleter.delete_metric_alarm(region, name).await,
+        AlarmType::Composite => family.deleter.delete_composite_alarm(region, name).await,
+    };
+    match deleted {
+        Ok(()) => {}
+        // AWS refuses to delete an alarm that a composite alarm's rule still names.
+        Err(e) if e.reason == Reason::InvalidSpec => {
+            return Err(Error::dependency(format!(
+                "alarm {name:?} cannot be deleted yet because a composite alarm still uses it: {}",
+                e.message
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    match family.reader.describe_after_write(region, name).await? {
+        None => Ok(()),
+        Some(_) => Err(Error::new(
+            Reason::AwsUnavailable,
+            format!("alarm {name:?} is still listed after DeleteAlarms; checking again"),
+        )),
+    }
+}

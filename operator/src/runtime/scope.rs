@@ -1,0 +1,206 @@
+//! One reconcile of one object, as every kind's `apply` and `cleanup` receive it: what the shell
+//! worked out about the object once (region, AWS name, owner, whether the spec changed, whether
+//! an earlier reconcile already confirmed it owns the AWS object), and the steps every kind takes
+//! the same way.
+
+use super::ManagedKind;
+use super::context::Context;
+use super::notices::{self, Subject};
+use super::reconcile::object_key;
+use super::status_write::write_status;
+use crate::common_fields::{Adoption, CommonStatus, ManagementPolicy};
+use crate::conditions::{Verdict, status_of};
+use crate::error::Result;
+use crate::ownership::{self, Owner};
+use crate::reason::{ConditionReason, Reason};
+use crate::runtime::Notice;
+use crate::tags::TagDiff;
+use crate::vocabulary::condition;
+use kube::ResourceExt;
+use std::collections::BTreeMap;
+
+/// One reconcile of the object `obj` of kind `K`.
+pub struct Reconcile<'a, K: ManagedKind> {
+    /// The object.
+    pub obj: &'a K,
+    /// What every reconcile of every kind shares.
+    pub ctx: &'a Context,
+    /// What every reconcile of this kind shares.
+    pub shared: &'a K::Shared,
+    /// The AWS region the object lives in.
+    pub region: String,
+    /// The AWS object's name.
+    pub name: String,
+    /// The AWS object in words, for messages and Events (`alarm "cpu"`).
+    pub what: String,
+    /// `Kind/namespace/name`: the object's key in per-object bookkeeping (tag reads).
+    pub key: String,
+    /// Who owns the AWS object when this object does.
+    pub owner: Owner,
+    /// The spec changed since the status was last written.
+    pub spec_changed: bool,
+    /// An earlier reconcile reported the AWS object Ready as managed by this object, under the
+    /// same name: its ownership needs no fresh proof.
+    pub confirmed: bool,
+}
+
+impl<'a, K: ManagedKind> Reconcile<'a, K> {
+    /// The reconcile of `obj` in `region`.
+    pub fn new(obj: &'a K, ctx: &'a Context, shared: &'a K::Shared, region: String) -> Self {
+        let name = obj.aws_name();
+        let previous = obj.status().map(K::common_status);
+        Reconcile {
+            key: format!("{}/{}", K::KIND, object_key(obj)),
+            what: obj.describe(),
+            owner: ctx.owner(obj),
+            spec_changed: previous.and_then(|p| p.observed_generation) != obj.meta().generation,
+            confirmed: ownership_confirmed(previous, &name),
+            name,
+            obj,
+            ctx,
+            shared,
+            region,
+        }
+    }
+
+    /// The status the object has now.
+    pub fn previous(&self) -> Option<&'a K::Status> {
+        self.obj.status()
+    }
+
+    /// `managementPolicy: ObserveOnly`: read and report, never write.
+    pub fn observe_only(&self) -> bool {
+        self.obj.common_spec().management_policy == ManagementPolicy::ObserveOnly
+    }
+
+    /// The object's `adoption` policy.
+    pub fn adoption(&self) -> Adoption {
+        self.obj.common_spec().adoption
+    }
+
+    /// What this reconcile's Events are about.
+    pub fn subject(&self) -> Subject<'_> {
+        Subject {
+            what: &self.what,
+            region: &self.region,
+            confirmed: self.confirmed,
+            spec_changed: self.spec_changed,
+        }
+    }
+
+    /// A difference found now was made outside the operator (see [`Subject::drift`]).
+    pub fn drift(&self) -> bool {
+        self.subject().drift()
+    }
+
+    /// Whether to read the AWS object's tags now: at once while ownership is unconfirmed or
+    /// after a spec change (the tags may be part of it), otherwise on the tag resync schedule.
+    pub fn tags_due(&self) -> bool {
+        self.ctx
+            .tag_reads
+            .due(&self.key, !self.confirmed || self.spec_changed)
+    }
+
+    /// The tags were just written with a create: the next read can wait a full period.
+    pub fn tags_written(&self) {
+        self.ctx.tag_reads.due(&self.key, true);
+    }
+
+    /// The object is going away: drop its tag-read schedule.
+    pub fn forget_tags(&self) {
+        self.ctx.tag_reads.forget(&self.key);
+    }
+
+    /// Decides from the AWS object's tags whether this object may manage it (see
+    /// [`ownership::gate`]): `Ok(Some(notice))` when it takes the object over.
+    pub fn gate(&self, tags: &BTreeMap<String, String>) -> Result<Option<Notice>> {
+        Ok(ownership::gate(tags, &self.owner, self.adoption(), &self.what)?.map(notices::adopted))
+    }
+
+    /// The Event for a create by `action` (see [`Subject::created`]).
+    pub fn created(&self, action: &'static str) -> Notice {
+        self.subject().created(action)
+    }
+
+    /// The Event for a configuration write by `action` that changed `fields`.
+    pub fn changed(&self, action: &'static str, fields: &[String]) -> Notice {
+        self.subject().changed(action, fields)
+    }
+
+    /// The Event for tag changes that put back changes made outside the operator.
+    pub fn tags_changed(&self, action: &'static str, diff: &TagDiff) -> Option<Notice> {
+        self.subject().tags_changed(action, diff)
+    }
+
+    /// Ready: the AWS object matches the spec. Every path that ends in sync uses this message, so
+    /// a reconcile after a write has no status to rewrite (the Event tells what was done).
+    pub fn matches_spec(&self) -> Verdict {
+        Verdict::available(format!("{} matches the spec", self.what))
+    }
+
+    /// ObserveOnly, and the AWS object is missing.
+    pub fn not_found(&self) -> Verdict {
+        Verdict::waiting(
+            Reason::NotFound,
+            format!("{} does not exist in {}", self.what, self.region),
+        )
+    }
+
+    /// ObserveOnly: the AWS object was read; `differences` from the spec are listed.
+    pub fn observed(&self, differences: &[String]) -> Verdict {
+        Verdict::observed(notices::observed_message(&self.what, differences))
+    }
+
+    /// Writes `status` before an AWS call that creates something the object cannot otherwise
+    /// prove it owns (AWS objects without tags): if the process stops right after the call, the
+    /// restarted operator finds its intent recorded.
+    pub async fn record_intent(&self, mut status: K::Status) -> Result<()> {
+        let common = K::common_status_mut(&mut status);
+        common.region = Some(self.region.clone());
+        common.aws_name = Some(self.name.clone());
+        let api = kube::Api::namespaced(
+            self.ctx.client.clone(),
+            &self.obj.namespace().unwrap_or_default(),
+        );
+        write_status(self.ctx, &api, self.obj, &status).await?;
+        Ok(())
+    }
+}
+
+/// Whether an earlier reconcile already established that this object manages the AWS object
+/// `aws_name`: it reported it Ready as managed (not merely observed).
+pub fn ownership_confirmed(status: Option<&CommonStatus>, aws_name: &str) -> bool {
+    status.is_some_and(|s| {
+        s.aws_name.as_deref() == Some(aws_name)
+            && status_of(&s.conditions, condition::READY).is_some_and(|c| {
+                c.status == "True" && c.reason == ConditionReason::Available.as_str()
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conditions::conditions;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn status(name: &str, verdict: Verdict) -> CommonStatus {
+        CommonStatus {
+            aws_name: Some(name.into()),
+            conditions: conditions(&[], &verdict, Some(1), Timestamp::from_second(1).unwrap()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_a_managed_ready_status_for_the_same_name_confirms_ownership() {
+        let ready = status("a", Verdict::available(""));
+        assert!(ownership_confirmed(Some(&ready), "a"));
+        assert!(!ownership_confirmed(Some(&ready), "b"));
+        let observed = status("a", Verdict::observed(""));
+        assert!(!ownership_confirmed(Some(&observed), "a"));
+        let failing = status("a", Verdict::failed(Reason::Throttled, ""));
+        assert!(!ownership_confirmed(Some(&failing), "a"));
+        assert!(!ownership_confirmed(None, "a"));
+    }
+}
