@@ -21,6 +21,8 @@ pub mod region;
 pub mod resync;
 pub mod scope;
 pub mod serve;
+#[cfg(test)]
+mod shell_tests;
 pub mod shutdown;
 pub mod status_write;
 pub mod tag_reads;

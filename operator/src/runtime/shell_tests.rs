@@ -1,0 +1,347 @@
+//! The reconcile shell on its own, with no kind of the operator's: a made-up `Widget` whose
+//! `apply` answers what the test scripts, against a scripted Kubernetes API (every request the
+//! shell makes is checked and answered here; one it should not make fails the test).
+
+use super::backoff::Backoffs;
+use super::context::{Context, RuntimeConfig};
+use super::reconcile::{KindContext, reconcile};
+use super::tag_reads::TagReads;
+use super::watch::Synced;
+use super::{Applied, Failed, ManagedKind, Reconcile};
+use crate::aws::{Aws, AwsSettings};
+use crate::common_fields::{CommonSpec, CommonStatus};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::reason::Reason;
+use crate::vocabulary::{EventReason, FINALIZER};
+use http::{Request, Response};
+use kube::client::Body;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Client, CustomResource};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower_test::mock::{self, Handle};
+
+/// What a widget's `apply` should answer.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+pub enum Script {
+    #[default]
+    Ready,
+    Terminal,
+    Retried,
+}
+
+#[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[kube(group = "test.cwo.dev", version = "v1", kind = "Widget", namespaced)]
+#[kube(status = "WidgetStatus")]
+pub struct WidgetSpec {
+    #[serde(flatten)]
+    pub common: CommonSpec,
+    pub script: Script,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetStatus {
+    #[serde(flatten)]
+    pub common: CommonStatus,
+}
+
+/// What the widget's reconciles share: a record of the calls the shell made.
+#[derive(Default)]
+pub struct Calls(Mutex<Vec<&'static str>>);
+
+impl ManagedKind for Widget {
+    const KIND: &'static str = "Widget";
+    type Status = WidgetStatus;
+    type Shared = Calls;
+
+    crate::common_field_accessors!(WidgetStatus);
+
+    fn aws_name(&self) -> String {
+        "widget".into()
+    }
+
+    fn describe(&self) -> String {
+        "widget \"widget\"".into()
+    }
+
+    async fn apply(
+        &self,
+        r: &Reconcile<'_, Self>,
+    ) -> Result<Applied<WidgetStatus>, Failed<WidgetStatus>> {
+        r.shared.0.lock().unwrap().push("apply");
+        let mut status = r.previous().cloned().unwrap_or_default();
+        status.common.aws_name = Some(r.name.clone());
+        match self.spec.script {
+            Script::Ready => {
+                let created = r.previous().and_then(|s| s.common.arn.as_ref()).is_none();
+                status.common.arn = Some("arn:widget".into());
+                let notices = created.then(|| r.created("CreateWidget"));
+                Ok(Applied::new(status, r.matches_spec()).notices(notices))
+            }
+            Script::Terminal => Err(Error::invalid_spec("no such widget").into()),
+            Script::Retried => Err(Error::new(Reason::Throttled, "slow down").into()),
+        }
+    }
+
+    async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
+        r.shared.0.lock().unwrap().push("cleanup");
+        Ok(())
+    }
+}
+
+/// The shell's context over the scripted API.
+async fn context(client: Client) -> Arc<KindContext<Widget>> {
+    let metrics = Arc::new(Metrics::new());
+    let aws = Aws::load(
+        AwsSettings {
+            default_region: Some("eu-west-1".into()),
+            // Nothing listens here: the shell itself never calls AWS.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        },
+        Arc::clone(&metrics),
+    )
+    .await
+    .unwrap();
+    let (namespaces, _writer) = kube::runtime::reflector::store();
+    let (namespaces_synced, mut raise) = Synced::new::<()>();
+    raise(&Ok(watcher::Event::InitDone));
+    Arc::new(KindContext {
+        ctx: Arc::new(Context {
+            client: client.clone(),
+            aws: Arc::new(aws),
+            metrics,
+            recorder: Recorder::new(
+                client,
+                Reporter {
+                    controller: "test".into(),
+                    instance: None,
+                },
+            ),
+            config: RuntimeConfig {
+                cluster_id: "c1".into(),
+                resync_period: Duration::from_secs(600),
+            },
+            backoffs: Backoffs::default(),
+            tag_reads: TagReads::new(Duration::from_secs(3600)),
+            namespaces,
+            namespaces_synced,
+        }),
+        shared: Arc::new(Calls::default()),
+    })
+}
+
+fn widget(script: Script, finalizer: bool, status: Option<Value>) -> Widget {
+    let mut obj: Widget = serde_json::from_value(json!({
+        "apiVersion": "test.cwo.dev/v1",
+        "kind": "Widget",
+        "metadata": {
+            "name": "w", "namespace": "ns", "uid": "u-1", "generation": 2,
+            "resourceVersion": "7",
+        },
+        "spec": { "script": script },
+    }))
+    .unwrap();
+    if finalizer {
+        obj.metadata.finalizers = Some(vec![FINALIZER.into()]);
+    }
+    obj.status = status.map(|s| serde_json::from_value(s).unwrap());
+    obj
+}
+
+/// One expected request: method, path, and a check of its body; the answer is the object.
+async fn expect(
+    handle: &mut Handle<Request<Body>, Response<Body>>,
+    method: &str,
+    path: &str,
+    answer: Value,
+) -> Value {
+    let (request, send) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
+        .await
+        .unwrap_or_else(|_| panic!("no {method} {path} came"))
+        .expect("the client is alive");
+    assert_eq!(request.method().as_str(), method, "{}", request.uri());
+    assert_eq!(request.uri().path(), path);
+    let body = request.into_body().collect_bytes().await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    send.send_response(
+        Response::builder()
+            .body(Body::from(serde_json::to_vec(&answer).unwrap()))
+            .unwrap(),
+    );
+    body
+}
+
+/// Runs one reconcile while `script` answers the API; returns the requeue.
+async fn run<F>(obj: Widget, kc: Arc<KindContext<Widget>>, script: F) -> Action
+where
+    F: AsyncFnOnce(&mut Handle<Request<Body>, Response<Body>>),
+{
+    let (service, mut handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "ns");
+    let kc = Arc::new(KindContext {
+        ctx: Arc::new(Context {
+            client: client.clone(),
+            recorder: Recorder::new(
+                client,
+                Reporter {
+                    controller: "test".into(),
+                    instance: None,
+                },
+            ),
+            aws: Arc::clone(&kc.ctx.aws),
+            metrics: Arc::clone(&kc.ctx.metrics),
+            config: kc.ctx.config.clone(),
+            backoffs: Backoffs::default(),
+            tag_reads: TagReads::new(Duration::from_secs(3600)),
+            namespaces: kc.ctx.namespaces.clone(),
+            namespaces_synced: kc.ctx.namespaces_synced.clone(),
+        }),
+        shared: Arc::clone(&kc.shared),
+    });
+    let reconciled = tokio::spawn(reconcile(Arc::new(obj), kc));
+    script(&mut handle).await;
+    let action = reconciled.await.unwrap().unwrap();
+    // Nothing else was asked of the API (a closed channel means the client is gone).
+    if let Ok(Some((request, _))) =
+        tokio::time::timeout(Duration::from_millis(200), handle.next_request()).await
+    {
+        panic!("an unexpected {} {}", request.method(), request.uri());
+    }
+    action
+}
+
+const WIDGET: &str = "/apis/test.cwo.dev/v1/namespaces/ns/widgets/w";
+const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/ns/events";
+
+async fn shell() -> Arc<KindContext<Widget>> {
+    let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
+    context(Client::new(service, "ns")).await
+}
+
+fn condition<'a>(status: &'a Value, type_: &str) -> Option<&'a Value> {
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+}
+
+#[tokio::test]
+async fn a_new_object_gets_the_finalizer_before_anything_else() {
+    let kc = shell().await;
+    let obj = widget(Script::Ready, false, None);
+    let answer = serde_json::to_value(widget(Script::Ready, true, None)).unwrap();
+    run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        let patch = expect(api, "PATCH", WIDGET, answer).await;
+        assert!(patch.to_string().contains(FINALIZER), "{patch}");
+    })
+    .await;
+    assert!(
+        kc.shared.0.lock().unwrap().is_empty(),
+        "apply waits for the next event"
+    );
+}
+
+#[tokio::test]
+async fn a_ready_verdict_writes_status_once_and_publishes_the_kinds_event() {
+    let kc = shell().await;
+    let obj = widget(Script::Ready, true, None);
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        let apply = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await;
+        written = apply["status"].clone();
+        let event = expect(api, "POST", EVENTS, json!({})).await;
+        assert_eq!(event["reason"], EventReason::Created.as_str());
+        assert_eq!(event["type"], "Normal");
+    })
+    .await;
+    assert_eq!(action, Action::await_change());
+    assert_eq!(written["observedGeneration"], 2);
+    assert_eq!(written["region"], "eu-west-1");
+    assert_eq!(written["arn"], "arn:widget");
+    let ready = condition(&written, "Ready").unwrap();
+    assert_eq!(
+        (ready["status"].as_str(), ready["reason"].as_str()),
+        (Some("True"), Some("Available"))
+    );
+    assert!(condition(&written, "Reconciling").is_none());
+    assert!(condition(&written, "Stalled").is_none());
+
+    // The same object with that status: apply runs, nothing is written.
+    let again = widget(Script::Ready, true, Some(written));
+    run(again, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply", "apply"]);
+}
+
+#[tokio::test]
+async fn a_terminal_failure_is_stalled_announced_once_and_not_retried() {
+    let kc = shell().await;
+    let obj = widget(Script::Terminal, true, None);
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        written = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        let event = expect(api, "POST", EVENTS, json!({})).await;
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(event["reason"], "InvalidSpec");
+        assert_eq!(event["note"], "no such widget");
+    })
+    .await;
+    assert_eq!(action, Action::await_change(), "no retry loop");
+    let stalled = condition(&written, "Stalled").unwrap();
+    assert_eq!(stalled["status"], "True");
+    assert_eq!(stalled["message"], "InvalidSpec: no such widget");
+    assert_eq!(condition(&written, "Ready").unwrap()["status"], "False");
+
+    // Failing the same way again: no status write, no second Warning.
+    let again = widget(Script::Terminal, true, Some(written));
+    let action = run(again, kc, async |_: &mut Handle<_, _>| {}).await;
+    assert_eq!(action, Action::await_change());
+}
+
+#[tokio::test]
+async fn a_recoverable_failure_is_reconciling_and_requeued_with_backoff() {
+    let kc = shell().await;
+    let obj = widget(Script::Retried, true, None);
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    let action = run(obj, kc, async |api: &mut Handle<_, _>| {
+        written = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        expect(api, "POST", EVENTS, json!({})).await;
+    })
+    .await;
+    assert_ne!(action, Action::await_change(), "retried");
+    assert_eq!(
+        condition(&written, "Reconciling").unwrap()["reason"],
+        "Throttled"
+    );
+    assert!(condition(&written, "Stalled").is_none());
+}
+
+#[tokio::test]
+async fn a_deleted_object_is_cleaned_up_then_released() {
+    let kc = shell().await;
+    let mut obj = widget(Script::Ready, true, None);
+    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
+    let mut released = obj.clone();
+    released.metadata.finalizers = None;
+    let answer = serde_json::to_value(&released).unwrap();
+    run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        let event = expect(api, "POST", EVENTS, json!({})).await;
+        assert_eq!(event["reason"], EventReason::Deleted.as_str());
+        let patch = expect(api, "PATCH", WIDGET, answer).await;
+        assert!(patch.to_string().contains("remove"), "{patch}");
+    })
+    .await;
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup"]);
+}
