@@ -11,6 +11,8 @@ pub mod conditions;
 pub mod crds;
 pub mod error;
 pub mod field_diff;
+#[cfg(test)]
+mod layers;
 pub mod log_subscription;
 pub mod metric_stream;
 pub mod metrics;

@@ -13,7 +13,6 @@
 use super::Aws;
 use super::api::Api;
 use crate::error::Error;
-use crate::sampling_rule::DEFAULT_RULE_NAME;
 use aws_sdk_xray::types::SamplingRuleRecord;
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,6 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Name of the rule X-Ray creates in every account and region.
+pub const DEFAULT_RULE_NAME: &str = "Default";
 
 /// Every sampling rule of one region, as one listing found them.
 #[derive(Clone, Debug, Default, PartialEq)]

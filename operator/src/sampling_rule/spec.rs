@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common_fields::{CommonSpec, CommonStatus, XRayTags};
 
-/// Name of the rule X-Ray creates in every account and region.
-pub const DEFAULT_RULE_NAME: &str = "Default";
+pub use crate::aws::sampling_rules::DEFAULT_RULE_NAME;
 
 /// The sampling rule as it should be in X-Ray: which requests it matches and how many of them
 /// are traced.

@@ -1,0 +1,98 @@
+//! The import rules of operator/ARCHITECTURE.md, checked on the source: the runtime and AWS
+//! access know no kind, a kind knows no other kind except through the shared alarm module, and
+//! only the app knows every kind.
+
+use std::path::{Path, PathBuf};
+
+/// The modules that are kinds (or, for `cloudwatch_alarm`, what two kinds share).
+const KINDS: [&str; 6] = [
+    "alarm",
+    "composite_alarm",
+    "metric_stream",
+    "log_subscription",
+    "sampling_rule",
+    "cloudwatch_alarm",
+];
+
+fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("the source directory is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            source_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `crate::<module>` paths a file names, by module.
+fn crate_modules(text: &str) -> Vec<String> {
+    text.match_indices("crate::")
+        .map(|(at, _)| {
+            text[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// Which modules the file at `relative` (to `src/`) may not name.
+fn forbidden(relative: &Path) -> Vec<&'static str> {
+    let top = relative
+        .components()
+        .next()
+        .and_then(|c| c.as_os_str().to_str())
+        .unwrap_or_default()
+        .trim_end_matches(".rs");
+    match top {
+        "app" | "main" | "crds" | "lib" | "layers" => vec![],
+        "runtime" | "aws" => KINDS.iter().copied().chain(["app"]).collect(),
+        "cloudwatch_alarm" => vec!["metric_stream", "log_subscription", "sampling_rule", "app"],
+        kind if KINDS.contains(&kind) => KINDS
+            .iter()
+            .copied()
+            .filter(|k| *k != kind && *k != "cloudwatch_alarm")
+            .chain(["app"])
+            .collect(),
+        // Shared vocabulary and pure helpers know no kind.
+        _ => KINDS.iter().copied().chain(["app", "runtime"]).collect(),
+    }
+}
+
+#[test]
+fn modules_import_only_what_their_layer_allows() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    source_files(&src, &mut files);
+    assert!(files.len() > 50, "read {} source files", files.len());
+    let mut problems = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap().to_path_buf();
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Tests may name every kind (for example to check something holds for each).
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let forbidden = forbidden(&relative);
+        for module in crate_modules(code) {
+            if forbidden.contains(&module.as_str()) {
+                problems.push(format!("{} names crate::{module}", relative.display()));
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_check_sees_a_forbidden_import() {
+    assert_eq!(
+        crate_modules("use crate::alarm::Alarm;\nuse crate::aws;"),
+        ["alarm", "aws"]
+    );
+    assert!(forbidden(Path::new("runtime/context.rs")).contains(&"alarm"));
+    assert!(forbidden(Path::new("alarm/controller.rs")).contains(&"composite_alarm"));
+    assert!(!forbidden(Path::new("alarm/controller.rs")).contains(&"cloudwatch_alarm"));
+    assert!(!forbidden(Path::new("cloudwatch_alarm/dependents.rs")).contains(&"alarm"));
+    assert!(forbidden(Path::new("tags.rs")).contains(&"runtime"));
+}
