@@ -189,6 +189,13 @@ spec:
 
     let tags = alarm_tags(&cw, &alarm_name).await?;
     assert_owner_tags(&tags, &ns, "Alarm", &uid_of(&s, "alarm", &alarm_name)?);
+    // Events are recorded for the longest names too (an Event's own name has room for them).
+    let reasons = s.event_reasons(&alarm_name)?;
+    assert!(reasons.iter().any(|r| r == "Created"), "{reasons:?}");
+    assert!(
+        !s.operator_logs().contains("could not publish event"),
+        "an Event was refused"
+    );
     let tags = rule_tags(&xr, "longest-owner").await?;
     assert_owner_tags(
         &tags,

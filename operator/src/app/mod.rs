@@ -18,6 +18,7 @@ use crate::runtime::ManagedKind;
 use crate::runtime::backoff::Backoffs;
 use crate::runtime::context::{Context, RuntimeConfig};
 use crate::runtime::controller;
+use crate::runtime::events::EventPublisher;
 use crate::runtime::leader::{self, LeaderElection};
 use crate::runtime::serve::{self, Health};
 use crate::runtime::shutdown;
@@ -31,7 +32,6 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::{Recorder, Reporter};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,12 +113,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         client: client.clone(),
         aws: Arc::clone(&aws),
         metrics,
-        recorder: Recorder::new(
+        events: EventPublisher::new(
             client.clone(),
-            Reporter {
-                controller: FIELD_MANAGER.into(),
-                instance: std::env::var("POD_NAME").ok(),
-            },
+            FIELD_MANAGER,
+            std::env::var("POD_NAME").ok(),
         ),
         config: RuntimeConfig {
             cluster_id,

@@ -4,6 +4,7 @@
 //! kind's [`ManagedKind::Shared`](super::ManagedKind::Shared).
 
 use super::backoff::Backoffs;
+use super::events::EventPublisher;
 use super::tag_reads::TagReads;
 use super::watch::Synced;
 use crate::aws::Aws;
@@ -12,7 +13,6 @@ use crate::ownership::Owner;
 use crate::vocabulary::REGION_ANNOTATION;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub struct Context {
     pub client: Client,
     pub aws: Arc<Aws>,
     pub metrics: Arc<Metrics>,
-    pub recorder: Recorder,
+    pub events: EventPublisher,
     pub config: RuntimeConfig,
     pub backoffs: Backoffs,
     pub tag_reads: TagReads,

@@ -14,6 +14,7 @@
 pub mod backoff;
 pub mod context;
 pub mod controller;
+pub mod events;
 pub mod leader;
 pub mod notices;
 pub mod reconcile;

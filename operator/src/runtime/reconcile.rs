@@ -22,7 +22,6 @@ use crate::vocabulary::{EventReason, FINALIZER, condition};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{self, finalizer};
 use kube::{Resource, ResourceExt};
 use std::sync::Arc;
@@ -284,19 +283,8 @@ pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<S
 async fn publish<K: ManagedKind>(ctx: &Context, obj: &K, notices: &[Notice]) {
     let reference = obj.object_ref(&());
     for n in notices {
-        let event = Event {
-            type_: if n.is_warning() {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: n.reason.as_str().to_string(),
-            note: Some(n.note.clone()),
-            action: n.action.to_string(),
-            secondary: None,
-        };
         ctx.metrics.kube_write(K::KIND, KubeWrite::Event);
-        if let Err(e) = ctx.recorder.publish(&event, &reference).await {
+        if let Err(e) = ctx.events.publish(n, &reference).await {
             tracing::warn!(error = %e, reason = n.reason.as_str(), "could not publish event");
         }
     }

@@ -4,6 +4,7 @@
 
 use super::backoff::Backoffs;
 use super::context::{Context, RuntimeConfig};
+use super::events::EventPublisher;
 use super::reconcile::{KindContext, reconcile};
 use super::tag_reads::TagReads;
 use super::watch::Synced;
@@ -17,7 +18,6 @@ use crate::vocabulary::{EventReason, FINALIZER};
 use http::{Request, Response};
 use kube::client::Body;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use kube::{Client, CustomResource};
 use schemars::JsonSchema;
@@ -118,13 +118,7 @@ async fn context(client: Client) -> Arc<KindContext<Widget>> {
             client: client.clone(),
             aws: Arc::new(aws),
             metrics,
-            recorder: Recorder::new(
-                client,
-                Reporter {
-                    controller: "test".into(),
-                    instance: None,
-                },
-            ),
+            events: EventPublisher::new(client, "test", None),
             config: RuntimeConfig {
                 cluster_id: "c1".into(),
                 resync_period: Duration::from_secs(600),
@@ -189,13 +183,7 @@ where
     let kc = Arc::new(KindContext {
         ctx: Arc::new(Context {
             client: client.clone(),
-            recorder: Recorder::new(
-                client,
-                Reporter {
-                    controller: "test".into(),
-                    instance: None,
-                },
-            ),
+            events: EventPublisher::new(client, "test", None),
             aws: Arc::clone(&kc.ctx.aws),
             metrics: Arc::clone(&kc.ctx.metrics),
             config: kc.ctx.config.clone(),
