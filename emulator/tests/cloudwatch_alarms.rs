@@ -6,8 +6,8 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError;
 use aws_sdk_cloudwatch::operation::set_alarm_state::SetAlarmStateError;
 use aws_sdk_cloudwatch::types::{
-    AlarmType, ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, StateValue,
-    Statistic, Tag,
+    AlarmPromQlCriteria, AlarmType, ComparisonOperator, Dimension, EvaluationCriteria, Metric,
+    MetricDataQuery, MetricStat, StateValue, Statistic, Tag,
 };
 use common::{ACCOUNT, Clients, REGION, error_code, error_message};
 
@@ -212,7 +212,12 @@ async fn put_metric_alarm_refuses_mixed_shapes_and_bad_statistics() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidParameterCombination");
+    // AWS: "Statistic should not be set if list of Metrics is set." (ValidationError).
+    assert_eq!(error_code(&err), "ValidationError");
+    assert_eq!(
+        error_message(&err),
+        "Namespace should not be set if list of Metrics is set."
+    );
 
     let err = basic_alarm(cw, "both-stats")
         .extended_statistic("p99")
@@ -681,4 +686,157 @@ async fn state_is_kept_per_account_and_region() {
             .unwrap(),
         format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:shared-name")
     );
+}
+
+fn promql_alarm(
+    cw: &Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .evaluation_criteria(EvaluationCriteria::PromQlCriteria(
+            AlarmPromQlCriteria::builder()
+                .query("sum(rate(http_requests_total{code=~\"5..\"}[5m])) > 1")
+                .pending_period(120)
+                .build(),
+        ))
+        .evaluation_interval(60)
+}
+
+#[tokio::test]
+async fn promql_alarms_take_an_evaluation_interval_and_no_threshold_members() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    promql_alarm(cw, "promql").send().await.unwrap();
+    promql_alarm(cw, "promql-20s")
+        .evaluation_interval(20)
+        .send()
+        .await
+        .unwrap();
+    for (request, message) in [
+        (
+            promql_alarm(cw, "with-threshold").threshold(1.0),
+            "Threshold should not be set if EvaluationCriteria is set.",
+        ),
+        (
+            promql_alarm(cw, "with-operator")
+                .comparison_operator(ComparisonOperator::GreaterThanThreshold),
+            "ComparisonOperator should not be set if EvaluationCriteria is set.",
+        ),
+        (
+            promql_alarm(cw, "with-periods").evaluation_periods(2),
+            "EvaluationPeriods should not be set if EvaluationCriteria is set.",
+        ),
+        (
+            promql_alarm(cw, "with-metric").metric_name("CPUUtilization"),
+            "MetricName should not be set if EvaluationCriteria is set.",
+        ),
+        (
+            promql_alarm(cw, "no-interval").set_evaluation_interval(None),
+            "EvaluationInterval must be specified with EvaluationCriteria",
+        ),
+        (
+            promql_alarm(cw, "odd-interval").evaluation_interval(45),
+            "EvaluationInterval must be 10, 20, 30 or a multiple of 60",
+        ),
+        (
+            basic_alarm(cw, "interval-without-promql").evaluation_interval(60),
+            "EvaluationInterval can only be used with EvaluationCriteria",
+        ),
+    ] {
+        let err = request.send().await.unwrap_err();
+        assert_eq!(error_code(&err), "ValidationError", "{message}");
+        assert_eq!(error_message(&err), message);
+    }
+}
+
+#[tokio::test]
+async fn alarm_names_and_dimensions_take_the_documented_characters() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    basic_alarm(cw, "ünïcode name with spaces / and: colons")
+        .send()
+        .await
+        .unwrap();
+    let err = basic_alarm(cw, "tab\there").send().await.unwrap_err();
+    assert_eq!(error_code(&err), "ValidationError");
+    assert!(
+        error_message(&err).contains("ASCII control characters"),
+        "{err:?}"
+    );
+    let with_dimension = |name: &str, value: &str| {
+        basic_alarm(cw, "dimensions").set_dimensions(Some(vec![
+            Dimension::builder().name(name).value(value).build(),
+        ]))
+    };
+    with_dimension("a:b", ":value with spaces")
+        .send()
+        .await
+        .unwrap();
+    for (name, value, message) in [
+        (
+            ":InstanceId",
+            "i-1",
+            "The value :InstanceId for parameter Dimensions.member.1.Name is invalid.",
+        ),
+        (
+            "   ",
+            "i-1",
+            "The value     for parameter Dimensions.member.1.Name is invalid.",
+        ),
+        (
+            "InstanceId",
+            "caf\u{e9}",
+            "The value caf\u{e9} for parameter Dimensions.member.1.Value is invalid.",
+        ),
+        (
+            "InstanceId",
+            "line\nbreak",
+            "The value line\nbreak for parameter Dimensions.member.1.Value is invalid.",
+        ),
+    ] {
+        let err = with_dimension(name, value).send().await.unwrap_err();
+        assert_eq!(
+            error_code(&err),
+            "InvalidParameterValue",
+            "{name:?} {value:?}"
+        );
+        assert_eq!(error_message(&err), message);
+    }
+}
+
+#[tokio::test]
+async fn each_action_list_takes_the_services_the_reference_lists() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    basic_alarm(cw, "every-kind")
+        .alarm_actions("arn:aws:automate:us-east-1:ec2:stop")
+        .alarm_actions("arn:aws:sns:us-east-1:123456789012:ops")
+        .alarm_actions("arn:aws:lambda:us-east-1:123456789012:function:page")
+        .alarm_actions("arn:aws:ssm:us-east-1:123456789012:opsitem:2#CATEGORY=Availability")
+        .alarm_actions("arn:aws:aiops:us-east-1:123456789012:investigation-group:abc")
+        .ok_actions("arn:aws:ssm-incidents::123456789012:responseplan/web")
+        .ok_actions(
+            "arn:aws:swf:us-east-1:123456789012:action/actions/AWS_EC2.InstanceId.Reboot/1.0",
+        )
+        .send()
+        .await
+        .unwrap();
+    for (request, message) in [
+        (
+            basic_alarm(cw, "events").alarm_actions("arn:aws:events:us-east-1:123456789012:rule/r"),
+            "The action arn:aws:events:us-east-1:123456789012:rule/r is not supported in \
+             AlarmActions of metric alarms",
+        ),
+        (
+            basic_alarm(cw, "investigation-on-ok")
+                .ok_actions("arn:aws:aiops:us-east-1:123456789012:investigation-group:abc"),
+            "The action arn:aws:aiops:us-east-1:123456789012:investigation-group:abc is not \
+             supported in OKActions of metric alarms",
+        ),
+    ] {
+        let err = request.send().await.unwrap_err();
+        assert_eq!(error_code(&err), "ValidationError");
+        assert_eq!(error_message(&err), message);
+    }
 }

@@ -27,19 +27,74 @@ pub fn check_common(
     }
 }
 
-/// Every action must be an ARN; composite alarms only accept SNS, Lambda, Systems Manager
-/// and Incident Manager actions (no EC2 or Auto Scaling actions).
-pub fn check_action_arns(lists: [Option<&Vec<String>>; 3], composite: bool) -> AwsResult<()> {
-    for action in lists.into_iter().flatten().flatten() {
-        let parts: Vec<&str> = action.splitn(6, ':').collect();
-        if parts.len() < 5 || parts[0] != "arn" || parts[2].is_empty() {
-            return Err(validation_error(format!("Invalid arn syntax: {action}")));
+/// The three action lists of an alarm.
+pub struct ActionLists<'a> {
+    pub ok: Option<&'a [String]>,
+    pub alarm: Option<&'a [String]>,
+    pub insufficient_data: Option<&'a [String]>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AlarmKind {
+    Metric,
+    Composite,
+}
+
+/// The ARN services each action list accepts, as the API reference lists its valid values:
+/// metric alarms take EC2 (`automate`, `swf`), Auto Scaling, Lambda, SNS and Systems Manager
+/// (OpsItems, Incident Manager) actions, and in AlarmActions also Amazon Q investigations
+/// (`aiops`); composite alarms take SNS and Lambda actions in every list, and Systems Manager
+/// and investigation actions in AlarmActions only.
+fn allowed_services(kind: AlarmKind, list: &str) -> &'static [&'static str] {
+    match (kind, list) {
+        (AlarmKind::Metric, "AlarmActions") => &[
+            "automate",
+            "swf",
+            "autoscaling",
+            "lambda",
+            "sns",
+            "ssm",
+            "ssm-incidents",
+            "aiops",
+        ],
+        (AlarmKind::Metric, _) => &[
+            "automate",
+            "swf",
+            "autoscaling",
+            "lambda",
+            "sns",
+            "ssm",
+            "ssm-incidents",
+        ],
+        (AlarmKind::Composite, "AlarmActions") => {
+            &["sns", "lambda", "ssm", "ssm-incidents", "aiops"]
         }
-        if composite && !["sns", "lambda", "ssm", "ssm-incidents", "aiops"].contains(&parts[2]) {
-            return Err(validation_error(format!(
-                "Composite alarms do not support the action {action}: only Amazon SNS, Lambda, \
-                 Systems Manager and Incident Manager actions are allowed"
-            )));
+        (AlarmKind::Composite, _) => &["sns", "lambda"],
+    }
+}
+
+/// Every action is an ARN of a service its list accepts.
+pub fn check_action_arns(lists: ActionLists<'_>, kind: AlarmKind) -> AwsResult<()> {
+    let named = [
+        ("OKActions", lists.ok),
+        ("AlarmActions", lists.alarm),
+        ("InsufficientDataActions", lists.insufficient_data),
+    ];
+    for (list, actions) in named {
+        for action in actions.unwrap_or_default() {
+            let parts: Vec<&str> = action.splitn(6, ':').collect();
+            if parts.len() < 5 || parts[0] != "arn" || parts[2].is_empty() {
+                return Err(validation_error(format!("Invalid arn syntax: {action}")));
+            }
+            if !allowed_services(kind, list).contains(&parts[2]) {
+                let alarm = match kind {
+                    AlarmKind::Metric => "metric alarms",
+                    AlarmKind::Composite => "composite alarms",
+                };
+                return Err(validation_error(format!(
+                    "The action {action} is not supported in {list} of {alarm}"
+                )));
+            }
         }
     }
     Ok(())

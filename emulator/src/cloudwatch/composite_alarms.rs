@@ -6,7 +6,9 @@
 //! composites. Cycles are accepted, as AWS accepts them. ActionsSuppressor needs both the wait
 //! and extension periods.
 
-use super::alarm_checks::{check_action_arns, check_common, check_creation_tags, check_tag_rules};
+use super::alarm_checks::{
+    ActionLists, AlarmKind, check_action_arns, check_common, check_creation_tags, check_tag_rules,
+};
 use super::composite_rule::Rule;
 use super::model::{AlarmState, CompositeAlarm, PutCompositeAlarmInput};
 use super::state::{AlarmRecord, CloudWatchState, StoredAlarm};
@@ -55,12 +57,12 @@ pub fn put_composite_alarm(call: &mut Call<'_>, input: PutCompositeAlarmInput) -
     let children = resolve_children(cloudwatch, call.scope, &rule)?;
     check_suppressor(&input)?;
     check_action_arns(
-        [
-            input.ok_actions.as_ref(),
-            input.alarm_actions.as_ref(),
-            input.insufficient_data_actions.as_ref(),
-        ],
-        true,
+        ActionLists {
+            ok: input.ok_actions.as_deref(),
+            alarm: input.alarm_actions.as_deref(),
+            insufficient_data: input.insufficient_data_actions.as_deref(),
+        },
+        AlarmKind::Composite,
     )?;
     check_tag_rules(input.tags.as_ref())?;
 

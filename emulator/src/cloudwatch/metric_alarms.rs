@@ -5,21 +5,22 @@
 //! create; new alarms start in INSUFFICIENT_DATA. An alarm uses exactly one of three
 //! shapes: a single metric, metric math (`Metrics`), or PromQL (`EvaluationCriteria`).
 
-use std::collections::HashSet;
-
-use super::alarm_checks::{check_action_arns, check_common, check_creation_tags, check_tag_rules};
+use super::alarm_checks::{
+    ActionLists, AlarmKind, check_action_arns, check_common, check_creation_tags, check_tag_rules,
+};
 use super::model::{
     AlarmState, Dimension, Metric, MetricAlarm, MetricDataQuery, PutMetricAlarmInput,
 };
 use super::state::{AlarmRecord, StoredAlarm};
-use super::{invalid_parameter_combination, validation_error};
+use super::statistics::{self, STATISTICS};
+use super::{
+    invalid_parameter_combination, invalid_parameter_value, metric_queries, validation_error,
+};
 use crate::arn;
 use crate::call::Call;
 use crate::error::AwsResult;
 use crate::tags;
 use crate::validation::{Violations, element_path};
-
-pub const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 
 pub const UNITS: &[&str] = &[
     "Seconds",
@@ -70,9 +71,6 @@ const BAND_OPERATORS: &[&str] = &[
 
 const TREAT_MISSING_DATA: &[&str] = &["breaching", "notBreaching", "ignore", "missing"];
 const LOW_SAMPLE_COUNT: &[&str] = &["evaluate", "ignore"];
-
-/// AWS limits metric math alarms to 10 metrics.
-const MAX_ALARM_METRICS: usize = 10;
 
 pub fn put_metric_alarm(call: &mut Call<'_>, input: PutMetricAlarmInput) -> AwsResult<()> {
     check_model(&input)?;
@@ -288,50 +286,13 @@ fn check_model(input: &PutMetricAlarmInput) -> AwsResult<()> {
     v.finish(validation_error)
 }
 
-/// `p90`, `tm90`, `tc90`, `ts90`, `wm90`, `IQM`, `PR(n:m)`, `TC(X%:X%)`, `TM(...)`, `TS(...)`,
-/// `WM(...)`, as listed for ExtendedStatistic.
-pub fn is_extended_statistic(stat: &str) -> bool {
-    fn percent(s: &str) -> bool {
-        let digits_ok = !s.is_empty()
-            && s.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && s.matches('.').count() <= 1;
-        digits_ok && s.parse::<f64>().is_ok_and(|p| (0.0..=100.0).contains(&p))
-    }
-    if stat == "IQM" {
-        return true;
-    }
-    for prefix in ["p", "tm", "tc", "ts", "wm"] {
-        if let Some(rest) = stat.strip_prefix(prefix)
-            && percent(rest)
-        {
-            return true;
-        }
-    }
-    for prefix in ["PR(", "TC(", "TM(", "TS(", "WM("] {
-        if let Some(rest) = stat.strip_prefix(prefix) {
-            return rest.ends_with(')') && rest.contains(':');
-        }
-    }
-    false
-}
-
 fn valid_alarm_period(period: i64) -> bool {
     [10, 20, 30].contains(&period) || (period > 0 && period % 60 == 0)
 }
 
-fn valid_query_period(period: i64) -> bool {
-    [1, 5, 10, 20, 30].contains(&period) || (period > 0 && period % 60 == 0)
-}
-
-fn valid_query_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The rules the API reference states beyond the model constraints.
-fn check_semantics(input: &PutMetricAlarmInput) -> AwsResult<()> {
-    let single_metric_members = [
+/// The single-metric members, which neither metric math nor PromQL alarms may set.
+fn single_metric_members(input: &PutMetricAlarmInput) -> Vec<&'static str> {
+    [
         ("Namespace", input.namespace.is_some()),
         ("MetricName", input.metric_name.is_some()),
         ("Dimensions", input.dimensions.is_some()),
@@ -339,79 +300,44 @@ fn check_semantics(input: &PutMetricAlarmInput) -> AwsResult<()> {
         ("Unit", input.unit.is_some()),
         ("Statistic", input.statistic.is_some()),
         ("ExtendedStatistic", input.extended_statistic.is_some()),
-    ];
-    let uses_single_metric = single_metric_members.iter().any(|(_, set)| *set);
-    let uses_math = input.metrics.is_some();
-    let uses_promql = input.evaluation_criteria.is_some();
-    let shapes = [uses_single_metric, uses_math, uses_promql]
-        .iter()
-        .filter(|s| **s)
-        .count();
-    if shapes > 1 {
-        let given: Vec<&str> = single_metric_members
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(name, _)| *name)
-            .chain(uses_math.then_some("Metrics"))
-            .chain(uses_promql.then_some("EvaluationCriteria"))
-            .collect();
-        return Err(invalid_parameter_combination(format!(
-            "Use exactly one of a single metric, Metrics or EvaluationCriteria; got {}",
-            given.join(", ")
-        )));
-    }
-    if shapes == 0 {
-        return Err(validation_error(
-            "One of MetricName, Metrics or EvaluationCriteria must be specified",
-        ));
-    }
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
+}
 
-    let mut period = input.period.unwrap_or(0);
-    if uses_single_metric {
-        if input.metric_name.is_none() {
-            return Err(validation_error("MetricName must be specified"));
+/// The rules the API reference states beyond the model constraints.
+fn check_semantics(input: &PutMetricAlarmInput) -> AwsResult<()> {
+    check_alarm_name(input.alarm_name.as_deref().unwrap_or_default())?;
+    check_dimension_characters(input)?;
+    let single = single_metric_members(input);
+    let uses_promql = input.evaluation_criteria.is_some();
+    let period = if let Some(metrics) = &input.metrics {
+        // AWS: "Statistic should not be set if list of Metrics is set."
+        if let Some(member) = single.first() {
+            return Err(validation_error(format!(
+                "{member} should not be set if list of Metrics is set."
+            )));
         }
-        if input.namespace.is_none() {
-            return Err(validation_error("Namespace must be specified"));
-        }
-        match (&input.statistic, &input.extended_statistic) {
-            (Some(_), Some(_)) => {
-                return Err(invalid_parameter_combination(
-                    "Statistic and ExtendedStatistic cannot both be specified",
-                ));
-            }
-            (None, None) => {
-                return Err(validation_error(
-                    "One of Statistic or ExtendedStatistic must be specified",
-                ));
-            }
-            (None, Some(extended)) if !is_extended_statistic(extended) => {
-                return Err(validation_error(format!(
-                    "Invalid ExtendedStatistic: {extended}"
-                )));
-            }
-            _ => {}
-        }
-        match input.period {
-            None => return Err(validation_error("Period must be specified")),
-            Some(p) if !valid_alarm_period(p) => {
-                return Err(validation_error(
-                    "Period must be 10, 20, 30 or a multiple of 60",
-                ));
-            }
-            Some(_) => {}
-        }
-        if input.threshold_metric_id.is_some() {
-            return Err(invalid_parameter_combination(
-                "ThresholdMetricId can only be used with Metrics",
+        if uses_promql {
+            return Err(validation_error(
+                "EvaluationCriteria should not be set if list of Metrics is set.",
             ));
         }
-    }
-    if let Some(metrics) = &input.metrics {
-        period = check_math(input, metrics)?;
-    }
+        metric_queries::check(metrics, input.threshold_metric_id.as_deref())?
+    } else if uses_promql {
+        check_promql(input, &single)?;
+        0
+    } else {
+        check_single_metric(input)?
+    };
     if !uses_promql {
         check_threshold(input)?;
+        if input.evaluation_interval.is_some() {
+            return Err(validation_error(
+                "EvaluationInterval can only be used with EvaluationCriteria",
+            ));
+        }
     }
 
     let evaluation_periods = input.evaluation_periods.unwrap_or(1);
@@ -449,95 +375,180 @@ fn check_semantics(input: &PutMetricAlarmInput) -> AwsResult<()> {
         )));
     }
     check_action_arns(
-        [
-            input.ok_actions.as_ref(),
-            input.alarm_actions.as_ref(),
-            input.insufficient_data_actions.as_ref(),
-        ],
-        false,
+        ActionLists {
+            ok: input.ok_actions.as_deref(),
+            alarm: input.alarm_actions.as_deref(),
+            insufficient_data: input.insufficient_data_actions.as_deref(),
+        },
+        AlarmKind::Metric,
     )?;
+    // AWS: "Alarms based on anomaly detection models cannot have Auto Scaling actions."
+    if input.threshold_metric_id.is_some() {
+        let lists = [
+            &input.ok_actions,
+            &input.alarm_actions,
+            &input.insufficient_data_actions,
+        ];
+        if let Some(action) = lists
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find(|a| a.split(':').nth(2) == Some("autoscaling"))
+        {
+            return Err(validation_error(format!(
+                "Alarms based on anomaly detection models cannot have Auto Scaling actions: \
+                 {action}"
+            )));
+        }
+    }
     check_tag_rules(input.tags.as_ref())
 }
 
-/// Metric math: at most 10 entries, unique well-formed ids, each entry exactly one of
-/// MetricStat or Expression, exactly one entry returning data (two for anomaly detection
-/// alarms: the metric and its band). Returns the alarm's evaluation period.
-fn check_math(input: &PutMetricAlarmInput, metrics: &[MetricDataQuery]) -> AwsResult<i64> {
-    if metrics.is_empty() {
-        return Err(validation_error(
-            "Metrics must contain at least one element",
-        ));
+/// AWS: "The name must contain only UTF-8 characters, and can't contain ASCII control
+/// characters."
+fn check_alarm_name(name: &str) -> AwsResult<()> {
+    match name.chars().position(|c| c.is_ascii_control()) {
+        Some(at) => Err(validation_error(format!(
+            "The alarm name must not contain ASCII control characters (found one at char {at})"
+        ))),
+        None => Ok(()),
     }
-    if metrics.len() > MAX_ALARM_METRICS {
-        return Err(validation_error(format!(
-            "The maximum number of metrics in an alarm is {MAX_ALARM_METRICS}"
-        )));
+}
+
+/// AWS (`Dimension`): names contain only ASCII characters, at least one of them not
+/// whitespace, no control character, and do not start with a colon.
+fn dimension_name_ok(name: &str) -> bool {
+    dimension_value_ok(name) && !name.starts_with(':')
+}
+
+/// AWS (`Dimension`): values contain only ASCII characters, at least one of them not
+/// whitespace, and no control character.
+fn dimension_value_ok(value: &str) -> bool {
+    value.is_ascii() && !value.trim().is_empty() && !value.chars().any(|c| c.is_ascii_control())
+}
+
+/// The characters of every dimension, of the single metric and of each `MetricStat`.
+fn check_dimension_characters(input: &PutMetricAlarmInput) -> AwsResult<()> {
+    let mut lists: Vec<(String, &Vec<Dimension>)> = Vec::new();
+    if let Some(dimensions) = &input.dimensions {
+        lists.push(("Dimensions".into(), dimensions));
     }
-    let mut ids = HashSet::new();
-    let mut period = 0;
-    for query in metrics {
-        let id = query.id.as_deref().unwrap_or_default();
-        if !valid_query_id(id) {
-            return Err(validation_error(format!(
-                "Invalid metrics id {id}: it must start with a lower-case letter and contain \
-                 only letters, numbers and underscores"
-            )));
-        }
-        if !ids.insert(id) {
-            return Err(validation_error(format!(
-                "The metrics id {id} is used more than once"
-            )));
-        }
-        match (&query.metric_stat, &query.expression) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err(validation_error(format!(
-                    "Exactly one of MetricStat and Expression must be specified for metrics id {id}"
-                )));
-            }
-            (Some(stat), None) => {
-                let p = stat.period.unwrap_or(0);
-                if !valid_query_period(p) {
-                    return Err(validation_error(
-                        "The period of a metric must be 1, 5, 10, 20, 30 or a multiple of 60",
-                    ));
-                }
-                period = period.max(p);
-            }
-            (None, Some(_)) => period = period.max(query.period.unwrap_or(0)),
+    for (i, query) in input.metrics.iter().flatten().enumerate() {
+        let dimensions = query
+            .metric_stat
+            .as_ref()
+            .and_then(|s| s.metric.as_ref())
+            .and_then(|m| m.dimensions.as_ref());
+        if let Some(dimensions) = dimensions {
+            let path = format!("Metrics.member.{}.MetricStat.Metric.Dimensions", i + 1);
+            lists.push((path, dimensions));
         }
     }
-    let returning: Vec<&str> = metrics
-        .iter()
-        .filter(|q| q.return_data != Some(false))
-        .filter_map(|q| q.id.as_deref())
-        .collect();
-    let expected = match &input.threshold_metric_id {
-        Some(band) => {
-            let band_query = metrics
-                .iter()
-                .find(|q| q.id.as_deref() == Some(band.as_str()));
-            let is_band = band_query
-                .and_then(|q| q.expression.as_deref())
-                .is_some_and(|e| e.contains("ANOMALY_DETECTION_BAND"));
-            if !is_band {
-                return Err(validation_error(format!(
-                    "ThresholdMetricId {band} must be the id of an ANOMALY_DETECTION_BAND expression in Metrics"
-                )));
-            }
-            if returning.len() == 2 && returning.contains(&band.as_str()) {
-                2
+    for (path, dimensions) in lists {
+        for (j, dimension) in dimensions.iter().enumerate() {
+            let at = format!("{path}.member.{}", j + 1);
+            let name = dimension.name.as_deref().unwrap_or_default();
+            let value = dimension.value.as_deref().unwrap_or_default();
+            let bad = if !dimension_name_ok(name) {
+                Some((name, "Name"))
+            } else if !dimension_value_ok(value) {
+                Some((value, "Value"))
             } else {
-                1
+                None
+            };
+            if let Some((shown, member)) = bad {
+                return Err(invalid_parameter_value(format!(
+                    "The value {shown} for parameter {at}.{member} is invalid."
+                )));
             }
         }
-        None => 1,
+    }
+    Ok(())
+}
+
+/// One metric: Namespace, MetricName, Period and Statistic xor ExtendedStatistic. Returns the
+/// period.
+fn check_single_metric(input: &PutMetricAlarmInput) -> AwsResult<i64> {
+    // AWS answers a request with no metric at all "MetricName must not be null".
+    if input.metric_name.is_none() {
+        return Err(validation_error("MetricName must not be null"));
+    }
+    if input.namespace.is_none() {
+        return Err(validation_error("Namespace must not be null"));
+    }
+    match (&input.statistic, &input.extended_statistic) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_parameter_combination(
+                "Statistic and ExtendedStatistic cannot both be specified",
+            ));
+        }
+        (None, None) => {
+            return Err(validation_error(
+                "One of Statistic or ExtendedStatistic must be specified",
+            ));
+        }
+        (None, Some(extended)) if !statistics::is_extended(extended) => {
+            return Err(validation_error(format!(
+                "Invalid ExtendedStatistic: {extended}"
+            )));
+        }
+        _ => {}
+    }
+    let period = match input.period {
+        None => return Err(validation_error("Period must not be null")),
+        Some(p) if !valid_alarm_period(p) => {
+            return Err(validation_error(
+                "Period must be 10, 20, 30 or a multiple of 60",
+            ));
+        }
+        Some(p) => p,
     };
-    if returning.len() != expected {
+    if input.threshold_metric_id.is_some() {
         return Err(validation_error(
-            "Exactly one element of the metrics list should return data.",
+            "ThresholdMetricId can only be used with a list of Metrics",
         ));
     }
     Ok(period)
+}
+
+/// PromQL alarms define everything in EvaluationCriteria and are evaluated every
+/// EvaluationInterval seconds: 10, 20, 30 or a multiple of 60.
+fn check_promql(input: &PutMetricAlarmInput, single: &[&str]) -> AwsResult<()> {
+    let others = [
+        ("Threshold", input.threshold.is_some()),
+        ("ComparisonOperator", input.comparison_operator.is_some()),
+        ("ThresholdMetricId", input.threshold_metric_id.is_some()),
+        ("EvaluationPeriods", input.evaluation_periods.is_some()),
+        ("DatapointsToAlarm", input.datapoints_to_alarm.is_some()),
+    ];
+    let given = single
+        .iter()
+        .copied()
+        .chain(others.iter().filter(|(_, set)| *set).map(|(name, _)| *name))
+        .next();
+    if let Some(member) = given {
+        return Err(validation_error(format!(
+            "{member} should not be set if EvaluationCriteria is set."
+        )));
+    }
+    let promql = input
+        .evaluation_criteria
+        .as_ref()
+        .and_then(|c| c.promql_criteria.as_ref());
+    if promql.is_none() {
+        return Err(validation_error(
+            "EvaluationCriteria must contain PromQLCriteria",
+        ));
+    }
+    match input.evaluation_interval {
+        None => Err(validation_error(
+            "EvaluationInterval must be specified with EvaluationCriteria",
+        )),
+        Some(interval) if !valid_alarm_period(interval) => Err(validation_error(
+            "EvaluationInterval must be 10, 20, 30 or a multiple of 60",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Threshold xor ThresholdMetricId, matching the comparison operator.
@@ -548,8 +559,9 @@ fn check_threshold(input: &PutMetricAlarmInput) -> AwsResult<()> {
         input.threshold.is_some(),
         input.threshold_metric_id.is_some(),
     ) {
-        (true, true) => Err(invalid_parameter_combination(
-            "Threshold and ThresholdMetricId cannot both be specified",
+        // AWS: "Threshold and ThresholdMetricId cannot both be set".
+        (true, true) => Err(validation_error(
+            "Threshold and ThresholdMetricId cannot both be set",
         )),
         (false, false) => Err(validation_error(
             "One of Threshold or ThresholdMetricId must be specified",
@@ -569,35 +581,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn extended_statistics_follow_the_documented_forms() {
-        for ok in [
-            "p90",
-            "p99.9",
-            "p100",
-            "tm90",
-            "wm50",
-            "IQM",
-            "PR(10:20)",
-            "TM(10%:90%)",
-        ] {
-            assert!(is_extended_statistic(ok), "{ok}");
-        }
-        for bad in ["p", "p101", "x90", "Average", "PR10", "p9.9.9"] {
-            assert!(!is_extended_statistic(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn alarm_periods_are_10_20_30_or_minutes() {
         assert!(valid_alarm_period(10) && valid_alarm_period(20) && valid_alarm_period(30));
         assert!(valid_alarm_period(60) && valid_alarm_period(300));
         assert!(!valid_alarm_period(1) && !valid_alarm_period(45) && !valid_alarm_period(90));
-        assert!(valid_query_period(1) && valid_query_period(5));
     }
 
     #[test]
-    fn metric_ids_start_lower_case() {
-        assert!(valid_query_id("m1") && valid_query_id("e_total"));
-        assert!(!valid_query_id("M1") && !valid_query_id("1m") && !valid_query_id("m-1"));
+    fn dimension_names_and_values_follow_the_documented_characters() {
+        assert!(dimension_name_ok("InstanceId") && dimension_name_ok("a:b"));
+        assert!(!dimension_name_ok(":Instance") && !dimension_name_ok("   "));
+        assert!(!dimension_name_ok("tab\there") && !dimension_name_ok("caf\u{e9}"));
+        assert!(dimension_value_ok("i-0123 abc") && dimension_value_ok(":starts-with-colon"));
+        assert!(!dimension_value_ok(" ") && !dimension_value_ok("line\nbreak"));
     }
 }

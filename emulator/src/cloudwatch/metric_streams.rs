@@ -12,9 +12,9 @@ use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
-use super::metric_alarms::is_extended_statistic;
 use super::model::{MetricStream, MetricStreamEntry, MetricStreamFilter, PutMetricStreamInput};
 use super::state::StoredStream;
+use super::statistics;
 use super::{
     invalid_next_token, invalid_parameter_combination, invalid_parameter_value, missing_parameter,
     resource_not_found,
@@ -225,9 +225,9 @@ fn check_statistics(input: &PutMetricStreamInput, output_format: &str) -> AwsRes
         }
         for statistic in statistics {
             let valid = if percentiles_only {
-                statistic.starts_with('p') && is_extended_statistic(statistic)
+                statistics::is_percentile(statistic)
             } else {
-                is_extended_statistic(statistic)
+                statistics::is_extended(statistic)
             };
             if !valid {
                 let why = if percentiles_only {

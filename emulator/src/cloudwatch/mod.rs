@@ -11,9 +11,12 @@ pub mod composite_rule;
 mod delete_alarms;
 mod describe_alarms;
 mod metric_alarms;
+pub mod metric_math;
+mod metric_queries;
 mod metric_streams;
 pub mod model;
 pub mod state;
+mod statistics;
 mod tagging;
 
 use crate::call::{Call, reply, unit};

@@ -68,6 +68,24 @@ def cloudwatch_round_trip():
     assert {t["Key"] for t in tags} == {"team", "env"}, tags
     cw.untag_resource(ResourceARN=arn, TagKeys=["env"])
 
+    math = dict(
+        AlarmName="boto-math",
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {"Id": "m1", "ReturnData": False, "MetricStat": {
+                "Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"},
+                "Period": 60, "Stat": "Average"}},
+            {"Id": "e1", "Expression": "FOO(bar", "ReturnData": True},
+        ],
+    )
+    error = expect_error("ValidationError", cw.put_metric_alarm, **math)
+    assert "at char 7" in error.response["Error"]["Message"], error.response
+    math["Metrics"][1]["Expression"] = "FILL(m1, REPEAT) * 100"
+    cw.put_metric_alarm(**math)
+    cw.delete_alarms(AlarmNames=["boto-math"])
+
     expect_error("ValidationError", cw.describe_alarms, MaxRecords=500)
     expect_error("InvalidParameterCombination", cw.describe_alarms, AlarmNames=["a"], AlarmNamePrefix="a")
     expect_error("ValidationError", cw.delete_alarms, AlarmNames=["boto-cpu"])

@@ -92,15 +92,53 @@ where
 
 /// A minimal HTTP/1.1 exchange with the admin API: `(status, body)`.
 pub async fn admin(endpoint: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let response = http(
+        endpoint,
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        body.unwrap_or(""),
+    )
+    .await;
+    (response.status, response.body)
+}
+
+/// An HTTP answer: status, headers (names in lower case) and body.
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request over a fresh connection, read to its end.
+pub async fn http(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpAnswer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = endpoint.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connect to the emulator");
-    let body = body.unwrap_or("");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{extra}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -113,15 +151,41 @@ pub async fn admin(endpoint: &str, method: &str, path: &str, body: Option<&str>)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let payload = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
         dechunk(payload)
     } else {
         payload.to_string()
     };
-    (status, payload)
+    HttpAnswer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A CloudWatch call over awsJson 1.0, the protocol botocore and the AWS CLI use.
+pub async fn cloudwatch_json(endpoint: &str, operation: &str, body: &str) -> HttpAnswer {
+    let target = format!("GraniteServiceVersion20100801.{operation}");
+    http(
+        endpoint,
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", &target),
+        ],
+        body,
+    )
+    .await
 }
 
 fn dechunk(mut payload: &str) -> String {
