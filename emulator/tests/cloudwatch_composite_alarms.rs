@@ -404,3 +404,132 @@ async fn put_composite_alarm_update_keeps_state_and_ignores_tags() {
         "names are shared with metric alarms"
     );
 }
+
+#[tokio::test]
+async fn a_bare_alarm_name_ends_at_whitespace_as_aws_parses_it() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    metric_alarm(cw, "My Alarm").await;
+    let err = composite(cw, "c", "ALARM(My Alarm)").await.unwrap_err();
+    assert_eq!(
+        err,
+        "ValidationError: Error in AlarmRule [Unsupported token 'Alarm' at char 9, must be: ')']"
+    );
+    composite(cw, "c", "ALARM(\"My Alarm\")").await.unwrap();
+}
+
+#[tokio::test]
+async fn at_least_rules_are_accepted_checked_and_evaluated() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    for name in ["disk-1", "disk-2", "disk-3"] {
+        metric_alarm(cw, name).await;
+    }
+    let arn = format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:disk-3");
+    composite(
+        cw,
+        "two-disks",
+        &format!("AT_LEAST(2, ALARM, (disk-1, \"disk-2\", {arn}))"),
+    )
+    .await
+    .unwrap();
+    composite(
+        cw,
+        "most-disks",
+        "AT_LEAST(60%, NOT OK, (disk-1, disk-2, disk-3))",
+    )
+    .await
+    .unwrap();
+    let children = cw
+        .describe_alarms()
+        .children_of_alarm_name("two-disks")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(children.metric_alarms().len(), 3);
+    fire(cw, "disk-1", StateValue::Alarm).await;
+    assert_eq!(composite_state(cw, "two-disks").await, StateValue::Ok);
+    assert_eq!(
+        composite_state(cw, "most-disks").await,
+        StateValue::Alarm,
+        "2 of 3 not OK"
+    );
+    fire(cw, "disk-3", StateValue::Alarm).await;
+    assert_eq!(composite_state(cw, "two-disks").await, StateValue::Alarm);
+
+    for (rule, message) in [
+        (
+            "AT_LEAST(4, ALARM, (disk-1, disk-2, disk-3))",
+            "The AT_LEAST count must be from 1 to the number of alarms (3) at char 9",
+        ),
+        (
+            "AT_LEAST(0%, ALARM, (disk-1))",
+            "The AT_LEAST percentage must be from 1% to 100% at char 9",
+        ),
+        (
+            "AT_LEAST(1, BROKEN, (disk-1))",
+            "Unsupported token 'BROKEN' at char 12, must be: ALARM, OK or INSUFFICIENT_DATA",
+        ),
+        (
+            "AT_LEAST(1, ALARM, disk-1)",
+            "Unsupported token 'disk' at char 19, must be: '('",
+        ),
+    ] {
+        let err = composite(cw, "bad", rule).await.unwrap_err();
+        assert_eq!(
+            err,
+            format!("ValidationError: Error in AlarmRule [{message}]"),
+            "{rule}"
+        );
+    }
+    let err = composite(cw, "missing-child", "AT_LEAST(1, ALARM, (disk-1, disk-9))")
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("alarms [disk-9] in the alarm rule do not exist"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn composite_action_lists_take_what_the_reference_lists_for_each() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    metric_alarm(cw, "m").await;
+    cw.put_composite_alarm()
+        .alarm_name("every-kind")
+        .alarm_rule("ALARM(m)")
+        .alarm_actions("arn:aws:sns:us-east-1:123456789012:ops")
+        .alarm_actions("arn:aws:lambda:us-east-1:123456789012:function:page")
+        .alarm_actions("arn:aws:ssm:us-east-1:123456789012:opsitem:2")
+        .alarm_actions("arn:aws:ssm-incidents::123456789012:responseplan/web")
+        .alarm_actions("arn:aws:aiops:us-east-1:123456789012:investigation-group:abc")
+        .ok_actions("arn:aws:sns:us-east-1:123456789012:ops")
+        .insufficient_data_actions("arn:aws:lambda:us-east-1:123456789012:function:page")
+        .send()
+        .await
+        .unwrap();
+    for (list, arn) in [
+        ("OKActions", "arn:aws:ssm:us-east-1:123456789012:opsitem:2"),
+        (
+            "InsufficientDataActions",
+            "arn:aws:aiops:us-east-1:123456789012:investigation-group:abc",
+        ),
+    ] {
+        let request = cw
+            .put_composite_alarm()
+            .alarm_name("c")
+            .alarm_rule("ALARM(m)");
+        let request = if list == "OKActions" {
+            request.ok_actions(arn)
+        } else {
+            request.insufficient_data_actions(arn)
+        };
+        let err = request.send().await.unwrap_err();
+        assert_eq!(error_code(&err), "ValidationError");
+        assert_eq!(
+            error_message(&err),
+            format!("The action {arn} is not supported in {list} of composite alarms")
+        );
+    }
+}

@@ -1,11 +1,26 @@
 //! The composite alarm rule language: parsing, limits and evaluation.
 //!
-//! Grammar (API reference, `PutCompositeAlarm` `AlarmRule`):
-//! `ALARM(name)`, `OK(name)`, `INSUFFICIENT_DATA(name)` — the name quoted with `"` or bare,
-//! and either an alarm name or an alarm ARN; the literals `TRUE` and `FALSE`; the operators
-//! `NOT`, `AND`, `OR` (binding in that order, tightest first) and parentheses. A rule names
-//! at most 100 distinct alarms and has at most 500 elements (alarm functions, literals and
-//! parenthesised groups). Errors read like AWS's: `Unsupported token ')' at char 1`.
+//! Grammar (API reference, `PutCompositeAlarm` `AlarmRule`; the `AT_LEAST` function added in
+//! November 2025):
+//!
+//! ```text
+//! rule      = or
+//! or        = and { "OR" and }
+//! and       = unary { "AND" unary }
+//! unary     = "NOT" unary | primary
+//! primary   = "(" or ")" | "TRUE" | "FALSE" | state "(" alarm ")"
+//!           | "AT_LEAST" "(" threshold "," [ "NOT" ] state "," "(" alarm { "," alarm } ")" ")"
+//! state     = "ALARM" | "OK" | "INSUFFICIENT_DATA"
+//! threshold = count | percent "%"            count 1..number of alarms, percent 1..100
+//! alarm     = '"' { '\"' | any but '"' } '"' | bare
+//! bare      = 1*( any but whitespace, '(', ')', '"', and in AT_LEAST lists ',' )
+//! ```
+//!
+//! An alarm is named by its name or its ARN. Keywords are upper case. A bare name ends at
+//! whitespace or a parenthesis: AWS answers `ALARM(My Alarm)` with "Unsupported token 'Alarm'
+//! ..., must be: ')'". `NOT` binds tighter than `AND`, which binds tighter than `OR`. A rule
+//! names at most 100 distinct alarms and has at most 500 elements (alarms, `TRUE`/`FALSE` and
+//! pairs of parentheses). Errors read like AWS's: `Unsupported token ')' at char 1`.
 
 /// Which state an alarm function tests for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +41,13 @@ impl StateFunction {
     }
 }
 
+/// How many of an `AT_LEAST` list must be in the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threshold {
+    Count(usize),
+    Percent(u8),
+}
+
 /// A parsed rule.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rule {
@@ -34,12 +56,21 @@ pub enum Rule {
     Not(Box<Rule>),
     And(Box<Rule>, Box<Rule>),
     Or(Box<Rule>, Box<Rule>),
+    /// `AT_LEAST(threshold, [NOT] state, (alarms))`.
+    AtLeast {
+        threshold: Threshold,
+        negated: bool,
+        state: StateFunction,
+        alarms: Vec<String>,
+    },
 }
 
 /// Most alarms one rule may name.
 pub const MAX_CHILDREN: usize = 100;
 /// Most elements one rule may have.
 pub const MAX_ELEMENTS: usize = 500;
+/// Nesting far deeper than any rule needs; it bounds the parser's recursion.
+const MAX_DEPTH: usize = 64;
 
 /// A syntax error, positioned by character index from 0 as AWS reports it.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,88 +82,6 @@ impl std::fmt::Display for RuleError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Token {
-    Open,
-    Close,
-    Word(String),
-    Quoted(String),
-}
-
-struct Parser {
-    tokens: Vec<(Token, usize)>,
-    pos: usize,
-    end: usize,
-    elements: usize,
-}
-
-fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, RuleError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '(' {
-            tokens.push((Token::Open, i));
-            i += 1;
-            // The argument of an alarm function may be a bare name running to the next ')'.
-            if let Some((Token::Word(w), _)) = tokens.iter().rev().nth(1)
-                && function_of(w).is_some()
-            {
-                let mut j = i;
-                while j < chars.len() && chars[j].is_whitespace() {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j] != '"' {
-                    let start = j;
-                    while j < chars.len() && chars[j] != ')' {
-                        j += 1;
-                    }
-                    let name: String = chars[start..j].iter().collect();
-                    tokens.push((Token::Quoted(name.trim().to_string()), start));
-                    i = j;
-                }
-            }
-        } else if c == ')' {
-            tokens.push((Token::Close, i));
-            i += 1;
-        } else if c == '"' {
-            let start = i;
-            i += 1;
-            let mut value = String::new();
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(RuleError(format!("Unterminated string at char {start}")));
-                    }
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some('\\') if chars.get(i + 1).is_some() => {
-                        value.push(chars[i + 1]);
-                        i += 2;
-                    }
-                    Some(other) => {
-                        value.push(*other);
-                        i += 1;
-                    }
-                }
-            }
-            tokens.push((Token::Quoted(value), start));
-        } else {
-            let start = i;
-            while i < chars.len() && !chars[i].is_whitespace() && !"()\"".contains(chars[i]) {
-                i += 1;
-            }
-            tokens.push((Token::Word(chars[start..i].iter().collect()), start));
-        }
-    }
-    Ok(tokens)
-}
-
 fn function_of(word: &str) -> Option<StateFunction> {
     match word {
         "ALARM" => Some(StateFunction::Alarm),
@@ -142,38 +91,117 @@ fn function_of(word: &str) -> Option<StateFunction> {
     }
 }
 
-fn describe(token: &Token) -> String {
-    match token {
-        Token::Open => "(".into(),
-        Token::Close => ")".into(),
-        Token::Word(w) => w.clone(),
-        Token::Quoted(q) => format!("\"{q}\""),
-    }
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    elements: usize,
+    depth: usize,
 }
 
 impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos).map(|(t, _)| t)
-    }
-
-    fn unsupported(&self) -> RuleError {
-        match self.tokens.get(self.pos) {
-            Some((token, at)) => RuleError(format!(
-                "Unsupported token '{}' at char {at}",
-                describe(token)
-            )),
-            None => RuleError(format!("Unexpected end of rule at char {}", self.end)),
+    fn skip_whitespace(&mut self) {
+        while self.chars.get(self.pos).is_some_and(|c| c.is_whitespace()) {
+            self.pos += 1;
         }
     }
 
-    fn is_word(&self, word: &str) -> bool {
-        matches!(self.peek(), Some(Token::Word(w)) if w == word)
+    /// The token starting at the cursor (after whitespace), as AWS names it in errors.
+    fn token(&self) -> Option<String> {
+        let rest = &self.chars[self.pos.min(self.chars.len())..];
+        let first = *rest.first()?;
+        let token: String = if first == '"' {
+            let end = rest[1..]
+                .iter()
+                .position(|c| *c == '"')
+                .map_or(rest.len(), |i| i + 2);
+            rest[..end].iter().collect()
+        } else if is_word_char(first) {
+            rest.iter().take_while(|c| is_word_char(**c)).collect()
+        } else if "(),".contains(first) {
+            first.to_string()
+        } else {
+            rest.iter()
+                .take_while(|c| !c.is_whitespace() && !"(),\"".contains(**c))
+                .collect()
+        };
+        Some(token)
+    }
+
+    fn unsupported(&mut self, expected: Option<&str>) -> RuleError {
+        self.skip_whitespace();
+        let at = self.pos;
+        let mut message = match self.token() {
+            Some(token) => format!("Unsupported token '{token}' at char {at}"),
+            None => format!("Unexpected end of rule at char {at}"),
+        };
+        if let Some(expected) = expected {
+            message.push_str(&format!(", must be: {expected}"));
+        }
+        RuleError(message)
+    }
+
+    /// The keyword at the cursor, if the next token is exactly `word`.
+    fn at_word(&mut self, word: &str) -> bool {
+        self.skip_whitespace();
+        let len = word.chars().count();
+        let matches = self.chars[self.pos..]
+            .iter()
+            .take(len)
+            .copied()
+            .eq(word.chars());
+        matches
+            && !self
+                .chars
+                .get(self.pos + len)
+                .is_some_and(|c| is_word_char(*c))
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        let found = self.at_word(word);
+        if found {
+            self.pos += word.chars().count();
+        }
+        found
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_whitespace();
+        let found = self.chars.get(self.pos) == Some(&c);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    fn expect(&mut self, c: char) -> Result<(), RuleError> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.unsupported(Some(&format!("'{c}'"))))
+        }
+    }
+
+    fn nested(&mut self, f: fn(&mut Self) -> Result<Rule, RuleError>) -> Result<Rule, RuleError> {
+        if self.depth >= MAX_DEPTH {
+            self.skip_whitespace();
+            return Err(RuleError(format!(
+                "The alarm rule is nested too deeply at char {}",
+                self.pos
+            )));
+        }
+        self.depth += 1;
+        let rule = f(self);
+        self.depth -= 1;
+        rule
     }
 
     fn or(&mut self) -> Result<Rule, RuleError> {
         let mut left = self.and()?;
-        while self.is_word("OR") {
-            self.pos += 1;
+        while self.eat_word("OR") {
             left = Rule::Or(Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
@@ -181,78 +209,167 @@ impl Parser {
 
     fn and(&mut self) -> Result<Rule, RuleError> {
         let mut left = self.unary()?;
-        while self.is_word("AND") {
-            self.pos += 1;
+        while self.eat_word("AND") {
             left = Rule::And(Box::new(left), Box::new(self.unary()?));
         }
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Rule, RuleError> {
-        if self.is_word("NOT") {
-            self.pos += 1;
-            return Ok(Rule::Not(Box::new(self.unary()?)));
+        if self.eat_word("NOT") {
+            return Ok(Rule::Not(Box::new(self.nested(Self::unary)?)));
         }
         self.primary()
     }
 
-    fn expect_close(&mut self) -> Result<(), RuleError> {
-        if self.peek() == Some(&Token::Close) {
-            self.pos += 1;
-            Ok(())
-        } else {
-            Err(self.unsupported())
+    fn primary(&mut self) -> Result<Rule, RuleError> {
+        if self.eat('(') {
+            self.elements += 1;
+            let inner = self.nested(Self::or)?;
+            self.expect(')')?;
+            return Ok(inner);
         }
+        for (word, value) in [("TRUE", true), ("FALSE", false)] {
+            if self.eat_word(word) {
+                self.elements += 1;
+                return Ok(Rule::Literal(value));
+            }
+        }
+        if self.eat_word("AT_LEAST") {
+            return self.at_least();
+        }
+        for word in ["ALARM", "OK", "INSUFFICIENT_DATA"] {
+            if self.eat_word(word) {
+                let function = function_of(word).expect("a state function");
+                self.expect('(')?;
+                let name = self.alarm(false)?;
+                self.expect(')')?;
+                self.elements += 1;
+                return Ok(Rule::State(function, name));
+            }
+        }
+        Err(self.unsupported(None))
     }
 
-    fn primary(&mut self) -> Result<Rule, RuleError> {
-        match self.peek().cloned() {
-            Some(Token::Open) => {
-                self.pos += 1;
-                self.elements += 1;
-                let inner = self.or()?;
-                self.expect_close()?;
-                Ok(inner)
-            }
-            Some(Token::Word(w)) if w == "TRUE" || w == "FALSE" => {
-                self.pos += 1;
-                self.elements += 1;
-                Ok(Rule::Literal(w == "TRUE"))
-            }
-            Some(Token::Word(w)) if function_of(&w).is_some() => {
-                let function = function_of(&w).expect("checked above");
-                self.pos += 1;
-                if self.peek() != Some(&Token::Open) {
-                    return Err(self.unsupported());
+    /// An alarm name or ARN, quoted or bare; `in_list` also ends a bare name at a comma.
+    fn alarm(&mut self, in_list: bool) -> Result<String, RuleError> {
+        self.skip_whitespace();
+        let start = self.pos;
+        if self.chars.get(start) == Some(&'"') {
+            let mut value = String::new();
+            let mut i = start + 1;
+            loop {
+                match self.chars.get(i) {
+                    None => {
+                        return Err(RuleError(format!("Unterminated string at char {start}")));
+                    }
+                    Some('"') => break,
+                    Some('\\') if self.chars.get(i + 1) == Some(&'"') => {
+                        value.push('"');
+                        i += 2;
+                    }
+                    Some(c) => {
+                        value.push(*c);
+                        i += 1;
+                    }
                 }
-                self.pos += 1;
-                let name = match self.peek().cloned() {
-                    Some(Token::Quoted(name)) if !name.is_empty() => name,
-                    _ => return Err(self.unsupported()),
-                };
-                self.pos += 1;
-                self.expect_close()?;
-                self.elements += 1;
-                Ok(Rule::State(function, name))
             }
-            _ => Err(self.unsupported()),
+            self.pos = i + 1;
+            if value.is_empty() {
+                self.pos = start;
+                return Err(self.unsupported(Some("an alarm name or ARN")));
+            }
+            return Ok(value);
         }
+        let stops = if in_list { "()\"," } else { "()\"" };
+        let mut end = start;
+        while self
+            .chars
+            .get(end)
+            .is_some_and(|c| !c.is_whitespace() && !stops.contains(*c))
+        {
+            end += 1;
+        }
+        if end == start {
+            return Err(self.unsupported(Some("an alarm name or ARN")));
+        }
+        self.pos = end;
+        Ok(self.chars[start..end].iter().collect())
+    }
+
+    /// `AT_LEAST(threshold, [NOT] state, (alarm, ...))`, after the keyword.
+    fn at_least(&mut self) -> Result<Rule, RuleError> {
+        self.expect('(')?;
+        self.skip_whitespace();
+        let at = self.pos;
+        let digits: String = self.chars[self.pos..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if digits.is_empty() {
+            return Err(self.unsupported(Some("a count or a percentage")));
+        }
+        self.pos += digits.len();
+        let percent = self.chars.get(self.pos) == Some(&'%');
+        if percent {
+            self.pos += 1;
+        }
+        let number: usize = digits.parse().unwrap_or(usize::MAX);
+        self.expect(',')?;
+        let negated = self.eat_word("NOT");
+        let state = ["ALARM", "OK", "INSUFFICIENT_DATA"]
+            .into_iter()
+            .find(|word| self.eat_word(word))
+            .and_then(function_of)
+            .ok_or_else(|| self.unsupported(Some("ALARM, OK or INSUFFICIENT_DATA")))?;
+        self.expect(',')?;
+        self.expect('(')?;
+        self.elements += 1;
+        let mut alarms = vec![self.alarm(true)?];
+        while self.eat(',') {
+            alarms.push(self.alarm(true)?);
+        }
+        self.expect(')')?;
+        self.expect(')')?;
+        self.elements += alarms.len();
+        let threshold = if percent {
+            if !(1..=100).contains(&number) {
+                return Err(RuleError(format!(
+                    "The AT_LEAST percentage must be from 1% to 100% at char {at}"
+                )));
+            }
+            Threshold::Percent(number as u8)
+        } else {
+            if !(1..=alarms.len()).contains(&number) {
+                return Err(RuleError(format!(
+                    "The AT_LEAST count must be from 1 to the number of alarms ({}) at char {at}",
+                    alarms.len()
+                )));
+            }
+            Threshold::Count(number)
+        };
+        Ok(Rule::AtLeast {
+            threshold,
+            negated,
+            state,
+            alarms,
+        })
     }
 }
 
 impl Rule {
     /// Parses a rule and checks its size limits.
     pub fn parse(text: &str) -> Result<Rule, RuleError> {
-        let tokens = tokenize(text)?;
         let mut parser = Parser {
-            tokens,
+            chars: text.chars().collect(),
             pos: 0,
-            end: text.chars().count(),
             elements: 0,
+            depth: 0,
         };
         let rule = parser.or()?;
-        if parser.pos < parser.tokens.len() {
-            return Err(parser.unsupported());
+        parser.skip_whitespace();
+        if parser.pos < parser.chars.len() {
+            return Err(parser.unsupported(None));
         }
         let children = rule.children();
         if children.len() > MAX_CHILDREN {
@@ -285,6 +402,7 @@ impl Rule {
         match self {
             Rule::Literal(_) => {}
             Rule::State(_, name) => f(name),
+            Rule::AtLeast { alarms, .. } => alarms.iter().for_each(|a| f(a)),
             Rule::Not(inner) => inner.visit(f),
             Rule::And(a, b) | Rule::Or(a, b) => {
                 a.visit(f);
@@ -299,6 +417,23 @@ impl Rule {
             Rule::Literal(value) => *value,
             Rule::State(function, name) => {
                 state_of(name).as_deref() == Some(function.state_value())
+            }
+            Rule::AtLeast {
+                threshold,
+                negated,
+                state,
+                alarms,
+            } => {
+                let matching = alarms
+                    .iter()
+                    .filter(|a| (state_of(a).as_deref() == Some(state.state_value())) != *negated)
+                    .count();
+                match threshold {
+                    Threshold::Count(count) => matching >= *count,
+                    Threshold::Percent(percent) => {
+                        matching * 100 >= alarms.len() * *percent as usize
+                    }
+                }
             }
             Rule::Not(inner) => !inner.evaluate(state_of),
             Rule::And(a, b) => a.evaluate(state_of) && b.evaluate(state_of),
@@ -315,6 +450,10 @@ mod tests {
         Rule::State(StateFunction::Alarm, name.into())
     }
 
+    fn error(text: &str) -> String {
+        Rule::parse(text).unwrap_err().0
+    }
+
     #[test]
     fn parses_quoted_and_bare_names() {
         assert_eq!(
@@ -324,6 +463,26 @@ mod tests {
                 Box::new(state("DiskReadOpsTooHigh"))
             )
         );
+        assert_eq!(
+            Rule::parse("ALARM(\"my \\\"quoted\\\" alarm\\n\")").unwrap(),
+            state("my \"quoted\" alarm\\n"),
+            "\\\" is a quote; other backslashes are kept"
+        );
+    }
+
+    #[test]
+    fn the_documented_examples_parse() {
+        for text in [
+            "ALARM(CPUUtilizationTooHigh) AND ALARM(DiskReadOpsTooHigh)",
+            "ALARM(CPUUtilizationTooHigh) AND NOT ALARM(DeploymentInProgress)",
+            "(ALARM(CPUUtilizationTooHigh) OR ALARM(DiskReadOpsTooHigh)) AND OK(NetworkOutTooHigh)",
+            "TRUE",
+            "FALSE",
+            "AT_LEAST(2, ALARM, (arn:aws:cloudwatch:us-east-1:123456789012:alarm:a, b, \"c d\"))",
+            "AT_LEAST(60%, NOT OK, (a, b, c)) OR INSUFFICIENT_DATA(d)",
+        ] {
+            Rule::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
     }
 
     #[test]
@@ -342,10 +501,11 @@ mod tests {
     }
 
     #[test]
-    fn children_are_distinct_in_order_and_include_arns() {
+    fn children_are_distinct_in_order_and_include_arns_and_at_least_lists() {
         let rule = Rule::parse(
             "(ALARM(b) OR OK(a)) AND INSUFFICIENT_DATA(b) AND \
-             ALARM(\"arn:aws:cloudwatch:us-east-1:123456789012:alarm:c\") OR TRUE",
+             ALARM(\"arn:aws:cloudwatch:us-east-1:123456789012:alarm:c\") OR \
+             AT_LEAST(1, ALARM, (d, a))",
         )
         .unwrap();
         assert_eq!(
@@ -353,32 +513,93 @@ mod tests {
             vec![
                 "b",
                 "a",
-                "arn:aws:cloudwatch:us-east-1:123456789012:alarm:c"
+                "arn:aws:cloudwatch:us-east-1:123456789012:alarm:c",
+                "d"
             ]
         );
     }
 
     #[test]
-    fn bare_names_may_contain_spaces_and_are_trimmed() {
-        let rule = Rule::parse("ALARM( my alarm )").unwrap();
-        assert_eq!(rule.children(), vec!["my alarm"]);
-    }
-
-    #[test]
-    fn empty_parentheses_are_refused_like_aws() {
+    fn a_bare_name_ends_at_whitespace_as_in_aws() {
         assert_eq!(
-            Rule::parse("()").unwrap_err().0,
-            "Unsupported token ')' at char 1"
+            error("ALARM(My Alarm)"),
+            "Unsupported token 'Alarm' at char 9, must be: ')'"
         );
+        assert_eq!(Rule::parse("ALARM( padded )").unwrap(), state("padded"));
     }
 
     #[test]
-    fn lower_case_operators_and_trailing_tokens_are_refused() {
-        assert!(Rule::parse("ALARM(a) and ALARM(b)").is_err());
-        assert!(Rule::parse("ALARM(a) ALARM(b)").is_err());
-        assert!(Rule::parse("ALARM()").is_err());
-        assert!(Rule::parse("ALARM(\"a)").is_err());
-        assert!(Rule::parse("").is_err());
+    fn malformed_rules_are_refused_where_they_break() {
+        for (text, message) in [
+            ("()", "Unsupported token ')' at char 1"),
+            ("", "Unexpected end of rule at char 0"),
+            ("ALARM(a) and ALARM(b)", "Unsupported token 'and' at char 9"),
+            ("ALARM(a) ALARM(b)", "Unsupported token 'ALARM' at char 9"),
+            (
+                "ALARM(a) ANDD ALARM(b)",
+                "Unsupported token 'ANDD' at char 9",
+            ),
+            (
+                "ALARM()",
+                "Unsupported token ')' at char 6, must be: an alarm name or ARN",
+            ),
+            (
+                "ALARM(\"\")",
+                "Unsupported token '\"\"' at char 6, must be: an alarm name or ARN",
+            ),
+            ("ALARM(\"a)", "Unterminated string at char 6"),
+            ("ALARM a", "Unsupported token 'a' at char 6, must be: '('"),
+            ("alarm(a)", "Unsupported token 'alarm' at char 0"),
+            ("NOT", "Unexpected end of rule at char 3"),
+            (
+                "(ALARM(a)",
+                "Unexpected end of rule at char 9, must be: ')'",
+            ),
+            ("TRUE)", "Unsupported token ')' at char 4"),
+            (
+                "ATLEAST(1, ALARM, (a))",
+                "Unsupported token 'ATLEAST' at char 0",
+            ),
+            (
+                "AT_LEAST(ALARM, (a))",
+                "Unsupported token 'ALARM' at char 9, must be: a count or a percentage",
+            ),
+            (
+                "AT_LEAST(1, ALRM, (a))",
+                "Unsupported token 'ALRM' at char 12, must be: ALARM, OK or INSUFFICIENT_DATA",
+            ),
+            (
+                "AT_LEAST(1, ALARM, a)",
+                "Unsupported token 'a' at char 19, must be: '('",
+            ),
+            (
+                "AT_LEAST(1, ALARM, ())",
+                "Unsupported token ')' at char 20, must be: an alarm name or ARN",
+            ),
+            (
+                "AT_LEAST(3, ALARM, (a, b))",
+                "The AT_LEAST count must be from 1 to the number of alarms (2) at char 9",
+            ),
+            (
+                "AT_LEAST(0, OK, (a))",
+                "The AT_LEAST count must be from 1 to the number of alarms (1) at char 9",
+            ),
+            (
+                "AT_LEAST(101%, OK, (a))",
+                "The AT_LEAST percentage must be from 1% to 100% at char 9",
+            ),
+        ] {
+            assert_eq!(error(text), message, "{text}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let deep = format!("{}TRUE{}", "(".repeat(60), ")".repeat(60));
+        assert!(Rule::parse(&deep).is_ok());
+        let deeper = format!("{}TRUE{}", "(".repeat(3000), ")".repeat(3000));
+        assert!(error(&deeper).contains("nested too deeply"));
+        assert!(error(&format!("{}TRUE", "NOT ".repeat(2000))).contains("nested too deeply"));
     }
 
     #[test]
@@ -387,28 +608,25 @@ mod tests {
             .map(|i| format!("ALARM(a{i})"))
             .collect::<Vec<_>>()
             .join(" OR ");
-        assert!(
-            Rule::parse(&text)
-                .unwrap_err()
-                .0
-                .contains("at most 100 alarms")
-        );
+        assert!(error(&text).contains("at most 100 alarms"));
         let text = (0..100)
             .map(|i| format!("ALARM(a{i})"))
             .collect::<Vec<_>>()
             .join(" OR ");
         assert_eq!(Rule::parse(&text).unwrap().children().len(), 100);
+        let list = (0..101)
+            .map(|i| format!("a{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(error(&format!("AT_LEAST(1, ALARM, ({list}))")).contains("at most 100 alarms"));
     }
 
     #[test]
     fn more_than_five_hundred_elements_is_refused() {
         let text = (0..501).map(|_| "TRUE").collect::<Vec<_>>().join(" AND ");
-        assert!(
-            Rule::parse(&text)
-                .unwrap_err()
-                .0
-                .contains("at most 500 elements")
-        );
+        assert!(error(&text).contains("at most 500 elements"));
+        let text = (0..500).map(|_| "TRUE").collect::<Vec<_>>().join(" AND ");
+        assert!(Rule::parse(&text).is_ok());
     }
 
     #[test]
@@ -421,5 +639,21 @@ mod tests {
         assert!(!rule.evaluate(&states("ALARM", "OK")));
         assert!(!rule.evaluate(&states("OK", "ALARM")));
         assert!(Rule::parse("TRUE").unwrap().evaluate(&|_| None));
+    }
+
+    #[test]
+    fn at_least_counts_alarms_in_or_out_of_the_state() {
+        let firing = |names: &'static [&'static str]| {
+            move |name: &str| Some(if names.contains(&name) { "ALARM" } else { "OK" }.to_string())
+        };
+        let two = Rule::parse("AT_LEAST(2, ALARM, (a, b, c))").unwrap();
+        assert!(!two.evaluate(&firing(&["a"])));
+        assert!(two.evaluate(&firing(&["a", "c"])));
+        let most = Rule::parse("AT_LEAST(60%, ALARM, (a, b, c))").unwrap();
+        assert!(!most.evaluate(&firing(&["a"])), "1 of 3 is 33%");
+        assert!(most.evaluate(&firing(&["a", "b"])), "2 of 3 is 67%");
+        let not_ok = Rule::parse("AT_LEAST(1, NOT OK, (a, b))").unwrap();
+        assert!(!not_ok.evaluate(&firing(&[])));
+        assert!(not_ok.evaluate(&firing(&["b"])));
     }
 }
