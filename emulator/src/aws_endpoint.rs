@@ -2,16 +2,18 @@
 //! operation, count the outcome and answer in the request's protocol.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use rand::RngExt;
 
 use crate::calls::Outcome;
+use crate::connection::ConnectionHandle;
 use crate::emulator::Shared;
 use crate::error::AwsError;
-use crate::faults::throttling_error;
+use crate::faults::{NetworkFault, throttling_error};
 use crate::signing_scope::scope_of;
 use crate::wire::{self, Protocol, Service};
 
@@ -32,7 +34,14 @@ fn request_id() -> String {
     )
 }
 
-pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+/// How long a reset request waits for hyper to drop it before answering after all.
+const RESET_GRACE: Duration = Duration::from_secs(5);
+
+pub async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<ConnectionHandle>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = request_id();
     let Some(target) = wire::recognise(parts.uri.path(), &parts.headers) else {
@@ -62,6 +71,19 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
     }
+    if let Some(fault) = decision.network {
+        shared.calls.record(
+            service.key(),
+            &operation,
+            Outcome::Error {
+                code: fault.code(),
+                throttled: false,
+                injected: true,
+            },
+        );
+        tracing::debug!(service = service.key(), %operation, ?fault, "network fault injected");
+        return fail_connection(&shared, &connection, fault).await;
+    }
     let injected = decision.error.is_some();
     let over_quota = !injected
         && shared
@@ -72,7 +94,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         None if over_quota => Err(throttling_error(service)),
         None => shared.execute(&scope, &target, &body),
     };
-    match result {
+    let response = match result {
         Ok(output) => {
             shared.calls.record(service.key(), &operation, Outcome::Ok);
             target.protocol.success(output, &request_id)
@@ -91,7 +113,37 @@ pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Resp
             tracing::debug!(service = service.key(), %operation, %error, "answered with an error");
             target.protocol.error(service, &error, &request_id)
         }
+    };
+    if let Some(slow) = decision.slow {
+        // The operation has run; only the answer is late. Stopping answers at once.
+        let mut stopping = shared.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(slow) => {}
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
     }
+    response
+}
+
+/// Answers nothing. A reset aborts the connection now; a timeout holds the request until the
+/// client closes the connection (hyper then drops this future) or the emulator stops (then the
+/// connection is reset, so shutdown does not wait for the client).
+async fn fail_connection(
+    shared: &Shared,
+    connection: &ConnectionHandle,
+    fault: NetworkFault,
+) -> Response {
+    if fault == NetworkFault::Timeout {
+        let mut stopping = shared.stopping.clone();
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+    connection.reset();
+    tokio::time::sleep(RESET_GRACE).await;
+    tracing::warn!("a reset connection was not dropped; answering 500 instead");
+    Response::builder()
+        .status(500)
+        .body(Body::empty())
+        .expect("static response parts are valid")
 }
 
 /// An empty 204 response, for admin calls with nothing to say.

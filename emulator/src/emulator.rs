@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::call::{Call, ServiceLimits};
 use crate::calls::{CallCounts, CallRecorder, is_read_operation};
 use crate::config::EmulatorConfig;
+use crate::connection::{AbortableListener, ConnectionHandle};
 use crate::error::AwsResult;
 use crate::faults::{FaultDecision, FaultSettings};
 use crate::quotas::{QuotaSettings, RateLimiter};
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub limiter: RateLimiter,
     pub limits: ServiceLimits,
     pub state_file: Option<PathBuf>,
+    /// Turns true when the emulator stops; requests held by fault injection let go then.
+    pub stopping: watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -141,6 +144,7 @@ impl Emulator {
             .faults
             .validate()
             .map_err(EmulatorError::InvalidFaults)?;
+        let (stop, mut stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             store: Store::default(),
             calls: CallRecorder::default(),
@@ -151,6 +155,7 @@ impl Emulator {
                 subscription_filter_limit: config.subscription_filter_limit,
             },
             state_file: config.state_file.clone(),
+            stopping: stopped.clone(),
         });
         if let Some(path) = &config.state_file
             && let Some(saved) = state_file::load(path)?
@@ -167,8 +172,9 @@ impl Emulator {
 
         let app = admin::routes()
             .fallback(aws_endpoint::handle)
-            .with_state(shared.clone());
-        let (stop, mut stopped) = watch::channel(false);
+            .with_state(shared.clone())
+            .into_make_service_with_connect_info::<ConnectionHandle>();
+        let listener = AbortableListener(listener);
         let mut server_stopped = stopped.clone();
         let server = tokio::spawn(async move {
             let shutdown = async move {

@@ -42,6 +42,7 @@ mod call;
 pub mod calls;
 mod cloudwatch;
 mod config;
+mod connection;
 mod emulator;
 mod error;
 pub mod faults;

@@ -54,6 +54,18 @@ struct Args {
     /// Share of requests delayed by `--latency-ms` (0..1).
     #[arg(long, default_value_t = 1.0)]
     latency_rate: f64,
+    /// Share of requests never answered, held until the client gives up (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    timeout_rate: f64,
+    /// Share of requests whose connection is reset without an answer (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    reset_rate: f64,
+    /// Answer delay in milliseconds after the operation ran, applied to `--slow-rate` of requests.
+    #[arg(long, default_value_t = 0)]
+    slow_ms: u64,
+    /// Share of requests answered `--slow-ms` late (0..1).
+    #[arg(long, default_value_t = 1.0)]
+    slow_rate: f64,
 }
 
 fn parse_quota(value: &str) -> Result<(String, f64), String> {
@@ -107,6 +119,14 @@ async fn main() -> ExitCode {
                 0.0
             },
             latency_ms: args.latency_ms,
+            timeout_rate: args.timeout_rate,
+            reset_rate: args.reset_rate,
+            slow_rate: if args.slow_ms > 0 {
+                args.slow_rate
+            } else {
+                0.0
+            },
+            slow_ms: args.slow_ms,
             operations: Vec::new(),
         },
         state_file: args.state,
