@@ -9,6 +9,11 @@
 //! `InvalidParameterException`, Firehose `ValidationException`, X-Ray
 //! `InvalidRequestException`); the caller picks it.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use regex::Regex;
+
 use crate::error::AwsError;
 
 /// Collects constraint violations for one request.
@@ -189,6 +194,16 @@ impl Violations {
         self
     }
 
+    /// A pattern as the service model writes it, matched against the whole value.
+    pub fn model_pattern(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        pattern: &'static str,
+    ) -> &mut Self {
+        self.pattern(path, value, pattern, |v| matches_model(pattern, v))
+    }
+
     /// The AWS message for the violations collected, if any.
     pub fn message(&self) -> Option<String> {
         match self.items.len() {
@@ -208,6 +223,20 @@ impl Violations {
             Some(message) => Err(make(message)),
         }
     }
+}
+
+/// Whether `value` matches a model pattern as a whole (AWS's models use Java regular
+/// expressions; the ones the emulator checks mean the same in Rust's syntax, lookarounds
+/// excepted, which are checked by hand). Each pattern is compiled once.
+pub fn matches_model(pattern: &'static str, value: &str) -> bool {
+    static COMPILED: LazyLock<Mutex<HashMap<&'static str, Regex>>> = LazyLock::new(Mutex::default);
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    compiled
+        .entry(pattern)
+        .or_insert_with(|| {
+            Regex::new(&format!("^(?:{pattern})$")).expect("model patterns are valid")
+        })
+        .is_match(value)
 }
 
 /// True when every character is allowed by `allowed` and the string is not empty.
@@ -250,6 +279,22 @@ mod tests {
             .range_f64("fixedRate", Some(1.0), 0.0, 1.0)
             .count("names", Some(&[1, 2][..]), 0, Some(2));
         assert_eq!(v.message(), None);
+    }
+
+    #[test]
+    fn model_patterns_match_whole_values() {
+        assert!(matches_model(r"[\.\-_/#A-Za-z0-9]+", "/aws/lambda/x"));
+        assert!(!matches_model(r"[\.\-_/#A-Za-z0-9]+", "a b"));
+        assert!(matches_model(
+            r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$",
+            "Équipe 1"
+        ));
+        assert!(!matches_model(r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$", "a*b"));
+        let mut v = Violations::new();
+        v.model_pattern("roleArn", Some("role"), "arn:.*:iam::\\d{12}:role/.+");
+        assert!(v.message().unwrap().contains(
+            "Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/.+"
+        ));
     }
 
     #[test]

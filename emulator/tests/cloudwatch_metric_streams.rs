@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::types::{
     MetricStreamFilter, MetricStreamOutputFormat, MetricStreamStatisticsConfiguration,
     MetricStreamStatisticsMetric, Tag,
 };
-use common::{ACCOUNT, REGION, error_code};
+use common::{ACCOUNT, REGION, error_code, error_message};
 
 const FIREHOSE: &str = "arn:aws:firehose:us-east-1:123456789012:deliverystream/metrics";
 const ROLE: &str = "arn:aws:iam::123456789012:role/metric-streams";
@@ -255,4 +255,147 @@ async fn list_metric_streams_pages_by_name() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterValue");
+}
+
+/// A filter on `namespace` naming `metrics` metrics.
+fn filter(namespace: &str, metrics: usize) -> MetricStreamFilter {
+    let mut filter = MetricStreamFilter::builder().namespace(namespace);
+    for i in 0..metrics {
+        filter = filter.metric_names(format!("metric-{i}"));
+    }
+    filter.build()
+}
+
+#[tokio::test]
+async fn filters_hold_a_thousand_names_counting_namespaces() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    // AWS's example: 10 namespace filters with 99 metrics each is 1,000 names.
+    let mut ten = stream(cw, "ten-by-99");
+    for i in 0..10 {
+        ten = ten.include_filters(filter(&format!("App/{i}"), 99));
+    }
+    ten.send().await.unwrap();
+    let mut over = stream(cw, "ten-by-99-plus-one");
+    for i in 0..10 {
+        over = over.exclude_filters(filter(&format!("App/{i}"), 99));
+    }
+    let err = over
+        .exclude_filters(filter("App/extra", 0))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    assert!(
+        error_message(&err)
+            .contains("at most 1000 names, namespaces and metric names together; got 1001"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn filter_names_are_printable_ascii() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    stream(cw, "printable")
+        .include_filters(
+            MetricStreamFilter::builder()
+                .namespace("My App/Prod ~ (v2)")
+                .metric_names("Latency p99 [ms]")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (namespace, metric, parameter) in [
+        ("Caf\u{e9}", "Latency", "IncludeFilters.member.1.Namespace"),
+        ("   ", "Latency", "IncludeFilters.member.1.Namespace"),
+        (
+            "App",
+            "tab\there",
+            "IncludeFilters.member.1.MetricNames.member.1",
+        ),
+    ] {
+        let err = stream(cw, "bad")
+            .include_filters(
+                MetricStreamFilter::builder()
+                    .namespace(namespace)
+                    .metric_names(metric)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidParameterValue");
+        assert!(
+            error_message(&err).contains(&format!("for parameter {parameter} is invalid")),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn statistics_configurations_hold_100_metrics_and_20_statistics() {
+    let (_emulator, clients) = common::start().await;
+    let cw = &clients.cloudwatch;
+    let configuration = |metrics: usize, statistics: usize| {
+        // An empty list is sent as one, not left out.
+        let mut c =
+            MetricStreamStatisticsConfiguration::builder().set_include_metrics(Some(vec![]));
+        for i in 0..metrics {
+            c = c.include_metrics(
+                MetricStreamStatisticsMetric::builder()
+                    .namespace("AWS/EC2")
+                    .metric_name(format!("metric-{i}"))
+                    .build(),
+            );
+        }
+        for i in 0..statistics {
+            c = c.additional_statistics(format!("p{}", 80 + i));
+        }
+        c.build()
+    };
+    stream(cw, "full")
+        .statistics_configurations(configuration(100, 20))
+        .send()
+        .await
+        .unwrap();
+    for (metrics, statistics, message) in [
+        (101, 1, "IncludeMetrics must hold 1 to 100 metrics, got 101"),
+        (
+            1,
+            21,
+            "AdditionalStatistics must hold 1 to 20 statistics, got 21",
+        ),
+        (0, 1, "IncludeMetrics must hold 1 to 100 metrics, got 0"),
+    ] {
+        let err = stream(cw, "over")
+            .statistics_configurations(configuration(metrics, statistics))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidParameterValue");
+        assert_eq!(error_message(&err), message);
+    }
+    let bad_namespace = MetricStreamStatisticsConfiguration::builder()
+        .include_metrics(
+            MetricStreamStatisticsMetric::builder()
+                .namespace(":AWS/EC2")
+                .metric_name("CPUUtilization")
+                .build(),
+        )
+        .additional_statistics("p99")
+        .build();
+    let err = stream(cw, "colon")
+        .statistics_configurations(bad_namespace)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error_message(&err).contains(
+            "at 'statisticsConfigurations.1.member.includeMetrics.1.member.namespace' failed to \
+             satisfy constraint: Member must satisfy regular expression pattern: [^:].*"
+        ),
+        "{err:?}"
+    );
 }

@@ -4,7 +4,8 @@
 //! AWS semantics modelled: a new stream starts `running`; an update replaces the
 //! configuration but never the running state (only Start/Stop change it) nor the tags (only
 //! on create); IncludeFilters and ExcludeFilters exclude each other; at most 1,000 metric
-//! names across filters and 100 statistics configurations; OpenTelemetry formats stream only
+//! names and namespaces across filters, of printable ASCII; 100 statistics configurations of
+//! 1–100 metrics and 1–20 statistics each; OpenTelemetry formats stream only
 //! percentile statistics; the Firehose stream and the role must be in the caller's account.
 //! Missing members answer `MissingParameter`, malformed ones `InvalidParameterValue`.
 
@@ -27,8 +28,14 @@ use crate::tags::{self, MAX_TAGS_PER_RESOURCE};
 use crate::validation::{Violations, element_path};
 
 const OUTPUT_FORMATS: &[&str] = &["json", "opentelemetry0.7", "opentelemetry1.0"];
-const MAX_FILTER_METRIC_NAMES: usize = 1000;
+/// AWS: "A metric stream's filters can include up to 1000 total names. This limit applies to
+/// the sum of namespace names and metric names in the filters."
+const MAX_FILTER_NAMES: usize = 1000;
 const MAX_STATISTICS_CONFIGURATIONS: usize = 100;
+/// Metric name and namespace pairs per statistics configuration.
+const MAX_INCLUDE_METRICS: usize = 100;
+/// Additional statistics per statistics configuration.
+const MAX_ADDITIONAL_STATISTICS: usize = 20;
 const DEFAULT_LIST_PAGE: usize = 100;
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +104,54 @@ fn check_filters(v: &mut Violations, path: &str, filters: Option<&Vec<MetricStre
     }
 }
 
+/// AWS (`MetricStreamFilter`): namespaces and metric names "can contain only ASCII printable
+/// characters (ASCII range 32 through 126)" and "must contain at least one non-whitespace
+/// character".
+fn printable_name(name: &str) -> bool {
+    name.chars().all(|c| (' '..='~').contains(&c)) && !name.trim().is_empty()
+}
+
+/// The characters of every namespace and metric name, and the 1,000 names the filters may hold
+/// in all.
+fn check_filter_names(input: &PutMetricStreamInput) -> AwsResult<()> {
+    let lists = [
+        ("IncludeFilters", &input.include_filters),
+        ("ExcludeFilters", &input.exclude_filters),
+    ];
+    let mut names = 0;
+    for (list, filters) in lists {
+        for (i, filter) in filters.iter().flatten().enumerate() {
+            let at = format!("{list}.member.{}", i + 1);
+            let given = filter
+                .namespace
+                .iter()
+                .map(|n| (format!("{at}.Namespace"), n));
+            let metrics = filter
+                .metric_names
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(j, n)| (format!("{at}.MetricNames.member.{}", j + 1), n));
+            for (path, name) in given.chain(metrics) {
+                names += 1;
+                if !printable_name(name) {
+                    return Err(invalid_parameter_value(format!(
+                        "The value {name} for parameter {path} is invalid: it must contain only \
+                         ASCII printable characters and at least one that is not whitespace."
+                    )));
+                }
+            }
+        }
+    }
+    if names > MAX_FILTER_NAMES {
+        return Err(invalid_parameter_value(format!(
+            "The filters can include at most {MAX_FILTER_NAMES} names, namespaces and metric \
+             names together; got {names}"
+        )));
+    }
+    Ok(())
+}
+
 /// An ARN of `service` in the caller's account.
 fn check_account_arn(call: &Call<'_>, member: &str, value: &str, service: &str) -> AwsResult<()> {
     match Arn::parse(value) {
@@ -124,6 +179,26 @@ pub fn put_metric_stream(call: &mut Call<'_>, input: PutMetricStreamInput) -> Aw
         .one_of("outputFormat", Some(&output_format), OUTPUT_FORMATS);
     check_filters(&mut v, "includeFilters", input.include_filters.as_ref());
     check_filters(&mut v, "excludeFilters", input.exclude_filters.as_ref());
+    for (i, configuration) in input.statistics_configurations.iter().flatten().enumerate() {
+        let at = element_path("statisticsConfigurations", i);
+        for (j, metric) in configuration.include_metrics.iter().flatten().enumerate() {
+            let metric_at = element_path(&format!("{at}.includeMetrics"), j);
+            let namespace = metric.namespace.as_deref();
+            v.length(&format!("{metric_at}.namespace"), namespace, 1, Some(255))
+                .pattern(
+                    &format!("{metric_at}.namespace"),
+                    namespace,
+                    "[^:].*",
+                    |n| !n.starts_with(':'),
+                )
+                .length(
+                    &format!("{metric_at}.metricName"),
+                    metric.metric_name.as_deref(),
+                    1,
+                    Some(255),
+                );
+        }
+    }
     tags::check_tags(&mut v, "tags", input.tags.as_deref());
     v.finish(invalid_parameter_value)?;
 
@@ -140,18 +215,7 @@ pub fn put_metric_stream(call: &mut Call<'_>, input: PutMetricStreamInput) -> Aw
             "You cannot specify both IncludeFilters and ExcludeFilters",
         ));
     }
-    let metric_names: usize = input
-        .include_filters
-        .iter()
-        .chain(input.exclude_filters.iter())
-        .flatten()
-        .map(|f| f.metric_names.as_ref().map_or(0, Vec::len))
-        .sum();
-    if metric_names > MAX_FILTER_METRIC_NAMES {
-        return Err(invalid_parameter_value(format!(
-            "The filters can name at most {MAX_FILTER_METRIC_NAMES} metrics, got {metric_names}"
-        )));
-    }
+    check_filter_names(&input)?;
     check_statistics(&input, &output_format)?;
     check_account_arn(call, "FirehoseArn", &firehose_arn, "firehose")?;
     check_account_arn(call, "RoleArn", &role_arn, "iam")?;
@@ -219,6 +283,18 @@ fn check_statistics(input: &PutMetricStreamInput, output_format: &str) -> AwsRes
             configuration.additional_statistics.as_ref(),
             "AdditionalStatistics",
         )?;
+        if metrics.is_empty() || metrics.len() > MAX_INCLUDE_METRICS {
+            return Err(invalid_parameter_value(format!(
+                "IncludeMetrics must hold 1 to {MAX_INCLUDE_METRICS} metrics, got {}",
+                metrics.len()
+            )));
+        }
+        if statistics.is_empty() || statistics.len() > MAX_ADDITIONAL_STATISTICS {
+            return Err(invalid_parameter_value(format!(
+                "AdditionalStatistics must hold 1 to {MAX_ADDITIONAL_STATISTICS} statistics, got {}",
+                statistics.len()
+            )));
+        }
         for metric in metrics {
             required(metric.namespace.as_ref(), "Namespace")?;
             required(metric.metric_name.as_ref(), "MetricName")?;
