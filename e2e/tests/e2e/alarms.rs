@@ -379,3 +379,97 @@ spec:
     assert_eq!(warnings, 1, "one Warning event, not one per retry");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_metric_math_expression_cloudwatch_cannot_parse_ends_invalid_spec_without_retries()
+-> Result<()> {
+    let s = Scenario::start_with(
+        "alarm-bad-expression",
+        EmulatorConfig::default(),
+        OperatorOptions {
+            resync_period: Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let cw = Client::new(&s.sdk);
+    // Admission does not parse metric math; CloudWatch does, at PutMetricAlarm.
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: bad-expression
+spec:
+  metrics:
+    - id: m1
+      metricStat:
+        metric: {namespace: AWS/ApplicationELB, metricName: HTTPCode_Target_5XX_Count}
+        period: 60
+        stat: Sum
+      returnData: false
+    - id: e1
+      expression: "FOO(bar"
+      returnData: true
+  threshold: 10
+  comparisonOperator: GreaterThanThreshold
+  evaluationPeriods: 2
+"#,
+    )?;
+    let message = s
+        .wait_condition("alarm", "bad-expression", "False", Some("InvalidSpec"))
+        .await?;
+    assert!(
+        message.contains(
+            "PutMetricAlarm: Invalid metrics list: error in the expression of 'e1' [Unexpected \
+             end of expression, must be: ',' or ')' at char 7]"
+        ),
+        "AWS's message is shown: {message}"
+    );
+    assert!(
+        describe(&cw, "bad-expression").await.is_none(),
+        "nothing was created"
+    );
+    let puts = s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"),
+        puts,
+        "a terminal error is not retried across five resync periods"
+    );
+    let warnings = s
+        .event_reasons("bad-expression")?
+        .iter()
+        .filter(|r| *r == "InvalidSpec")
+        .count();
+    assert_eq!(warnings, 1, "one Warning event, not one per retry");
+
+    // Fixing the expression is what brings it back.
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: Alarm
+metadata:
+  name: bad-expression
+spec:
+  metrics:
+    - id: m1
+      metricStat:
+        metric: {namespace: AWS/ApplicationELB, metricName: HTTPCode_Target_5XX_Count}
+        period: 60
+        stat: Sum
+      returnData: false
+    - id: e1
+      expression: "FILL(m1, 0) * 100"
+      returnData: true
+  threshold: 10
+  comparisonOperator: GreaterThanThreshold
+  evaluationPeriods: 2
+"#,
+    )?;
+    s.wait_ready("alarm", "bad-expression").await?;
+    let alarm = describe(&cw, "bad-expression")
+        .await
+        .expect("the fixed alarm exists");
+    let e1 = alarm.metrics().iter().find(|m| m.id() == Some("e1"));
+    assert_eq!(e1.and_then(|m| m.expression()), Some("FILL(m1, 0) * 100"));
+    Ok(())
+}

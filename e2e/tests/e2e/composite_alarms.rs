@@ -233,3 +233,48 @@ async fn the_alarm_examples_become_ready_with_live_state() -> Result<()> {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_rule_naming_an_alarm_of_another_region_ends_invalid_spec_without_retries() -> Result<()>
+{
+    let s = Scenario::start("composite-other-region").await?;
+    let cw = Client::new(&s.sdk);
+    s.apply_yaml(&child("errors-a"))?;
+    s.wait_ready("alarm", "errors-a").await?;
+    // The schema takes any alarm ARN, and an alarm of that name exists in the operator's
+    // region; CloudWatch wants every child in the composite's own account and region.
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: elsewhere
+spec:
+  alarmRule: 'ALARM("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:errors-a")'
+"#,
+    )?;
+    let message = s
+        .wait_condition("compositealarm", "elsewhere", "False", Some("InvalidSpec"))
+        .await?;
+    assert!(
+        message.contains(
+            "PutCompositeAlarm: Could not save the composite alarm as alarms \
+             [arn:aws:cloudwatch:eu-west-1:123456789012:alarm:errors-a] in the alarm rule do \
+             not exist"
+        ),
+        "AWS's message is shown: {message}"
+    );
+    assert!(!exists(&cw, "elsewhere").await);
+    let puts = s
+        .emulator
+        .calls()
+        .total_of("cloudwatch", "PutCompositeAlarm");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        s.emulator
+            .calls()
+            .total_of("cloudwatch", "PutCompositeAlarm"),
+        puts,
+        "a terminal error is not retried"
+    );
+    Ok(())
+}
