@@ -225,18 +225,59 @@ impl Violations {
     }
 }
 
-/// Whether `value` matches a model pattern as a whole (AWS's models use Java regular
-/// expressions; the ones the emulator checks mean the same in Rust's syntax, lookarounds
-/// excepted, which are checked by hand). Each pattern is compiled once.
+/// Whether `value` matches a model pattern as a whole. AWS's models use Java regular
+/// expressions, where `\w`, `\d` and `\s` are ASCII classes while `\p{L}` and friends are
+/// Unicode; [`rust_syntax`] keeps that meaning. Lookarounds, which Rust's engine lacks, are
+/// checked by hand where a model uses them. Each pattern is compiled once.
 pub fn matches_model(pattern: &'static str, value: &str) -> bool {
     static COMPILED: LazyLock<Mutex<HashMap<&'static str, Regex>>> = LazyLock::new(Mutex::default);
     let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
     compiled
         .entry(pattern)
         .or_insert_with(|| {
-            Regex::new(&format!("^(?:{pattern})$")).expect("model patterns are valid")
+            Regex::new(&format!("^(?:{})$", rust_syntax(pattern)))
+                .expect("model patterns are valid")
         })
         .is_match(value)
+}
+
+/// A Java pattern in Rust's syntax: the shorthand classes `\w`, `\d` and `\s` become their
+/// ASCII classes, inside and outside brackets.
+fn rust_syntax(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let escaped = chars.next().unwrap_or('\\');
+                let ascii = match escaped {
+                    'w' => Some("word"),
+                    'd' => Some("digit"),
+                    's' => Some("space"),
+                    _ => None,
+                };
+                match ascii {
+                    Some(class) if in_class => out.push_str(&format!("[:{class}:]")),
+                    Some(class) => out.push_str(&format!("[[:{class}:]]")),
+                    None => {
+                        out.push('\\');
+                        out.push(escaped);
+                    }
+                }
+            }
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// True when every character is allowed by `allowed` and the string is not empty.
@@ -295,6 +336,19 @@ mod tests {
         assert!(v.message().unwrap().contains(
             "Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/.+"
         ));
+    }
+
+    #[test]
+    fn java_shorthand_classes_stay_ascii() {
+        assert_eq!(rust_syntax(r"^\d{12}$"), "^[[:digit:]]{12}$");
+        assert_eq!(rust_syntax(r"[\w#+=/:,.@-]*"), "[[:word:]#+=/:,.@-]*");
+        assert_eq!(rust_syntax(r"[\.\-_]"), r"[\.\-_]");
+        assert!(matches_model(r"^\d{12}$", "123456789012"));
+        assert!(
+            !matches_model(r"^\d{12}$", "١٢٣٤٥٦٧٨٩٠١٢"),
+            "other digits are not Java's \\d"
+        );
+        assert!(!matches_model(r"[\w#+=/:,.@-]*", "caf\u{e9}"));
     }
 
     #[test]

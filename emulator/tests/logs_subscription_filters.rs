@@ -6,7 +6,7 @@ use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
 use aws_sdk_cloudwatchlogs::operation::describe_subscription_filters::DescribeSubscriptionFiltersError;
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
 use aws_sdk_firehose::types::ExtendedS3DestinationConfiguration;
-use common::{ACCOUNT, Clients, REGION, error_code};
+use common::{ACCOUNT, Clients, REGION, error_code, error_message};
 use cwo_emulator::EmulatorConfig;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/logs-to-firehose";
@@ -341,4 +341,139 @@ async fn firehose_destinations_must_exist_and_filters_need_a_log_group() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
+}
+
+#[tokio::test]
+async fn log_group_tags_and_lookups_follow_the_model_patterns() {
+    let (_emulator, clients) = common::start().await;
+    let logs = &clients.logs;
+    logs.create_log_group()
+        .log_group_name("tagged")
+        .tags("équipe", "Plateforme Web")
+        .tags("cost-center", "a.b_c:d/e=f+g@h")
+        .send()
+        .await
+        .unwrap();
+    for (key, value, path) in [
+        ("bad*key", "v", "tags.key"),
+        ("k", "bad#value", "tags.value"),
+    ] {
+        let err = logs
+            .create_log_group()
+            .log_group_name("bad-tags")
+            .tags(key, value)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidParameterException");
+        assert!(
+            error_message(&err).contains(&format!(
+                "at '{path}' failed to satisfy constraint: Member must satisfy regular \
+                 expression pattern"
+            )),
+            "{err:?}"
+        );
+    }
+    let err = logs
+        .describe_log_groups()
+        .log_group_name_pattern("has space")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error_message(&err).contains("at 'logGroupNamePattern' failed to satisfy constraint"),
+        "{err:?}"
+    );
+    let err = logs
+        .describe_log_groups()
+        .log_group_identifiers("caf\u{e9}")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error_message(&err).contains("at 'logGroupIdentifiers.1.member' failed to satisfy"),
+        "{err:?}"
+    );
+    let err = logs
+        .describe_log_groups()
+        .include_linked_accounts(true)
+        .account_identifiers("12345")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error_message(&err).contains("at 'accountIdentifiers.1.member'"),
+        "{err:?}"
+    );
+    let mut many = logs.describe_log_groups().include_linked_accounts(true);
+    for i in 0..21 {
+        many = many.account_identifiers(format!("{i:012}"));
+    }
+    let err = many.send().await.unwrap_err();
+    assert!(
+        error_message(&err).contains("Member must have length less than or equal to 20"),
+        "{err:?}"
+    );
+    let listed = logs
+        .describe_log_groups()
+        .log_group_name_pattern("agg")
+        .include_linked_accounts(true)
+        .account_identifiers(ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.log_groups().len(), 1);
+}
+
+#[tokio::test]
+async fn subscription_filters_take_known_destinations_and_system_fields() {
+    let (_emulator, clients) = common::start().await;
+    let logs = &clients.logs;
+    logs.create_log_group()
+        .log_group_name("app")
+        .send()
+        .await
+        .unwrap();
+    let put = |name: &str, destination: &str| {
+        logs.put_subscription_filter()
+            .log_group_name("app")
+            .filter_name(name)
+            .filter_pattern("")
+            .destination_arn(destination)
+            .role_arn(ROLE)
+    };
+    put("kinesis", KINESIS)
+        .emit_system_fields("@aws.account")
+        .emit_system_fields("@aws.region")
+        .send()
+        .await
+        .unwrap();
+    put(
+        "lambda",
+        "arn:aws:lambda:us-east-1:123456789012:function:ship-logs",
+    )
+    .send()
+    .await
+    .unwrap();
+    let err = put("sns", "arn:aws:sns:us-east-1:123456789012:topic")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
+    assert!(
+        error_message(&err).starts_with(
+            "Invalid destinationArn: arn:aws:sns:us-east-1:123456789012:topic. A destination is"
+        ),
+        "{err:?}"
+    );
+    let err = put("kinesis", KINESIS)
+        .emit_system_fields("@aws.logGroup")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
+    assert_eq!(
+        error_message(&err),
+        "Invalid emitSystemFields value @aws.logGroup: valid values are @aws.account, @aws.region"
+    );
 }

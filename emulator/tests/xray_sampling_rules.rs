@@ -417,3 +417,54 @@ async fn sampling_rule_tags_are_managed_by_arn() {
         TagResourceError::TooManyTagsException(_)
     ));
 }
+
+#[tokio::test]
+async fn sampling_rule_tags_take_x_rays_character_set() {
+    let (_emulator, clients) = common::start().await;
+    let xray = &clients.xray;
+    let tag = |key: &str, value: &str| Tag::builder().key(key).value(value).build().unwrap();
+    xray.create_sampling_rule()
+        .sampling_rule(rule("tagged", 10))
+        .tags(tag("équipe", "Plateforme Web"))
+        .tags(tag("cwo.dev/owner", "e2e/ns/SamplingRule/tagged"))
+        .tags(tag("a+b=c-d_e:f@g", ""))
+        .send()
+        .await
+        .unwrap();
+    let err = xray
+        .create_sampling_rule()
+        .sampling_rule(rule("bad-tag", 11))
+        .tags(tag("team", "web,api"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidRequestException");
+    assert!(
+        error_message(&err).contains("Value 'web,api' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern"),
+        "{err:?}"
+    );
+    let arn = format!("arn:aws:xray:{REGION}:{ACCOUNT}:sampling-rule/tagged");
+    let err = xray
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("owner#1", "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidRequestException");
+    assert!(
+        error_message(&err).contains("at 'tags.1.member.key'"),
+        "{err:?}"
+    );
+    let err = xray
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("owner#1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error_message(&err).contains("at 'tagKeys.1.member'"),
+        "{err:?}"
+    );
+}

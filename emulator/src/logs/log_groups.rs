@@ -20,6 +20,11 @@ use crate::paging;
 use crate::validation::{Violations, element_path};
 
 const LOG_GROUP_CLASSES: &[&str] = &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"];
+const TAG_KEY_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$";
+const TAG_VALUE_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
+const NAME_PATTERN_PATTERN: &str = r"[\.\-_/#A-Za-z0-9]*";
+const IDENTIFIER_PATTERN: &str = r"[\w#+=/:,.@-]*";
+const ACCOUNT_ID_PATTERN: &str = r"^\d{12}$";
 const DEFAULT_LIMIT: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,6 +52,7 @@ pub struct DescribeLogGroupsInput {
     pub limit: Option<i64>,
     pub log_group_class: Option<String>,
     pub log_group_identifiers: Option<Vec<String>>,
+    pub account_identifiers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,12 +92,10 @@ pub fn create_log_group(call: &mut Call<'_>, input: CreateLogGroupInput) -> AwsR
         let entries: Vec<_> = tags.iter().collect();
         v.count("tags", Some(&entries[..]), 1, Some(50));
         for (key, value) in tags {
-            v.length("tags.key", Some(key), 1, Some(128)).length(
-                "tags.value",
-                Some(value),
-                0,
-                Some(256),
-            );
+            v.length("tags.key", Some(key), 1, Some(128))
+                .model_pattern("tags.key", Some(key), TAG_KEY_PATTERN)
+                .length("tags.value", Some(value), 0, Some(256))
+                .model_pattern("tags.value", Some(value), TAG_VALUE_PATTERN);
         }
     }
     v.finish(invalid_parameter)?;
@@ -152,6 +156,17 @@ pub fn describe_log_groups(
         0,
         Some(512),
     )
+    .model_pattern(
+        "logGroupNamePattern",
+        input.log_group_name_pattern.as_deref(),
+        NAME_PATTERN_PATTERN,
+    )
+    .count(
+        "accountIdentifiers",
+        input.account_identifiers.as_deref(),
+        0,
+        Some(20),
+    )
     .length("nextToken", input.next_token.as_deref(), 1, None)
     .range("limit", input.limit, Some(1), Some(50))
     .one_of(
@@ -166,11 +181,16 @@ pub fn describe_log_groups(
         Some(50),
     );
     for (i, id) in input.log_group_identifiers.iter().flatten().enumerate() {
-        v.length(
-            &element_path("logGroupIdentifiers", i),
-            Some(id),
-            1,
-            Some(2048),
+        let at = element_path("logGroupIdentifiers", i);
+        v.length(&at, Some(id), 1, Some(2048))
+            .model_pattern(&at, Some(id), IDENTIFIER_PATTERN);
+    }
+    for (i, account) in input.account_identifiers.iter().flatten().enumerate() {
+        let at = element_path("accountIdentifiers", i);
+        v.length(&at, Some(account), 12, Some(12)).model_pattern(
+            &at,
+            Some(account),
+            ACCOUNT_ID_PATTERN,
         );
     }
     v.finish(invalid_parameter)?;

@@ -5,7 +5,9 @@
 //! and one more answers `LimitExceededException`; the log group must exist
 //! (`ResourceNotFoundException`); a Firehose destination in the caller's account and
 //! region must exist, or AWS's test message fails (`InvalidParameterException`); Kinesis and
-//! Firehose destinations need a role; a filter pattern holds at most 2 regular expressions;
+//! Firehose destinations need a role; a destination is a Kinesis stream, a Firehose stream, a
+//! Lambda function or a Logs destination; emitted system fields are `@aws.account` and
+//! `@aws.region`; a filter pattern holds at most 2 regular expressions;
 //! DescribeSubscriptionFilters matches `filterNamePrefix` as a prefix.
 
 use std::ops::Bound;
@@ -24,6 +26,10 @@ use crate::paging;
 use crate::validation::Violations;
 
 const DISTRIBUTIONS: &[&str] = &["Random", "ByLogStream"];
+/// AWS: "Valid values are @aws.account and @aws.region."
+const SYSTEM_FIELDS: &[&str] = &["@aws.account", "@aws.region"];
+/// Kinesis streams, Firehose streams, Lambda functions and Logs destinations (cross-account).
+const DESTINATION_SERVICES: &[&str] = &["kinesis", "firehose", "lambda", "logs"];
 const MAX_REGEX_PER_PATTERN: usize = 2;
 const DEFAULT_LIMIT: usize = 50;
 
@@ -84,7 +90,13 @@ pub fn count_regex_terms(pattern: &str) -> usize {
 
 fn check_destination(call: &Call<'_>, destination: &str, role: Option<&String>) -> AwsResult<()> {
     let arn = Arn::parse(destination)
-        .ok_or_else(|| invalid_parameter(format!("Invalid destinationArn: {destination}")))?;
+        .filter(|arn| DESTINATION_SERVICES.contains(&arn.service))
+        .ok_or_else(|| {
+            invalid_parameter(format!(
+                "Invalid destinationArn: {destination}. A destination is a Kinesis stream, a \
+                 Firehose stream, a Lambda function or a CloudWatch Logs destination"
+            ))
+        })?;
     let needs_role = matches!(arn.service, "kinesis" | "firehose");
     if needs_role && role.is_none() {
         return Err(invalid_parameter(format!(
@@ -144,6 +156,17 @@ pub fn put_subscription_filter(
     let filter_name = input.filter_name.expect("checked above");
     let pattern = input.filter_pattern.expect("checked above");
     let destination = input.destination_arn.expect("checked above");
+    if let Some(field) = input
+        .emit_system_fields
+        .iter()
+        .flatten()
+        .find(|f| !SYSTEM_FIELDS.contains(&f.as_str()))
+    {
+        return Err(invalid_parameter(format!(
+            "Invalid emitSystemFields value {field}: valid values are {}",
+            SYSTEM_FIELDS.join(", ")
+        )));
+    }
     if count_regex_terms(&pattern) > MAX_REGEX_PER_PATTERN {
         return Err(invalid_parameter(format!(
             "A filter pattern can contain at most {MAX_REGEX_PER_PATTERN} regular expressions"

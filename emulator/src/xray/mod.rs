@@ -6,6 +6,8 @@ mod tagging;
 
 use crate::call::{Call, reply};
 use crate::error::{AwsError, AwsResult};
+use crate::tags::Tag;
+use crate::validation::{Violations, element_path};
 use crate::wire::{Encoded, Protocol};
 
 pub use state::XrayState;
@@ -33,4 +35,18 @@ pub fn dispatch(
 /// X-Ray answers every malformed or refused request with `InvalidRequestException` (400).
 pub fn invalid_request(message: impl Into<String>) -> AwsError {
     AwsError::bad_request("InvalidRequestException", message)
+}
+
+/// AWS (X-Ray `Tag`): keys and values "can contain only Unicode letters, numbers, or
+/// separators, or the following special characters: + - = . _ : /" (and `@`, which
+/// TagResource lists too).
+pub const TAG_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
+
+/// The X-Ray character set of each tag key and value.
+pub fn check_tag_characters(v: &mut Violations, path: &str, tags: Option<&[Tag]>) {
+    for (i, tag) in tags.unwrap_or_default().iter().enumerate() {
+        let at = element_path(path, i);
+        v.model_pattern(&format!("{at}.key"), tag.key.as_deref(), TAG_PATTERN)
+            .model_pattern(&format!("{at}.value"), tag.value.as_deref(), TAG_PATTERN);
+    }
 }

@@ -9,10 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid_request;
 use super::state::{
     DEFAULT_RULE_NAME, SamplingRateBoost, SamplingRule, SamplingRuleRecord, StoredRule,
 };
+use super::{check_tag_characters, invalid_request};
 use crate::arn::{self, Arn};
 use crate::call::Call;
 use crate::error::{AwsError, AwsResult};
@@ -140,6 +140,7 @@ pub fn create(call: &mut Call<'_>, input: CreateSamplingRuleInput) -> AwsResult<
     }
     v.count("tags", input.tags.as_deref(), 0, Some(200));
     tags::check_tags(&mut v, "tags", input.tags.as_deref());
+    check_tag_characters(&mut v, "tags", input.tags.as_deref());
     v.finish(invalid_request)?;
 
     let mut rule = input.sampling_rule.expect("checked above");

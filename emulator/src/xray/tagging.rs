@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invalid_request;
+use super::{TAG_PATTERN, check_tag_characters, invalid_request};
 use crate::arn::Arn;
 use crate::call::{Call, Empty};
 use crate::error::{AwsError, AwsResult};
@@ -82,6 +82,7 @@ pub fn tag_resource(call: &mut Call<'_>, input: TagResourceInput) -> AwsResult<E
     v.required("tags", input.tags.as_ref())
         .count("tags", input.tags.as_deref(), 0, Some(200));
     tags::check_tags(&mut v, "tags", input.tags.as_deref());
+    check_tag_characters(&mut v, "tags", input.tags.as_deref());
     v.finish(invalid_request)?;
     let new_tags = input.tags.unwrap_or_default();
     if let Some(key) = tags::reserved_key(&new_tags) {
@@ -114,7 +115,9 @@ pub fn untag_resource(call: &mut Call<'_>, input: UntagResourceInput) -> AwsResu
         Some(200),
     );
     for (i, key) in input.tag_keys.iter().flatten().enumerate() {
-        v.length(&element_path("tagKeys", i), Some(key), 1, Some(128));
+        let at = element_path("tagKeys", i);
+        v.length(&at, Some(key), 1, Some(128))
+            .model_pattern(&at, Some(key), TAG_PATTERN);
     }
     v.finish(invalid_request)?;
     let current = tags_of(call, input.resource_arn.as_deref().expect("checked above"))?;
