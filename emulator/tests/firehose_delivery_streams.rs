@@ -5,9 +5,11 @@ mod common;
 use aws_sdk_firehose::operation::create_delivery_stream::CreateDeliveryStreamError;
 use aws_sdk_firehose::operation::describe_delivery_stream::DescribeDeliveryStreamError;
 use aws_sdk_firehose::types::{
-    DeliveryStreamStatus, DeliveryStreamType, ExtendedS3DestinationConfiguration,
-    HttpEndpointConfiguration, HttpEndpointDestinationConfiguration,
-    KinesisStreamSourceConfiguration, S3DestinationConfiguration,
+    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
+    DeliveryStreamStatus, DeliveryStreamType, DirectPutSourceConfiguration,
+    ExtendedS3DestinationConfiguration, HttpEndpointConfiguration,
+    HttpEndpointDestinationConfiguration, KeyType, KinesisStreamSourceConfiguration,
+    S3DestinationConfiguration, Tag,
 };
 use common::{ACCOUNT, REGION, error_code};
 
@@ -233,4 +235,213 @@ async fn list_delivery_streams_pages_with_an_exclusive_start_name() {
         .await
         .unwrap();
     assert!(kinesis_only.delivery_stream_names().is_empty());
+}
+
+/// A model-constraint refusal at `path`.
+fn invalid_at(path: &str, err: String) {
+    assert!(err.starts_with("ValidationException: "), "{err}");
+    assert!(
+        err.contains(&format!("at '{path}' failed to satisfy constraint")),
+        "{path}: {err}"
+    );
+}
+
+#[tokio::test]
+async fn destination_source_encryption_and_tag_members_follow_the_model() {
+    let (_emulator, clients) = common::start().await;
+    let fh = &clients.firehose;
+    let create = |name: &str| fh.create_delivery_stream().delivery_stream_name(name);
+    create("full")
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn("arn:aws:iam::123456789012:role/service-role/firehose+delivery")
+                .bucket_arn("arn:aws:s3:::metrics.bucket-1")
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(128)
+                        .interval_in_seconds(900)
+                        .build(),
+                )
+                .compression_format(CompressionFormat::Gzip)
+                .file_extension(".json.gz")
+                .build()
+                .unwrap(),
+        )
+        .direct_put_source_configuration(
+            DirectPutSourceConfiguration::builder()
+                .throughput_hint_in_mbs(100)
+                .build()
+                .unwrap(),
+        )
+        .delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::CustomerManagedCmk)
+                .key_arn(
+                    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                )
+                .build()
+                .unwrap(),
+        )
+        .tags(Tag::builder().key("équipe %").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    let code_and_message =
+        |err: aws_sdk_firehose::error::SdkError<CreateDeliveryStreamError, _>| {
+            format!("{}: {}", error_code(&err), common::error_message(&err))
+        };
+    let bucket = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::123456789012:role/firehose")
+        .bucket_arn("my-bucket")
+        .build()
+        .unwrap();
+    invalid_at(
+        "extendedS3DestinationConfiguration.bucketARN",
+        code_and_message(
+            create("bad-bucket")
+                .extended_s3_destination_configuration(bucket)
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+    let big = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::123456789012:role/firehose")
+        .bucket_arn("arn:aws:s3:::b")
+        .buffering_hints(BufferingHints::builder().size_in_mbs(129).build())
+        .build()
+        .unwrap();
+    invalid_at(
+        "extendedS3DestinationConfiguration.bufferingHints.sizeInMBs",
+        code_and_message(
+            create("big-buffer")
+                .extended_s3_destination_configuration(big)
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+    let plain_http = HttpEndpointDestinationConfiguration::builder()
+        .endpoint_configuration(
+            HttpEndpointConfiguration::builder()
+                .url("http://collector.example.com")
+                .build()
+                .unwrap(),
+        )
+        .s3_configuration(
+            S3DestinationConfiguration::builder()
+                .role_arn("arn:aws:iam::123456789012:role/firehose")
+                .bucket_arn("arn:aws:s3:::b")
+                .build()
+                .unwrap(),
+        )
+        .build();
+    invalid_at(
+        "httpEndpointDestinationConfiguration.endpointConfiguration.url",
+        code_and_message(
+            create("plain-http")
+                .http_endpoint_destination_configuration(plain_http)
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+    invalid_at(
+        "tags.1.member.key",
+        code_and_message(
+            create("reserved-tag")
+                .extended_s3_destination_configuration(s3())
+                .tags(Tag::builder().key("aws:owner").value("me").build().unwrap())
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+    invalid_at(
+        "directPutSourceConfiguration.throughputHintInMBs",
+        code_and_message(
+            create("fast")
+                .extended_s3_destination_configuration(s3())
+                .direct_put_source_configuration(
+                    DirectPutSourceConfiguration::builder()
+                        .throughput_hint_in_mbs(101)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+    invalid_at(
+        "kinesisStreamSourceConfiguration.kinesisStreamARN",
+        code_and_message(
+            create("bad-source")
+                .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+                .extended_s3_destination_configuration(s3())
+                .kinesis_stream_source_configuration(
+                    KinesisStreamSourceConfiguration::builder()
+                        .kinesis_stream_arn("arn:aws:kinesis:us-east-1:123456789012:table/src")
+                        .role_arn("arn:aws:iam::123456789012:role/firehose")
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    );
+
+    let err = create("no-key")
+        .extended_s3_destination_configuration(s3())
+        .delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::CustomerManagedCmk)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_and_message(err),
+        "InvalidArgumentException: KeyARN must be specified when KeyType is CUSTOMER_MANAGED_CMK"
+    );
+    let err = create("direct-put-on-kinesis")
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .extended_s3_destination_configuration(s3())
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn("arn:aws:kinesis:us-east-1:123456789012:stream/src")
+                .role_arn("arn:aws:iam::123456789012:role/firehose")
+                .build()
+                .unwrap(),
+        )
+        .direct_put_source_configuration(
+            DirectPutSourceConfiguration::builder()
+                .throughput_hint_in_mbs(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_and_message(err),
+        "InvalidArgumentException: DirectPutSourceConfiguration can only be specified when the \
+         DeliveryStreamType is DirectPut"
+    );
+    let err = fh
+        .describe_delivery_stream()
+        .delivery_stream_name("full")
+        .limit(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "ValidationException");
+    assert!(
+        common::error_message(&err).contains("at 'limit'"),
+        "{err:?}"
+    );
 }

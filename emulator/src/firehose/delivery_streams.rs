@@ -14,6 +14,7 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::configuration;
 use super::state::DeliveryStream;
 use super::{invalid_argument, validation};
 use crate::arn;
@@ -21,7 +22,7 @@ use crate::call::{Call, Empty};
 use crate::error::{AwsError, AwsResult};
 use crate::tags::{self, Tag};
 use crate::timestamp::Timestamp;
-use crate::validation::{Violations, all_chars};
+use crate::validation::{Violations, all_chars, member_path};
 
 const STREAM_TYPES: &[&str] = &[
     "DirectPut",
@@ -58,6 +59,14 @@ pub struct CreateDeliveryStreamInput {
 #[serde(rename_all = "PascalCase")]
 pub struct StreamNameInput {
     pub delivery_stream_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeDeliveryStreamInput {
+    pub delivery_stream_name: Option<String>,
+    pub limit: Option<i64>,
+    pub exclusive_start_destination_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,20 +128,29 @@ pub fn create_delivery_stream(
         "deliveryStreamType",
         input.delivery_stream_type.as_deref(),
         STREAM_TYPES,
-    )
-    .count("tags", input.tags.as_deref(), 1, Some(50));
-    tags::check_tags(&mut v, "tags", input.tags.as_deref());
-    for member in [
-        "S3DestinationConfiguration",
-        "ExtendedS3DestinationConfiguration",
-    ] {
-        if let Some(config) = input.configurations.get(member) {
-            let path = crate::validation::member_path(member);
-            for required in ["RoleARN", "BucketARN"] {
-                let at = format!("{path}.{}", crate::validation::member_path(required));
-                v.required(&at, config.get(required));
-            }
-        }
+    );
+    if let Some(tags) = &input.tags {
+        let tags = serde_json::to_value(tags).expect("tags serialize");
+        configuration::check(&mut v, "tags", &tags, &configuration::TAGS);
+    }
+    if let Some(encryption) = &input.encryption {
+        configuration::check(
+            &mut v,
+            "deliveryStreamEncryptionConfigurationInput",
+            encryption,
+            &configuration::ENCRYPTION_INPUT,
+        );
+    }
+    for (member, config) in &input.configurations {
+        let shape = match member.as_str() {
+            "S3DestinationConfiguration" => &configuration::S3_DESTINATION,
+            "ExtendedS3DestinationConfiguration" => &configuration::EXTENDED_S3_DESTINATION,
+            "HttpEndpointDestinationConfiguration" => &configuration::HTTP_ENDPOINT_DESTINATION,
+            "KinesisStreamSourceConfiguration" => &configuration::KINESIS_SOURCE,
+            "DirectPutSourceConfiguration" => &configuration::DIRECT_PUT_SOURCE,
+            _ => continue,
+        };
+        configuration::check(&mut v, &member_path(member), config, shape);
     }
     v.finish(validation)?;
 
@@ -157,15 +175,8 @@ pub fn create_delivery_stream(
             .get(*member)
             .map(|v| (member.to_string(), v.clone()))
     });
-    let kinesis_source = input
-        .configurations
-        .contains_key("KinesisStreamSourceConfiguration");
-    if (stream_type == "KinesisStreamAsSource") != kinesis_source {
-        return Err(invalid_argument(
-            "KinesisStreamSourceConfiguration must be specified if and only if the \
-             DeliveryStreamType is KinesisStreamAsSource",
-        ));
-    }
+    check_source(&input.configurations, &stream_type)?;
+    check_encryption(input.encryption.as_ref())?;
     if let Some(key) = tags::reserved_key(input.tags.as_deref().unwrap_or_default()) {
         return Err(invalid_argument(format!(
             "Invalid tag key {key}: the aws: prefix is reserved"
@@ -206,6 +217,54 @@ pub fn create_delivery_stream(
     Ok(CreateDeliveryStreamOutput {
         delivery_stream_arn: arn,
     })
+}
+
+/// Each source type takes its own source configuration, and only that one: Kinesis, MSK and
+/// database sources need theirs; a Direct PUT stream may carry DirectPutSourceConfiguration.
+fn check_source(configurations: &BTreeMap<String, Value>, stream_type: &str) -> AwsResult<()> {
+    for (member, source_type, needed) in [
+        (
+            "KinesisStreamSourceConfiguration",
+            "KinesisStreamAsSource",
+            true,
+        ),
+        ("MSKSourceConfiguration", "MSKAsSource", true),
+        ("DatabaseSourceConfiguration", "DatabaseAsSource", true),
+        ("DirectPutSourceConfiguration", "DirectPut", false),
+    ] {
+        let given = configurations.contains_key(member);
+        let this_type = stream_type == source_type;
+        if given && !this_type {
+            return Err(invalid_argument(format!(
+                "{member} can only be specified when the DeliveryStreamType is {source_type}"
+            )));
+        }
+        if needed && this_type && !given {
+            return Err(invalid_argument(format!(
+                "{member} must be specified when the DeliveryStreamType is {source_type}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A customer managed key needs its ARN; an AWS owned key takes none. AWS: "If you set KeyType to
+/// CUSTOMER_MANAGED_CMK, you must specify the Amazon Resource Name (ARN) of the CMK."
+fn check_encryption(encryption: Option<&Value>) -> AwsResult<()> {
+    let Some(encryption) = encryption else {
+        return Ok(());
+    };
+    let key_type = encryption.get("KeyType").and_then(Value::as_str);
+    let key_arn = encryption.get("KeyARN").filter(|v| !v.is_null());
+    match (key_type, key_arn) {
+        (Some("CUSTOMER_MANAGED_CMK"), None) => Err(invalid_argument(
+            "KeyARN must be specified when KeyType is CUSTOMER_MANAGED_CMK",
+        )),
+        (Some("AWS_OWNED_CMK"), Some(_)) => Err(invalid_argument(
+            "KeyARN cannot be specified when KeyType is AWS_OWNED_CMK",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `XDestinationConfiguration` → the matching `XDestinationDescription`, with AWS's
@@ -268,7 +327,7 @@ fn source_description(member: &str, config: &Value, created: Timestamp) -> Value
 
 pub fn describe_delivery_stream(
     call: &mut Call<'_>,
-    input: StreamNameInput,
+    input: DescribeDeliveryStreamInput,
 ) -> AwsResult<DescribeDeliveryStreamOutput> {
     let mut v = Violations::new();
     v.required("deliveryStreamName", input.delivery_stream_name.as_ref());
@@ -277,6 +336,10 @@ pub fn describe_delivery_stream(
         "deliveryStreamName",
         input.delivery_stream_name.as_deref(),
     );
+    let start = input.exclusive_start_destination_id.as_deref();
+    v.range("limit", input.limit, Some(1), Some(10000))
+        .length("exclusiveStartDestinationId", start, 1, Some(100))
+        .model_pattern("exclusiveStartDestinationId", start, "[a-zA-Z0-9-]+");
     v.finish(validation)?;
     let name = input.delivery_stream_name.expect("checked above");
     let stream = call

@@ -1,6 +1,7 @@
 //! Amazon Data Firehose (awsJson 1.1): the delivery stream calls the operator needs to
 //! check a metric stream's destination and that tests need to build one.
 
+mod configuration;
 mod delivery_streams;
 pub mod state;
 
