@@ -656,4 +656,44 @@ mod tests {
         assert!(!not_ok.evaluate(&firing(&[])));
         assert!(not_ok.evaluate(&firing(&["b"])));
     }
+
+    mod properties {
+        use super::super::Rule;
+        use proptest::prelude::*;
+
+        fn rule_soup() -> impl Strategy<Value = String> {
+            let pieces = prop::sample::select(vec![
+                "ALARM",
+                "OK",
+                "INSUFFICIENT_DATA",
+                "AT_LEAST",
+                "NOT",
+                "AND",
+                "OR",
+                "TRUE",
+                "FALSE",
+                "(",
+                ")",
+                ",",
+                "\"",
+                "a",
+                "arn:aws:cloudwatch:us-east-1:1:alarm:b",
+                "2",
+                "50%",
+                " ",
+                "\\",
+                "é",
+            ]);
+            prop::collection::vec(pieces, 0..40).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused_without_panicking(text in rule_soup()) {
+                if let Ok(rule) = Rule::parse(&text) {
+                    prop_assert!(rule.children().len() <= super::super::MAX_CHILDREN);
+                }
+            }
+        }
+    }
 }

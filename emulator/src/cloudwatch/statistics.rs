@@ -175,3 +175,33 @@ mod tests {
         assert!(!is_percentile("tm95") && !is_percentile("p101") && !is_percentile("Sum"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn percentiles_from_0_to_100_are_statistics(whole in 0u32..=100, decimals in 0u32..10_000) {
+            let stat = if whole == 100 {
+                "p100".to_string()
+            } else {
+                format!("p{}.{}", whole, decimals)
+            };
+            let over = format!("p{}.{}", 100 + whole.max(1), decimals);
+            prop_assert!(is_statistic(&stat) && is_percentile(&stat), "{}", stat);
+            prop_assert!(!is_statistic(&over), "{}", over);
+        }
+
+        #[test]
+        fn trimmed_ranges_take_percentages_up_to_100(low in 0u32..=100, high in 0u32..=100) {
+            let trimmed = format!("TM({}%:{}%)", low, high);
+            let rank = format!("PR({}:{})", low, high);
+            let beyond = format!("TM({}%:{}%)", low, high + 101);
+            prop_assert!(is_statistic(&trimmed), "{}", trimmed);
+            prop_assert!(is_statistic(&rank), "{}", rank);
+            prop_assert!(!is_statistic(&beyond), "{}", beyond);
+        }
+    }
+}

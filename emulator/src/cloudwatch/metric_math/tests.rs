@@ -303,3 +303,36 @@ fn references_and_calls_are_reported_with_positions() {
     assert_eq!(band.calls("ANOMALY_DETECTION_BAND"), 1);
     assert_eq!(band.references(), [("m1".to_string(), 23)]);
 }
+
+mod properties {
+    use super::super::analyse;
+    use proptest::prelude::*;
+
+    /// Text built from the pieces expressions are made of, so that most inputs get deep into
+    /// the grammar before they break.
+    fn expression_soup() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "m1", "e_2", "SUM", "IF", "FILL", "SORT", "LAMBDA", "METRICS", "REPEAT", "AVG", "(",
+            ")", "[", "]", ",", "+", "-", "*", "/", "^", "==", "<", "AND", "||", "\"s\"", "'t'",
+            "1.5", "2e3", ".", "\"", "!", "=", " ", "\n", "é",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_accepted_or_refused_at_a_position_inside_it(text in expression_soup()) {
+            if let Err(error) = analyse(&text) {
+                prop_assert!(error.at <= text.chars().count(), "{error} for {text:?}");
+            }
+        }
+
+        #[test]
+        fn any_select_is_accepted_or_refused_at_a_position_inside_it(rest in expression_soup()) {
+            let text = format!("SELECT {rest}");
+            if let Err(error) = analyse(&text) {
+                prop_assert!(error.at <= text.chars().count(), "{error} for {text:?}");
+            }
+        }
+    }
+}
