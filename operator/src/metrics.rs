@@ -3,6 +3,7 @@
 //! objects by kind and readiness. Every label value comes from a closed set (kinds, reasons, AWS
 //! operation names, outcomes): no object names and no AWS messages.
 
+use crate::aws::api::Api;
 use crate::reason::Reason;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -56,6 +57,13 @@ pub enum AwsOutcome {
 }
 
 impl AwsOutcome {
+    /// Every outcome, for metric initialisation.
+    pub const ALL: [AwsOutcome; 3] = [
+        AwsOutcome::Success,
+        AwsOutcome::Throttled,
+        AwsOutcome::Error,
+    ];
+
     fn as_str(self) -> &'static str {
         match self {
             AwsOutcome::Success => "success",
@@ -77,6 +85,9 @@ pub enum KubeWrite {
 }
 
 impl KubeWrite {
+    /// Every write, for metric initialisation.
+    pub const ALL: [KubeWrite; 3] = [KubeWrite::Status, KubeWrite::Finalizer, KubeWrite::Event];
+
     fn as_str(self) -> &'static str {
         match self {
             KubeWrite::Status => "status",
@@ -105,7 +116,8 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Creates and registers every metric under the `cwo` prefix.
+    /// Creates and registers every metric under the `cwo` prefix, the AWS call counters of every
+    /// operation at zero.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("cwo");
         let reconciles = Family::<KindLabel, Counter>::default();
@@ -144,6 +156,16 @@ impl Metrics {
             "Managed objects, by kind and Ready status",
             objects.clone(),
         );
+        // Every AWS operation's series exist at zero from the start (see `init_kind`).
+        for api in Api::ALL {
+            for outcome in AwsOutcome::ALL {
+                let _ = aws_calls.get_or_create(&AwsCallLabels {
+                    service: api.service(),
+                    operation: api.operation(),
+                    outcome: outcome.as_str(),
+                });
+            }
+        }
         Metrics {
             registry,
             reconciles,
@@ -153,6 +175,31 @@ impl Metrics {
             kube_writes,
             objects,
             readiness: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Creates every series of `kind` at zero: reconciles and their duration, errors by reason,
+    /// Kubernetes writes, objects by readiness. Called for every kind at start-up, so a scrape
+    /// shows "nothing happened yet" as 0 and a missing series always means a renamed or
+    /// unregistered metric (Prometheus's advice: rates and alerts over a series that appears
+    /// only at its first increment miss that increment).
+    pub fn init_kind(&self, kind: &'static str) {
+        let _ = self.reconciles.get_or_create(&KindLabel { kind });
+        let _ = self.reconcile_duration.get_or_create(&KindLabel { kind });
+        for reason in Reason::ALL {
+            let _ = self.reconcile_errors.get_or_create(&ErrorLabels {
+                kind,
+                reason: reason.as_str(),
+            });
+        }
+        for write in KubeWrite::ALL {
+            let _ = self.kube_writes.get_or_create(&WriteLabels {
+                kind,
+                write: write.as_str(),
+            });
+        }
+        for ready in ["true", "false"] {
+            let _ = self.objects.get_or_create(&ReadyLabels { kind, ready });
         }
     }
 
@@ -280,6 +327,69 @@ mod tests {
         assert!(text.contains(
             r#"cwo_aws_calls_total{service="cloudwatch",operation="PutMetricAlarm",outcome="throttled"} 1"#
         ), "{text}");
+    }
+
+    /// Dashboards, alerts, the end-to-end tests and the benchmark read these series by name:
+    /// renaming the metric or a label must be a decision, not an accident.
+    #[test]
+    fn kube_writes_encoding_is_pinned() {
+        let m = Metrics::new();
+        m.init_kind("Alarm");
+        let text = m.encode();
+        assert!(text.contains("# TYPE cwo_kube_writes counter\n"), "{text}");
+        for write in ["status", "finalizer", "event"] {
+            let line = format!("\ncwo_kube_writes_total{{kind=\"Alarm\",write=\"{write}\"}} 0\n");
+            assert!(text.contains(&line), "{line} in\n{text}");
+        }
+        m.kube_write("Alarm", KubeWrite::Status);
+        m.kube_write("Alarm", KubeWrite::Status);
+        m.kube_write("Alarm", KubeWrite::Event);
+        let text = m.encode();
+        assert!(
+            text.contains("\ncwo_kube_writes_total{kind=\"Alarm\",write=\"status\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ncwo_kube_writes_total{kind=\"Alarm\",write=\"event\"} 1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_aws_operation_starts_at_zero() {
+        let text = Metrics::new().encode();
+        for api in Api::ALL {
+            for outcome in ["success", "throttled", "error"] {
+                let line = format!(
+                    "cwo_aws_calls_total{{service=\"{}\",operation=\"{}\",outcome=\"{outcome}\"}} 0",
+                    api.service(),
+                    api.operation()
+                );
+                assert!(text.contains(&line), "{line} in\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_kind_starts_with_every_series_at_zero() {
+        let m = Metrics::new();
+        m.init_kind("CompositeAlarm");
+        let text = m.encode();
+        for line in [
+            r#"cwo_reconciles_total{kind="CompositeAlarm"} 0"#,
+            r#"cwo_reconcile_duration_seconds_count{kind="CompositeAlarm"} 0"#,
+            r#"cwo_reconcile_errors_total{kind="CompositeAlarm",reason="Throttled"} 0"#,
+            r#"cwo_reconcile_errors_total{kind="CompositeAlarm",reason="InvalidSpec"} 0"#,
+            r#"cwo_objects{kind="CompositeAlarm",ready="true"} 0"#,
+            r#"cwo_objects{kind="CompositeAlarm",ready="false"} 0"#,
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        let errors = text
+            .lines()
+            .filter(|l| l.starts_with("cwo_reconcile_errors_total{"))
+            .count();
+        assert_eq!(errors, Reason::ALL.len());
     }
 
     #[test]

@@ -52,6 +52,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let stop = shutdown::on_signal();
     let metrics = Arc::new(Metrics::new());
+    // Every kind's series exist, at zero, from the first scrape on (a standby's too).
+    for kind in [
+        <LogSubscription as ManagedKind>::KIND,
+        <SamplingRule as ManagedKind>::KIND,
+        <Alarm as ManagedKind>::KIND,
+        <CompositeAlarm as ManagedKind>::KIND,
+        <MetricStream as ManagedKind>::KIND,
+    ] {
+        metrics.init_kind(kind);
+    }
     let health = Health::new(Arc::clone(&metrics));
     let (addr, server) = serve::serve(
         args.metrics_address,
