@@ -23,6 +23,7 @@ pub mod manifests;
 pub mod operator;
 pub mod pki;
 pub mod process;
+pub mod prometheus;
 pub mod tools;
 
 pub use bed::{Bed, report};

@@ -14,6 +14,7 @@
 
 use crate::checks::TestNamespace;
 use crate::process::{ServerProcess, free_port, tail};
+use crate::prometheus::Scrape;
 use crate::{Bed, repo_root};
 use anyhow::{Context, Result, bail};
 use aws_config::BehaviorVersion;
@@ -376,6 +377,22 @@ impl OperatorProcess {
         Ok(body)
     }
 
+    /// The operator's `/metrics`, parsed (see [`crate::prometheus`]: a series a check reads
+    /// must be there).
+    pub fn scrape(&self) -> Result<Scrape> {
+        Scrape::parse(&self.metrics()?).context("parsing the operator's /metrics")
+    }
+
+    /// Status writes this operator process has made for `kind`
+    /// (`cwo_kube_writes_total{kind, write="status"}`); fails when the series is missing.
+    pub fn status_writes(&self, kind: &str) -> Result<u64> {
+        let writes = self.scrape()?.value(
+            "cwo_kube_writes_total",
+            &[("kind", kind), ("write", "status")],
+        )?;
+        Ok(writes as u64)
+    }
+
     /// `kill -9`: no chance to finish anything.
     pub fn kill(&mut self) {
         self.process.stop();
@@ -535,12 +552,21 @@ impl Scenario {
         self.operator.as_mut().expect("the operator was started")
     }
 
-    /// The running operator's `/metrics` text.
-    pub fn operator_metrics(&self) -> Result<String> {
+    /// The running operator's `/metrics`, parsed.
+    pub fn operator_scrape(&self) -> Result<Scrape> {
+        self.running_operator()?.scrape()
+    }
+
+    /// Status writes the running operator has made for `kind` (see
+    /// [`OperatorProcess::status_writes`]).
+    pub fn status_writes(&self, kind: &str) -> Result<u64> {
+        self.running_operator()?.status_writes(kind)
+    }
+
+    fn running_operator(&self) -> Result<&OperatorProcess> {
         self.operator
             .as_ref()
-            .context("the operator was not started")?
-            .metrics()
+            .context("the operator was not started")
     }
 
     /// Waits up to `timeout` for the operator process to exit by itself (for example at a crash

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use cwo_e2e::operator::{EmulatorHandle, OperatorProcess};
+use cwo_e2e::prometheus::{Scrape, delta};
 use cwo_emulator::CallCounts;
 use serde::Serialize;
 
 use super::procfs::{self, MachineCpu, RssSampler};
-use super::prometheus::{Scrape, delta};
 
 /// Counters read at one moment.
 pub struct Snapshot {
@@ -34,39 +34,46 @@ struct OperatorCounters {
 }
 
 impl OperatorCounters {
-    fn read(operator: &OperatorProcess) -> OperatorCounters {
-        let Ok(text) = operator.metrics() else {
-            return OperatorCounters::default();
-        };
-        let s = Scrape::parse(&text);
-        OperatorCounters {
-            kube_writes: s.grouped("cwo_kube_writes_total", &["kind", "write"], |_| true),
-            reconciles: s.grouped("cwo_reconciles_total", &["kind"], |_| true),
-            reconcile_seconds: s.grouped("cwo_reconcile_duration_seconds_sum", &["kind"], |_| true),
-            aws_throttled: s.sum("cwo_aws_calls_total", &[("outcome", "throttled")]),
-        }
+    /// Reads the counters from the operator's `/metrics`. A counter that is missing fails the
+    /// phase: read as zero, it would meet every "= 0" budget without measuring anything.
+    fn read(operator: &OperatorProcess) -> Result<OperatorCounters> {
+        let s = operator.scrape()?;
+        // The operator creates every kind's write series at zero when it starts.
+        s.sum("cwo_kube_writes_total", &[("write", "status")])?;
+        let calls_by_outcome = s.grouped("cwo_aws_calls_total", &["outcome"], |_| true)?;
+        Ok(OperatorCounters {
+            kube_writes: s.grouped("cwo_kube_writes_total", &["kind", "write"], |_| true)?,
+            reconciles: s.grouped("cwo_reconciles_total", &["kind"], |_| true)?,
+            reconcile_seconds: s.grouped(
+                "cwo_reconcile_duration_seconds_sum",
+                &["kind"],
+                |_| true,
+            )?,
+            // Only outcomes that happened have a series.
+            aws_throttled: calls_by_outcome.get("throttled").copied().unwrap_or(0.0),
+        })
     }
 }
 
 /// Reconciles the operator has finished so far, over every kind (the duration histogram counts
 /// a reconcile when it ends).
-pub fn reconciles_finished(operator: &OperatorProcess) -> f64 {
+pub fn reconciles_finished(operator: &OperatorProcess) -> Result<f64> {
     operator
-        .metrics()
-        .map(|t| Scrape::parse(&t).sum("cwo_reconcile_duration_seconds_count", &[]))
-        .unwrap_or(0.0)
+        .scrape()?
+        .sum("cwo_reconcile_duration_seconds_count", &[])
 }
 
 /// The writes the API server has received for the operator's kinds and for Events, keyed
 /// `resource[/subresource] VERB`. Reads (GET, LIST, WATCH) are left out.
-async fn apiserver_writes(client: &kube::Client) -> BTreeMap<String, f64> {
-    let Ok(request) = http::Request::get("/metrics").body(Vec::new()) else {
-        return BTreeMap::new();
-    };
-    let Ok(text) = client.request_text(request).await else {
-        return BTreeMap::new();
-    };
-    let scrape = Scrape::parse_metric(&text, "apiserver_request_total");
+async fn apiserver_writes(client: &kube::Client) -> Result<BTreeMap<String, f64>> {
+    let request = http::Request::get("/metrics").body(Vec::new())?;
+    let text = client
+        .request_text(request)
+        .await
+        .context("reading the API server's /metrics")?;
+    let scrape = Scrape::parse_metric(&text, "apiserver_request_total")?;
+    // Fails when the API server stops publishing the metric: no count is not zero writes.
+    scrape.total("apiserver_request_total")?;
     let mut out = BTreeMap::new();
     for s in scrape.samples("apiserver_request_total") {
         let relevant = s.label("group") == "cwo.dev" || s.label("resource") == "events";
@@ -80,16 +87,17 @@ async fn apiserver_writes(client: &kube::Client) -> BTreeMap<String, f64> {
         *out.entry(format!("{resource} {}", s.label("verb")))
             .or_default() += s.value;
     }
-    out
+    Ok(out)
 }
 
 impl Snapshot {
     /// Reads every counter now. `bench_writes` is the benchmark's own count of its writes.
+    /// Fails when a counter cannot be read.
     pub async fn take(
         client: &kube::Client,
         operator: Option<&OperatorProcess>,
         bench_writes: u64,
-    ) -> Snapshot {
+    ) -> Result<Snapshot> {
         let mut cpu: BTreeMap<String, (u32, f64)> = procfs::children()
             .into_iter()
             .filter_map(|(name, pid)| Some((name, (pid, procfs::cpu_seconds(pid)?))))
@@ -97,15 +105,18 @@ impl Snapshot {
         let (emulator, bench) = procfs::own_cpu_split();
         cpu.insert("emulator".into(), (std::process::id(), emulator));
         cpu.insert("benchmark".into(), (std::process::id(), bench));
-        Snapshot {
+        Ok(Snapshot {
             at: Instant::now(),
             operator_pid: operator.map(OperatorProcess::pid).unwrap_or(0),
-            operator: operator.map(OperatorCounters::read).unwrap_or_default(),
-            apiserver_writes: apiserver_writes(client).await,
+            operator: match operator {
+                Some(op) => OperatorCounters::read(op)?,
+                None => OperatorCounters::default(),
+            },
+            apiserver_writes: apiserver_writes(client).await?,
             cpu,
             machine: MachineCpu::read(),
             bench_writes,
-        }
+        })
     }
 }
 
@@ -221,7 +232,7 @@ pub async fn begin(
     operator: Option<&OperatorProcess>,
     rss: &RssSampler,
     bench_writes: u64,
-) -> Snapshot {
+) -> Result<Snapshot> {
     emulator.reset_calls();
     if let Some(op) = operator {
         rss.watch(op.pid());
@@ -239,7 +250,7 @@ pub async fn end(
     bench_writes: u64,
 ) -> Result<PhaseFigures> {
     let aws = AwsFigures::from_calls(emulator.calls());
-    let stop = Snapshot::take(client, Some(operator), bench_writes).await;
+    let stop = Snapshot::take(client, Some(operator), bench_writes).await?;
     let same_operator = start.operator_pid == stop.operator_pid;
     let none = OperatorCounters::default();
     let before = if same_operator {
@@ -263,7 +274,12 @@ pub async fn end(
     let writes = delta(&start.apiserver_writes, &stop.apiserver_writes);
     let total: u64 = writes.values().sum();
     let by_benchmark = stop.bench_writes - start.bench_writes;
-    let (_, hwm) = procfs::memory(operator.pid()).unwrap_or_default();
+    let (_, hwm) = procfs::memory(operator.pid()).with_context(|| {
+        format!(
+            "reading the memory of the operator (pid {})",
+            operator.pid()
+        )
+    })?;
     Ok(PhaseFigures {
         window_seconds: stop.at.duration_since(start.at).as_secs_f64(),
         aws,

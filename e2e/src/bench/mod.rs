@@ -6,6 +6,5 @@ pub mod aws;
 pub mod fleet;
 pub mod measure;
 pub mod procfs;
-pub mod prometheus;
 pub mod report;
 pub mod scenario;

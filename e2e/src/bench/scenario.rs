@@ -289,7 +289,7 @@ impl Bench<'_> {
         )
     }
 
-    async fn begin(&self, operator: Option<&OperatorProcess>) -> measure::Snapshot {
+    async fn begin(&self, operator: Option<&OperatorProcess>) -> Result<measure::Snapshot> {
         measure::begin(
             &self.cluster.client,
             &self.emulator,
@@ -443,7 +443,7 @@ async fn create(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     let total = s.fleet.total();
     let kinds = s.fleet.kinds();
     eprintln!("cwo-bench:   create: {}", s.fleet.describe());
-    let start = bench.begin(Some(operator)).await;
+    let start = bench.begin(Some(operator)).await?;
     let t0 = Instant::now();
     let creating = async {
         bench.cluster.create_all(s.fleet.manifests()).await?;
@@ -495,14 +495,14 @@ async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
         humantime::format_duration(tag_resync)
     );
     let before = bench.cluster.statuses(&s.fleet.kinds()).await?;
-    let start = bench.begin(None).await;
+    let start = bench.begin(None).await?;
     let t0 = Instant::now();
     let mut operator = bench.start_operator(resync, Some(tag_resync))?;
     bench.rss.watch(operator.pid());
     let timeout = bench.timeout(s.fleet.total(), 0.05, 0.3);
     let mut done = false;
     while t0.elapsed() < timeout {
-        if measure::reconciles_finished(&operator) >= total {
+        if measure::reconciles_finished(&operator)? >= total {
             done = true;
             break;
         }
@@ -549,7 +549,7 @@ async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
         humantime::format_duration(window)
     );
     let before = bench.cluster.statuses(&s.fleet.kinds()).await?;
-    let start = bench.begin(Some(operator)).await;
+    let start = bench.begin(Some(operator)).await?;
     let t0 = Instant::now();
     while t0.elapsed() < window {
         tokio::time::sleep((window - t0.elapsed()).min(s.idle_resync)).await;
@@ -614,7 +614,7 @@ async fn edit(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
         .collect();
     let edited: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     eprintln!("cwo-bench:   edit: threshold of {} alarms", names.len());
-    let start = bench.begin(Some(operator)).await;
+    let start = bench.begin(Some(operator)).await?;
     let t0 = Instant::now();
     bench
         .cluster
@@ -660,7 +660,7 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     let s = bench.scenario;
     let kinds = s.fleet.kinds();
     eprintln!("cwo-bench:   delete: every object");
-    let start = bench.begin(Some(operator)).await;
+    let start = bench.begin(Some(operator)).await?;
     let t0 = Instant::now();
     bench.cluster.delete_all(&kinds).await?;
     let wait = fleet::wait_until(

@@ -119,7 +119,7 @@ async fn alarm_is_created_updated_retagged_and_idle_resyncs_write_nothing() -> R
     );
 
     // Idle: a dozen resync periods without a single AWS write or status write.
-    let status_writes_before = status_writes(&s.operator_metrics()?);
+    let status_writes_before = s.status_writes("Alarm")?;
     s.emulator.reset_calls();
     tokio::time::sleep(Duration::from_secs(12)).await;
     let calls = s.emulator.calls();
@@ -129,20 +129,11 @@ async fn alarm_is_created_updated_retagged_and_idle_resyncs_write_nothing() -> R
         "resyncs re-read the alarm: {calls:?}"
     );
     assert_eq!(
-        status_writes(&s.operator_metrics()?),
+        s.status_writes("Alarm")?,
         status_writes_before,
         "idle resyncs wrote status"
     );
     Ok(())
-}
-
-fn status_writes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with("cwo_kube_writes_total{kind=\"Alarm\",write=\"status\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test]

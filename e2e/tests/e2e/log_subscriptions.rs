@@ -99,15 +99,6 @@ fn logs_calls(s: &Scenario, operation: &str) -> u64 {
     s.emulator.calls().total_of("logs", operation)
 }
 
-fn status_writes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with("cwo_kube_writes_total{kind=\"LogSubscription\",write=\"status\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn has_event(s: &Scenario, name: &str, reason: &str) -> Result<Option<()>> {
     Ok(s.event_reasons(name)?
         .iter()
@@ -177,7 +168,7 @@ async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_i
     assert!(reasons.contains(&"Created".to_string()), "{reasons:?}");
 
     // Idle: several resync periods (3 s each) without an AWS write or a status write.
-    let status_writes_before = status_writes(&s.operator_metrics()?);
+    let status_writes_before = s.status_writes("LogSubscription")?;
     s.emulator.reset_calls();
     tokio::time::sleep(Duration::from_secs(12)).await;
     let calls = s.emulator.calls();
@@ -187,7 +178,7 @@ async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_i
         "resyncs re-read the filter: {calls:?}"
     );
     assert_eq!(
-        status_writes(&s.operator_metrics()?),
+        s.status_writes("LogSubscription")?,
         status_writes_before,
         "idle resyncs wrote status"
     );

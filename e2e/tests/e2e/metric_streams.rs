@@ -113,15 +113,6 @@ fn calls(s: &Scenario, operation: &str) -> u64 {
     s.emulator.calls().total_of("cloudwatch", operation)
 }
 
-fn status_writes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with("cwo_kube_writes_total{kind=\"MetricStream\",write=\"status\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn metric_stream_example_becomes_ready_and_idle_resyncs_write_nothing() -> Result<()> {
     let s = Scenario::start("ms-example").await?;
@@ -180,7 +171,7 @@ async fn metric_stream_example_becomes_ready_and_idle_resyncs_write_nothing() ->
     );
 
     // Idle: several resync periods (3 s) with reads only and no status write.
-    let writes_before = status_writes(&s.operator_metrics()?);
+    let writes_before = s.status_writes("MetricStream")?;
     s.emulator.reset_calls();
     tokio::time::sleep(Duration::from_secs(12)).await;
     let idle = s.emulator.calls();
@@ -194,7 +185,7 @@ async fn metric_stream_example_becomes_ready_and_idle_resyncs_write_nothing() ->
         "resyncs check the destination"
     );
     assert_eq!(
-        status_writes(&s.operator_metrics()?),
+        s.status_writes("MetricStream")?,
         writes_before,
         "idle resyncs wrote status"
     );

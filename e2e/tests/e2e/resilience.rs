@@ -9,9 +9,7 @@ use aws_sdk_cloudwatch::types::AlarmType;
 use cwo_e2e::operator::{OperatorOptions, OperatorProcess, Scenario};
 use cwo_emulator::{EmulatorConfig, FaultSettings};
 
-use crate::scale::{
-    alarms, composites_over, metric, ready_count, wait_all_ready, wait_ready_count,
-};
+use crate::scale::{alarms, composites_over, ready_count, wait_all_ready, wait_ready_count};
 
 /// Every alarm (metric and composite) in the emulator's default account and region.
 async fn aws_alarm_names(s: &Scenario) -> Result<Vec<String>> {
@@ -41,17 +39,14 @@ async fn aws_alarm_names(s: &Scenario) -> Result<Vec<String>> {
 }
 
 /// `(reason, count)` of every reconcile error the operator counted, from its metrics.
-fn error_reasons(metrics: &str) -> Vec<(String, f64)> {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("cwo_reconcile_errors_total{"))
-        .filter_map(|l| {
-            let reason = l.split("reason=\"").nth(1)?.split('"').next()?.to_string();
-            let count = l.split_whitespace().last()?.parse::<f64>().ok()?;
-            Some((reason, count))
-        })
+fn error_reasons(s: &Scenario) -> Result<Vec<(String, f64)>> {
+    let by_reason =
+        s.operator_scrape()?
+            .grouped("cwo_reconcile_errors_total", &["reason"], |_| true)?;
+    Ok(by_reason
+        .into_iter()
         .filter(|(_, count)| *count > 0.0)
-        .collect()
+        .collect())
 }
 
 #[tokio::test]
@@ -87,7 +82,7 @@ async fn a_storm_of_throttling_and_5xx_answers_delays_but_never_fails_or_duplica
         .flat_map(|ops| ops.values())
         .map(|c| c.injected)
         .sum();
-    let reasons = error_reasons(&s.operator_metrics()?);
+    let reasons = error_reasons(&s)?;
     cwo_e2e::report(&format!(
         "storm: {} AWS calls, {injected} answered with injected faults; reconcile errors {reasons:?}",
         calls.total()
@@ -158,14 +153,14 @@ async fn a_standby_replica_takes_over_when_the_leader_is_killed() -> Result<()> 
         log.contains("waiting for leadership") && !log.contains("became leader"),
         "the standby waits while the leader lives:\n{log}"
     );
-    let standby_metrics = standby.metrics()?;
+    let standby_metrics = standby.scrape()?;
     assert_eq!(
-        metric(&standby_metrics, "cwo_reconciles_total"),
+        standby_metrics.sum("cwo_reconciles_total", &[])?,
         0.0,
         "the standby reconciles nothing while it waits"
     );
     assert_eq!(
-        metric(&standby_metrics, "cwo_aws_calls_total"),
+        standby_metrics.sum("cwo_aws_calls_total", &[])?,
         0.0,
         "the standby calls AWS for nothing while it waits"
     );

@@ -127,15 +127,6 @@ fn xray_calls(s: &Scenario, operation: &str) -> u64 {
     s.emulator.calls().total_of("xray", operation)
 }
 
-fn status_writes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with("cwo_kube_writes_total{kind=\"SamplingRule\",write=\"status\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 const ERROR_REASONS: [&str; 6] = [
     "InvalidSpec",
     "AlreadyExistsUnowned",
@@ -194,16 +185,16 @@ async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_
         "the restarted operator to finish reconciling the rule",
         Duration::from_secs(60),
         || {
-            let reconciles = crate::scale::metric(
-                &s.operator_metrics()?,
-                "cwo_reconcile_duration_seconds_count{kind=\"SamplingRule\"}",
-            );
+            let reconciles = s.operator_scrape()?.value(
+                "cwo_reconcile_duration_seconds_count",
+                &[("kind", "SamplingRule")],
+            )?;
             Ok((reconciles >= 1.0).then_some(()))
         },
     )
     .await?;
     assert_eq!(
-        status_writes(&s.operator_metrics()?),
+        s.status_writes("SamplingRule")?,
         0,
         "a restart rewrote the status of a rule it had just created"
     );
@@ -259,7 +250,7 @@ async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_
     }
     // One resync after the creates: the Ready message moves from "created" to "matches the spec".
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let status_writes_before = status_writes(&s.operator_metrics()?);
+    let status_writes_before = s.status_writes("SamplingRule")?;
     s.emulator.reset_calls();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let calls = s.emulator.calls();
@@ -274,7 +265,7 @@ async fn sampling_rule_is_created_updated_retagged_and_idle_resyncs_share_reads_
         "resyncs share listings: {listings} GetSamplingRules calls"
     );
     assert_eq!(
-        status_writes(&s.operator_metrics()?),
+        s.status_writes("SamplingRule")?,
         status_writes_before,
         "idle resyncs wrote status"
     );

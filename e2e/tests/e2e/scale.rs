@@ -70,12 +70,10 @@ pub(crate) async fn wait_all_ready(s: &Scenario, count: usize) -> Result<()> {
     wait_ready_count(s, "alarms", count).await
 }
 
-pub(crate) fn metric(metrics: &str, prefix: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(prefix))
-        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
-        .sum()
+/// Reconciles of `kind` the operator has started (`cwo_reconciles_total`).
+fn reconciles(s: &Scenario, kind: &str) -> Result<f64> {
+    s.operator_scrape()?
+        .value("cwo_reconciles_total", &[("kind", kind)])
 }
 
 #[tokio::test]
@@ -97,25 +95,19 @@ async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call_and_
     // The drift resync reconciles the hundred together, after one read of all of them.
     tokio::time::sleep(resync).await;
     s.emulator.reset_calls();
-    let reconciles_before = metric(
-        &s.operator_metrics()?,
-        "cwo_reconciles_total{kind=\"Alarm\"}",
-    );
+    let reconciles_before = reconciles(&s, "Alarm")?;
     tokio::time::sleep(resync * 2).await;
     let calls = s.emulator.calls();
-    let reconciles = metric(
-        &s.operator_metrics()?,
-        "cwo_reconciles_total{kind=\"Alarm\"}",
-    ) - reconciles_before;
+    let reconciled = reconciles(&s, "Alarm")? - reconciles_before;
     let describes = calls.total_of("cloudwatch", "DescribeAlarms");
     cwo_e2e::report(&format!(
-        "drift resync of 100 alarms over two periods: {reconciles} reconciles, {describes} DescribeAlarms"
+        "drift resync of 100 alarms over two periods: {reconciled} reconciles, {describes} DescribeAlarms"
     ));
     assert!(
-        reconciles >= 100.0,
-        "the resync reconciled the alarms: {reconciles}"
+        reconciled >= 100.0,
+        "the resync reconciled the alarms: {reconciled}"
     );
-    let sweeps = (reconciles / 100.0).ceil() as u64;
+    let sweeps = (reconciled / 100.0).ceil() as u64;
     assert!(
         describes <= 2 * sweeps,
         "{describes} DescribeAlarms for {sweeps} sweeps of 100 alarms"
@@ -129,13 +121,7 @@ async fn a_hundred_alarms_reconciled_together_cost_one_describe_alarms_call_and_
     s.wait_for(
         "the restarted operator reconciled the alarms",
         Duration::from_secs(60),
-        || {
-            Ok((metric(
-                &s.operator_metrics()?,
-                "cwo_reconciles_total{kind=\"Alarm\"}",
-            ) >= 100.0)
-                .then_some(()))
-        },
+        || Ok((reconciles(&s, "Alarm")? >= 100.0).then_some(())),
     )
     .await?;
     let describes = s.emulator.calls().total_of("cloudwatch", "DescribeAlarms");
@@ -216,27 +202,18 @@ async fn a_restart_keeps_composites_over_alarm_refs_ready_and_writes_no_status()
     s.operator().kill();
     s.emulator.reset_calls();
     s.start_operator()?;
-    let reconciled = |s: &Scenario| -> Result<f64> {
-        Ok(metric(
-            &s.operator_metrics()?,
-            "cwo_reconciles_total{kind=\"CompositeAlarm\"}",
-        ))
-    };
     s.wait_for(
         "the restarted operator reconciled the composites",
         Duration::from_secs(60),
-        || Ok((reconciled(&s)? >= 40.0).then_some(())),
+        || Ok((reconciles(&s, "CompositeAlarm")? >= 40.0).then_some(())),
     )
     .await?;
-    let metrics = s.operator_metrics()?;
-    let status_writes = metric(
-        &metrics,
-        "cwo_kube_writes_total{kind=\"CompositeAlarm\",write=\"status\"}",
-    );
-    let errors = metric(
-        &metrics,
-        "cwo_reconcile_errors_total{kind=\"CompositeAlarm\"",
-    );
+    let scrape = s.operator_scrape()?;
+    let status_writes = scrape.value(
+        "cwo_kube_writes_total",
+        &[("kind", "CompositeAlarm"), ("write", "status")],
+    )?;
+    let errors = scrape.sum("cwo_reconcile_errors_total", &[("kind", "CompositeAlarm")])?;
     cwo_e2e::report(&format!(
         "restart with 400 alarms and 40 composites: {} composite status writes, {} composite \
          reconcile errors",
@@ -275,17 +252,17 @@ async fn two_operators_with_disjoint_selectors_never_touch_each_others_objects()
     s.apply_yaml(&alarms("none", 1, "shard: c"))?;
     wait_all_ready(&s, 12).await?;
 
-    let objects = |metrics: &str| metric(metrics, "cwo_objects{kind=\"Alarm\",ready=\"true\"}");
+    let ready_alarms = |operator: &OperatorProcess| -> Result<f64> {
+        operator
+            .scrape()?
+            .value("cwo_objects", &[("kind", "Alarm"), ("ready", "true")])
+    };
     assert_eq!(
-        objects(&s.operator_metrics()?),
+        ready_alarms(s.operator())?,
         5.0,
         "operator a manages shard a only"
     );
-    assert_eq!(
-        objects(&b.metrics()?),
-        7.0,
-        "operator b manages shard b only"
-    );
+    assert_eq!(ready_alarms(&b)?, 7.0, "operator b manages shard b only");
     let a_log = s.operator_logs();
     assert!(
         !a_log.contains("b-00"),
