@@ -52,7 +52,8 @@ pub struct Phase {
     pub figures: PhaseFigures,
 }
 
-/// A budget from the issue, checked against one measured figure.
+/// A budget from the issue, checked against one measured figure. A figure that was not measured
+/// fails its target: read as zero, it would meet every "= 0" budget.
 #[derive(Clone, Debug, Serialize)]
 pub struct Target {
     pub phase: String,
@@ -60,7 +61,8 @@ pub struct Target {
     /// `<=` or `==`.
     pub comparison: &'static str,
     pub limit: f64,
-    pub measured: f64,
+    /// `None` when the figure is missing from what the phase recorded.
+    pub measured: Option<f64>,
     pub unit: &'static str,
     pub met: bool,
     /// How the limit was derived, when it is not the issue's figure as is.
@@ -71,7 +73,7 @@ impl Target {
     pub fn at_most(
         phase: &str,
         figure: &str,
-        measured: f64,
+        measured: Option<f64>,
         limit: f64,
         unit: &'static str,
     ) -> Target {
@@ -82,7 +84,7 @@ impl Target {
             limit,
             measured,
             unit,
-            met: measured <= limit,
+            met: measured.is_some_and(|m| m <= limit),
             note: None,
         }
     }
@@ -90,7 +92,7 @@ impl Target {
     pub fn equal(
         phase: &str,
         figure: &str,
-        measured: f64,
+        measured: Option<f64>,
         limit: f64,
         unit: &'static str,
     ) -> Target {
@@ -101,7 +103,7 @@ impl Target {
             limit,
             measured,
             unit,
-            met: (measured - limit).abs() < 1e-9,
+            met: measured.is_some_and(|m| (m - limit).abs() < 1e-9),
             note: None,
         }
     }
@@ -218,7 +220,9 @@ impl ScenarioReport {
                     .as_deref()
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default(),
-                number(t.measured, t.unit),
+                t.measured
+                    .map(|m| number(m, t.unit))
+                    .unwrap_or_else(|| "**missing**".into()),
                 if t.comparison == "==" { "=" } else { "≤" },
                 number(t.limit, t.unit),
                 if t.met { "yes" } else { "**no**" },

@@ -541,6 +541,12 @@ fn changes_text(changed: &BTreeMap<String, u64>) -> String {
     format!("; status fields rewritten: {}", parts.join(", "))
 }
 
+/// ListTagsForResource calls per idle resync period when every tagged object (all but the
+/// subscription filters) is read once per tag resync period.
+fn expected_tag_reads_per_period(s: &Scenario) -> f64 {
+    (s.fleet.total() - s.fleet.log_subscriptions) as f64 / f64::from(TAG_RESYNC_RATIO)
+}
+
 async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
     let s = bench.scenario;
     let window = s.idle_resync * IDLE_PERIODS;
@@ -572,8 +578,7 @@ async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
         .collect();
     let describe = figures.aws.of("DescribeAlarms") as f64 / periods;
     let tags = figures.aws.of("ListTagsForResource") as f64 / periods;
-    let tagged = (s.fleet.total() - s.fleet.log_subscriptions) as f64;
-    let expected_tags = tagged / f64::from(TAG_RESYNC_RATIO);
+    let expected_tags = expected_tag_reads_per_period(s);
     let mut detail = BTreeMap::new();
     detail.insert("periods".into(), json!(periods));
     detail.insert("aws_calls_per_period".into(), json!(per_period));
@@ -606,12 +611,17 @@ async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
     Ok(phase("idle", figures.window_seconds, true, detail, figures))
 }
 
-async fn edit(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
-    let s = bench.scenario;
-    let names: Vec<String> = (0..s.fleet.alarms)
+/// The alarms the edit phase changes: every tenth.
+fn edited(s: &Scenario) -> Vec<String> {
+    (0..s.fleet.alarms)
         .step_by(10)
         .map(fleet::alarm_name)
-        .collect();
+        .collect()
+}
+
+async fn edit(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
+    let s = bench.scenario;
+    let names = edited(s);
     let edited: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     eprintln!("cwo-bench:   edit: threshold of {} alarms", names.len());
     let start = bench.begin(Some(operator)).await?;
@@ -709,12 +719,17 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     ))
 }
 
+/// A figure a phase recorded in its detail; `None` when it is missing (a target then fails).
+fn figure(p: &Phase, key: &str) -> Option<f64> {
+    p.detail.get(key).and_then(Value::as_f64)
+}
+
 /// The budgets, for the phases that ran.
 fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
     let mut out = Vec::new();
     let total = s.fleet.total();
     let phase = |name: &str| report.phases.iter().find(|p| p.name == name);
-    let num = |p: &Phase, key: &str| p.detail.get(key).and_then(Value::as_f64).unwrap_or(0.0);
+    let tenths = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
     if let Some(p) = phase("create") {
         if s.quotas {
             let share = match s.limits {
@@ -725,7 +740,7 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
                 Target::at_most(
                     "create",
                     "seconds until all Ready / (N / 3 s)",
-                    num(p, "ratio_to_floor"),
+                    figure(p, "ratio_to_floor"),
                     1.1,
                     "",
                 )
@@ -737,13 +752,19 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             out.push(Target::equal(
                 "create",
                 "objects with Ready reason Throttled",
-                num(p, "throttled_objects"),
+                figure(p, "throttled_objects"),
                 0.0,
                 "",
             ));
         } else {
             let limit = 0.03 * total as f64;
-            let mut t = Target::at_most("create", "seconds until all Ready", p.seconds, limit, "s");
+            let mut t = Target::at_most(
+                "create",
+                "seconds until all Ready",
+                Some(p.seconds),
+                limit,
+                "s",
+            );
             if total != 1_000 && total != 10_000 {
                 t = t.note("30 s per 1,000 objects, scaled linearly");
             }
@@ -762,8 +783,7 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             .phases
             .iter()
             .map(|p| p.figures.operator.peak_rss_bytes)
-            .max()
-            .unwrap_or(0);
+            .max();
         let budget = if total <= 1_000 {
             64.0
         } else {
@@ -772,7 +792,7 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
         let mut t = Target::at_most(
             "all",
             "operator peak RSS",
-            (peak as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+            tenths(peak.map(|b| b as f64 / 1024.0 / 1024.0)),
             budget,
             "MiB",
         );
@@ -786,21 +806,21 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
         out.push(Target::equal(
             "idle",
             "AWS writes",
-            f.aws.writes as f64,
+            Some(f.aws.writes as f64),
             0.0,
             "",
         ));
         out.push(Target::equal(
             "idle",
             "status writes (operator's count)",
-            f.operator.writes_of("status") as f64,
+            Some(f.operator.writes_of("status") as f64),
             0.0,
             "",
         ));
         out.push(Target::equal(
             "idle",
             "API-server writes by the operator (API server's count)",
-            f.apiserver.by_operator as f64,
+            Some(f.apiserver.by_operator as f64),
             0.0,
             "",
         ));
@@ -809,18 +829,18 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             Target::at_most(
                 "idle",
                 "DescribeAlarms per resync period",
-                (num(p, "describe_alarms_per_period") * 10.0).round() / 10.0,
+                tenths(figure(p, "describe_alarms_per_period")),
                 alarms.div_ceil(100) as f64,
                 "",
             )
             .note(format!("⌈{alarms}/100⌉, one region")),
         );
-        let expected = num(p, "expected_tag_reads_per_period");
+        let expected = expected_tag_reads_per_period(s);
         out.push(
             Target::at_most(
                 "idle",
                 "ListTagsForResource per resync period",
-                (num(p, "tag_reads_per_period") * 10.0).round() / 10.0,
+                tenths(figure(p, "tag_reads_per_period")),
                 (expected * 1.25).ceil(),
                 "",
             )
@@ -833,29 +853,178 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
         out.push(Target::equal(
             "edit",
             "AWS writes",
-            p.figures.aws.writes as f64,
-            num(p, "edited"),
+            Some(p.figures.aws.writes as f64),
+            edited(s).len() as f64,
             "",
         ));
     }
     if let Some(p) = phase("delete") {
-        let left = p.detail.get("aws_leftovers").cloned().unwrap_or_default();
-        let aws_left: f64 = [
+        let left = p.detail.get("aws_leftovers");
+        let aws_left: Option<f64> = [
             "alarms",
             "metric_streams",
             "subscription_filters",
             "sampling_rules",
         ]
         .iter()
-        .map(|k| left.get(*k).and_then(Value::as_f64).unwrap_or(0.0))
+        .map(|k| left.and_then(|l| l.get(*k)).and_then(Value::as_f64))
         .sum();
         out.push(Target::equal(
             "delete",
             "objects and AWS resources left",
-            aws_left + num(p, "objects_left"),
+            aws_left.zip(figure(p, "objects_left")).map(|(a, o)| a + o),
             0.0,
             "",
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::measure::PhaseFigures;
+
+    fn scenario(name: &str) -> Scenario {
+        all(true)
+            .into_iter()
+            .find(|s| s.name == name)
+            .expect("a scenario of that name")
+    }
+
+    fn report(s: &Scenario, phases: Vec<Phase>) -> ScenarioReport {
+        ScenarioReport {
+            scenario: s.name.into(),
+            description: s.description.clone(),
+            quick: true,
+            fleet: s.fleet,
+            objects: s.fleet.total(),
+            emulator_quotas: s.quotas,
+            aws_quota_share: None,
+            operator_flags: Vec::new(),
+            idle_resync_seconds: None,
+            idle_tag_resync_seconds: None,
+            cpus: 2,
+            load_average_start: [0.0; 3],
+            started_unix_seconds: 0,
+            phases,
+            targets: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn phase(name: &str, detail: &[(&str, Value)]) -> Phase {
+        let mut figures = PhaseFigures::default();
+        figures.operator.peak_rss_bytes = 30 * 1024 * 1024;
+        Phase {
+            name: name.into(),
+            seconds: 1.0,
+            completed: true,
+            detail: detail
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            figures,
+        }
+    }
+
+    fn target<'a>(targets: &'a [Target], figure: &str) -> &'a Target {
+        targets
+            .iter()
+            .find(|t| t.figure == figure)
+            .unwrap_or_else(|| panic!("no target {figure} in {targets:?}"))
+    }
+
+    #[test]
+    fn a_figure_a_phase_did_not_record_fails_its_target_as_missing() {
+        let s = scenario("quotas");
+        let found = targets(
+            &s,
+            &report(&s, vec![phase("create", &[]), phase("delete", &[])]),
+        );
+        for figure in [
+            "seconds until all Ready / (N / 3 s)",
+            "objects with Ready reason Throttled",
+            "objects and AWS resources left",
+        ] {
+            let t = target(&found, figure);
+            assert_eq!(t.measured, None, "{t:?}");
+            assert!(!t.met, "an unmeasured figure met its target: {t:?}");
+        }
+        // Half the leftovers counted is not a count.
+        let partial = phase(
+            "delete",
+            &[
+                ("aws_leftovers", json!({"alarms": 0, "metric_streams": 0})),
+                ("objects_left", json!(0)),
+            ],
+        );
+        let found = targets(&s, &report(&s, vec![partial]));
+        assert!(!target(&found, "objects and AWS resources left").met);
+
+        let s = scenario("alarms");
+        let found = targets(&s, &report(&s, vec![phase("idle", &[])]));
+        for figure in [
+            "DescribeAlarms per resync period",
+            "ListTagsForResource per resync period",
+        ] {
+            let t = target(&found, figure);
+            assert!(t.measured.is_none() && !t.met, "{t:?}");
+        }
+        let md = report(&s, vec![phase("idle", &[])]);
+        let md = ScenarioReport {
+            targets: found,
+            ..md
+        }
+        .markdown();
+        assert!(
+            md.contains(
+                "| idle: DescribeAlarms per resync period (⌈200/100⌉, one region) | **missing** |"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn recorded_figures_are_checked_against_their_limits() {
+        let s = scenario("quotas");
+        let create = phase(
+            "create",
+            &[
+                ("ratio_to_floor", json!(1.05)),
+                ("throttled_objects", json!(0)),
+            ],
+        );
+        let delete = phase(
+            "delete",
+            &[
+                (
+                    "aws_leftovers",
+                    json!({"alarms": 0, "metric_streams": 0, "subscription_filters": 0, "sampling_rules": 1}),
+                ),
+                ("objects_left", json!(0)),
+            ],
+        );
+        let found = targets(&s, &report(&s, vec![create, delete]));
+        assert!(target(&found, "seconds until all Ready / (N / 3 s)").met);
+        assert!(target(&found, "objects with Ready reason Throttled").met);
+        assert!(target(&found, "operator peak RSS").met);
+        let left = target(&found, "objects and AWS resources left");
+        assert_eq!(left.measured, Some(1.0));
+        assert!(!left.met);
+
+        let s = scenario("alarms");
+        let idle = phase(
+            "idle",
+            &[
+                ("describe_alarms_per_period", json!(2.04)),
+                ("tag_reads_per_period", json!(3.0)),
+            ],
+        );
+        let found = targets(&s, &report(&s, vec![idle]));
+        let describes = target(&found, "DescribeAlarms per resync period");
+        assert_eq!(describes.measured, Some(2.0));
+        assert!(describes.met);
+        assert!(target(&found, "ListTagsForResource per resync period").met);
+    }
 }
