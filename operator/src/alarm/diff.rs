@@ -26,6 +26,7 @@ pub fn plan(
 mod tests {
     use super::*;
     use crate::alarm::desired::{desired, normalize};
+    use crate::alarm::observed::observed;
     use crate::alarm::spec::*;
 
     fn cpu() -> AlarmSpec {
@@ -70,15 +71,73 @@ mod tests {
         assert!(plan(&d, Some(&o), &BTreeMap::new(), None).is_empty());
     }
 
+    /// `cpu()` as DescribeAlarms reports it after a PutMetricAlarm that left DatapointsToAlarm
+    /// and TreatMissingData out: both filled with AWS's defaults, ActionsEnabled and every
+    /// action list present, dimensions in an order of AWS's own, the state and its dates.
+    fn cpu_as_aws_reports_it() -> aws_sdk_cloudwatch::types::builders::MetricAlarmBuilder {
+        use aws_sdk_cloudwatch::types as cw;
+        let t = aws_smithy_types::DateTime::from_secs(1_700_000_000);
+        cw::MetricAlarm::builder()
+            .alarm_name("cpu")
+            .alarm_arn("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu")
+            .alarm_configuration_updated_timestamp(t)
+            .actions_enabled(true)
+            .set_ok_actions(Some(vec![]))
+            .set_alarm_actions(Some(vec![]))
+            .set_insufficient_data_actions(Some(vec![]))
+            .state_value(cw::StateValue::InsufficientData)
+            .state_reason("Unchecked: Initial alarm creation")
+            .state_updated_timestamp(t)
+            .state_transitioned_timestamp(t)
+            .metric_name("CPUUtilization")
+            .namespace("AWS/EC2")
+            .statistic(cw::Statistic::Average)
+            .dimensions(
+                cw::Dimension::builder()
+                    .name("InstanceId")
+                    .value("i-1")
+                    .build(),
+            )
+            .dimensions(
+                cw::Dimension::builder()
+                    .name("AutoScalingGroupName")
+                    .value("web")
+                    .build(),
+            )
+            .period(300)
+            .evaluation_periods(3)
+            .datapoints_to_alarm(3)
+            .threshold(80.0)
+            .comparison_operator(cw::ComparisonOperator::GreaterThanThreshold)
+            .treat_missing_data("missing")
+    }
+
     #[test]
     fn unset_server_defaults_are_not_a_change() {
-        // AWS reports DatapointsToAlarm and TreatMissingData even when the request left them out.
-        let d = desired(&cpu(), "cpu");
-        let mut reported = cpu();
-        reported.datapoints_to_alarm = Some(3);
-        reported.treat_missing_data = Some(TreatMissingData::Missing);
-        let o = desired(&reported, "cpu");
-        assert!(plan(&d, Some(&o), &BTreeMap::new(), None).is_empty());
+        // The spec leaves DatapointsToAlarm and TreatMissingData out; AWS reports them filled.
+        let spec = cpu();
+        assert_eq!(spec.datapoints_to_alarm, None);
+        assert_eq!(spec.treat_missing_data, None);
+        let d = desired(&spec, "cpu");
+        let reported = observed(&cpu_as_aws_reports_it().build());
+        assert!(
+            plan(&d, Some(&reported), &BTreeMap::new(), None).is_empty(),
+            "{:?}",
+            plan(&d, Some(&reported), &BTreeMap::new(), None)
+        );
+        // The defaults are AWS's: other values in the same places are changes.
+        let other = observed(
+            &cpu_as_aws_reports_it()
+                .datapoints_to_alarm(2)
+                .treat_missing_data("breaching")
+                .build(),
+        );
+        assert_eq!(
+            plan(&d, Some(&other), &BTreeMap::new(), None).change,
+            Some(Change::Update {
+                fields: vec!["datapointsToAlarm".into(), "treatMissingData".into()]
+            })
+        );
     }
 
     #[test]

@@ -182,22 +182,72 @@ mod tests {
         );
     }
 
+    /// `spec()` as GetMetricStreamOutput reports it after a PutMetricStream that left
+    /// IncludeLinkedAccountsMetrics out: the flag filled with its default (false), an empty list
+    /// of statistics configurations, the filters and metric names in an order of AWS's own.
+    fn spec_as_aws_reports_it()
+    -> aws_sdk_cloudwatch::operation::get_metric_stream::builders::GetMetricStreamOutputBuilder
+    {
+        use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
+        use aws_sdk_cloudwatch::types as cw;
+        let t = aws_smithy_types::DateTime::from_secs(1_700_000_000);
+        GetMetricStreamOutput::builder()
+            .arn("arn:aws:cloudwatch:us-east-1:123456789012:metric-stream/s")
+            .name("s")
+            .include_filters(
+                cw::MetricStreamFilter::builder()
+                    .namespace("AWS/ApplicationELB")
+                    .build(),
+            )
+            .include_filters(
+                cw::MetricStreamFilter::builder()
+                    .namespace("AWS/Lambda")
+                    .metric_names("Duration")
+                    .metric_names("Errors")
+                    .build(),
+            )
+            .set_exclude_filters(Some(vec![]))
+            .firehose_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/m")
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .state("running")
+            .creation_date(t)
+            .last_update_date(t)
+            .output_format(cw::MetricStreamOutputFormat::Json)
+            .set_statistics_configurations(Some(vec![]))
+            .include_linked_accounts_metrics(false)
+    }
+
     #[test]
     fn the_linked_accounts_default_is_not_a_change() {
-        // GetMetricStream reports IncludeLinkedAccountsMetrics false when the request left it out.
-        let d = desired(&spec(), "s");
-        let mut reported = spec();
-        reported.include_linked_accounts_metrics = Some(false);
-        let o = desired(&reported, "s");
-        assert!(
-            plan(
-                &d,
-                true,
-                Some((&o, &live(StreamState::Running))),
-                &BTreeMap::new(),
-                None
-            )
-            .is_empty()
+        use crate::metric_stream::observed::{live as live_of, observed};
+        let spec = spec();
+        assert_eq!(spec.include_linked_accounts_metrics, None);
+        let d = desired(&spec, "s");
+        let reported = spec_as_aws_reports_it().build();
+        let p = plan(
+            &d,
+            true,
+            Some((&observed(&reported), &live_of(&reported))),
+            &BTreeMap::new(),
+            None,
+        );
+        assert!(p.is_empty(), "{p:?}");
+        // A stream that does send linked accounts' metrics is a change.
+        let other = spec_as_aws_reports_it()
+            .include_linked_accounts_metrics(true)
+            .build();
+        let p = plan(
+            &d,
+            true,
+            Some((&observed(&other), &live_of(&other))),
+            &BTreeMap::new(),
+            None,
+        );
+        assert_eq!(
+            p.config.change,
+            Some(Change::Update {
+                fields: vec!["includeLinkedAccountsMetrics".into()]
+            })
         );
     }
 

@@ -52,7 +52,7 @@ mod parse;
 mod render;
 mod structured;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod validate;
 
 pub use parse::{Expected, Found, ParseError, ParseErrorKind, Position, parse};

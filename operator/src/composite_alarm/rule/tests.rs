@@ -897,7 +897,7 @@ fn name_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
-fn rule_strategy() -> impl Strategy<Value = ResolvedRule> {
+pub(crate) fn rule_strategy() -> impl Strategy<Value = ResolvedRule> {
     let leaf = prop_oneof![
         any::<bool>().prop_map(Rule::Const),
         (prop::sample::select(STATES.to_vec()), name_strategy())
@@ -914,10 +914,10 @@ fn rule_strategy() -> impl Strategy<Value = ResolvedRule> {
 
 /// Writes a rule the way a person might: uneven whitespace, unquoted names where allowed,
 /// redundant parentheses. `choices` drives every decision.
-struct NoisyWriter<'a> {
-    choices: &'a [u8],
-    next: usize,
-    out: String,
+pub(crate) struct NoisyWriter<'a> {
+    pub(crate) choices: &'a [u8],
+    pub(crate) next: usize,
+    pub(crate) out: String,
 }
 
 impl NoisyWriter<'_> {
@@ -937,7 +937,7 @@ impl NoisyWriter<'_> {
         self.out.push_str(gap);
     }
 
-    fn rule(&mut self, rule: &ResolvedRule) {
+    pub(crate) fn rule(&mut self, rule: &ResolvedRule) {
         if self.pick(5) == 0 {
             self.out.push('(');
             self.optional_gap();
