@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, Result, bail};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use crate::control_plane::{ControlPlane, ControlPlaneConfig};
+use crate::control_plane::{Component, ControlPlane, ControlPlaneConfig, Stop};
 use crate::kubectl::{self, KubectlOutput};
 use crate::tools::Tools;
 
@@ -143,6 +143,27 @@ impl Bed {
         match self.lock_local().as_mut() {
             Some(cp) => cp.check_running(),
             None => Ok(()),
+        }
+    }
+
+    /// Stops a server of the local control plane, keeping its data and ports (see
+    /// [`ControlPlane::stop_component`]). Fails for an existing cluster.
+    pub fn stop_component(&self, component: Component, how: Stop) -> Result<()> {
+        match self.lock_local().as_mut() {
+            Some(cp) => {
+                cp.stop_component(component, how);
+                Ok(())
+            }
+            None => bail!("{component:?} can only be stopped on a local bed"),
+        }
+    }
+
+    /// Starts a stopped server again and waits until the API server is ready (see
+    /// [`ControlPlane::start_component`]).
+    pub fn start_component(&self, component: Component) -> Result<()> {
+        match self.lock_local().as_mut() {
+            Some(cp) => cp.start_component(component),
+            None => bail!("{component:?} can only be started on a local bed"),
         }
     }
 

@@ -60,17 +60,48 @@ impl Default for ControlPlaneConfig {
     }
 }
 
+/// A server of the control plane that a test can stop and start again (see
+/// [`ControlPlane::stop_component`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Component {
+    Etcd,
+    ApiServer,
+}
+
+/// How [`ControlPlane::stop_component`] stops a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: the server drains and closes its connections (a rolling upgrade).
+    Graceful,
+    /// SIGKILL: connections are cut mid-stream (a crash, a node lost).
+    Kill,
+}
+
 /// A running local control plane. Dropping it kills the processes and removes its directory.
 pub struct ControlPlane {
     // Field order is drop order: processes stop before their directory is removed.
     controller_manager: Option<ServerProcess>,
     apiserver: ServerProcess,
     etcd: ServerProcess,
+    /// What [`ControlPlane::start_component`] needs to start a server again as it was.
+    restart: Restart,
+    /// Servers stopped on purpose, until started again.
+    stopped: Vec<Component>,
     server: String,
     kubeconfig: PathBuf,
     dir_path: PathBuf,
     dir: Option<TempDir>,
     started_in: Duration,
+}
+
+/// Ports, certificates and flags of the running servers.
+struct Restart {
+    tools: &'static Tools,
+    config: ControlPlaneConfig,
+    files: PkiFiles,
+    etcd_port: u16,
+    etcd_peer_port: u16,
+    apiserver_port: u16,
 }
 
 impl ControlPlane {
@@ -96,7 +127,10 @@ impl ControlPlane {
         }
     }
 
-    fn start_once(tools: &Tools, config: &ControlPlaneConfig) -> Result<ControlPlane, StartError> {
+    fn start_once(
+        tools: &'static Tools,
+        config: &ControlPlaneConfig,
+    ) -> Result<ControlPlane, StartError> {
         let dir = tempfile::Builder::new()
             .prefix("cwo-bed-")
             .tempdir()
@@ -158,6 +192,15 @@ impl ControlPlane {
             controller_manager,
             apiserver,
             etcd,
+            restart: Restart {
+                tools,
+                config: config.clone(),
+                files: files.clone(),
+                etcd_port,
+                etcd_peer_port,
+                apiserver_port,
+            },
+            stopped: Vec::new(),
             server,
             kubeconfig: kubeconfig_path,
             dir_path: root,
@@ -200,8 +243,8 @@ impl ControlPlane {
     /// Fails, naming the process and showing its log, if any server process has exited.
     pub fn check_running(&mut self) -> Result<()> {
         let procs = [
-            Some(&mut self.etcd),
-            Some(&mut self.apiserver),
+            (!self.stopped.contains(&Component::Etcd)).then_some(&mut self.etcd),
+            (!self.stopped.contains(&Component::ApiServer)).then_some(&mut self.apiserver),
             self.controller_manager.as_mut(),
         ];
         for p in procs.into_iter().flatten() {
@@ -215,6 +258,83 @@ impl ControlPlane {
             }
         }
         Ok(())
+    }
+
+    /// Stops `component`, keeping its data, ports and certificates, so that
+    /// [`ControlPlane::start_component`] brings it back as it was: what clients see when the
+    /// API server or etcd restarts under them. The other servers keep running.
+    pub fn stop_component(&mut self, component: Component, how: Stop) {
+        let process = self.process_mut(component);
+        match how {
+            Stop::Graceful => {
+                process.terminate(Duration::from_secs(30));
+            }
+            Stop::Kill => process.stop(),
+        }
+        if !self.stopped.contains(&component) {
+            self.stopped.push(component);
+        }
+    }
+
+    /// Starts a component stopped by [`ControlPlane::stop_component`] again, on the same ports
+    /// with the same data, and waits until the API server is ready (for etcd too: the API
+    /// server serves nothing until it has reconnected).
+    pub fn start_component(&mut self, component: Component) -> Result<()> {
+        if !self.stopped.contains(&component) {
+            bail!("{component:?} is running: stop it first");
+        }
+        let r = &self.restart;
+        let etcd_url = format!("http://127.0.0.1:{}", r.etcd_port);
+        match component {
+            Component::Etcd => {
+                // Its log continues in a new file: the first start's log stays readable.
+                let log = next_log(&self.dir_path, "etcd");
+                self.etcd = ServerProcess::spawn(
+                    "etcd",
+                    etcd_command(r.tools, &self.dir_path, r.etcd_port, r.etcd_peer_port),
+                    &log,
+                )?;
+                let addr: SocketAddr = ([127, 0, 0, 1], r.etcd_port).into();
+                wait_for_port(&mut self.etcd, addr, LISTEN_TIMEOUT)?;
+            }
+            Component::ApiServer => {
+                let log = next_log(&self.dir_path, "kube-apiserver");
+                self.apiserver = ServerProcess::spawn(
+                    "kube-apiserver",
+                    apiserver_command(
+                        r.tools,
+                        &self.dir_path,
+                        &r.files,
+                        r.apiserver_port,
+                        &etcd_url,
+                        &r.config,
+                    ),
+                    &log,
+                )?;
+            }
+        }
+        self.stopped.retain(|c| *c != component);
+        if !self.stopped.contains(&Component::ApiServer) {
+            wait_ready(
+                &self.kubeconfig,
+                &mut self.apiserver,
+                APISERVER_READY_TIMEOUT,
+            )
+            .with_context(|| {
+                format!(
+                    "after starting {component:?} again; last lines of the kube-apiserver log:\n{}",
+                    self.apiserver.log_tail(30)
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    fn process_mut(&mut self, component: Component) -> &mut ServerProcess {
+        match component {
+            Component::Etcd => &mut self.etcd,
+            Component::ApiServer => &mut self.apiserver,
+        }
     }
 
     /// Stops every process and removes the directory (unless kept). Idempotent; Drop does the
@@ -270,6 +390,14 @@ impl<E: Into<anyhow::Error>> From<E> for StartError {
     fn from(e: E) -> Self {
         StartError::Other(e.into())
     }
+}
+
+/// `<dir>/<name>-<n>.log` for the n-th restart (the first start logs to `<name>.log`).
+fn next_log(dir: &Path, name: &str) -> PathBuf {
+    (2..)
+        .map(|n| dir.join(format!("{name}-{n}.log")))
+        .find(|p| !p.exists())
+        .expect("an unused log name")
 }
 
 fn etcd_command(tools: &Tools, root: &Path, port: u16, peer_port: u16) -> Command {

@@ -27,6 +27,6 @@ pub mod prometheus;
 pub mod tools;
 
 pub use bed::{Bed, report};
-pub use control_plane::{ControlPlane, ControlPlaneConfig};
+pub use control_plane::{Component, ControlPlane, ControlPlaneConfig, Stop};
 pub use kubectl::KubectlOutput;
 pub use tools::{Tools, repo_root};

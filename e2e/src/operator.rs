@@ -15,7 +15,7 @@
 use crate::checks::TestNamespace;
 use crate::process::{ServerProcess, free_port, tail};
 use crate::prometheus::Scrape;
-use crate::{Bed, repo_root};
+use crate::{Bed, repo_root, report};
 use anyhow::{Context, Result, bail};
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
@@ -454,6 +454,19 @@ pub struct Scenario {
     options: OperatorOptions,
     dir: tempfile::TempDir,
     starts: usize,
+    // Dropped last: the namespace above is deleted while its API server still runs.
+    _own_bed: Option<OwnBed>,
+}
+
+/// A control plane started for one scenario, stopped (and its directory removed) when the
+/// scenario ends. The [`Bed`] value itself is leaked to give it the `'static` lifetime the
+/// shared bed has: a few hundred bytes per scenario that restarts its API server.
+struct OwnBed(&'static Bed);
+
+impl Drop for OwnBed {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 impl Scenario {
@@ -505,6 +518,38 @@ impl Scenario {
             Some(len) => TestNamespace::create_with_length(bed, name, len)?,
             None => TestNamespace::create(bed, name)?,
         };
+        Self::on_bed(bed, None, namespace, emulator, options)
+    }
+
+    /// A scenario on a local control plane of its own, for tests that stop and start its
+    /// servers ([`Bed::stop_component`]); the shared bed must keep serving the other tests.
+    pub async fn start_on_own_bed(
+        name: &str,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
+        let bed: &'static Bed = Box::leak(Box::new(Bed::start_local(
+            crate::ControlPlaneConfig::default(),
+        )?));
+        let own = OwnBed(bed);
+        crate::checks::install_crds(
+            bed,
+            &crate::manifests::Crd::read_dir(&repo_root().join("crds"))?,
+        )?;
+        report(&format!("cwo-bed for {name}: {}", bed.description()));
+        let namespace = TestNamespace::create(bed, name)?;
+        let mut s = Self::on_bed(bed, Some(own), namespace, emulator, options)?;
+        s.start_operator()?;
+        Ok(s)
+    }
+
+    fn on_bed(
+        bed: &'static Bed,
+        own_bed: Option<OwnBed>,
+        namespace: TestNamespace<'static>,
+        emulator: EmulatorConfig,
+        options: OperatorOptions,
+    ) -> Result<Scenario> {
         let emulator = EmulatorHandle::start(emulator)?;
         let sdk = sdk_config(&emulator.endpoint());
         Ok(Scenario {
@@ -516,6 +561,7 @@ impl Scenario {
             options,
             dir: tempfile::Builder::new().prefix("cwo-e2e-").tempdir()?,
             starts: 0,
+            _own_bed: own_bed,
         })
     }
 
