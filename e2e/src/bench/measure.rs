@@ -105,6 +105,13 @@ impl Snapshot {
         let (emulator, bench) = procfs::own_cpu_split();
         cpu.insert("emulator".into(), (std::process::id(), emulator));
         cpu.insert("benchmark".into(), (std::process::id(), bench));
+        // The operator by its pid: its process name depends on where the binary was copied.
+        if let Some(op) = operator {
+            let seconds = procfs::cpu_seconds(op.pid()).with_context(|| {
+                format!("reading the CPU time of the operator (pid {})", op.pid())
+            })?;
+            cpu.insert("operator".into(), (op.pid(), seconds));
+        }
         Ok(Snapshot {
             at: Instant::now(),
             operator_pid: operator.map(OperatorProcess::pid).unwrap_or(0),
@@ -285,7 +292,10 @@ pub async fn end(
         aws,
         operator: OperatorFigures {
             pid: operator.pid(),
-            cpu_seconds: cpu_seconds.get("operator").copied().unwrap_or_default(),
+            cpu_seconds: cpu_seconds
+                .get("operator")
+                .copied()
+                .context("the operator's CPU time was not measured")?,
             peak_rss_bytes: hwm,
             phase_max_rss_bytes: rss.max(),
             mean_reconcile_seconds: reconciles

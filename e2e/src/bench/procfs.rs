@@ -50,7 +50,8 @@ pub fn memory(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// The processes this process started (the bed's servers and the operator), by a short name.
+/// The bed's servers this process started, by a short name (the operator is measured by its
+/// pid).
 pub fn children() -> BTreeMap<String, u32> {
     let me = std::process::id().to_string();
     let mut out = BTreeMap::new();
@@ -74,11 +75,10 @@ pub fn children() -> BTreeMap<String, u32> {
         if fields.get(1) != Some(&me.as_str()) {
             continue;
         }
-        // comm is cut at 15 bytes: "kube-controller", "cloudwatch-oper".
+        // comm is cut at 15 bytes: "kube-controller".
         let name = match comm.as_str() {
             c if c.starts_with("kube-apiserver") => "kube-apiserver",
             c if c.starts_with("kube-controller") => "kube-controller-manager",
-            c if c.starts_with("cloudwatch-oper") => "operator",
             "etcd" => "etcd",
             _ => continue,
         };
