@@ -28,7 +28,7 @@ pub const FILTERS_PER_LOG_GROUP: usize = 2;
 const DELIVERY_STREAMS: usize = 5;
 
 /// Children of each composite alarm.
-const COMPOSITE_CHILDREN: usize = 10;
+pub const COMPOSITE_CHILDREN: usize = 10;
 
 /// The five kinds, in the order they are created (children before the composites naming them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,7 +145,8 @@ impl Fleet {
     }
 
     pub fn log_groups(&self) -> Vec<String> {
-        (0..self.log_subscriptions.div_ceil(FILTERS_PER_LOG_GROUP))
+        (0..self.log_subscriptions)
+            .step_by(FILTERS_PER_LOG_GROUP)
             .map(log_group)
             .collect()
     }
@@ -183,8 +184,27 @@ pub fn alarm_name(i: usize) -> String {
     format!("bench-alarm-{i:05}")
 }
 
-fn log_group(i: usize) -> String {
-    format!("/bench/group-{i:04}")
+/// The log group subscription `i` is on (two subscriptions per group).
+pub fn log_group(i: usize) -> String {
+    format!("/bench/group-{:04}", i / FILTERS_PER_LOG_GROUP)
+}
+
+pub fn composite_name(i: usize) -> String {
+    format!("bench-composite-{i:03}")
+}
+
+pub fn metric_stream_name(i: usize) -> String {
+    format!("bench-stream-{i:03}")
+}
+
+/// The object's name, which is also the subscription filter's name in CloudWatch Logs.
+pub fn log_subscription_name(i: usize) -> String {
+    format!("bench-sub-{i:04}")
+}
+
+/// The object's name, which is also the X-Ray rule's name.
+pub fn sampling_rule_name(i: usize) -> String {
+    format!("bench-rule-{i:02}")
 }
 
 fn firehose_arn(i: usize) -> String {
@@ -228,7 +248,7 @@ fn composite(i: usize, alarms: usize) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "CompositeAlarm",
-        "metadata": {"name": format!("bench-composite-{i:03}")},
+        "metadata": {"name": composite_name(i)},
         "spec": {
             "description": format!("any shard of group {i} is slow"),
             "rule": {"anyOf": children},
@@ -242,7 +262,7 @@ fn metric_stream(i: usize) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "MetricStream",
-        "metadata": {"name": format!("bench-stream-{i:03}")},
+        "metadata": {"name": metric_stream_name(i)},
         "spec": {
             "firehoseArn": firehose_arn(i),
             "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-metric-stream"),
@@ -258,9 +278,9 @@ fn log_subscription(i: usize) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "LogSubscription",
-        "metadata": {"name": format!("bench-sub-{i:04}")},
+        "metadata": {"name": log_subscription_name(i)},
         "spec": {
-            "logGroupName": log_group(i / FILTERS_PER_LOG_GROUP),
+            "logGroupName": log_group(i),
             "filterPattern": "ERROR",
             "destinationArn": firehose_arn(i),
             "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose")
@@ -272,7 +292,7 @@ fn sampling_rule(i: usize) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "SamplingRule",
-        "metadata": {"name": format!("bench-rule-{i:02}")},
+        "metadata": {"name": sampling_rule_name(i)},
         "spec": {
             "priority": 1000 + i,
             "fixedRate": 0.05,
@@ -408,6 +428,15 @@ impl Cluster {
         .try_collect::<Vec<()>>()
         .await?;
         Ok(())
+    }
+
+    /// Merge-patches one object.
+    pub async fn merge_patch(&self, kind: Kind, name: &str, patch: Value) -> Result<()> {
+        let api = kind.api(&self.client, &self.namespace);
+        let (patch, params) = (Patch::Merge(patch), PatchParams::default());
+        self.write(|| api.patch(name, &params, &patch), |_| false)
+            .await
+            .with_context(|| format!("patching {} {name}", kind.name()))
     }
 
     /// Deletes every object of `kinds` in the namespace: one DeleteCollection per kind, as

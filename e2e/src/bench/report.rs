@@ -208,6 +208,11 @@ impl ScenarioReport {
         if !notes.is_empty() {
             let _ = writeln!(out, "\n{}", notes.join("\n"));
         }
+        for p in &self.phases {
+            if let Some(rows) = p.detail.get("periods").and_then(Value::as_array) {
+                let _ = write!(out, "\n{}", periods_table(&p.name, rows));
+            }
+        }
         let _ = writeln!(out, "\n| target | measured | limit | met |");
         let _ = writeln!(out, "|---|---:|---:|---|");
         for t in &self.targets {
@@ -233,6 +238,38 @@ impl ScenarioReport {
         }
         out
     }
+}
+
+/// One row per period of a phase that records them (the soak): what the benchmark changed, the
+/// operator's AWS calls and status writes in the period, and its resident set at the end of it.
+fn periods_table(phase: &str, rows: &[Value]) -> String {
+    let mut out = format!(
+        "| {phase} period | edits / out-of-band changes | operator AWS calls | status writes | operator RSS MiB |\n|---:|---:|---|---:|---:|\n"
+    );
+    for r in rows {
+        let calls: BTreeMap<String, u64> =
+            serde_json::from_value(r["aws_calls"].clone()).unwrap_or_default();
+        let count = |key: &str| {
+            r[key]
+                .as_u64()
+                .map(thousands)
+                .unwrap_or_else(|| "**missing**".into())
+        };
+        let rss = r["rss_bytes"]
+            .as_f64()
+            .map(|b| format!("{:.1}", b / MIB))
+            .unwrap_or_else(|| "**missing**".into());
+        let _ = writeln!(
+            out,
+            "| {} | {} / {} | {} | {} | {rss} |",
+            count("period"),
+            count("edits"),
+            count("out_of_band_changes"),
+            operations(&calls),
+            count("status_writes"),
+        );
+    }
+    out
 }
 
 fn number(v: f64, unit: &str) -> String {
@@ -298,6 +335,29 @@ mod tests {
         assert_eq!(number(12.345, "s"), "12.35 s");
         assert_eq!(number(333.4, "s"), "333 s");
         assert_eq!(number(0.0, "MiB"), "0 MiB");
+    }
+
+    #[test]
+    fn a_period_table_row_shows_what_was_measured_and_what_is_missing() {
+        let rows = vec![
+            serde_json::json!({
+                "period": 1, "edits": 9, "out_of_band_changes": 5,
+                "aws_calls": {"cloudwatch:DescribeAlarms": 8, "logs:PutSubscriptionFilter": 1},
+                "status_writes": 12, "rss_bytes": 31457280
+            }),
+            serde_json::json!({"period": 2, "edits": 9, "out_of_band_changes": 5, "aws_calls": {}}),
+        ];
+        let table = periods_table("soak", &rows);
+        assert!(
+            table.contains(
+                "| 1 | 9 / 5 | DescribeAlarms 8 · logs:PutSubscriptionFilter 1 | 12 | 30.0 |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| 2 | 9 / 5 | none | **missing** | **missing** |"),
+            "{table}"
+        );
     }
 
     #[test]

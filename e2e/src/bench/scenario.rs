@@ -8,9 +8,13 @@
 //!    every object Ready for its current generation.
 //! 2. restart: that operator is stopped and one with a short resync period started; the phase
 //!    lasts until it has reconciled every object once (what a restart or a failover costs).
+//!    The idle, edit and soak phases run with this operator.
 //! 3. idle: five resync periods of nothing but drift resyncs.
 //! 4. edit: the threshold of every tenth alarm is raised; until those are Ready again.
-//! 5. delete: one DeleteCollection per kind; until no object is left and AWS holds nothing.
+//! 5. soak: a long run of periods, each with a few edits through the API server and a few AWS
+//!    objects changed behind the operator's back; then until everything is Ready and every
+//!    out-of-band change is put back.
+//! 6. delete: one DeleteCollection per kind; until no object is left and AWS holds nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -30,9 +34,12 @@ use super::fleet::{self, Cluster, Fleet, Kind, thousands};
 use super::measure::{self, PhaseFigures};
 use super::procfs::{self, RssSampler};
 use super::report::{Phase, ScenarioReport, Target};
+use super::soak::{self, Churn, Soak};
 
 /// The namespace the fleet lives in (and the only one the operator watches).
 const NAMESPACE: &str = "cwo-bench";
+
+const MIB: f64 = 1024.0 * 1024.0;
 
 /// AWS's default PutMetricAlarm (and PutCompositeAlarm, DeleteAlarms) quota, calls per second.
 const PUT_QUOTA_TPS: f64 = 3.0;
@@ -52,14 +59,16 @@ const IDLE_PERIODS: u32 = 5;
 /// deployment sees.
 const TAG_RESYNC_RATIO: u32 = 6;
 
-/// Every scenario, in the order a plain run takes them.
-pub const NAMES: [&str; 6] = [
+/// Every scenario, in the order a run takes them. A plain run leaves out those only run by name
+/// ([`Scenario::by_name_only`]).
+pub const NAMES: [&str; 7] = [
     "alarms",
     "alarms-default-limits",
     "quotas",
     "quotas-full-share",
     "mixed",
     "alarms-large",
+    "soak",
 ];
 
 /// Client-side AWS rate limits of the operator.
@@ -92,7 +101,25 @@ pub struct Scenario {
     /// Delete everything at the end (scenarios that only repeat another's creation under other
     /// limits skip it: their control plane is thrown away anyway).
     pub delete: bool,
+    /// The resync period of the operator of the restart, idle, edit and soak phases.
     pub idle_resync: Duration,
+    /// Run a soak phase of this length after the restart.
+    pub soak: Option<Soak>,
+    /// Run only when named with `--scenario` (a plain run would take half an hour longer).
+    pub by_name_only: bool,
+}
+
+/// The soak scenario's fleet: a thousand objects of every kind (a hundred with `quick`), with
+/// alarms no composite names so that some can be deleted out of band.
+pub fn soak_fleet(quick: bool) -> Fleet {
+    let size = |full: usize| if quick { full / 10 } else { full };
+    Fleet {
+        alarms: size(720),
+        composite_alarms: size(70),
+        metric_streams: size(50),
+        log_subscriptions: size(140),
+        sampling_rules: size(20),
+    }
 }
 
 /// The scenarios at full size, or reduced for `--quick`.
@@ -118,6 +145,8 @@ pub fn all(quick: bool) -> Vec<Scenario> {
         edit: phases,
         delete: true,
         idle_resync: resync,
+        soak: None,
+        by_name_only: false,
     };
     let mut out = vec![
         Scenario {
@@ -154,6 +183,8 @@ pub fn all(quick: bool) -> Vec<Scenario> {
             edit: false,
             delete: true,
             idle_resync: short,
+            soak: None,
+            by_name_only: false,
         },
         Scenario {
             description: "alarms without quotas or client-side limits: create, idle, edit 10%, delete".into(),
@@ -165,6 +196,31 @@ pub fn all(quick: bool) -> Vec<Scenario> {
                 true,
                 if quick { short } else { Duration::from_secs(30) },
             )
+        },
+        Scenario {
+            name: "soak",
+            description: if quick {
+                "of every kind, 3 minutes with edits and out-of-band AWS changes every minute, then delete".into()
+            } else {
+                "of every kind, 30 minutes with edits and out-of-band AWS changes every minute, then delete".into()
+            },
+            fleet: soak_fleet(quick),
+            quotas: false,
+            limits: Limits::Off,
+            idle: false,
+            edit: false,
+            delete: true,
+            // A resync a minute: each period's out-of-band changes are found within the period.
+            idle_resync: if quick {
+                Duration::from_secs(20)
+            } else {
+                Duration::from_secs(60)
+            },
+            soak: Some(Soak {
+                duration: Duration::from_secs(if quick { 180 } else { 1800 }),
+                period: Duration::from_secs(60),
+            }),
+            by_name_only: true,
         },
     ];
     for s in &mut out {
@@ -374,7 +430,7 @@ async fn run_phases(s: &Scenario, options: &RunOptions, report: &mut ScenarioRep
     if !completed {
         bail!("the fleet did not become Ready; later phases skipped");
     }
-    if s.idle {
+    if s.idle || s.soak.is_some() {
         operator.terminate(Duration::from_secs(10));
         let (restart, next) = restart(&mut bench).await?;
         operator = next;
@@ -383,10 +439,17 @@ async fn run_phases(s: &Scenario, options: &RunOptions, report: &mut ScenarioRep
         if !completed {
             bail!("the restarted operator did not reconcile every object; later phases skipped");
         }
+    }
+    if s.idle {
         report.phases.push(idle(&bench, &mut operator).await?);
     }
     if s.edit {
         report.phases.push(edit(&bench, &mut operator).await?);
+    }
+    if let Some(plan) = &s.soak {
+        report
+            .phases
+            .push(soak_phase(&bench, &mut operator, plan).await?);
     }
     if s.delete {
         report.phases.push(delete(&bench, &mut operator).await?);
@@ -666,6 +729,154 @@ async fn edit(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
     Ok(phase("edit", wait.seconds, wait.met, detail, figures))
 }
 
+/// Status writes the operator has made so far, every kind.
+fn status_writes(operator: &OperatorProcess) -> Result<u64> {
+    let writes = operator
+        .scrape()?
+        .sum("cwo_kube_writes_total", &[("write", "status")])?;
+    Ok(writes as u64)
+}
+
+/// The operator's resident set now, in bytes.
+fn rss(operator: &OperatorProcess) -> Result<u64> {
+    let (rss, _) = procfs::memory(operator.pid()).with_context(|| {
+        format!(
+            "reading the memory of the operator (pid {})",
+            operator.pid()
+        )
+    })?;
+    Ok(rss)
+}
+
+async fn soak_phase(
+    bench: &Bench<'_>,
+    operator: &mut OperatorProcess,
+    plan: &Soak,
+) -> Result<Phase> {
+    let s = bench.scenario;
+    let kinds = s.fleet.kinds();
+    let total = s.fleet.total();
+    let periods = plan.periods();
+    eprintln!(
+        "cwo-bench:   soak: {periods} periods of {}, resync every {}",
+        humantime::format_duration(plan.period),
+        humantime::format_duration(s.idle_resync)
+    );
+    let mut churn = Churn::new(s.fleet);
+    let start = bench.begin(Some(operator)).await?;
+    let rss_start = rss(operator)?;
+    let t0 = Instant::now();
+    let mut rows = Vec::new();
+    let mut benchmark_calls: BTreeMap<String, u64> = BTreeMap::new();
+    let mut writes_total = 0;
+    for k in 0..periods {
+        let calls_before = measure::AwsFigures::from_calls(bench.emulator.calls()).per_operation;
+        let writes_before = status_writes(operator)?;
+        let changes = churn.period(k, &bench.cluster, &bench.sdk).await?;
+        let period_end = t0 + plan.period * (k as u32 + 1);
+        tokio::time::sleep_until(period_end.into()).await;
+        if let Some(status) = operator.exited() {
+            bail!(
+                "the operator exited ({status}) in period {}:\n{}",
+                k + 1,
+                log_tail(&operator.log(), 40)
+            );
+        }
+        let calls_after = measure::AwsFigures::from_calls(bench.emulator.calls()).per_operation;
+        let calls = soak::operator_calls(&calls_before, &calls_after, &changes.aws_calls);
+        let writes = status_writes(operator)? - writes_before;
+        writes_total += writes;
+        let rss_now = rss(operator)?;
+        for (op, n) in &changes.aws_calls {
+            *benchmark_calls.entry(op.clone()).or_default() += n;
+        }
+        eprintln!(
+            "cwo-bench:   soak: period {}/{periods}: {} edits, {} out-of-band changes; operator AWS calls {}; status writes {writes}; RSS {:.1} MiB",
+            k + 1,
+            changes.edits,
+            changes.out_of_band,
+            super::report::operations(&calls),
+            rss_now as f64 / MIB,
+        );
+        rows.push(json!({
+            "period": k + 1,
+            "edits": changes.edits,
+            "out_of_band_changes": changes.out_of_band,
+            "aws_calls": calls,
+            "aws_calls_total": calls.values().sum::<u64>(),
+            "status_writes": writes,
+            "rss_bytes": rss_now,
+        }));
+    }
+    let rss_end = rss(operator)?;
+    let figures = bench.end(operator, &start).await?;
+    let window = figures.window_seconds;
+
+    // The last period's changes are found by the next resync: then everything is Ready for its
+    // generation and AWS shows every spec.
+    let settle = Instant::now();
+    let timeout = s.idle_resync * 3 + Duration::from_secs(60);
+    let wait = fleet::wait_until(
+        &bench.cluster,
+        &kinds,
+        "soak: converging",
+        settle,
+        timeout,
+        |states| states.len() == total && states.iter().all(|o| o.ready),
+    )
+    .await?;
+    let mut left = churn.not_put_back(&bench.sdk).await?;
+    while !left.is_empty() && settle.elapsed() < timeout {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        left = churn.not_put_back(&bench.sdk).await?;
+    }
+    let growth = (rss_end as f64 / rss_start as f64 - 1.0) * 100.0;
+    let mut detail = BTreeMap::new();
+    wait_detail(&mut detail, &wait);
+    detail.insert("periods".into(), json!(rows));
+    detail.insert("period_seconds".into(), json!(plan.period.as_secs_f64()));
+    detail.insert("rss_start_bytes".into(), json!(rss_start));
+    detail.insert("rss_end_bytes".into(), json!(rss_end));
+    detail.insert("rss_growth_percent".into(), json!(growth));
+    detail.insert("status_writes".into(), json!(writes_total));
+    detail.insert("benchmark_aws_calls".into(), json!(benchmark_calls));
+    detail.insert(
+        "not_ready_at_end".into(),
+        json!(total.saturating_sub(wait.last_ready)),
+    );
+    detail.insert("not_put_back".into(), json!(left.len()));
+    detail.insert(
+        "not_put_back_examples".into(),
+        json!(left.iter().take(20).collect::<Vec<_>>()),
+    );
+    detail.insert("converged_seconds".into(), json!(wait.seconds));
+    let per_period = figures
+        .aws
+        .calls
+        .total()
+        .saturating_sub(benchmark_calls.values().sum()) as f64
+        / periods as f64;
+    detail.insert(
+        "summary".into(),
+        json!(format!(
+            "{periods} periods over {window:.0} s: operator RSS {:.1} MiB at the start, {:.1} MiB at the end ({growth:+.1}%); {per_period:.0} operator AWS calls and {:.1} status writes per period; converged {:.1} s after the last period ({} not Ready, {} changes not in AWS)",
+            rss_start as f64 / MIB,
+            rss_end as f64 / MIB,
+            writes_total as f64 / periods as f64,
+            wait.seconds,
+            total.saturating_sub(wait.last_ready),
+            left.len(),
+        )),
+    );
+    Ok(phase(
+        "soak",
+        window,
+        wait.met && left.is_empty(),
+        detail,
+        figures,
+    ))
+}
+
 async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
     let s = bench.scenario;
     let kinds = s.fleet.kinds();
@@ -849,6 +1060,29 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             )),
         );
     }
+    if let Some(p) = phase("soak") {
+        out.push(Target::at_most(
+            "soak",
+            "operator RSS growth, end over start",
+            figure(p, "rss_growth_percent").map(|g| (g * 10.0).round() / 10.0),
+            10.0,
+            "%",
+        ));
+        out.push(Target::equal(
+            "soak",
+            "objects not Ready after the last period",
+            figure(p, "not_ready_at_end"),
+            0.0,
+            "",
+        ));
+        out.push(Target::equal(
+            "soak",
+            "edits and out-of-band changes not in AWS after the last period",
+            figure(p, "not_put_back"),
+            0.0,
+            "",
+        ));
+    }
     if let Some(p) = phase("edit") {
         out.push(Target::equal(
             "edit",
@@ -962,6 +1196,17 @@ mod tests {
         let found = targets(&s, &report(&s, vec![partial]));
         assert!(!target(&found, "objects and AWS resources left").met);
 
+        let s = scenario("soak");
+        let found = targets(&s, &report(&s, vec![phase("soak", &[])]));
+        for figure in [
+            "operator RSS growth, end over start",
+            "objects not Ready after the last period",
+            "edits and out-of-band changes not in AWS after the last period",
+        ] {
+            let t = target(&found, figure);
+            assert!(t.measured.is_none() && !t.met, "{t:?}");
+        }
+
         let s = scenario("alarms");
         let found = targets(&s, &report(&s, vec![phase("idle", &[])]));
         for figure in [
@@ -1026,5 +1271,20 @@ mod tests {
         assert_eq!(describes.measured, Some(2.0));
         assert!(describes.met);
         assert!(target(&found, "ListTagsForResource per resync period").met);
+
+        let s = scenario("soak");
+        let soak = phase(
+            "soak",
+            &[
+                ("rss_growth_percent", json!(12.04)),
+                ("not_ready_at_end", json!(0)),
+                ("not_put_back", json!(0)),
+            ],
+        );
+        let found = targets(&s, &report(&s, vec![soak]));
+        let growth = target(&found, "operator RSS growth, end over start");
+        assert_eq!(growth.measured, Some(12.0));
+        assert!(!growth.met);
+        assert!(target(&found, "objects not Ready after the last period").met);
     }
 }
