@@ -99,7 +99,7 @@ impl Churn {
         let f = self.fleet;
         if f.alarms > 0 {
             let n = (f.alarms / 100).max(1);
-            let threshold = THRESHOLD + 1.0 + k as f64;
+            let threshold = edited_threshold(k);
             let edited: Vec<usize> = (0..n).map(|j| (k * n + j) % f.alarms).collect();
             let names: Vec<String> = edited.iter().map(|i| alarm_name(*i)).collect();
             cluster.set_thresholds(&names, threshold).await?;
@@ -118,7 +118,7 @@ impl Churn {
         }
         if f.sampling_rules > 0 {
             let i = (k + 1) % f.sampling_rules;
-            let rate = RULE_RATE + 0.01 * ((k % 4) + 1) as f64;
+            let rate = edited_rate(k);
             let patch = json!({"spec": {"fixedRate": rate}});
             cluster
                 .merge_patch(Kind::SamplingRule, &sampling_rule_name(i), patch)
@@ -240,16 +240,22 @@ impl Churn {
         alarms.extend(&self.deleted_alarms);
         let alarms: Vec<usize> = alarms.into_iter().collect();
         for chunk in alarms.chunks(100) {
-            let found = cw
+            // DescribeAlarms answers 50 alarms a page unless asked for more.
+            let mut thresholds: BTreeMap<String, Option<f64>> = BTreeMap::new();
+            let mut pages = cw
                 .describe_alarms()
                 .set_alarm_names(Some(chunk.iter().map(|i| alarm_name(*i)).collect()))
-                .send()
-                .await?;
-            let thresholds: BTreeMap<String, Option<f64>> = found
-                .metric_alarms()
-                .iter()
-                .map(|a| (a.alarm_name.clone().unwrap_or_default(), a.threshold))
-                .collect();
+                .max_records(100)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                thresholds.extend(
+                    page?
+                        .metric_alarms()
+                        .iter()
+                        .map(|a| (a.alarm_name.clone().unwrap_or_default(), a.threshold)),
+                );
+            }
             for i in chunk {
                 let want = self.thresholds.get(i).copied().unwrap_or(THRESHOLD);
                 match thresholds.get(&alarm_name(*i)) {
@@ -320,6 +326,17 @@ impl Churn {
     }
 }
 
+/// The threshold period `k` gives the alarms it edits, and the rate it gives a sampling rule:
+/// values no earlier period set, since an edit that repeats a value is no edit at all (the
+/// generation does not move).
+fn edited_threshold(k: usize) -> f64 {
+    THRESHOLD + 1.0 + k as f64
+}
+
+fn edited_rate(k: usize) -> f64 {
+    RULE_RATE + 0.001 * (k + 1) as f64
+}
+
 /// `end - begin` per operation, less the benchmark's own calls: the operator's AWS calls over a
 /// period.
 pub fn operator_calls(
@@ -377,6 +394,64 @@ mod tests {
             }
             assert!(named.contains(&alarm_name(churn.unreferenced_alarms().start - 1)));
         }
+    }
+
+    #[test]
+    fn every_period_edits_to_values_no_earlier_period_set() {
+        let periods = Soak {
+            duration: Duration::from_secs(1800),
+            period: Duration::from_secs(60),
+        }
+        .periods();
+        let thresholds: BTreeSet<u64> = (0..periods).map(|k| edited_threshold(k) as u64).collect();
+        let rates: BTreeSet<u64> = (0..periods)
+            .map(|k| (edited_rate(k) * 1e6).round() as u64)
+            .collect();
+        assert_eq!((thresholds.len(), rates.len()), (periods, periods));
+        assert!(!thresholds.contains(&(THRESHOLD as u64)));
+        assert!((0..periods).all(|k| edited_rate(k) != RULE_RATE && edited_rate(k) <= 1.0));
+    }
+
+    #[tokio::test]
+    async fn the_check_after_the_soak_reads_every_alarm_it_touched() {
+        // DescribeAlarms answers 50 alarms a page by default: a check that read one page would
+        // call the other 70 missing.
+        let emulator =
+            cwo_e2e::operator::EmulatorHandle::start(cwo_emulator::EmulatorConfig::default())
+                .unwrap();
+        let sdk = cwo_e2e::operator::sdk_config(&emulator.endpoint());
+        let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+        let mut churn = Churn::new(Fleet::alarms(120));
+        for i in 0..120 {
+            cw.put_metric_alarm()
+                .alarm_name(alarm_name(i))
+                .namespace("Bench/Service")
+                .metric_name("Latency")
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(THRESHOLD)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+                )
+                .send()
+                .await
+                .unwrap();
+            churn.thresholds.insert(i, THRESHOLD);
+        }
+        assert_eq!(
+            churn.not_put_back(&sdk).await.unwrap(),
+            Vec::<String>::new()
+        );
+        churn.thresholds.insert(119, THRESHOLD + 1.0);
+        churn.deleted_alarms.insert(120);
+        assert_eq!(
+            churn.not_put_back(&sdk).await.unwrap(),
+            [
+                format!("alarm {} threshold Some(100.0), spec 101", alarm_name(119)),
+                format!("alarm {} missing", alarm_name(120)),
+            ]
+        );
     }
 
     #[test]
