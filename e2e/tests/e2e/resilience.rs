@@ -1,13 +1,16 @@
 //! Failures the operator must ride out on the real API server and the emulator: a storm of
 //! throttling and 5xx answers from AWS, a leader killed with a standby waiting, a namespace
-//! deleted with many managed objects in it, and the API server and etcd restarting under it.
+//! deleted with many managed objects in it, the API server and etcd restarting under it, and
+//! the network to AWS resetting connections, never answering and answering too late.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use aws_sdk_cloudwatch::types::AlarmType;
-use cwo_e2e::operator::{OperatorOptions, OperatorProcess, Scenario};
+use cwo_e2e::operator::{
+    OperatorOptions, OperatorProcess, Scenario, create_delivery_stream, create_log_group,
+};
 use cwo_e2e::{Component, Stop};
 use cwo_emulator::{EmulatorConfig, FaultSettings};
 use serde_json::Value;
@@ -310,10 +313,16 @@ fn edit_threshold(s: &Scenario, name: &str, threshold: u32) -> Result<()> {
 
 /// Status writes of the kinds under test, by kind.
 fn status_writes(s: &Scenario) -> Result<BTreeMap<&'static str, u64>> {
-    ["Alarm", "CompositeAlarm", "SamplingRule"]
-        .into_iter()
-        .map(|kind| Ok((kind, s.status_writes(kind)?)))
-        .collect()
+    [
+        "Alarm",
+        "CompositeAlarm",
+        "SamplingRule",
+        "MetricStream",
+        "LogSubscription",
+    ]
+    .into_iter()
+    .map(|kind| Ok((kind, s.status_writes(kind)?)))
+    .collect()
 }
 
 #[tokio::test]
@@ -470,6 +479,344 @@ async fn the_api_server_and_etcd_restart_under_a_running_operator_which_converge
     );
 
     // And once converged, idle resyncs write nothing, to AWS or to the API server.
+    s.emulator.reset_calls();
+    let settled = status_writes(&s)?;
+    tokio::time::sleep(resync * 3).await;
+    assert_eq!(s.emulator.calls().writes(), 0, "{:?}", s.emulator.calls());
+    assert_eq!(status_writes(&s)?, settled, "idle resyncs wrote status");
+    Ok(())
+}
+
+/// Calls the emulator failed at the network level with `code` (`Timeout`: never answered;
+/// `ConnectionReset`: reset after the request was read).
+fn network_faults(s: &Scenario, code: &str) -> u64 {
+    s.emulator
+        .calls()
+        .services
+        .values()
+        .flat_map(|ops| ops.values())
+        .map(|c| c.errors.get(code).copied().unwrap_or_default())
+        .sum()
+}
+
+/// One object of every kind but the composite's children, on the prefix `net`.
+fn every_kind(prefix: &str) -> String {
+    let account = cwo_emulator::DEFAULT_ACCOUNT;
+    format!(
+        "apiVersion: cwo.dev/v1alpha1\nkind: MetricStream\nmetadata:\n  name: {prefix}-stream\nspec:\n  \
+         firehoseArn: arn:aws:firehose:us-east-1:{account}:deliverystream/{prefix}-delivery\n  \
+         roleArn: arn:aws:iam::{account}:role/metric-stream\n  outputFormat: json\n  \
+         includeFilters:\n    - namespace: AWS/EC2\n---\n\
+         apiVersion: cwo.dev/v1alpha1\nkind: LogSubscription\nmetadata:\n  name: {prefix}-sub\nspec:\n  \
+         logGroupName: /{prefix}/app\n  filterPattern: ERROR\n  \
+         destinationArn: arn:aws:firehose:us-east-1:{account}:deliverystream/{prefix}-delivery\n  \
+         roleArn: arn:aws:iam::{account}:role/logs-to-firehose\n---\n{}---\n{}",
+        sampling_rule(&format!("{prefix}-rule-0"), 100),
+        sampling_rule(&format!("{prefix}-rule-1"), 101),
+    )
+}
+
+/// The Ready reason of every object of `kind` (plural), by name; `None` before the first status.
+fn ready_reasons(s: &Scenario, kind: &str) -> Result<BTreeMap<String, Option<String>>> {
+    Ok(statuses(s, kind)?
+        .into_iter()
+        .map(|(name, status)| {
+            let reason = status["conditions"].as_array().and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["type"] == "Ready")
+                    .and_then(|c| c["reason"].as_str().map(str::to_owned))
+            });
+            (name, reason)
+        })
+        .collect())
+}
+
+/// Reconciles that failed with `AwsUnavailable`; the series exists from start-up.
+fn unavailable(s: &Scenario) -> Result<f64> {
+    s.operator_scrape()?.sum(
+        "cwo_reconcile_errors_total",
+        &[("reason", "AwsUnavailable")],
+    )
+}
+
+/// Objects of every kind with `Stalled=True`, as `kind/name`.
+fn stalled(s: &Scenario) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (kind, _) in KINDS {
+        for (name, status) in statuses(s, kind)? {
+            let stalled = status["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Stalled" && c["status"] == "True")
+            });
+            if stalled {
+                out.push(format!("{kind}/{name}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The threshold AWS holds for the alarm `name`.
+async fn alarm_threshold(s: &Scenario, name: &str) -> Result<Option<f64>> {
+    let out = aws_sdk_cloudwatch::Client::new(&s.sdk)
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await?;
+    Ok(out.metric_alarms().first().context("the alarm")?.threshold)
+}
+
+/// The fixed rate AWS holds for the sampling rule `name`.
+async fn rule_rate(s: &Scenario, name: &str) -> Result<Option<f64>> {
+    let out = aws_sdk_xray::Client::new(&s.sdk)
+        .get_sampling_rules()
+        .send()
+        .await?;
+    Ok(out
+        .sampling_rule_records()
+        .iter()
+        .filter_map(|r| r.sampling_rule())
+        .find(|r| r.rule_name() == Some(name))
+        .map(|r| r.fixed_rate))
+}
+
+const KINDS: [(&str, usize); 5] = [
+    ("alarms", 10),
+    ("compositealarms", 1),
+    ("samplingrules", 2),
+    ("metricstreams", 1),
+    ("logsubscriptions", 1),
+];
+
+#[tokio::test]
+async fn a_network_that_resets_times_out_and_answers_late_delays_but_never_fails_or_duplicates()
+-> Result<()> {
+    let resync = Duration::from_secs(3);
+    let s = Scenario::start_with(
+        "resilience-network",
+        EmulatorConfig::default(),
+        OperatorOptions {
+            resync_period: resync,
+            ..Default::default()
+        },
+    )
+    .await?;
+    create_delivery_stream(&s.sdk, "net-delivery").await?;
+    create_log_group(&s.sdk, "/net/app").await?;
+    // Only the operator's calls are counted from here.
+    s.emulator.reset_calls();
+    let all_ready = |s: &Scenario| -> Result<bool> {
+        for (kind, count) in KINDS {
+            if ready_count(s, kind)? != count {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let started = Instant::now();
+
+    // 1. Every connection reset once the request is read: nothing reaches AWS, and every object
+    // says so with a reason that is retried.
+    s.emulator.inner().set_faults(FaultSettings {
+        reset_rate: 1.0,
+        ..Default::default()
+    })?;
+    s.apply_yaml(&alarms("net", 10, ""))?;
+    s.apply_yaml(&composites_over("net", 1))?;
+    s.apply_yaml(&every_kind("net"))?;
+    let recoverable = ["AwsUnavailable", "DependencyNotReady"];
+    s.wait_for(
+        "every object to report the unreachable AWS",
+        Duration::from_secs(120),
+        || {
+            for (kind, count) in KINDS {
+                let reasons = ready_reasons(&s, kind)?;
+                let reported = reasons
+                    .values()
+                    .filter(|r| r.as_deref().is_some_and(|r| recoverable.contains(&r)))
+                    .count();
+                if reported != count {
+                    return Ok(None);
+                }
+            }
+            Ok(Some(()))
+        },
+    )
+    .await?;
+    let calls = s.emulator.calls();
+    let answered: u64 = calls
+        .services
+        .values()
+        .flat_map(|ops| ops.values())
+        .map(|c| c.ok)
+        .sum();
+    assert_eq!(answered, 0, "a call got through: {calls:?}");
+    let resets = network_faults(&s, "ConnectionReset");
+    assert_eq!(stalled(&s)?, Vec::<String>::new(), "objects stalled");
+    let unreachable = unavailable(&s)?;
+    cwo_e2e::report(&format!(
+        "network faults: every connection reset: {resets} calls, every object reported it after {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
+
+    // 2. Every write runs but is answered after the operator's SDK stopped waiting (its attempt
+    // timeout is 20 s): the objects exist in AWS, the operator never heard so, and its retries
+    // find them already there.
+    s.emulator.inner().set_faults(FaultSettings {
+        slow_rate: 1.0,
+        slow_ms: 25_000,
+        operations: [
+            "PutMetricAlarm",
+            "PutCompositeAlarm",
+            "CreateSamplingRule",
+            "PutMetricStream",
+            "PutSubscriptionFilter",
+            "TagResource",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Default::default()
+    })?;
+    s.wait_for(
+        "every object Ready although no write was answered in time",
+        Duration::from_secs(300),
+        || Ok(all_ready(&s)?.then_some(())),
+    )
+    .await?;
+    let lost_answers = error_reasons(&s)?;
+    cwo_e2e::report(&format!(
+        "network faults: every write answered late: every object Ready after {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
+    // Only the SDK giving up on a late answer can have failed a reconcile in this phase.
+    assert!(
+        unavailable(&s)? > unreachable,
+        "no write outlasted the SDK's timeout: {lost_answers:?}"
+    );
+    assert_eq!(stalled(&s)?, Vec::<String>::new(), "objects stalled");
+
+    // 3. Edits whose writes are never answered: the emulator holds each request without running
+    // it until the SDK gives up (three attempts of 20 s, then the 60 s operation timeout). The
+    // objects report the timeout with a retried reason, AWS keeps the old values, and once the
+    // network answers again the edits go through.
+    s.emulator.inner().set_faults(FaultSettings {
+        timeout_rate: 1.0,
+        operations: ["PutMetricAlarm", "UpdateSamplingRule"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    })?;
+    edit_threshold(&s, "net-000", 500)?;
+    s.kubectl([
+        "patch",
+        "samplingrule",
+        "net-rule-0",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"fixedRate":0.5}}"#,
+    ])?
+    .ok()?;
+    for (kind, name) in [("alarm", "net-000"), ("samplingrule", "net-rule-0")] {
+        let message = s
+            .wait_for(
+                &format!("{kind}/{name} to report its write timed out"),
+                Duration::from_secs(150),
+                || {
+                    let obj = s.get(kind, name)?.context("the object")?;
+                    let generation = obj["metadata"]["generation"].as_i64();
+                    let ready = obj["status"]["conditions"]
+                        .as_array()
+                        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready").cloned());
+                    Ok(ready
+                        .filter(|c| {
+                            c["status"] == "False"
+                                && c["reason"] == "AwsUnavailable"
+                                && c["observedGeneration"].as_i64() == generation
+                        })
+                        .map(|c| c["message"].as_str().unwrap_or_default().to_string()))
+                },
+            )
+            .await?;
+        assert!(message.contains("timed out"), "{kind}/{name}: {message}");
+    }
+    assert_eq!(stalled(&s)?, Vec::<String>::new(), "objects stalled");
+    let timeouts = network_faults(&s, "Timeout");
+    assert_eq!(
+        alarm_threshold(&s, "net-000").await?,
+        Some(0.0),
+        "a request never answered was never run"
+    );
+    assert_eq!(
+        rule_rate(&s, "net-rule-0").await?,
+        Some(0.05),
+        "a request never answered was never run"
+    );
+    s.emulator.inner().set_faults(FaultSettings::default())?;
+    s.wait_for(
+        "the edits Ready once the network answers",
+        Duration::from_secs(120),
+        || Ok(all_ready(&s)?.then_some(())),
+    )
+    .await?;
+    let reasons = error_reasons(&s)?;
+    cwo_e2e::report(&format!(
+        "network faults: converged after {:.0} s; {resets} resets while nothing was answered, \
+         reconcile errors then {lost_answers:?} while every write was answered late, {timeouts} \
+         writes never answered; all reconcile errors {reasons:?}",
+        started.elapsed().as_secs_f64(),
+    ));
+    assert!(resets >= 1 && timeouts >= 1, "{:?}", s.emulator.calls());
+    // A network fault is never the spec's fault: every reconcile that failed did so with a
+    // recoverable reason, so nothing waits for a spec change that will not come.
+    for (reason, count) in &reasons {
+        assert!(
+            recoverable.contains(&reason.as_str()) || reason == "Throttled",
+            "{count} reconciles ended in {reason}, which is not a recoverable reason"
+        );
+    }
+
+    // AWS holds each object once, as the specs say, and idle resyncs write nothing.
+    let mut expected: Vec<String> = (0..10)
+        .map(|i| format!("net-{i:03}"))
+        .chain(["net-any-00".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(aws_alarm_names(&s).await?, expected);
+    assert_eq!(
+        sampling_rule_names(&s).await?,
+        ["Default", "net-rule-0", "net-rule-1"]
+    );
+    let cw = aws_sdk_cloudwatch::Client::new(&s.sdk);
+    let streams: Vec<String> = cw
+        .list_metric_streams()
+        .send()
+        .await?
+        .entries()
+        .iter()
+        .filter_map(|e| e.name.clone())
+        .collect();
+    assert_eq!(streams, ["net-stream"]);
+    let filters: Vec<String> = aws_sdk_cloudwatchlogs::Client::new(&s.sdk)
+        .describe_subscription_filters()
+        .log_group_name("/net/app")
+        .send()
+        .await?
+        .subscription_filters()
+        .iter()
+        .filter_map(|f| f.filter_name.clone())
+        .collect();
+    assert_eq!(filters, ["net-sub"]);
+    assert_eq!(
+        alarm_threshold(&s, "net-000").await?,
+        Some(500.0),
+        "the edit reached AWS"
+    );
+    assert_eq!(
+        rule_rate(&s, "net-rule-0").await?,
+        Some(0.5),
+        "the edit reached AWS"
+    );
+    tokio::time::sleep(resync * 2).await;
     s.emulator.reset_calls();
     let settled = status_writes(&s)?;
     tokio::time::sleep(resync * 3).await;
