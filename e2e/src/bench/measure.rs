@@ -49,8 +49,11 @@ impl OperatorCounters {
                 &["kind"],
                 |_| true,
             )?,
-            // Only outcomes that happened have a series.
-            aws_throttled: calls_by_outcome.get("throttled").copied().unwrap_or(0.0),
+            // The operator creates every outcome's series at zero when it starts.
+            aws_throttled: calls_by_outcome
+                .get("throttled")
+                .copied()
+                .context("the operator exports no cwo_aws_calls_total{outcome=\"throttled\"}")?,
         })
     }
 }
