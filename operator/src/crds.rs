@@ -235,7 +235,7 @@ mod tests {
 
     /// Client-side `kubectl apply` (and Argo CD's default sync) keeps the whole object in the
     /// last-applied annotation, at most 256 KiB. The structured composite alarm rule is what
-    /// grows: every level holds three copies of the next, so each word in its docs counts 121
+    /// grows: every level holds three copies of the next, so each word in its docs counts 40
     /// times.
     #[test]
     fn every_crd_fits_in_the_last_applied_annotation_with_room_to_spare() {

@@ -7,19 +7,27 @@
 //! # The expression language
 //!
 //! As documented for PutCompositeAlarm's `AlarmRule` (API reference) and in the user guide
-//! ("Creating a composite alarm", "Composite alarms"):
+//! ("Creating a composite alarm", "Composite alarms"), with the `AT_LEAST` function added in
+//! November 2025:
 //!
 //! ```text
-//! rule     = or EOF
-//! or       = and { "OR" and }
-//! and      = unary { "AND" unary }
-//! unary    = { "NOT" } primary
-//! primary  = "(" or ")" | "TRUE" | "FALSE" | state "(" alarm ")"
-//! state    = "ALARM" | "OK" | "INSUFFICIENT_DATA"
-//! alarm    = quoted | unquoted                 an alarm name or an alarm ARN
-//! quoted   = '"' { '\"' | any character but '"' } '"'
-//! unquoted = 1*( any character but whitespace, '(', ')' and '"' )
+//! rule      = or EOF
+//! or        = and { "OR" and }
+//! and       = unary { "AND" unary }
+//! unary     = { "NOT" } primary
+//! primary   = "(" or ")" | "TRUE" | "FALSE" | state "(" alarm ")" | at_least
+//! at_least  = "AT_LEAST" "(" threshold "," [ "NOT" ] state "," "(" alarm { "," alarm } ")" ")"
+//! threshold = digits | digits "%"                a count, or a percentage of the listed alarms
+//! state     = "ALARM" | "OK" | "INSUFFICIENT_DATA"
+//! alarm     = quoted | unquoted                  an alarm name or an alarm ARN
+//! quoted    = '"' { '\"' | any character but '"' } '"'
+//! unquoted  = 1*( any character but whitespace, '(', ')' and '"'; inside AT_LEAST also ',' )
 //! ```
+//!
+//! `AT_LEAST(2, ALARM, (a, b, c))` is true while at least two of `a`, `b` and `c` are in ALARM;
+//! `AT_LEAST(60%, NOT OK, (a, b, c))` while at least 60% of them are not in OK. The count is 1
+//! to the number of alarms listed and the percentage 1 to 100, as the AWS CDK checks them
+//! (`AtLeastThreshold.count` / `.percentage`).
 //!
 //! Where AWS leaves a question open, the choice made here:
 //! - Names "can be surrounded with double-quotes, but do not have to be". An unquoted name ends
@@ -32,14 +40,22 @@
 //!   NOT > AND > OR, which every AWS example agrees with, and the canonical rendering never depends
 //!   on it: an AND group inside an OR group (or the reverse) is always parenthesised, so AWS
 //!   evaluates exactly the tree held here whatever its own precedence is.
-//! - `AT_LEAST(...)`, added to the language in November 2025, is not part of this AST and is
-//!   rejected with its own error.
+//! - Inside `AT_LEAST(...)` a comma separates arguments, so an unquoted name there also ends at
+//!   a comma (`(alarm_arn_1, alarm_arn_2)` is how AWS and the CDK write the list); outside it a
+//!   comma is an ordinary character of a name, as it always was.
+//! - An `AT_LEAST` list counts as one element for its parentheses plus one per alarm, and its
+//!   alarms count toward the 100 children like any other.
+//! - The same alarm twice in one `AT_LEAST` list is refused: whether AWS would count it once or
+//!   twice is not documented, and either way the threshold would not mean what it says.
 //!
 //! # Canonical rendering
 //!
-//! Keywords in upper case, every alarm reference in double quotes, single spaces, nested groups
-//! of the same operator flattened, and parentheses exactly around AND/OR groups that are an
-//! operand of another operator. References keep the form the user wrote (name or ARN): rewriting
+//! Keywords in upper case, every alarm reference of `ALARM(...)`, `OK(...)` and
+//! `INSUFFICIENT_DATA(...)` in double quotes, single spaces, nested groups of the same operator
+//! flattened, and parentheses exactly around AND/OR groups that are an operand of another
+//! operator. `AT_LEAST` is written `AT_LEAST(2, NOT OK, (a, "b c"))`: a listed alarm is quoted
+//! only when it cannot be written bare (whitespace, parentheses, '"' or ','), since the list
+//! form AWS documents and the CDK renders is bare, comma-separated names. References keep the form the user wrote (name or ARN): rewriting
 //! an ARN into a name would silently drop the account and region the user pinned, and only the
 //! dependency graph needs the bare name ([`children`], [`alarm_name`]).
 //!
@@ -132,6 +148,35 @@ pub enum Rule<A = ChildRef> {
     State { state: AlarmState, alarm: A },
     /// `TRUE` or `FALSE`.
     Const(bool),
+    /// `AT_LEAST(threshold, [NOT] state, (alarms))`: true while at least `threshold` of `alarms`
+    /// are in `state` (not in `state` when `negated`).
+    AtLeast {
+        threshold: Threshold,
+        negated: bool,
+        state: AlarmState,
+        alarms: Vec<A>,
+    },
+}
+
+/// How many of an `AT_LEAST` list must match: a count (`2`) or a percentage of the list (`60%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Threshold {
+    /// At least this many alarms: 1 to the number listed.
+    Count(u32),
+    /// At least this percentage of the alarms listed: 1 to 100.
+    Percent(u32),
+}
+
+/// The largest `AT_LEAST` percentage.
+pub const MAX_AT_LEAST_PERCENT: u32 = 100;
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Threshold::Count(count) => write!(f, "{count}"),
+            Threshold::Percent(percent) => write!(f, "{percent}%"),
+        }
+    }
 }
 
 /// A rule whose children are all AWS alarm names or ARNs, as sent to PutCompositeAlarm.
@@ -147,7 +192,7 @@ impl<A> Rule<A> {
             Rule::And(items) => Self::join(items.into_iter().map(Rule::normalize), true),
             Rule::Or(items) => Self::join(items.into_iter().map(Rule::normalize), false),
             Rule::Not(inner) => Rule::Not(Box::new(inner.normalize())),
-            leaf @ (Rule::State { .. } | Rule::Const(_)) => leaf,
+            leaf @ (Rule::State { .. } | Rule::Const(_) | Rule::AtLeast { .. }) => leaf,
         }
     }
 
@@ -179,6 +224,17 @@ impl<A> Rule<A> {
                 alarm: f(alarm),
             },
             Rule::Const(value) => Rule::Const(*value),
+            Rule::AtLeast {
+                threshold,
+                negated,
+                state,
+                alarms,
+            } => Rule::AtLeast {
+                threshold: *threshold,
+                negated: *negated,
+                state: *state,
+                alarms: alarms.iter().map(&mut *f).collect(),
+            },
         }
     }
 
@@ -196,12 +252,14 @@ impl<A> Rule<A> {
             }
             Rule::Not(inner) => inner.collect_alarms(out),
             Rule::State { alarm, .. } => out.push(alarm),
+            Rule::AtLeast { alarms, .. } => out.extend(alarms),
             Rule::Const(_) => {}
         }
     }
 
     /// Elements as AWS counts them toward [`MAX_ELEMENTS`], in the canonical rendering: each
-    /// alarm function and TRUE/FALSE is one, and each parenthesised group is one.
+    /// alarm function and TRUE/FALSE is one, each parenthesised group is one, and an
+    /// `AT_LEAST` is one for its list's parentheses plus one per alarm listed.
     pub fn element_count(&self) -> usize
     where
         A: Clone,
@@ -209,6 +267,7 @@ impl<A> Rule<A> {
         fn count<A>(rule: &Rule<A>, operand: bool) -> usize {
             match rule {
                 Rule::State { .. } | Rule::Const(_) => 1,
+                Rule::AtLeast { alarms, .. } => 1 + alarms.len(),
                 Rule::Not(inner) => count(inner, true),
                 Rule::And(items) | Rule::Or(items) => {
                     usize::from(operand) + items.iter().map(|item| count(item, true)).sum::<usize>()

@@ -1,6 +1,6 @@
 //! The parser of AWS's rule expression language, with errors that point at the column.
 
-use super::render::write_quoted;
+use super::render::{ends_listed_name, write_quoted};
 use super::*;
 use std::str::FromStr;
 
@@ -58,8 +58,6 @@ pub enum ParseErrorKind {
         written: String,
         keyword: &'static str,
     },
-    /// `AT_LEAST(...)`, which this AST does not model.
-    UnsupportedAtLeast,
     /// A `"` with no closing `"`.
     UnterminatedName,
     /// `""` as an alarm name.
@@ -73,12 +71,22 @@ pub enum ParseErrorKind {
 pub enum Expected {
     /// The start of an operand.
     Operand,
-    /// `(` after a function name.
-    OpenParenAfter(AlarmState),
+    /// `(` after the function named.
+    OpenParenAfter(&'static str),
     /// An alarm name or ARN inside a function.
     AlarmName,
     /// `)` closing a function call.
     CloseCall,
+    /// The threshold of `AT_LEAST`: a count or a percentage.
+    Threshold,
+    /// `,` between the arguments of `AT_LEAST`.
+    Comma,
+    /// The state `AT_LEAST` counts, after `NOT` when `after_not`.
+    AtLeastState { after_not: bool },
+    /// `(` opening the alarm list of `AT_LEAST`.
+    AlarmList,
+    /// `,` or the `)` closing the alarm list opened at `open`.
+    CommaOrCloseList { open: Position },
     /// AND, OR, or the `)` closing the group opened at `open`.
     OperatorOrClose { open: Position },
     /// AND, OR, or the end of the rule.
@@ -91,11 +99,12 @@ pub enum Found {
     End,
     OpenParen,
     CloseParen,
+    Comma,
     Word(String),
     Quoted(String),
 }
 
-const KEYWORDS: [&str; 8] = [
+const KEYWORDS: [&str; 9] = [
     "AND",
     "OR",
     "NOT",
@@ -104,7 +113,10 @@ const KEYWORDS: [&str; 8] = [
     "ALARM",
     "OK",
     "INSUFFICIENT_DATA",
+    AT_LEAST,
 ];
+
+const AT_LEAST: &str = "AT_LEAST";
 
 /// The upper-case keyword `word` is a differently-cased spelling of, if any.
 fn miscased_keyword(word: &str) -> Option<&'static str> {
@@ -116,12 +128,25 @@ fn miscased_keyword(word: &str) -> Option<&'static str> {
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expected::Operand => {
-                f.write_str("ALARM(...), OK(...), INSUFFICIENT_DATA(...), TRUE, FALSE, NOT or '('")
-            }
-            Expected::OpenParenAfter(state) => write!(f, "'(' after {}", function_name(*state)),
+            Expected::Operand => f.write_str(
+                "ALARM(...), OK(...), INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE, FALSE, NOT or \
+                 '('",
+            ),
+            Expected::OpenParenAfter(function) => write!(f, "'(' after {function}"),
             Expected::AlarmName => f.write_str("an alarm name or ARN"),
             Expected::CloseCall => f.write_str("')'"),
+            Expected::Threshold => {
+                f.write_str("the AT_LEAST threshold, a count or a percentage (2 or 60%)")
+            }
+            Expected::Comma => f.write_str("','"),
+            Expected::AtLeastState { after_not: false } => {
+                f.write_str("ALARM, OK, INSUFFICIENT_DATA or NOT followed by one of them")
+            }
+            Expected::AtLeastState { after_not: true } => {
+                f.write_str("ALARM, OK or INSUFFICIENT_DATA after NOT")
+            }
+            Expected::AlarmList => f.write_str("'(' opening the list of alarms"),
+            Expected::CommaOrCloseList { .. } => f.write_str("',' or the ')' closing the list"),
             Expected::OperatorOrClose { .. } => f.write_str("AND, OR or ')'"),
             Expected::OperatorOrEnd => f.write_str("AND, OR or the end of the rule"),
         }
@@ -134,6 +159,7 @@ impl fmt::Display for Found {
             Found::End => f.write_str("the end of the rule"),
             Found::OpenParen => f.write_str("'('"),
             Found::CloseParen => f.write_str("')'"),
+            Found::Comma => f.write_str("','"),
             Found::Word(word) => write!(f, "'{}'", shorten(word)),
             Found::Quoted(name) => {
                 let mut quoted = String::new();
@@ -154,12 +180,12 @@ pub(super) fn shorten(text: &str) -> String {
 }
 
 const NAMES_GO_INSIDE_FUNCTIONS: &str =
-    "; alarm names go inside ALARM(...), OK(...) or INSUFFICIENT_DATA(...)";
+    "; alarm names go inside ALARM(...), OK(...), INSUFFICIENT_DATA(...) or AT_LEAST(...)";
 
 fn describe(kind: &ParseErrorKind, at: &Position) -> String {
     match kind {
         ParseErrorKind::Empty => "the rule is empty; write at least one of ALARM(...), OK(...), \
-                                  INSUFFICIENT_DATA(...), TRUE or FALSE"
+                                  INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE or FALSE"
             .to_owned(),
         ParseErrorKind::Expected { expected, found } => {
             let mut message = format!("expected {expected} at {at}, found {found}");
@@ -183,7 +209,14 @@ fn describe(kind: &ParseErrorKind, at: &Position) -> String {
                         "; an alarm name with spaces, parentheses or '\"' must be written in \
                          double quotes",
                     ),
-                    (Expected::OperatorOrClose { open }, Found::End) => {
+                    (Expected::CommaOrCloseList { .. }, Found::Word(_) | Found::Quoted(_)) => {
+                        message.push_str(
+                            "; in AT_LEAST an alarm name with spaces, parentheses, '\"' or ',' \
+                             must be written in double quotes",
+                        )
+                    }
+                    (Expected::OperatorOrClose { open }, Found::End)
+                    | (Expected::CommaOrCloseList { open }, Found::End) => {
                         message.push_str(&format!("; the '(' at {open} is never closed"))
                     }
                     _ => {}
@@ -192,16 +225,13 @@ fn describe(kind: &ParseErrorKind, at: &Position) -> String {
             message
         }
         ParseErrorKind::UnknownFunction(name) => format!(
-            "unknown function {} at {at}; the rule functions are ALARM, OK and INSUFFICIENT_DATA",
+            "unknown function {} at {at}; the rule functions are ALARM, OK, INSUFFICIENT_DATA and \
+             AT_LEAST",
             shorten(name)
         ),
         ParseErrorKind::KeywordCase { written, keyword } => {
             format!("'{written}' at {at} must be written in upper case: {keyword}")
         }
-        ParseErrorKind::UnsupportedAtLeast => format!(
-            "AT_LEAST at {at} is not supported by cloudwatch-operator; write the rule with AND \
-             and OR instead"
-        ),
         ParseErrorKind::UnterminatedName => {
             format!("the quoted alarm name starting at {at} has no closing '\"'")
         }
@@ -231,6 +261,8 @@ impl FromStr for Rule<String> {
 enum TokenKind {
     Open,
     Close,
+    /// Only inside `AT_LEAST(...)`; elsewhere a comma is part of a name.
+    Comma,
     Word(String),
     Quoted(String),
     End,
@@ -247,6 +279,7 @@ impl Token {
         match &self.kind {
             TokenKind::Open => Found::OpenParen,
             TokenKind::Close => Found::CloseParen,
+            TokenKind::Comma => Found::Comma,
             TokenKind::Word(word) => Found::Word(word.clone()),
             TokenKind::Quoted(name) => Found::Quoted(name.clone()),
             TokenKind::End => Found::End,
@@ -266,10 +299,16 @@ impl Token {
 
 /// Splits the expression into tokens. A lexical error ends the token list and is reported only
 /// when the parser reaches it, so an earlier syntax error is reported first.
+///
+/// Between `AT_LEAST(` and its matching `)` a comma is a token of its own and ends an unquoted
+/// name; elsewhere it is an ordinary character of a name.
 fn tokenize(input: &str) -> (Vec<Token>, Option<ParseError>) {
-    let mut tokens = Vec::new();
+    let mut tokens: Vec<Token> = Vec::new();
     let mut chars = input.chars().peekable();
     let mut at = Position::START;
+    // Parentheses open so far, and how many were open once `AT_LEAST(` was.
+    let mut depth = 0usize;
+    let mut at_least_depth: Option<usize> = None;
     while let Some(&c) = chars.peek() {
         let start = at;
         if c.is_whitespace() {
@@ -277,15 +316,34 @@ fn tokenize(input: &str) -> (Vec<Token>, Option<ParseError>) {
             at.advance(c);
             continue;
         }
+        let in_at_least = at_least_depth.is_some();
         let kind = match c {
-            '(' | ')' => {
+            '(' => {
                 chars.next();
                 at.advance(c);
-                if c == '(' {
-                    TokenKind::Open
-                } else {
-                    TokenKind::Close
+                depth += 1;
+                let after_at_least = matches!(
+                    tokens.last(),
+                    Some(Token { kind: TokenKind::Word(word), .. }) if word == AT_LEAST
+                );
+                if after_at_least && !in_at_least {
+                    at_least_depth = Some(depth);
                 }
+                TokenKind::Open
+            }
+            ')' => {
+                chars.next();
+                at.advance(c);
+                if at_least_depth == Some(depth) {
+                    at_least_depth = None;
+                }
+                depth = depth.saturating_sub(1);
+                TokenKind::Close
+            }
+            ',' if in_at_least => {
+                chars.next();
+                at.advance(c);
+                TokenKind::Comma
             }
             '"' => {
                 chars.next();
@@ -315,7 +373,12 @@ fn tokenize(input: &str) -> (Vec<Token>, Option<ParseError>) {
             _ => {
                 let mut word = String::new();
                 while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || matches!(c, '(' | ')' | '"') {
+                    let ends = if in_at_least {
+                        ends_listed_name(c)
+                    } else {
+                        c.is_whitespace() || matches!(c, '(' | ')' | '"')
+                    };
+                    if ends {
                         break;
                     }
                     chars.next();
@@ -474,11 +537,11 @@ impl Parser {
         if let Some(state) = state_of_function(word) {
             return self.parse_call(state);
         }
+        if word == AT_LEAST {
+            return self.parse_at_least();
+        }
         let error = |kind| ParseError { kind, at: token.at };
         let called = self.peek()?.kind == TokenKind::Open;
-        if word.eq_ignore_ascii_case("AT_LEAST") && called {
-            return Err(error(ParseErrorKind::UnsupportedAtLeast));
-        }
         match miscased_keyword(word) {
             // A miscased AND/OR here is a missing operand; the generic message says so.
             Some(keyword) if !matches!(keyword, "AND" | "OR") => {
@@ -493,28 +556,93 @@ impl Parser {
     }
 
     fn parse_call(&mut self, state: AlarmState) -> Result<ResolvedRule, ParseError> {
-        let token = self.next()?;
-        if token.kind != TokenKind::Open {
-            return Err(token.unexpected(Expected::OpenParenAfter(state)));
-        }
-        let token = self.next()?;
-        let alarm = match token.kind {
-            TokenKind::Word(name) => name,
-            TokenKind::Quoted(name) if name.is_empty() => {
-                return Err(ParseError {
-                    kind: ParseErrorKind::EmptyName,
-                    at: token.at,
-                });
-            }
-            TokenKind::Quoted(name) => name,
-            TokenKind::Open | TokenKind::Close | TokenKind::End => {
-                return Err(token.unexpected(Expected::AlarmName));
-            }
-        };
-        let token = self.next()?;
-        if token.kind != TokenKind::Close {
-            return Err(token.unexpected(Expected::CloseCall));
-        }
+        self.expect(
+            TokenKind::Open,
+            Expected::OpenParenAfter(function_name(state)),
+        )?;
+        let alarm = self.alarm_name()?;
+        self.expect(TokenKind::Close, Expected::CloseCall)?;
         Ok(Rule::State { state, alarm })
     }
+
+    /// `AT_LEAST(threshold, [NOT] state, (alarm, ...))`, after the word `AT_LEAST`.
+    fn parse_at_least(&mut self) -> Result<ResolvedRule, ParseError> {
+        self.expect(TokenKind::Open, Expected::OpenParenAfter(AT_LEAST))?;
+        let token = self.next()?;
+        let threshold = match &token.kind {
+            TokenKind::Word(word) => parse_threshold(word),
+            _ => None,
+        }
+        .ok_or_else(|| token.unexpected(Expected::Threshold))?;
+        self.expect(TokenKind::Comma, Expected::Comma)?;
+        let negated = self.eat_word("NOT")?;
+        let token = self.next()?;
+        let state = match &token.kind {
+            TokenKind::Word(word) => state_of_function(word),
+            _ => None,
+        }
+        .ok_or_else(|| token.unexpected(Expected::AtLeastState { after_not: negated }))?;
+        self.expect(TokenKind::Comma, Expected::Comma)?;
+        let open = self.expect(TokenKind::Open, Expected::AlarmList)?;
+        let mut alarms = vec![self.alarm_name()?];
+        loop {
+            let token = self.next()?;
+            match token.kind {
+                TokenKind::Comma => alarms.push(self.alarm_name()?),
+                TokenKind::Close => break,
+                _ => return Err(token.unexpected(Expected::CommaOrCloseList { open })),
+            }
+        }
+        self.expect(TokenKind::Close, Expected::CloseCall)?;
+        Ok(Rule::AtLeast {
+            threshold,
+            negated,
+            state,
+            alarms,
+        })
+    }
+
+    /// The next token, which must be `kind`; its position.
+    fn expect(&mut self, kind: TokenKind, expected: Expected) -> Result<Position, ParseError> {
+        let token = self.next()?;
+        if token.kind == kind {
+            Ok(token.at)
+        } else {
+            Err(token.unexpected(expected))
+        }
+    }
+
+    /// An alarm name or ARN, quoted or not.
+    fn alarm_name(&mut self) -> Result<String, ParseError> {
+        let token = self.next()?;
+        match token.kind {
+            TokenKind::Word(name) => Ok(name),
+            TokenKind::Quoted(name) if name.is_empty() => Err(ParseError {
+                kind: ParseErrorKind::EmptyName,
+                at: token.at,
+            }),
+            TokenKind::Quoted(name) => Ok(name),
+            TokenKind::Open | TokenKind::Close | TokenKind::Comma | TokenKind::End => {
+                Err(token.unexpected(Expected::AlarmName))
+            }
+        }
+    }
+}
+
+/// `2` or `60%`: ASCII digits, then `%` for a percentage. A number too large for any valid
+/// threshold is not one.
+fn parse_threshold(word: &str) -> Option<Threshold> {
+    let (digits, percent) = match word.strip_suffix('%') {
+        Some(digits) => (digits, true),
+        None => (word, false),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number = digits.parse().ok()?;
+    Some(if percent {
+        Threshold::Percent(number)
+    } else {
+        Threshold::Count(number)
+    })
 }

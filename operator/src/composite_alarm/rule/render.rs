@@ -27,6 +27,28 @@ fn write_rule(rule: &ResolvedRule, out: &mut String) {
             write_quoted(alarm, out);
             out.push(')');
         }
+        Rule::AtLeast {
+            threshold,
+            negated,
+            state,
+            alarms,
+        } => {
+            out.push_str("AT_LEAST(");
+            out.push_str(&threshold.to_string());
+            out.push_str(", ");
+            if *negated {
+                out.push_str("NOT ");
+            }
+            out.push_str(function_name(*state));
+            out.push_str(", (");
+            for (index, alarm) in alarms.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                write_listed(alarm, out);
+            }
+            out.push_str("))");
+        }
         Rule::Not(inner) => {
             out.push_str("NOT ");
             write_operand(inner, out);
@@ -67,6 +89,21 @@ pub(super) fn write_quoted(reference: &str, out: &mut String) {
         out.push(c);
     }
     out.push('"');
+}
+
+/// An alarm in an `AT_LEAST` list: bare, as AWS's examples and the CDK write the list, unless
+/// it holds a character that would end a bare name there.
+fn write_listed(reference: &str, out: &mut String) {
+    if reference.is_empty() || reference.chars().any(ends_listed_name) {
+        write_quoted(reference, out);
+    } else {
+        out.push_str(reference);
+    }
+}
+
+/// Whether `c` ends an unquoted name inside `AT_LEAST(...)`.
+pub(super) fn ends_listed_name(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '"' | ',')
 }
 
 /// The canonical form of an expression, for comparing the rule AWS reports (DescribeAlarms

@@ -3,7 +3,8 @@
 use super::validate::push_segment;
 use super::*;
 use crate::composite_alarm::spec::{
-    AlarmCondition, AlarmRuleLeaf, AlarmRuleNode, AlarmRuleNode2, AlarmRuleNode3, RuleConstant,
+    AlarmCondition, AlarmRuleLeaf, AlarmRuleNode, AlarmRuleNode2, AlarmRuleNode3, AtLeastCondition,
+    RuleConstant,
 };
 
 /// One level of the structured rule. A CRD schema cannot be recursive, so `spec.rs` spells the
@@ -14,6 +15,7 @@ trait StructuredCondition {
     fn all_of(&self) -> &[Self::Next];
     fn not(&self) -> Option<&Self::Next>;
     fn alarm(&self) -> Option<&AlarmCondition>;
+    fn at_least(&self) -> Option<&AtLeastCondition>;
     fn constant(&self) -> Option<RuleConstant>;
 }
 
@@ -32,6 +34,9 @@ macro_rules! structured_condition {
             }
             fn alarm(&self) -> Option<&AlarmCondition> {
                 self.alarm.as_ref()
+            }
+            fn at_least(&self) -> Option<&AtLeastCondition> {
+                self.at_least.as_ref()
             }
             fn constant(&self) -> Option<RuleConstant> {
                 self.constant
@@ -59,6 +64,9 @@ impl StructuredCondition for AlarmRuleLeaf {
     }
     fn alarm(&self) -> Option<&AlarmCondition> {
         self.alarm.as_ref()
+    }
+    fn at_least(&self) -> Option<&AtLeastCondition> {
+        self.at_least.as_ref()
     }
     fn constant(&self) -> Option<RuleConstant> {
         self.constant
@@ -96,6 +104,7 @@ fn from_structured<N: StructuredCondition>(
         ("allOf", !node.all_of().is_empty()),
         ("not", node.not().is_some()),
         ("alarm", node.alarm().is_some()),
+        ("atLeast", node.at_least().is_some()),
         ("constant", node.constant().is_some()),
     ]
     .into_iter()
@@ -126,6 +135,8 @@ fn from_structured<N: StructuredCondition>(
         let rule = from_alarm_condition(condition, at, problems);
         at.truncate(len);
         rule
+    } else if let Some(condition) = node.at_least() {
+        from_at_least_condition(condition, at, problems)
     } else {
         let (items, field, and) = if node.all_of().is_empty() {
             (node.any_of(), "anyOf", false)
@@ -171,5 +182,66 @@ fn from_alarm_condition(
     Rule::State {
         state: condition.state,
         alarm,
+    }
+}
+
+/// An `atLeast` condition: its Alarm objects listed first, then its names, in the order written.
+/// A threshold the schema would refuse (admission is skipped for `plan -f`) is reported with the
+/// value as written; `at` is the path of the condition holding it, as in [`Rule::validate`].
+fn from_at_least_condition(
+    condition: &AtLeastCondition,
+    at: &str,
+    problems: &mut Vec<RuleProblem>,
+) -> Rule {
+    let listed = condition.alarm_refs.len() + condition.alarm_names.len();
+    let threshold = match (condition.count, condition.percent) {
+        (Some(count), None) => match u32::try_from(count) {
+            Ok(count) => Threshold::Count(count),
+            Err(_) => {
+                problems.push(RuleProblem::AtLeastCountOutOfRange {
+                    at: at.to_owned(),
+                    count: i64::from(count),
+                    alarms: listed,
+                });
+                Threshold::Count(1)
+            }
+        },
+        (None, Some(percent)) => match u32::try_from(percent) {
+            Ok(percent) => Threshold::Percent(percent),
+            Err(_) => {
+                problems.push(RuleProblem::AtLeastPercentOutOfRange {
+                    at: at.to_owned(),
+                    percent: i64::from(percent),
+                });
+                Threshold::Percent(MAX_AT_LEAST_PERCENT)
+            }
+        },
+        (count, percent) => {
+            let fields = [("count", count.is_some()), ("percent", percent.is_some())]
+                .into_iter()
+                .filter_map(|(field, set)| set.then_some(field))
+                .collect();
+            let mut at = at.to_owned();
+            push_segment(&mut at, "atLeast");
+            problems.push(RuleProblem::AtLeastThresholdShape { at, fields });
+            Threshold::Percent(MAX_AT_LEAST_PERCENT)
+        }
+    };
+    let alarms = condition
+        .alarm_refs
+        .iter()
+        .map(|object| ChildRef::Object(object.clone()))
+        .chain(
+            condition
+                .alarm_names
+                .iter()
+                .map(|name| ChildRef::Name(name.clone())),
+        )
+        .collect();
+    Rule::AtLeast {
+        threshold,
+        negated: condition.not,
+        state: condition.state,
+        alarms,
     }
 }

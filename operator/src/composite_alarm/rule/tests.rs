@@ -1,7 +1,8 @@
-use super::render::write_quoted;
+use super::render::{ends_listed_name, write_quoted};
 use super::*;
 use crate::composite_alarm::spec::{
-    AlarmCondition, AlarmRuleLeaf, AlarmRuleNode, AlarmRuleNode2, AlarmRuleNode3, RuleConstant,
+    AlarmCondition, AlarmRuleLeaf, AlarmRuleNode, AlarmRuleNode2, AlarmRuleNode3, AtLeastCondition,
+    RuleConstant,
 };
 use proptest::prelude::*;
 
@@ -21,6 +22,32 @@ fn ok(name: &str) -> ResolvedRule {
 
 fn not(rule: ResolvedRule) -> ResolvedRule {
     Rule::Not(Box::new(rule))
+}
+
+fn at_least(threshold: Threshold, state: AlarmState, alarms: &[&str]) -> ResolvedRule {
+    Rule::AtLeast {
+        threshold,
+        negated: false,
+        state,
+        alarms: alarms.iter().map(|name| (*name).to_owned()).collect(),
+    }
+}
+
+fn at_least_not(threshold: Threshold, state: AlarmState, alarms: &[&str]) -> ResolvedRule {
+    match at_least(threshold, state, alarms) {
+        Rule::AtLeast {
+            threshold,
+            state,
+            alarms,
+            ..
+        } => Rule::AtLeast {
+            threshold,
+            negated: true,
+            state,
+            alarms,
+        },
+        _ => unreachable!("at_least builds an AT_LEAST"),
+    }
 }
 
 fn parsed(expression: &str) -> ResolvedRule {
@@ -202,6 +229,104 @@ fn rules_written_by_aws_cdk_parse() {
     assert_eq!(parsed(&expression), expected);
 }
 
+#[test]
+fn at_least_takes_a_count_or_a_percentage_of_any_state_or_its_negation() {
+    use Threshold::{Count, Percent};
+    for state in STATES {
+        let function = function_name(state);
+        assert_eq!(
+            parsed(&format!("AT_LEAST(2, {function}, (a, b, c))")),
+            at_least(Count(2), state, &["a", "b", "c"])
+        );
+        assert_eq!(
+            parsed(&format!("AT_LEAST(60%, NOT {function}, (a, b, c))")),
+            at_least_not(Percent(60), state, &["a", "b", "c"])
+        );
+    }
+}
+
+#[test]
+fn at_least_list_is_split_at_commas_and_a_comma_elsewhere_stays_in_the_name() {
+    assert_eq!(
+        parsed("AT_LEAST(1, ALARM, (a,b , c)) OR ALARM(d,e)"),
+        Rule::Or(vec![
+            at_least(Threshold::Count(1), AlarmState::Alarm, &["a", "b", "c"]),
+            alarm("d,e"),
+        ])
+    );
+    assert_eq!(
+        parsed(r#"AT_LEAST(1, OK, ("x, y", "(z)", "say \"hi\""))"#),
+        at_least(
+            Threshold::Count(1),
+            AlarmState::Ok,
+            &["x, y", "(z)", r#"say "hi""#]
+        )
+    );
+}
+
+#[test]
+fn at_least_accepts_any_spacing_and_line_breaks() {
+    assert_eq!(
+        parsed("AT_LEAST(\n 2 ,NOT\tOK ,\r\n( a ,b ) )"),
+        at_least_not(Threshold::Count(2), AlarmState::Ok, &["a", "b"])
+    );
+    assert_eq!(
+        parsed("AT_LEAST (2,ALARM,(a,b))"),
+        at_least(Threshold::Count(2), AlarmState::Alarm, &["a", "b"])
+    );
+}
+
+#[test]
+fn at_least_is_an_operand_like_any_function() {
+    let two = || at_least(Threshold::Count(2), AlarmState::Alarm, &["a", "b", "c"]);
+    assert_eq!(
+        parsed("NOT AT_LEAST(2, ALARM, (a, b, c)) AND ALARM(d)"),
+        Rule::And(vec![not(two()), alarm("d")])
+    );
+    assert_eq!(
+        parsed("ALARM(d) OR (AT_LEAST(2, ALARM, (a, b, c)))"),
+        Rule::Or(vec![alarm("d"), two()])
+    );
+}
+
+#[test]
+fn keywords_and_numbers_inside_an_at_least_list_are_alarm_names() {
+    assert_eq!(
+        parsed("AT_LEAST(1, ALARM, (NOT, AND, ALARM, 2, AT_LEAST))"),
+        at_least(
+            Threshold::Count(1),
+            AlarmState::Alarm,
+            &["NOT", "AND", "ALARM", "2", "AT_LEAST"]
+        )
+    );
+}
+
+#[test]
+fn at_least_rules_as_the_aws_cdk_writes_them_parse() {
+    // AlarmRule.atLeast / atLeastNot: unquoted ARNs joined by ", ", inside the CDK's
+    // parenthesised groups.
+    let arn = |name: &str| format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}");
+    let expression = format!(
+        "((AT_LEAST(2, ALARM, ({a}, {b}, {c})) AND AT_LEAST(60%, NOT OK, ({a}, {b}, {c}))) OR \
+         FALSE)",
+        a = arn("a"),
+        b = arn("b"),
+        c = arn("c")
+    );
+    let arns = [arn("a"), arn("b"), arn("c")];
+    let arns: Vec<&str> = arns.iter().map(String::as_str).collect();
+    assert_eq!(
+        parsed(&expression),
+        Rule::Or(vec![
+            Rule::And(vec![
+                at_least(Threshold::Count(2), AlarmState::Alarm, &arns),
+                at_least_not(Threshold::Percent(60), AlarmState::Ok, &arns),
+            ]),
+            Rule::Const(false),
+        ])
+    );
+}
+
 // --- parse errors ------------------------------------------------------------------------
 
 #[test]
@@ -210,7 +335,7 @@ fn empty_rule_is_rejected() {
         assert_eq!(
             error(expression),
             "the rule is empty; write at least one of ALARM(...), OK(...), \
-             INSUFFICIENT_DATA(...), TRUE or FALSE"
+             INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE or FALSE"
         );
     }
 }
@@ -241,8 +366,8 @@ fn unclosed_group_names_the_open_parenthesis() {
 fn unknown_function_is_named() {
     assert_eq!(
         error("FOO(a)"),
-        "unknown function FOO at column 1; the rule functions are ALARM, OK and \
-         INSUFFICIENT_DATA"
+        "unknown function FOO at column 1; the rule functions are ALARM, OK, \
+         INSUFFICIENT_DATA and AT_LEAST"
     );
 }
 
@@ -276,12 +401,114 @@ fn lower_case_operator_names_the_upper_case_keyword() {
 }
 
 #[test]
-fn at_least_is_rejected_as_unsupported() {
-    assert_eq!(
-        error("AT_LEAST(2, ALARM, (a, b, c))"),
-        "AT_LEAST at column 1 is not supported by cloudwatch-operator; write the rule with \
-         AND and OR instead"
-    );
+fn malformed_at_least_is_rejected_where_it_breaks() {
+    let threshold = "expected the AT_LEAST threshold, a count or a percentage (2 or 60%)";
+    for (expression, message) in [
+        (
+            "AT_LEAST 2, ALARM, (a)",
+            // Outside AT_LEAST(...) a comma is part of a word.
+            "expected '(' after AT_LEAST at column 10, found '2,'".to_owned(),
+        ),
+        (
+            "AT_LEAST(ALARM, (a))",
+            format!("{threshold} at column 10, found 'ALARM'"),
+        ),
+        (
+            "AT_LEAST(two, ALARM, (a))",
+            format!("{threshold} at column 10, found 'two'"),
+        ),
+        (
+            "AT_LEAST(2.5, ALARM, (a))",
+            format!("{threshold} at column 10, found '2.5'"),
+        ),
+        (
+            "AT_LEAST(-1, ALARM, (a))",
+            format!("{threshold} at column 10, found '-1'"),
+        ),
+        (
+            "AT_LEAST(+1, ALARM, (a))",
+            format!("{threshold} at column 10, found '+1'"),
+        ),
+        (
+            "AT_LEAST(%, ALARM, (a))",
+            format!("{threshold} at column 10, found '%'"),
+        ),
+        (
+            "AT_LEAST(4294967296, ALARM, (a))",
+            format!("{threshold} at column 10, found '4294967296'"),
+        ),
+        (
+            "AT_LEAST(60 %, ALARM, (a))",
+            "expected ',' at column 13, found '%'".to_owned(),
+        ),
+        (
+            "AT_LEAST(2 ALARM, (a))",
+            "expected ',' at column 12, found 'ALARM'".to_owned(),
+        ),
+        (
+            "AT_LEAST(2, ALRM, (a))",
+            "expected ALARM, OK, INSUFFICIENT_DATA or NOT followed by one of them at column \
+             13, found 'ALRM'"
+                .to_owned(),
+        ),
+        (
+            "AT_LEAST(2, alarm, (a))",
+            "expected ALARM, OK, INSUFFICIENT_DATA or NOT followed by one of them at column \
+             13, found 'alarm'; keywords are written in upper case: ALARM"
+                .to_owned(),
+        ),
+        (
+            "AT_LEAST(2, NOT NOT OK, (a))",
+            "expected ALARM, OK or INSUFFICIENT_DATA after NOT at column 17, found 'NOT'"
+                .to_owned(),
+        ),
+        (
+            "AT_LEAST(2, ALARM, a, b)",
+            "expected '(' opening the list of alarms at column 20, found 'a'".to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, ())",
+            "expected an alarm name or ARN at column 21, found ')'".to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (a, ))",
+            "expected an alarm name or ARN at column 24, found ')'".to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (a,, b))",
+            "expected an alarm name or ARN at column 23, found ','".to_owned(),
+        ),
+        (
+            r#"AT_LEAST(1, ALARM, (""))"#,
+            "empty alarm name at column 21".to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (web 1, web 2))",
+            "expected ',' or the ')' closing the list at column 25, found '1'; in AT_LEAST an \
+             alarm name with spaces, parentheses, '\"' or ',' must be written in double quotes"
+                .to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (a, b)",
+            "expected ')' at column 26, found the end of the rule".to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (a, b",
+            "expected ',' or the ')' closing the list at column 25, found the end of the rule; \
+             the '(' at column 20 is never closed"
+                .to_owned(),
+        ),
+        (
+            "AT_LEAST(1, ALARM, (a), b)",
+            "expected ')' at column 23, found ','".to_owned(),
+        ),
+        (
+            "at_least(1, ALARM, (a))",
+            "'at_least' at column 1 must be written in upper case: AT_LEAST".to_owned(),
+        ),
+    ] {
+        assert_eq!(error(expression), message, "{expression}");
+    }
 }
 
 #[test]
@@ -326,21 +553,22 @@ fn function_without_parenthesis_is_rejected() {
 fn bare_alarm_name_is_rejected_with_a_hint() {
     assert_eq!(
         error("CPUHigh AND OK(b)"),
-        "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), TRUE, FALSE, NOT or '(' at \
-         column 1, found 'CPUHigh'; alarm names go inside ALARM(...), OK(...) or \
-         INSUFFICIENT_DATA(...)"
+        "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE, FALSE, \
+         NOT or '(' at column 1, found 'CPUHigh'; alarm names go inside ALARM(...), OK(...), \
+         INSUFFICIENT_DATA(...) or AT_LEAST(...)"
     );
     assert_eq!(
         error(r#"ALARM(a) OR "b""#),
-        "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), TRUE, FALSE, NOT or '(' at \
-         column 13, found \"b\"; alarm names go inside ALARM(...), OK(...) or \
-         INSUFFICIENT_DATA(...)"
+        "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE, FALSE, \
+         NOT or '(' at column 13, found \"b\"; alarm names go inside ALARM(...), OK(...), \
+         INSUFFICIENT_DATA(...) or AT_LEAST(...)"
     );
 }
 
 #[test]
 fn missing_operands_are_rejected() {
-    let operand = "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), TRUE, FALSE, NOT or '('";
+    let operand = "expected ALARM(...), OK(...), INSUFFICIENT_DATA(...), AT_LEAST(...), TRUE, \
+                   FALSE, NOT or '('";
     assert_eq!(
         error("ALARM(a) AND"),
         format!("{operand} at column 13, found the end of the rule")
@@ -376,8 +604,8 @@ fn trailing_input_is_rejected() {
 fn positions_on_later_lines_give_line_and_column() {
     assert_eq!(
         error("ALARM(a) AND\n  FOO(b)"),
-        "unknown function FOO at line 2, column 3; the rule functions are ALARM, OK and \
-         INSUFFICIENT_DATA"
+        "unknown function FOO at line 2, column 3; the rule functions are ALARM, OK, \
+         INSUFFICIENT_DATA and AT_LEAST"
     );
 }
 
@@ -461,6 +689,60 @@ fn rendering_flattens_and_unwraps_groups() {
         Rule::And(vec![alarm("c")]),
     ]);
     assert_eq!(rule.render(), r#"ALARM("a") AND ALARM("b") AND ALARM("c")"#);
+}
+
+#[test]
+fn at_least_renders_its_list_bare_and_quotes_only_names_that_need_it() {
+    let rule = at_least_not(
+        Threshold::Percent(60),
+        AlarmState::InsufficientData,
+        &[
+            ARN_A,
+            "web-1",
+            "web 2",
+            "a,b",
+            "(c)",
+            r#"say "hi""#,
+            r"back\slash",
+        ],
+    );
+    let rendered = format!(
+        r#"AT_LEAST(60%, NOT INSUFFICIENT_DATA, ({ARN_A}, web-1, "web 2", "a,b", "(c)", "say \"hi\"", back\slash))"#
+    );
+    assert_eq!(rule.render(), rendered);
+    assert_eq!(parsed(&rendered), rule);
+    assert_eq!(
+        at_least(Threshold::Count(1), AlarmState::Ok, &["a"]).render(),
+        "AT_LEAST(1, OK, (a))"
+    );
+}
+
+#[test]
+fn at_least_needs_no_parentheses_as_an_operand() {
+    let two = at_least(Threshold::Count(2), AlarmState::Alarm, &["a", "b"]);
+    let rule = Rule::And(vec![not(two.clone()), Rule::Or(vec![two, alarm("c")])]);
+    assert_eq!(
+        rule.render(),
+        r#"NOT AT_LEAST(2, ALARM, (a, b)) AND (AT_LEAST(2, ALARM, (a, b)) OR ALARM("c"))"#
+    );
+}
+
+#[test]
+fn canonical_at_least_ignores_spacing_quoting_and_leading_zeros() {
+    assert_eq!(
+        canonical(r#"AT_LEAST( 02 ,ALARM,("a",b))"#).unwrap(),
+        "AT_LEAST(2, ALARM, (a, b))"
+    );
+    assert_ne!(
+        canonical("AT_LEAST(2, ALARM, (a, b))").unwrap(),
+        canonical("AT_LEAST(2%, ALARM, (a, b))").unwrap(),
+        "a count and a percentage differ"
+    );
+    assert_ne!(
+        canonical("AT_LEAST(2, ALARM, (a, b))").unwrap(),
+        canonical("AT_LEAST(2, NOT ALARM, (a, b))").unwrap(),
+        "NOT changes the meaning"
+    );
 }
 
 #[test]
@@ -637,6 +919,161 @@ fn unusable_references_are_each_reported_once() {
 }
 
 #[test]
+fn at_least_count_is_one_to_the_number_listed() {
+    let three = ["a", "b", "c"];
+    for count in [1, 3] {
+        let rule = at_least(Threshold::Count(count), AlarmState::Alarm, &three);
+        assert_eq!(rule.validate(), Ok(()), "{count}");
+    }
+    for count in [0, 4] {
+        let rule = Rule::Or(vec![
+            alarm("x"),
+            at_least(Threshold::Count(count), AlarmState::Alarm, &three),
+        ]);
+        assert_eq!(
+            problems(&rule),
+            vec![RuleProblem::AtLeastCountOutOfRange {
+                at: "anyOf[1]".to_owned(),
+                count: i64::from(count),
+                alarms: 3
+            }],
+            "{count}"
+        );
+    }
+    assert_eq!(
+        RuleProblem::AtLeastCountOutOfRange {
+            at: "anyOf[1]".to_owned(),
+            count: 4,
+            alarms: 3
+        }
+        .to_string(),
+        "the AT_LEAST (atLeast) count at anyOf[1] is 4; it must be from 1 to the number of \
+         alarms listed (3)"
+    );
+}
+
+#[test]
+fn at_least_percentage_is_one_to_one_hundred() {
+    for percent in [1, 100] {
+        let rule = at_least(Threshold::Percent(percent), AlarmState::Ok, &["a"]);
+        assert_eq!(rule.validate(), Ok(()), "{percent}");
+    }
+    for percent in [0, 101, u32::MAX] {
+        let rule = at_least(Threshold::Percent(percent), AlarmState::Ok, &["a"]);
+        assert_eq!(
+            problems(&rule),
+            vec![RuleProblem::AtLeastPercentOutOfRange {
+                at: String::new(),
+                percent: i64::from(percent)
+            }],
+            "{percent}"
+        );
+    }
+    assert_eq!(
+        problems(&parsed("AT_LEAST(101%, OK, (a))"))[0].to_string(),
+        "the AT_LEAST (atLeast) percentage at the top level is 101%; it must be from 1% to 100%"
+    );
+}
+
+#[test]
+fn at_least_lists_each_alarm_once_an_arn_being_its_name() {
+    let rule = parsed(&format!(
+        "AT_LEAST(1, ALARM, (a, b, {ARN_A}, a)) AND AT_LEAST(1, OK, (a, b))"
+    ));
+    assert_eq!(
+        problems(&rule),
+        vec![RuleProblem::AtLeastRepeatsAlarm {
+            at: "allOf[0]".to_owned(),
+            alarm: ChildRef::Name("a".to_owned())
+        }]
+    );
+    assert_eq!(
+        problems(&rule)[0].to_string(),
+        "the AT_LEAST (atLeast) at allOf[0] lists alarm \"a\" more than once; list each alarm \
+         once, so that the threshold counts what it says"
+    );
+}
+
+#[test]
+fn an_empty_at_least_is_reported_once() {
+    let rule = at_least(Threshold::Count(1), AlarmState::Alarm, &[]);
+    assert_eq!(
+        problems(&rule),
+        vec![RuleProblem::EmptyAtLeast { at: String::new() }]
+    );
+}
+
+#[test]
+fn at_least_alarms_count_toward_the_one_hundred_children() {
+    let names: Vec<String> = (0..MAX_CHILDREN).map(|i| format!("alarm-{i}")).collect();
+    let listed: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hundred = at_least(Threshold::Percent(50), AlarmState::Alarm, &listed);
+    assert_eq!(hundred.validate(), Ok(()));
+    // The same alarms named again outside the list are not new children.
+    let again = Rule::Or(vec![hundred.clone(), alarm("alarm-0"), ok(&names[99])]);
+    assert_eq!(again.validate(), Ok(()));
+    let one_more = Rule::Or(vec![hundred, alarm("alarm-100")]);
+    assert_eq!(
+        problems(&one_more),
+        vec![RuleProblem::TooManyChildren { count: 101 }]
+    );
+}
+
+#[test]
+fn at_least_counts_its_list_and_each_alarm_as_elements() {
+    assert_eq!(
+        parsed("AT_LEAST(1, ALARM, (a, b, c)) OR ALARM(d)").element_count(),
+        5
+    );
+    assert_eq!(
+        parsed("NOT (AT_LEAST(1, ALARM, (a)) AND TRUE)").element_count(),
+        4
+    );
+}
+
+#[test]
+fn at_least_alarms_are_checked_like_any_reference() {
+    let long = "n".repeat(256);
+    let rule = at_least(
+        Threshold::Count(1),
+        AlarmState::Alarm,
+        &["arn:aws:sns:us-east-1:123456789012:topic", &long, r"ends\"],
+    );
+    assert_eq!(
+        problems(&rule),
+        vec![
+            RuleProblem::NotAnAlarmArn {
+                reference: "arn:aws:sns:us-east-1:123456789012:topic".to_owned()
+            },
+            RuleProblem::AlarmNameTooLong {
+                name: long.clone(),
+                length: 256
+            },
+            RuleProblem::TrailingBackslash {
+                reference: r"ends\".to_owned()
+            },
+        ]
+    );
+}
+
+#[test]
+fn rendered_length_limit_counts_at_least_lists() {
+    // `AT_LEAST(1, ALARM, (` and `))` are 22 characters, each of n names of 255 adds ", ".
+    let names: Vec<String> = (0..40)
+        .map(|i| format!("{i:03}{}", "x".repeat(252)))
+        .collect();
+    let listed: Vec<&str> = names.iter().map(String::as_str).collect();
+    let rule = at_least(Threshold::Count(1), AlarmState::Alarm, &listed);
+    let length = rule.render().chars().count();
+    assert_eq!(length, 22 + 40 * 255 + 39 * 2);
+    assert_eq!(
+        problems(&rule),
+        vec![RuleProblem::TooLong { length }],
+        "{length} characters"
+    );
+}
+
+#[test]
 fn unresolved_rule_is_validated_except_for_its_length() {
     let rule: Rule = Rule::And(vec![
         Rule::State {
@@ -711,6 +1148,77 @@ fn children_reduce_arns_to_names_and_appear_once() {
     assert_eq!(
         child_names(&resolved),
         BTreeSet::from(["a".to_owned(), "b".to_owned()])
+    );
+}
+
+#[test]
+fn at_least_alarm_objects_are_resolved_waited_for_and_are_children() {
+    let rule: Rule = Rule::Or(vec![
+        Rule::AtLeast {
+            threshold: Threshold::Count(2),
+            negated: true,
+            state: AlarmState::Ok,
+            alarms: vec![
+                ChildRef::Object("web-1".to_owned()),
+                ChildRef::Object("web-2".to_owned()),
+                ChildRef::Name(ARN_A.to_owned()),
+            ],
+        },
+        object("db"),
+    ]);
+    assert_eq!(
+        children(&rule),
+        BTreeSet::from([
+            ChildRef::Name("a".to_owned()),
+            ChildRef::Object("db".to_owned()),
+            ChildRef::Object("web-1".to_owned()),
+            ChildRef::Object("web-2".to_owned()),
+        ])
+    );
+    let unresolved = rule
+        .resolve(|object| (object == "db").then(|| "prod-db".to_owned()))
+        .unwrap_err();
+    assert_eq!(
+        unresolved.objects,
+        BTreeSet::from(["web-1".to_owned(), "web-2".to_owned()])
+    );
+    let resolved = rule
+        .resolve(|object| Some(format!("prod-{object}")))
+        .unwrap();
+    assert_eq!(
+        resolved.render(),
+        format!(r#"AT_LEAST(2, NOT OK, (prod-web-1, prod-web-2, {ARN_A})) OR ALARM("prod-db")"#)
+    );
+    assert_eq!(
+        child_names(&resolved),
+        BTreeSet::from([
+            "a".to_owned(),
+            "prod-db".to_owned(),
+            "prod-web-1".to_owned(),
+            "prod-web-2".to_owned()
+        ])
+    );
+}
+
+#[test]
+fn two_alarm_objects_resolving_to_one_alarm_are_a_repeat_once_resolved() {
+    let rule: Rule = Rule::AtLeast {
+        threshold: Threshold::Count(1),
+        negated: false,
+        state: AlarmState::Alarm,
+        alarms: vec![
+            ChildRef::Object("cpu".to_owned()),
+            ChildRef::Object("cpu-alias".to_owned()),
+        ],
+    };
+    assert_eq!(rule.validate(), Ok(()));
+    let resolved = rule.resolve(|_| Some("prod-cpu".to_owned())).unwrap();
+    assert_eq!(
+        problems(&resolved),
+        vec![RuleProblem::AtLeastRepeatsAlarm {
+            at: String::new(),
+            alarm: ChildRef::Name("prod-cpu".to_owned())
+        }]
     );
 }
 
@@ -816,6 +1324,7 @@ fn structured_rule_converts_node_for_node() {
 fn structured_rule_reaches_the_fourth_level() {
     let leaf = AlarmRuleLeaf {
         alarm: Some(alarm_named("deepest")),
+        at_least: None,
         constant: None,
     };
     let node = AlarmRuleNode {
@@ -866,9 +1375,9 @@ fn structured_condition_with_no_field_or_several_is_reported_with_its_path() {
         messages,
         vec![
             "the rule condition at allOf[0] sets none of them; set exactly one of anyOf, \
-             allOf, not, alarm or constant",
+             allOf, not, alarm, atLeast or constant",
             "the rule condition at allOf[1] sets alarm and constant; set exactly one of \
-             anyOf, allOf, not, alarm or constant",
+             anyOf, allOf, not, alarm, atLeast or constant",
             "the alarm condition at allOf[2].alarm sets alarmRef and alarmName; set exactly \
              one of alarmRef or alarmName",
             "the alarm condition at allOf[3].alarm sets none of them; set exactly one of \
@@ -879,7 +1388,153 @@ fn structured_condition_with_no_field_or_several_is_reported_with_its_path() {
     assert_eq!(
         Rule::try_from(&empty).unwrap_err().to_string(),
         "invalid composite alarm rule: the rule condition at the top level sets none of \
-         them; set exactly one of anyOf, allOf, not, alarm or constant"
+         them; set exactly one of anyOf, allOf, not, alarm, atLeast or constant"
+    );
+}
+
+fn at_least_condition(
+    count: Option<i32>,
+    percent: Option<i32>,
+    refs: &[&str],
+    names: &[&str],
+) -> AtLeastCondition {
+    AtLeastCondition {
+        count,
+        percent,
+        state: AlarmState::Alarm,
+        not: false,
+        alarm_refs: refs.iter().map(|r| (*r).to_owned()).collect(),
+        alarm_names: names.iter().map(|n| (*n).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn structured_at_least_lists_its_alarm_objects_then_its_names() {
+    let mut condition = at_least_condition(None, Some(50), &["web-2", "web-1"], &["legacy"]);
+    condition.state = AlarmState::InsufficientData;
+    condition.not = true;
+    let node = AlarmRuleNode {
+        all_of: vec![
+            AlarmRuleNode2 {
+                at_least: Some(condition),
+                ..Default::default()
+            },
+            AlarmRuleNode2 {
+                not: Some(Box::new(AlarmRuleNode3 {
+                    any_of: vec![AlarmRuleLeaf {
+                        at_least: Some(at_least_condition(Some(1), None, &[], &["deep"])),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let expected: Rule = Rule::And(vec![
+        Rule::AtLeast {
+            threshold: Threshold::Percent(50),
+            negated: true,
+            state: AlarmState::InsufficientData,
+            alarms: vec![
+                ChildRef::Object("web-2".to_owned()),
+                ChildRef::Object("web-1".to_owned()),
+                ChildRef::Name("legacy".to_owned()),
+            ],
+        },
+        Rule::Not(Box::new(Rule::Or(vec![Rule::AtLeast {
+            threshold: Threshold::Count(1),
+            negated: false,
+            state: AlarmState::Alarm,
+            alarms: vec![ChildRef::Name("deep".to_owned())],
+        }]))),
+    ]);
+    assert_eq!(Rule::try_from(&node), Ok(expected));
+    let resolved = Rule::try_from(&node)
+        .unwrap()
+        .resolve(|object| Some(format!("prod-{object}")))
+        .unwrap();
+    assert_eq!(
+        resolved.render(),
+        "AT_LEAST(50%, NOT INSUFFICIENT_DATA, (prod-web-2, prod-web-1, legacy)) AND NOT \
+         AT_LEAST(1, ALARM, (deep))"
+    );
+}
+
+#[test]
+fn structured_at_least_threshold_shape_and_sign_are_reported_with_their_path() {
+    let node = AlarmRuleNode {
+        any_of: vec![
+            AlarmRuleNode2 {
+                at_least: Some(at_least_condition(Some(1), Some(50), &["a"], &[])),
+                ..Default::default()
+            },
+            AlarmRuleNode2 {
+                at_least: Some(at_least_condition(None, None, &["a"], &[])),
+                ..Default::default()
+            },
+            AlarmRuleNode2 {
+                at_least: Some(at_least_condition(Some(-2), None, &["a"], &[])),
+                ..Default::default()
+            },
+            AlarmRuleNode2 {
+                at_least: Some(at_least_condition(None, Some(-5), &["a"], &[])),
+                ..Default::default()
+            },
+            AlarmRuleNode2 {
+                alarm: Some(alarm_named("a")),
+                at_least: Some(at_least_condition(Some(1), None, &["a"], &[])),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let messages: Vec<String> = Rule::try_from(&node)
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "the atLeast condition at anyOf[0].atLeast sets count and percent; set exactly one \
+             of count or percent",
+            "the atLeast condition at anyOf[1].atLeast sets none of them; set exactly one of \
+             count or percent",
+            "the AT_LEAST (atLeast) count at anyOf[2] is -2; it must be from 1 to the number \
+             of alarms listed (1)",
+            "the AT_LEAST (atLeast) percentage at anyOf[3] is -5%; it must be from 1% to 100%",
+            "the rule condition at anyOf[4] sets alarm and atLeast; set exactly one of anyOf, \
+             allOf, not, alarm, atLeast or constant",
+        ]
+    );
+}
+
+#[test]
+fn structured_at_least_count_above_its_list_and_empty_lists_fail_validation() {
+    let over = AlarmRuleNode {
+        at_least: Some(at_least_condition(Some(3), None, &["a"], &["b"])),
+        ..Default::default()
+    };
+    let rule = Rule::try_from(&over).unwrap();
+    assert_eq!(
+        problems(&rule),
+        vec![RuleProblem::AtLeastCountOutOfRange {
+            at: String::new(),
+            count: 3,
+            alarms: 2
+        }]
+    );
+    let empty = AlarmRuleNode {
+        at_least: Some(at_least_condition(Some(1), None, &[], &[])),
+        ..Default::default()
+    };
+    let rule = Rule::try_from(&empty).unwrap();
+    assert_eq!(
+        problems(&rule),
+        vec![RuleProblem::EmptyAtLeast { at: String::new() }]
     );
 }
 
@@ -897,11 +1552,39 @@ fn name_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A valid threshold for a list of `listed` alarms.
+fn threshold_strategy(listed: usize) -> impl Strategy<Value = Threshold> {
+    let listed = u32::try_from(listed).expect("a short list");
+    prop_oneof![
+        (1..=listed).prop_map(Threshold::Count),
+        (1..=MAX_AT_LEAST_PERCENT).prop_map(Threshold::Percent),
+    ]
+}
+
+fn at_least_strategy<A: Clone + fmt::Debug + 'static>(
+    alarm: impl Strategy<Value = A> + 'static,
+) -> impl Strategy<Value = Rule<A>> {
+    (
+        prop::collection::vec(alarm, 1..5),
+        any::<bool>(),
+        prop::sample::select(STATES.to_vec()),
+    )
+        .prop_flat_map(|(alarms, negated, state)| {
+            threshold_strategy(alarms.len()).prop_map(move |threshold| Rule::AtLeast {
+                threshold,
+                negated,
+                state,
+                alarms: alarms.clone(),
+            })
+        })
+}
+
 pub(crate) fn rule_strategy() -> impl Strategy<Value = ResolvedRule> {
     let leaf = prop_oneof![
         any::<bool>().prop_map(Rule::Const),
         (prop::sample::select(STATES.to_vec()), name_strategy())
             .prop_map(|(state, alarm)| Rule::State { state, alarm }),
+        at_least_strategy(name_strategy()),
     ];
     leaf.prop_recursive(6, 64, 4, |inner| {
         prop_oneof![
@@ -935,6 +1618,12 @@ impl NoisyWriter<'_> {
     fn optional_gap(&mut self) {
         let gap = ["", "", " ", "\n"][self.pick(4)];
         self.out.push_str(gap);
+    }
+
+    fn comma(&mut self) {
+        self.optional_gap();
+        self.out.push(',');
+        self.optional_gap();
     }
 
     pub(crate) fn rule(&mut self, rule: &ResolvedRule) {
@@ -980,6 +1669,50 @@ impl NoisyWriter<'_> {
                 self.optional_gap();
                 self.out.push(')');
             }
+            Rule::AtLeast {
+                threshold,
+                negated,
+                state,
+                alarms,
+            } => {
+                self.out.push_str("AT_LEAST");
+                self.optional_gap();
+                self.out.push('(');
+                self.optional_gap();
+                match threshold {
+                    // Leading zeros are still the same number.
+                    Threshold::Count(count) => {
+                        let zeros = "0".repeat(self.pick(2));
+                        self.out.push_str(&format!("{zeros}{count}"));
+                    }
+                    Threshold::Percent(percent) => self.out.push_str(&format!("{percent}%")),
+                }
+                self.comma();
+                if *negated {
+                    self.out.push_str("NOT");
+                    self.gap();
+                }
+                self.out.push_str(function_name(*state));
+                self.comma();
+                self.out.push('(');
+                for (index, alarm) in alarms.iter().enumerate() {
+                    if index > 0 {
+                        self.comma();
+                    } else {
+                        self.optional_gap();
+                    }
+                    let plain = !alarm.chars().any(ends_listed_name);
+                    if plain && self.pick(2) == 0 {
+                        self.out.push_str(alarm);
+                    } else {
+                        write_quoted(alarm, &mut self.out);
+                    }
+                }
+                self.optional_gap();
+                self.out.push(')');
+                self.optional_gap();
+                self.out.push(')');
+            }
             Rule::Not(inner) => {
                 self.out.push_str("NOT");
                 self.gap();
@@ -1004,7 +1737,131 @@ impl NoisyWriter<'_> {
     }
 }
 
+fn child_ref_strategy() -> impl Strategy<Value = ChildRef> {
+    prop_oneof![
+        "[a-z0-9]([-.a-z0-9]{0,8}[a-z0-9])?".prop_map(ChildRef::Object),
+        name_strategy().prop_map(ChildRef::Name),
+    ]
+}
+
+/// A rule the structured form can hold: at most four levels, groups never empty, the last level
+/// only alarm, atLeast or constant, and each atLeast listing its Alarm objects first.
+fn structured_rule_strategy(level: u32) -> BoxedStrategy<Rule> {
+    let leaf = prop_oneof![
+        any::<bool>().prop_map(Rule::Const),
+        (prop::sample::select(STATES.to_vec()), child_ref_strategy())
+            .prop_map(|(state, alarm)| Rule::State { state, alarm }),
+        at_least_strategy(child_ref_strategy()).prop_map(|rule| match rule {
+            Rule::AtLeast {
+                threshold,
+                negated,
+                state,
+                mut alarms,
+            } => {
+                alarms.sort_by_key(|alarm| matches!(alarm, ChildRef::Name(_)));
+                Rule::AtLeast {
+                    threshold,
+                    negated,
+                    state,
+                    alarms,
+                }
+            }
+            other => other,
+        }),
+    ];
+    if level == 4 {
+        return leaf.boxed();
+    }
+    let next = structured_rule_strategy(level + 1);
+    prop_oneof![
+        2 => leaf,
+        1 => prop::collection::vec(next.clone(), 1..4).prop_map(Rule::And),
+        1 => prop::collection::vec(next.clone(), 1..4).prop_map(Rule::Or),
+        1 => next.prop_map(|rule| Rule::Not(Box::new(rule))),
+    ]
+    .boxed()
+}
+
+/// The structured YAML (as JSON) a user would write for `rule`.
+fn structured_json(rule: &Rule) -> serde_json::Value {
+    use serde_json::json;
+    let state = |state: &AlarmState| serde_json::to_value(state).expect("a state serializes");
+    match rule {
+        Rule::Const(value) => json!({"constant": if *value { "TRUE" } else { "FALSE" }}),
+        Rule::State {
+            state: s,
+            alarm: ChildRef::Object(object),
+        } => json!({"alarm": {"alarmRef": object, "state": state(s)}}),
+        Rule::State {
+            state: s,
+            alarm: ChildRef::Name(name),
+        } => json!({"alarm": {"alarmName": name, "state": state(s)}}),
+        Rule::AtLeast {
+            threshold,
+            negated,
+            state: s,
+            alarms,
+        } => {
+            let mut condition = json!({"state": state(s), "not": negated});
+            match threshold {
+                Threshold::Count(count) => condition["count"] = json!(count),
+                Threshold::Percent(percent) => condition["percent"] = json!(percent),
+            }
+            let refs: Vec<&String> = alarms
+                .iter()
+                .filter_map(|alarm| match alarm {
+                    ChildRef::Object(object) => Some(object),
+                    ChildRef::Name(_) => None,
+                })
+                .collect();
+            let names: Vec<&String> = alarms
+                .iter()
+                .filter_map(|alarm| match alarm {
+                    ChildRef::Name(name) => Some(name),
+                    ChildRef::Object(_) => None,
+                })
+                .collect();
+            if !refs.is_empty() {
+                condition["alarmRefs"] = json!(refs);
+            }
+            if !names.is_empty() {
+                condition["alarmNames"] = json!(names);
+            }
+            json!({"atLeast": condition})
+        }
+        Rule::Not(inner) => json!({"not": structured_json(inner)}),
+        Rule::And(items) => json!({"allOf": items.iter().map(structured_json).collect::<Vec<_>>()}),
+        Rule::Or(items) => json!({"anyOf": items.iter().map(structured_json).collect::<Vec<_>>()}),
+    }
+}
+
 proptest! {
+    #[test]
+    fn the_structured_form_converts_node_for_node(rule in structured_rule_strategy(1)) {
+        let json = structured_json(&rule);
+        let node: AlarmRuleNode = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("{json}: {e}"));
+        prop_assert_eq!(Rule::try_from(&node), Ok(rule), "{}", json);
+    }
+
+    #[test]
+    fn the_structured_form_and_its_expression_are_the_same_rule(
+        rule in structured_rule_strategy(1),
+    ) {
+        let node: AlarmRuleNode = serde_json::from_value(structured_json(&rule)).unwrap();
+        let resolved = Rule::try_from(&node)
+            .unwrap()
+            .resolve(|object| Some(format!("obj-{object}")))
+            .unwrap();
+        let expression = resolved.render();
+        prop_assert_eq!(parse(&expression), Ok(resolved.normalize()), "{}", expression);
+        // And back: the expression's rule written structurally is the same structured rule.
+        let named = Rule::from(parse(&expression).unwrap());
+        let again: AlarmRuleNode = serde_json::from_value(structured_json(&named)).unwrap();
+        let again = Rule::try_from(&again).unwrap().resolve(|_| None).unwrap();
+        prop_assert_eq!(again.render(), expression);
+    }
+
     #[test]
     fn parsing_the_rendering_gives_the_normalized_rule(rule in rule_strategy()) {
         let rendered = rule.render();
@@ -1036,7 +1893,7 @@ proptest! {
 
     #[test]
     fn parsing_any_text_never_panics_and_what_parses_is_canonical_once_rendered(
-        text in "(ALARM|OK|INSUFFICIENT_DATA|NOT|AND|OR|TRUE|FALSE|[()\" a-z\\\\\n])*",
+        text in "(ALARM|OK|INSUFFICIENT_DATA|AT_LEAST|NOT|AND|OR|TRUE|FALSE|[0-9]|%|,|[()\" a-z\\\\\n])*",
     ) {
         if let Ok(rule) = parse(&text) {
             let rendered = rule.render();

@@ -25,6 +25,30 @@ fn join_problems(problems: &[RuleProblem]) -> String {
 pub enum RuleProblem {
     #[error("the {operator} group at {} has no operands; give it at least one", path(.at))]
     EmptyGroup { operator: &'static str, at: String },
+    #[error("the AT_LEAST (atLeast) at {} lists no alarms; list at least one", path(.at))]
+    EmptyAtLeast { at: String },
+    #[error(
+        "the AT_LEAST (atLeast) count at {} is {count}; it must be from 1 to the number of \
+         alarms listed ({alarms})",
+        path(.at)
+    )]
+    AtLeastCountOutOfRange {
+        at: String,
+        count: i64,
+        alarms: usize,
+    },
+    #[error(
+        "the AT_LEAST (atLeast) percentage at {} is {percent}%; it must be from 1% to 100%",
+        path(.at)
+    )]
+    AtLeastPercentOutOfRange { at: String, percent: i64 },
+    #[error(
+        "the AT_LEAST (atLeast) at {} lists {} more than once; list each alarm once, so that \
+         the threshold counts what it says",
+        path(.at),
+        .alarm
+    )]
+    AtLeastRepeatsAlarm { at: String, alarm: ChildRef },
     #[error("the alarm reference at {} is empty; give an alarm name or ARN", path(.at))]
     EmptyAlarmName { at: String },
     #[error("the Alarm object reference at {} is empty; give the object's name", path(.at))]
@@ -59,7 +83,8 @@ pub enum RuleProblem {
     #[error("the rule is {length} characters long once rendered; AWS allows at most 10240")]
     TooLong { length: usize },
     #[error(
-        "the rule condition at {} {}; set exactly one of anyOf, allOf, not, alarm or constant",
+        "the rule condition at {} {}; set exactly one of anyOf, allOf, not, alarm, atLeast or \
+         constant",
         path(.at),
         fields_set(.fields)
     )]
@@ -73,6 +98,15 @@ pub enum RuleProblem {
         fields_set(.fields)
     )]
     AlarmConditionShape {
+        at: String,
+        fields: Vec<&'static str>,
+    },
+    #[error(
+        "the atLeast condition at {} {}; set exactly one of count or percent",
+        path(.at),
+        fields_set(.fields)
+    )]
+    AtLeastThresholdShape {
         at: String,
         fields: Vec<&'static str>,
     },
@@ -153,6 +187,15 @@ impl<A: AlarmReference> Rule<A> {
                 alarm_problems(alarm, at, seen, problems);
                 return;
             }
+            Rule::AtLeast {
+                threshold, alarms, ..
+            } => {
+                at_least_problems(*threshold, alarms, at, problems);
+                for alarm in alarms {
+                    alarm_problems(alarm, at, seen, problems);
+                }
+                return;
+            }
             Rule::Const(_) => return,
         };
         if items.is_empty() {
@@ -166,6 +209,48 @@ impl<A: AlarmReference> Rule<A> {
             push_segment(at, &format!("{field}[{index}]"));
             item.tree_problems(at, seen, problems);
             at.truncate(len);
+        }
+    }
+}
+
+/// The threshold against the list, and each alarm listed once.
+fn at_least_problems<A: AlarmReference>(
+    threshold: Threshold,
+    alarms: &[A],
+    at: &str,
+    problems: &mut Vec<RuleProblem>,
+) {
+    if alarms.is_empty() {
+        problems.push(RuleProblem::EmptyAtLeast { at: at.to_owned() });
+    }
+    match threshold {
+        Threshold::Count(count) if count == 0 || count as usize > alarms.len() => {
+            // An empty list is reported once, above.
+            if !alarms.is_empty() {
+                problems.push(RuleProblem::AtLeastCountOutOfRange {
+                    at: at.to_owned(),
+                    count: i64::from(count),
+                    alarms: alarms.len(),
+                });
+            }
+        }
+        Threshold::Percent(percent) if !(1..=MAX_AT_LEAST_PERCENT).contains(&percent) => {
+            problems.push(RuleProblem::AtLeastPercentOutOfRange {
+                at: at.to_owned(),
+                percent: i64::from(percent),
+            });
+        }
+        Threshold::Count(_) | Threshold::Percent(_) => {}
+    }
+    let mut listed = BTreeSet::new();
+    let mut repeated = BTreeSet::new();
+    for alarm in alarms {
+        let dependency = alarm.dependency();
+        if !listed.insert(dependency.clone()) && repeated.insert(dependency.clone()) {
+            problems.push(RuleProblem::AtLeastRepeatsAlarm {
+                at: at.to_owned(),
+                alarm: dependency,
+            });
         }
     }
 }
