@@ -229,6 +229,57 @@ fn cases() -> Vec<(&'static str, Value)> {
         "actionsSuppressorExtensionPeriod": 0,
         "tags": cloudwatch_tags(),
     });
+    // atLeast at its limits, in rules that stay within 100 children: on the second, third and
+    // fourth level over the same 100 Alarm objects (the longest names, a count of all of them,
+    // 1% and 100%, NOT); a count of 100 over both lists; the longest alarm ARNs.
+    let at_least = |threshold: Value, refs: Vec<String>, names: Vec<String>| {
+        let mut condition = json!({"state": "INSUFFICIENT_DATA", "not": true});
+        condition
+            .as_object_mut()
+            .expect("an object")
+            .extend(threshold.as_object().expect("an object").clone());
+        if !refs.is_empty() {
+            condition["alarmRefs"] = json!(refs);
+        }
+        if !names.is_empty() {
+            condition["alarmNames"] = json!(names);
+        }
+        json!({"atLeast": condition})
+    };
+    let refs = |n: usize| {
+        (0..n)
+            .map(|i| long(&format!("web-{i:03}-"), 'a', 253))
+            .collect::<Vec<_>>()
+    };
+    let arns = |n: usize| {
+        (0..n)
+            .map(|i| {
+                long(
+                    &format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:web {i:03} ✓ "),
+                    'c',
+                    1600,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let composite_at_least_levels = json!({
+        "rule": {
+            "anyOf": [
+                at_least(json!({"count": 100}), refs(100), vec![]),
+                {"allOf": [
+                    at_least(json!({"percent": 100}), refs(100), vec![]),
+                    {"not": at_least(json!({"percent": 1}), refs(100), vec![])},
+                    {"anyOf": [at_least(json!({"count": 1}), refs(1), vec![])]},
+                ]},
+            ]
+        },
+    });
+    let composite_at_least_both_lists = json!({
+        "rule": at_least(json!({"count": 100}), refs(50), arns(50)),
+    });
+    let composite_at_least_arns = json!({
+        "rule": at_least(json!({"percent": 1}), vec![], arns(100)),
+    });
     let composite_longest_rule = json!({
         "alarmRule": long("ALARM(\"checkout-5xx\") OR ", ' ', 10240),
     });
@@ -323,6 +374,30 @@ fn cases() -> Vec<(&'static str, Value)> {
         (
             "CompositeAlarm with 100 conditions and every list at its limit",
             object("CompositeAlarm", "composite-limits", composite_at_limits),
+        ),
+        (
+            "CompositeAlarm with atLeast down to the fourth level over 100 Alarm objects",
+            object(
+                "CompositeAlarm",
+                "composite-at-least-levels",
+                composite_at_least_levels,
+            ),
+        ),
+        (
+            "CompositeAlarm with atLeast counting 100 over both lists",
+            object(
+                "CompositeAlarm",
+                "composite-at-least-both",
+                composite_at_least_both_lists,
+            ),
+        ),
+        (
+            "CompositeAlarm with atLeast over 100 of the longest alarm ARNs",
+            object(
+                "CompositeAlarm",
+                "composite-at-least-arns",
+                composite_at_least_arns,
+            ),
         ),
         (
             "CompositeAlarm with the longest alarmRule and metadata.name",
