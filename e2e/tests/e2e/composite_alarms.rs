@@ -1,5 +1,5 @@
 //! CompositeAlarm end to end: ordering against its children on create and delete, cycles, the
-//! structured rule with Alarm references, and the examples.
+//! structured rule with Alarm references, AT_LEAST in both forms, and the examples.
 
 use anyhow::Result;
 use aws_sdk_cloudwatch::Client;
@@ -275,6 +275,116 @@ spec:
             .total_of("cloudwatch", "PutCompositeAlarm"),
         puts,
         "a terminal error is not retried"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_at_least_rule_waits_for_its_alarm_objects_becomes_ready_and_stays_written_once()
+-> Result<()> {
+    let s = Scenario::start("composite-at-least").await?;
+    let cw = Client::new(&s.sdk);
+    // An alarm no object manages, named by alarmNames.
+    cw.put_metric_alarm()
+        .alarm_name("legacy-errors")
+        .namespace("App")
+        .metric_name("Errors")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await?;
+    s.apply_yaml(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: two-of-three
+spec:
+  rule:
+    atLeast:
+      count: 2
+      alarmRefs: [errors-a, errors-b]
+      alarmNames: [legacy-errors]
+---
+apiVersion: cwo.dev/v1alpha1
+kind: CompositeAlarm
+metadata:
+  name: half-not-ok
+spec:
+  alarmRule: 'AT_LEAST(50%, NOT OK, ("errors-a", errors-b)) OR ALARM("legacy-errors")'
+"#,
+    )?;
+    // The Alarm objects an atLeast lists are children like any other: waited for.
+    let message = s
+        .wait_condition(
+            "compositealarm",
+            "two-of-three",
+            "False",
+            Some("DependencyNotReady"),
+        )
+        .await?;
+    assert!(
+        message.contains("errors-a") && message.contains("errors-b"),
+        "{message}"
+    );
+    assert_eq!(
+        s.emulator
+            .calls()
+            .total_of("cloudwatch", "PutCompositeAlarm"),
+        0,
+        "nothing sent while a listed alarm was missing"
+    );
+
+    s.apply_yaml(&child("errors-a"))?;
+    s.apply_yaml(&child("errors-b"))?;
+    let expected = [
+        (
+            "two-of-three",
+            "AT_LEAST(2, ALARM, (errors-a, errors-b, legacy-errors))",
+        ),
+        (
+            "half-not-ok",
+            r#"AT_LEAST(50%, NOT OK, (errors-a, errors-b)) OR ALARM("legacy-errors")"#,
+        ),
+    ];
+    for (name, rule) in expected {
+        s.wait_ready("compositealarm", name).await?;
+        let obj = s.get("compositealarm", name)?.unwrap();
+        assert_eq!(obj["status"]["resolvedAlarmRule"], rule, "{name}");
+        assert_eq!(
+            obj["status"]["resolvedChildren"],
+            serde_json::json!(["errors-a", "errors-b", "legacy-errors"]),
+            "{name}"
+        );
+        let stored = cw
+            .describe_alarms()
+            .alarm_names(name)
+            .alarm_types(AlarmType::CompositeAlarm)
+            .send()
+            .await?;
+        assert_eq!(
+            stored.composite_alarms()[0].alarm_rule(),
+            Some(rule),
+            "CloudWatch holds the rule as sent"
+        );
+    }
+    // The rule CloudWatch reports reads back as the one desired: resyncs write nothing more.
+    let puts = s
+        .emulator
+        .calls()
+        .operation("cloudwatch", "PutCompositeAlarm");
+    assert_eq!(puts.ok, 2, "each composite written once: {puts:?}");
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        s.emulator
+            .calls()
+            .total_of("cloudwatch", "PutCompositeAlarm"),
+        puts.total,
+        "a resync rewrote an AT_LEAST rule"
     );
     Ok(())
 }
