@@ -2,15 +2,16 @@
 //!
 //! DeleteAlarms takes up to 100 names per call, with a default quota of 3 calls per second:
 //! deleting a thousand alarms one per call takes over five minutes, in batches a few seconds.
-//! Deletions of metric alarms requested within a short window share one call per region.
-//! Composite alarms are deleted alone: AWS accepts at most one composite per call.
+//! Deletions of metric alarms share one call per region through a [`Batcher`]: while
+//! DeleteAlarms' rate limit is saturated, names keep joining the pending call. Composite alarms
+//! are deleted alone: AWS accepts at most one composite per call.
 //!
 //! AWS refuses the whole call when one of the alarms is still named by a composite alarm's rule;
 //! the batch is then retried one name at a time, so only that alarm waits.
 
-use super::Aws;
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
+use super::{Aws, Location};
 use crate::error::Error;
 use crate::reason::Reason;
 use std::collections::HashMap;
@@ -28,22 +29,24 @@ pub struct AlarmDeleter {
 }
 
 impl AlarmDeleter {
-    /// A deleter that waits up to `window` to gather metric alarm names into one call.
+    /// A deleter that gathers metric alarm names for at least `window` (and while DeleteAlarms'
+    /// rate limit is saturated) into one call.
     pub fn new(aws: Arc<Aws>, window: Duration) -> Arc<Self> {
         let caller = Arc::clone(&aws);
-        let call: BatchCall<Option<Error>> = Arc::new(move |region, names| {
+        let call: BatchCall<Option<Error>> = Arc::new(move |location: Location, names| {
             let aws = Arc::clone(&caller);
-            Box::pin(async move { delete_batch(&aws, &region, &names).await })
+            Box::pin(async move { delete_batch(&aws, location.region(), &names).await })
         });
+        let limiter = Arc::clone(aws.limiter());
         Arc::new(AlarmDeleter {
             aws,
-            batcher: Batcher::new(window, MAX_NAMES_PER_CALL, call),
+            batcher: Batcher::new(Api::DeleteAlarms, limiter, window, MAX_NAMES_PER_CALL, call),
         })
     }
 
     /// Deletes the metric alarm `name` in `region`, in one call with other deletions.
     pub async fn delete_metric_alarm(&self, region: &str, name: &str) -> Result<(), Error> {
-        match self.batcher.request(region, name).await? {
+        match self.batcher.request(&Location::of(region), name).await? {
             Some(Some(refused)) => Err(refused),
             _ => Ok(()),
         }
@@ -76,7 +79,7 @@ async fn delete_batch(
         .delete_alarms()
         .set_alarm_names(Some(names.to_vec()))
         .send();
-    match aws.call(region, Api::DeleteAlarms, request).await {
+    match aws.call_in_slot(region, Api::DeleteAlarms, request).await {
         Ok(_) => Ok(names.iter().map(|n| (n.clone(), None)).collect()),
         // One alarm still named by a composite fails the whole call: find out which.
         Err(e) if e.reason == Reason::InvalidSpec && names.len() > 1 => {

@@ -13,13 +13,13 @@
 //!   started before the write keeps nothing for it, so a reading taken before a write is never
 //!   handed to a reconcile after it.
 
-use super::Aws;
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
+use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -33,14 +33,37 @@ pub enum AlarmRecord {
     Composite(Box<CompositeAlarm>),
 }
 
-type Key = (String, String);
+impl AlarmRecord {
+    /// The alarm's ARN, as AWS reported it.
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            AlarmRecord::Metric(m) => m.alarm_arn.as_deref(),
+            AlarmRecord::Composite(c) => c.alarm_arn.as_deref(),
+        }
+    }
+}
 
-/// Prefetched records by (region, name) with when their read started, and when each alarm was
-/// last written (kept as long as a prefetched record lives).
+type Key = (Location, String);
+
+/// Names of alarms the operator expects to read soon at a location (objects not yet reconciled
+/// for their current spec), to fill the room left in a DescribeAlarms call.
+pub type Expected = Box<dyn Fn(&Location) -> Vec<String> + Send + Sync>;
+
+/// Prefetched records by (location, name) with when their read started, and what this process
+/// last did to each alarm and when (kept as long as a prefetched record may live).
 #[derive(Default)]
 struct Prefetched {
     records: HashMap<Key, (Instant, Option<AlarmRecord>)>,
-    written: HashMap<Key, Instant>,
+    written: HashMap<Key, (Instant, Wrote)>,
+}
+
+/// A write this process made to an alarm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wrote {
+    /// PutMetricAlarm or PutCompositeAlarm: the alarm exists.
+    Put,
+    /// DeleteAlarms: it does not.
+    Deleted,
 }
 
 /// Reads alarms in batches. Share it through its `Arc`.
@@ -48,41 +71,66 @@ pub struct AlarmReader {
     aws: Arc<Aws>,
     batcher: Arc<Batcher<AlarmRecord>>,
     prefetch_ttl: Duration,
+    absent_ttl: Duration,
     prefetched: Mutex<Prefetched>,
+    /// The ARN prefix (`arn:<partition>:cloudwatch:<region>:<account>:alarm:`) of each location,
+    /// learned from the first alarm ARN AWS reports there.
+    arn_prefixes: Mutex<HashMap<Location, String>>,
+    expected: OnceLock<Expected>,
 }
 
 impl AlarmReader {
-    /// A reader that waits up to `window` to gather names into one call, and keeps prefetched
-    /// records for `prefetch_ttl`.
-    pub fn new(aws: Arc<Aws>, window: Duration, prefetch_ttl: Duration) -> Arc<Self> {
-        let caller = Arc::clone(&aws);
-        let call: BatchCall<AlarmRecord> = Arc::new(move |region, names| {
-            let aws = Arc::clone(&caller);
-            Box::pin(async move { describe(&aws, &region, &names).await })
-        });
-        Arc::new(AlarmReader {
-            aws,
-            batcher: Batcher::new(window, MAX_NAMES_PER_CALL, call),
-            prefetch_ttl,
-            prefetched: Mutex::default(),
+    /// A reader that gathers names for at least `window` (and while DescribeAlarms' rate limit
+    /// is saturated) into one call, keeps records read ahead for `prefetch_ttl`, and readings of
+    /// alarms that do not exist for `absent_ttl`.
+    pub fn new(
+        aws: Arc<Aws>,
+        window: Duration,
+        prefetch_ttl: Duration,
+        absent_ttl: Duration,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me: &Weak<AlarmReader>| {
+            let me = me.clone();
+            let call: BatchCall<AlarmRecord> = Arc::new(move |location, names| {
+                let me = me.clone();
+                Box::pin(async move {
+                    match me.upgrade() {
+                        Some(reader) => reader.read_batch(&location, names).await,
+                        None => Ok(HashMap::new()),
+                    }
+                })
+            });
+            AlarmReader {
+                batcher: Batcher::new(
+                    Api::DescribeAlarms,
+                    Arc::clone(aws.limiter()),
+                    window,
+                    MAX_NAMES_PER_CALL,
+                    call,
+                ),
+                aws,
+                prefetch_ttl,
+                absent_ttl,
+                prefetched: Mutex::default(),
+                arn_prefixes: Mutex::default(),
+                expected: OnceLock::new(),
+            }
         })
+    }
+
+    /// Where to find the names of alarms about to be reconciled: a batch read on demand fills
+    /// its room with them, so their reconciles need no call of their own.
+    pub fn expect(&self, expected: Expected) {
+        let _ = self.expected.set(expected);
     }
 
     /// The alarm `name` in `region` (metric or composite), or `None` when it does not exist.
     pub async fn describe(&self, region: &str, name: &str) -> Result<Option<AlarmRecord>, Error> {
-        let key = (region.to_string(), name.to_string());
-        let prefetched = self
-            .prefetched
-            .lock()
-            .expect("prefetch lock")
-            .records
-            .remove(&key);
-        if let Some((read_at, record)) = prefetched
-            && read_at.elapsed() <= self.prefetch_ttl
-        {
+        let location = Location::of(region);
+        if let Some(record) = self.take_prefetched(&location, name) {
             return Ok(record);
         }
-        self.batcher.request(region, name).await
+        self.batcher.request(&location, name).await
     }
 
     /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
@@ -91,53 +139,156 @@ impl AlarmReader {
         region: &str,
         name: &str,
     ) -> Result<Option<AlarmRecord>, Error> {
-        self.wrote(region, name);
-        self.batcher.request(region, name).await
+        self.wrote(region, name, Wrote::Put);
+        self.batcher.request(&Location::of(region), name).await
     }
 
-    /// Records that `name` in `region` was just written (put or deleted): a prefetched reading of
-    /// it is out of date.
-    pub fn wrote(&self, region: &str, name: &str) {
-        let key = (region.to_string(), name.to_string());
+    /// Whether the alarm `name` exists in `region`: what this process's own write made true, if
+    /// it wrote the alarm within the prefetch time, else a read.
+    pub async fn exists(&self, region: &str, name: &str) -> Result<bool, Error> {
+        let key = (Location::of(region), name.to_string());
+        let known = {
+            let prefetched = self.prefetched.lock().expect("prefetch lock");
+            prefetched
+                .written
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() <= self.prefetch_ttl)
+                .map(|(_, wrote)| *wrote == Wrote::Put)
+        };
+        match known {
+            Some(exists) => Ok(exists),
+            None => Ok(self.describe(region, name).await?.is_some()),
+        }
+    }
+
+    /// Records that `name` in `region` was just written: a prefetched reading of it is out of
+    /// date, and what the write made true is known for a while.
+    pub fn wrote(&self, region: &str, name: &str, wrote: Wrote) {
+        let key = (Location::of(region), name.to_string());
         let now = Instant::now();
         let ttl = self.prefetch_ttl;
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         prefetched.records.remove(&key);
         prefetched
             .written
-            .retain(|_, at| now.duration_since(*at) <= ttl);
-        prefetched.written.insert(key, now);
+            .retain(|_, (at, _)| now.duration_since(*at) <= ttl);
+        prefetched.written.insert(key, (now, wrote));
+    }
+
+    /// The ARN of the alarm `name` in `region`, from the account learned from an earlier answer
+    /// (an alarm's ARN is `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`); `None`
+    /// until DescribeAlarms has reported one alarm there.
+    pub fn arn_of(&self, region: &str, name: &str) -> Option<String> {
+        let prefixes = self.arn_prefixes.lock().expect("arn lock");
+        prefixes
+            .get(&Location::of(region))
+            .map(|prefix| format!("{prefix}{name}"))
     }
 
     /// Reads `names` in `region` now, one call per 100 names, and keeps the records for the
     /// reconciles that will ask for them shortly.
     pub async fn prefetch(&self, region: &str, names: &[String]) -> Result<(), Error> {
+        let location = Location::of(region);
         for chunk in names.chunks(MAX_NAMES_PER_CALL) {
             let started = Instant::now();
-            let found = describe(&self.aws, region, chunk).await?;
-            self.keep(region, chunk, &found, started);
+            let found = describe(&self.aws, &location, chunk, false).await?;
+            self.learn(&location, &found);
+            self.keep(&location, chunk, &found, started);
         }
         Ok(())
+    }
+
+    /// The call behind the batcher: `names`, plus as many expected names as the call has room
+    /// for (kept for their reconciles).
+    async fn read_batch(
+        &self,
+        location: &Location,
+        names: Vec<String>,
+    ) -> Result<HashMap<String, AlarmRecord>, Error> {
+        let extra = self.room_filler(location, &names);
+        let mut all = names;
+        let asked = all.len();
+        all.extend(extra);
+        let started = Instant::now();
+        let found = describe(&self.aws, location, &all, true).await?;
+        self.learn(location, &found);
+        self.keep(location, &all[asked..], &found, started);
+        Ok(found)
+    }
+
+    /// Expected names not in `names` and not already read, up to the call's room.
+    fn room_filler(&self, location: &Location, names: &[String]) -> Vec<String> {
+        let room = MAX_NAMES_PER_CALL.saturating_sub(names.len());
+        let Some(expected) = self.expected.get().filter(|_| room > 0) else {
+            return Vec::new();
+        };
+        let prefetched = self.prefetched.lock().expect("prefetch lock");
+        let mut extra: Vec<String> = expected(location)
+            .into_iter()
+            .filter(|n| {
+                !names.contains(n)
+                    && !prefetched
+                        .records
+                        .contains_key(&(location.clone(), n.clone()))
+            })
+            .collect();
+        extra.sort();
+        extra.dedup();
+        extra.truncate(room);
+        extra
+    }
+
+    /// Learns the location's ARN prefix from the records read.
+    fn learn(&self, location: &Location, found: &HashMap<String, AlarmRecord>) {
+        let mut prefixes = self.arn_prefixes.lock().expect("arn lock");
+        if prefixes.contains_key(location) {
+            return;
+        }
+        if let Some(prefix) = found
+            .iter()
+            .find_map(|(name, record)| arn_prefix(location, name, record.arn()?))
+        {
+            prefixes.insert(location.clone(), prefix);
+        }
+    }
+
+    fn take_prefetched(&self, location: &Location, name: &str) -> Option<Option<AlarmRecord>> {
+        let key = (location.clone(), name.to_string());
+        let (read_at, record) = self
+            .prefetched
+            .lock()
+            .expect("prefetch lock")
+            .records
+            .remove(&key)?;
+        let ttl = if record.is_some() {
+            self.prefetch_ttl
+        } else {
+            self.absent_ttl
+        };
+        (read_at.elapsed() <= ttl).then_some(record)
     }
 
     /// Keeps the records of a prefetch whose read started at `started`, except for alarms
     /// written since then.
     fn keep(
         &self,
-        region: &str,
+        location: &Location,
         names: &[String],
         found: &HashMap<String, AlarmRecord>,
         started: Instant,
     ) {
         let now = Instant::now();
-        let ttl = self.prefetch_ttl;
+        let (ttl, absent_ttl) = (self.prefetch_ttl, self.absent_ttl);
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         let Prefetched { records, written } = &mut *prefetched;
-        records.retain(|_, (read_at, _)| now.duration_since(*read_at) <= ttl);
-        written.retain(|_, at| now.duration_since(*at) <= ttl);
+        records.retain(|_, (read_at, record)| {
+            let age = now.duration_since(*read_at);
+            age <= if record.is_some() { ttl } else { absent_ttl }
+        });
+        written.retain(|_, (at, _)| now.duration_since(*at) <= ttl);
         for name in names {
-            let key = (region.to_string(), name.clone());
-            if written.get(&key).is_some_and(|at| *at >= started) {
+            let key = (location.clone(), name.clone());
+            if written.get(&key).is_some_and(|(at, _)| *at >= started) {
                 continue;
             }
             records.insert(key, (started, found.get(name).cloned()));
@@ -145,16 +296,38 @@ impl AlarmReader {
     }
 }
 
-/// One DescribeAlarms call (and its pages) for at most 100 names.
+/// `arn:<partition>:cloudwatch:<region>:<account>:alarm:` when `arn` is the ARN of the alarm
+/// `name` at `location`.
+fn arn_prefix(location: &Location, name: &str, arn: &str) -> Option<String> {
+    let prefix = arn.strip_suffix(name)?;
+    let parts: Vec<&str> = prefix.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "cloudwatch", region, account, "alarm", ""]
+            if *region == location.region()
+                && !partition.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(prefix.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// One DescribeAlarms call (and its pages) for at most 100 names; `in_slot` when the first page
+/// goes out in a rate-limit slot the caller holds (a batch's).
 async fn describe(
     aws: &Aws,
-    region: &str,
+    location: &Location,
     names: &[String],
+    in_slot: bool,
 ) -> Result<HashMap<String, AlarmRecord>, Error> {
     debug_assert!(names.len() <= MAX_NAMES_PER_CALL);
+    let region = location.region();
     let client = &aws.clients(region).cloudwatch;
     let mut found = HashMap::new();
     let mut next_token: Option<String> = None;
+    let mut first = true;
     loop {
         let request = client
             .describe_alarms()
@@ -165,7 +338,13 @@ async fn describe(
             .max_records(100)
             .set_next_token(next_token.take())
             .send();
-        let out = aws.call(region, Api::DescribeAlarms, request).await?;
+        let out = if first && in_slot {
+            aws.call_in_slot(region, Api::DescribeAlarms, request)
+                .await?
+        } else {
+            aws.call(region, Api::DescribeAlarms, request).await?
+        };
+        first = false;
         for alarm in out.metric_alarms() {
             if let Some(name) = alarm.alarm_name() {
                 found.insert(
@@ -207,6 +386,7 @@ mod tests {
             Arc::new(aws),
             Duration::from_millis(10),
             Duration::from_secs(60),
+            Duration::from_secs(600),
         )
     }
 
@@ -216,8 +396,12 @@ mod tests {
 
     fn kept(reader: &AlarmReader, name: &str) -> Option<Option<AlarmRecord>> {
         let prefetched = reader.prefetched.lock().unwrap();
-        let key = ("us-east-1".to_string(), name.to_string());
+        let key = (here(), name.to_string());
         prefetched.records.get(&key).map(|(_, r)| r.clone())
+    }
+
+    fn here() -> Location {
+        Location::of("us-east-1")
     }
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -228,7 +412,7 @@ mod tests {
     async fn a_prefetch_keeps_found_and_missing_alarms_for_the_next_reconcile() {
         let r = reader().await;
         let found = HashMap::from([("a".to_string(), metric("a"))]);
-        r.keep("us-east-1", &names(&["a", "b"]), &found, Instant::now());
+        r.keep(&here(), &names(&["a", "b"]), &found, Instant::now());
         assert_eq!(kept(&r, "a"), Some(Some(metric("a"))));
         assert_eq!(
             kept(&r, "b"),
@@ -247,12 +431,12 @@ mod tests {
     async fn a_write_drops_the_prefetched_reading_of_that_alarm_only() {
         let r = reader().await;
         r.keep(
-            "us-east-1",
+            &here(),
             &names(&["a", "b"]),
             &HashMap::new(),
             Instant::now(),
         );
-        r.wrote("us-east-1", "a");
+        r.wrote("us-east-1", "a", Wrote::Put);
         assert_eq!(
             kept(&r, "a"),
             None,
@@ -268,15 +452,98 @@ mod tests {
         let r = reader().await;
         let started = Instant::now();
         tokio::time::sleep(Duration::from_millis(2)).await;
-        r.wrote("us-east-1", "a");
-        r.keep("us-east-1", &names(&["a", "b"]), &HashMap::new(), started);
+        r.wrote("us-east-1", "a", Wrote::Put);
+        r.keep(&here(), &names(&["a", "b"]), &HashMap::new(), started);
         assert_eq!(kept(&r, "a"), None);
         assert_eq!(kept(&r, "b"), Some(None));
 
         // A prefetch that started after the write is current and kept.
         tokio::time::sleep(Duration::from_millis(2)).await;
         let found = HashMap::from([("a".to_string(), metric("a"))]);
-        r.keep("us-east-1", &names(&["a"]), &found, Instant::now());
+        r.keep(&here(), &names(&["a"]), &found, Instant::now());
         assert_eq!(kept(&r, "a"), Some(Some(metric("a"))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reading_that_the_alarm_does_not_exist_is_kept_longer_than_a_record() {
+        let r = reader().await;
+        let found = HashMap::from([("a".to_string(), metric("a"))]);
+        r.keep(&here(), &names(&["a", "b"]), &found, Instant::now());
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(r.take_prefetched(&here(), "a"), None, "a record goes stale");
+        assert_eq!(r.take_prefetched(&here(), "b"), Some(None));
+        r.keep(&here(), &names(&["c"]), &HashMap::new(), Instant::now());
+        tokio::time::advance(Duration::from_secs(601)).await;
+        assert_eq!(r.take_prefetched(&here(), "c"), None);
+    }
+
+    #[tokio::test]
+    async fn the_account_is_learned_from_any_alarm_arn_of_the_region() {
+        let r = reader().await;
+        assert_eq!(r.arn_of("us-east-1", "cpu"), None);
+        let mut with_arn = MetricAlarm::builder().alarm_name("a:b").build();
+        with_arn.alarm_arn = Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:a:b".into());
+        let found = HashMap::from([
+            ("x".to_string(), metric("x")),
+            ("a:b".to_string(), AlarmRecord::Metric(Box::new(with_arn))),
+        ]);
+        r.learn(&here(), &found);
+        assert_eq!(
+            r.arn_of("us-east-1", "cpu").as_deref(),
+            Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu")
+        );
+        assert_eq!(
+            r.arn_of("eu-west-1", "cpu"),
+            None,
+            "another region is not known"
+        );
+    }
+
+    #[test]
+    fn only_an_alarm_arn_of_the_same_region_and_name_teaches_the_account() {
+        let at = here();
+        let arn = "arn:aws-cn:cloudwatch:us-east-1:123456789012:alarm:cpu";
+        assert_eq!(
+            arn_prefix(&at, "cpu", arn).as_deref(),
+            Some("arn:aws-cn:cloudwatch:us-east-1:123456789012:alarm:")
+        );
+        for (name, arn) in [
+            ("cpu", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu"),
+            (
+                "cpu",
+                "arn:aws:cloudwatch:us-east-1:123456789012:metric-stream/cpu",
+            ),
+            ("cpu", "arn:aws:cloudwatch:us-east-1:1234:alarm:cpu"),
+            ("mem", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu"),
+            ("cpu", "cpu"),
+        ] {
+            assert_eq!(arn_prefix(&at, name, arn), None, "{arn}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_read_on_demand_fills_its_room_with_expected_names_not_yet_read() {
+        let r = reader().await;
+        r.expect(Box::new(|_| {
+            (0..150)
+                .map(|i| format!("e{i:03}"))
+                .chain(["asked".to_string()])
+                .collect()
+        }));
+        r.keep(&here(), &names(&["e000"]), &HashMap::new(), Instant::now());
+        let extra = r.room_filler(&here(), &names(&["asked", "other"]));
+        assert_eq!(extra.len(), 98);
+        assert_eq!(extra[0], "e001", "already read, or asked for: left out");
+        assert!(!extra.contains(&"asked".to_string()));
+    }
+
+    #[tokio::test]
+    async fn what_this_process_wrote_answers_whether_an_alarm_exists() {
+        let r = reader().await;
+        r.wrote("us-east-1", "made", Wrote::Put);
+        r.wrote("us-east-1", "gone", Wrote::Deleted);
+        // Nothing listens at the endpoint: a read would fail.
+        assert!(r.exists("us-east-1", "made").await.unwrap());
+        assert!(!r.exists("us-east-1", "gone").await.unwrap());
     }
 }

@@ -1,11 +1,21 @@
-//! Gathers single-item requests from concurrent reconciles into one AWS call per batch.
+//! Gathers single-item requests from concurrent reconciles into one AWS call per batch, in
+//! windows that follow the API's rate limiter.
 //!
 //! Several AWS APIs take a list (DescribeAlarms: 100 names, DeleteAlarms: 100 names,
-//! Start/StopMetricStreams: a list of names) while each reconcile needs one item. A [`Batcher`]
-//! holds the first request of a batch for a short window (per region), lets later requests join,
-//! then runs one call for all of them — earlier if the batch fills up — and hands each caller its
-//! own result.
+//! Start/StopMetricStreams: a list of names) while each reconcile needs one item; others answer
+//! for a whole group at once (DescribeSubscriptionFilters for a log group, GetSamplingRules for a
+//! region). A [`Batcher`] keeps one open batch per location. When a batch opens it reserves the
+//! API's next rate-limit slot, and it stays open — later requests join it — until that slot comes
+//! and at least a short window has passed. So while the limiter is saturated, requests pile into
+//! the one pending batch instead of each waiting for a slot of its own, and a batch goes out when
+//! the limiter grants its token; the window only matters when the limiter is idle (or off), where
+//! it gathers the requests of reconciles running together. A batch that fills up closes at once
+//! and goes out at its slot; the next request opens another batch with the next slot. A request
+//! for a key that a batch not yet sent already holds joins that batch.
 
+use super::Location;
+use super::api::Api;
+use super::rate_limit::RateLimiter;
 use crate::error::Error;
 use crate::reason::Reason;
 use std::collections::HashMap;
@@ -13,13 +23,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
+use tokio::time::Instant;
 
-/// The call that serves one batch: given a region and at most `max_batch` distinct keys, a
-/// result per key (or one error for all).
+/// The call that serves one batch: given a location and at most `max_batch` distinct keys, a
+/// result per key (or one error for all). It runs in the rate-limit slot the batch reserved, so
+/// its first request must not wait for another (`Aws::call_in_slot`).
 pub type BatchCall<V> = Arc<
     dyn Fn(
-            String,
+            Location,
             Vec<String>,
         ) -> Pin<Box<dyn Future<Output = Result<HashMap<String, V>, Error>> + Send>>
         + Send
@@ -28,19 +40,40 @@ pub type BatchCall<V> = Arc<
 
 type Reply<V> = oneshot::Sender<Result<Option<V>, Error>>;
 
+/// A batch not yet sent.
 struct Batch<V> {
     id: u64,
     waiters: HashMap<String, Vec<Reply<V>>>,
+    /// Raised when the batch fills up, so it need not wait out its window.
+    full: Arc<Notify>,
+}
+
+/// The batches of one location that have not gone out yet: at most one open, the others full
+/// and waiting for their slots.
+struct Pending<V> {
+    open: Option<u64>,
+    unsent: Vec<Batch<V>>,
+}
+
+impl<V> Default for Pending<V> {
+    fn default() -> Self {
+        Pending {
+            open: None,
+            unsent: Vec::new(),
+        }
+    }
 }
 
 struct State<V> {
     next_id: u64,
-    gathering: HashMap<String, Batch<V>>,
+    pending: HashMap<Location, Pending<V>>,
 }
 
-/// Batches requests per region. `V` is the per-key answer; a key the call did not answer gets
+/// Batches requests per location. `V` is the per-key answer; a key the call did not answer gets
 /// `None`.
 pub struct Batcher<V> {
+    api: Api,
+    limiter: Arc<RateLimiter>,
     window: Duration,
     max_batch: usize,
     call: BatchCall<V>,
@@ -48,51 +81,69 @@ pub struct Batcher<V> {
 }
 
 impl<V: Clone + Send + 'static> Batcher<V> {
-    /// A batcher that waits up to `window` and sends at most `max_batch` keys per call.
-    pub fn new(window: Duration, max_batch: usize, call: BatchCall<V>) -> Arc<Self> {
+    /// A batcher of calls to `api`, paced by `limiter`: a batch gathers for at least `window`,
+    /// and until its slot, and holds at most `max_batch` keys.
+    pub fn new(
+        api: Api,
+        limiter: Arc<RateLimiter>,
+        window: Duration,
+        max_batch: usize,
+        call: BatchCall<V>,
+    ) -> Arc<Self> {
         Arc::new(Batcher {
+            api,
+            limiter,
             window,
-            max_batch,
+            max_batch: max_batch.max(1),
             call,
             state: Mutex::new(State {
                 next_id: 0,
-                gathering: HashMap::new(),
+                pending: HashMap::new(),
             }),
         })
     }
 
-    /// Requests `key` in `region` and waits for its batch's answer.
-    pub async fn request(self: &Arc<Self>, region: &str, key: &str) -> Result<Option<V>, Error> {
+    /// Requests `key` at `location` and waits for its batch's answer.
+    pub async fn request(
+        self: &Arc<Self>,
+        location: &Location,
+        key: &str,
+    ) -> Result<Option<V>, Error> {
         let (tx, rx) = oneshot::channel();
-        let flush_now = {
+        {
             let mut state = self.state.lock().expect("batcher lock");
-            let id = state.next_id;
-            let batch = state
-                .gathering
-                .entry(region.to_string())
-                .or_insert_with(|| Batch {
-                    id,
-                    waiters: HashMap::new(),
-                });
-            let starts_batch = batch.waiters.is_empty();
-            batch.waiters.entry(key.to_string()).or_default().push(tx);
-            let full = batch.waiters.len() >= self.max_batch;
-            if starts_batch {
-                state.next_id += 1;
-                if !full {
-                    self.flush_after_window(region.to_string(), id);
+            let State { next_id, pending } = &mut *state;
+            let at = pending.entry(location.clone()).or_default();
+            if let Some(batch) = at.unsent.iter_mut().find(|b| b.waiters.contains_key(key)) {
+                batch.waiters.entry(key.to_string()).or_default().push(tx);
+            } else {
+                let open = at
+                    .open
+                    .and_then(|id| at.unsent.iter().position(|b| b.id == id));
+                let index = match open {
+                    Some(index) => index,
+                    None => {
+                        let id = *next_id;
+                        *next_id += 1;
+                        let full = Arc::new(Notify::new());
+                        let slot = self.limiter.reserve(location, self.api);
+                        self.send_at_slot(location.clone(), id, slot, Arc::clone(&full));
+                        at.open = Some(id);
+                        at.unsent.push(Batch {
+                            id,
+                            waiters: HashMap::new(),
+                            full,
+                        });
+                        at.unsent.len() - 1
+                    }
+                };
+                let batch = &mut at.unsent[index];
+                batch.waiters.insert(key.to_string(), vec![tx]);
+                if batch.waiters.len() >= self.max_batch {
+                    at.open = None;
+                    batch.full.notify_one();
                 }
             }
-            if full {
-                state.gathering.remove(region)
-            } else {
-                None
-            }
-        };
-        if let Some(batch) = flush_now {
-            let batcher = Arc::clone(self);
-            let region = region.to_string();
-            tokio::spawn(async move { batcher.flush(region, batch).await });
         }
         rx.await.unwrap_or_else(|_| {
             Err(Error::new(
@@ -102,28 +153,48 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         })
     }
 
-    fn flush_after_window(self: &Arc<Self>, region: String, id: u64) {
+    /// Sends batch `id` at `slot`, after its window, or at `slot` alone once it is full.
+    fn send_at_slot(
+        self: &Arc<Self>,
+        location: Location,
+        id: u64,
+        slot: Instant,
+        full: Arc<Notify>,
+    ) {
         let batcher = Arc::clone(self);
+        let window_end = Instant::now() + self.window;
         tokio::spawn(async move {
-            tokio::time::sleep(batcher.window).await;
+            tokio::select! {
+                _ = tokio::time::sleep_until(slot.max(window_end)) => {}
+                _ = full.notified() => tokio::time::sleep_until(slot).await,
+            }
             let batch = {
                 let mut state = batcher.state.lock().expect("batcher lock");
-                // Only the batch this timer was started for: one that filled up early was sent
-                // already, and a newer batch has its own timer.
-                match state.gathering.get(&region) {
-                    Some(b) if b.id == id => state.gathering.remove(&region),
-                    _ => None,
+                let Some(at) = state.pending.get_mut(&location) else {
+                    return;
+                };
+                if at.open == Some(id) {
+                    at.open = None;
                 }
+                let batch = at
+                    .unsent
+                    .iter()
+                    .position(|b| b.id == id)
+                    .map(|i| at.unsent.swap_remove(i));
+                if at.unsent.is_empty() {
+                    state.pending.remove(&location);
+                }
+                batch
             };
             if let Some(batch) = batch {
-                batcher.flush(region, batch).await;
+                batcher.flush(location, batch).await;
             }
         });
     }
 
-    async fn flush(&self, region: String, batch: Batch<V>) {
+    async fn flush(&self, location: Location, batch: Batch<V>) {
         let keys: Vec<String> = batch.waiters.keys().cloned().collect();
-        let result = (self.call)(region, keys).await;
+        let result = (self.call)(location, keys).await;
         for (key, replies) in batch.waiters {
             let answer = match &result {
                 Ok(found) => Ok(found.get(&key).cloned()),
@@ -139,15 +210,36 @@ impl<V: Clone + Send + 'static> Batcher<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::rate_limit::RateLimitConfig;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    type Calls = Arc<Mutex<Vec<Vec<String>>>>;
+    type Calls = Arc<Mutex<Vec<(Duration, Vec<String>)>>>;
 
-    fn counting_batcher(max: usize) -> (Arc<Batcher<usize>>, Calls) {
+    fn limiter(rate: Option<f64>) -> Arc<RateLimiter> {
+        Arc::new(RateLimiter::new(match rate {
+            Some(rate) => RateLimitConfig {
+                overrides: [(Api::DeleteAlarms, rate)].into(),
+                ..Default::default()
+            },
+            None => RateLimitConfig {
+                disabled: true,
+                ..Default::default()
+            },
+        }))
+    }
+
+    /// A batcher of DeleteAlarms at `rate` calls per second (no limit for `None`) whose call
+    /// records when it ran (since `start`) and with which keys.
+    fn counting_batcher(
+        max: usize,
+        rate: Option<f64>,
+        start: Instant,
+    ) -> (Arc<Batcher<usize>>, Calls) {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&calls);
-        let call: BatchCall<usize> = Arc::new(move |_region, keys: Vec<String>| {
-            seen.lock().unwrap().push(keys.clone());
+        let call: BatchCall<usize> = Arc::new(move |_location, mut keys: Vec<String>| {
+            keys.sort();
+            seen.lock().unwrap().push((start.elapsed(), keys.clone()));
             Box::pin(async move {
                 Ok(keys
                     .iter()
@@ -156,15 +248,26 @@ mod tests {
                     .collect())
             })
         });
-        (Batcher::new(Duration::from_millis(50), max, call), calls)
+        let batcher = Batcher::new(
+            Api::DeleteAlarms,
+            limiter(rate),
+            Duration::from_millis(50),
+            max,
+            call,
+        );
+        (batcher, calls)
+    }
+
+    fn here() -> Location {
+        Location::of("us-east-1")
     }
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_requests_share_one_call() {
-        let (b, calls) = counting_batcher(100);
+        let (b, calls) = counting_batcher(100, None, Instant::now());
         let answers = futures::future::join_all((0..40).map(|i| {
             let b = Arc::clone(&b);
-            async move { b.request("us-east-1", &format!("alarm-{i}")).await }
+            async move { b.request(&here(), &format!("alarm-{i}")).await }
         }))
         .await;
         assert_eq!(calls.lock().unwrap().len(), 1);
@@ -173,24 +276,29 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_full_batch_is_sent_at_once_and_the_rest_waits_for_the_next() {
-        let (b, calls) = counting_batcher(100);
+        let (b, calls) = counting_batcher(100, None, Instant::now());
         let answers = futures::future::join_all((0..250).map(|i| {
             let b = Arc::clone(&b);
-            async move { b.request("us-east-1", &format!("a{i}")).await }
+            async move { b.request(&here(), &format!("a{i}")).await }
         }))
         .await;
         assert!(answers.iter().all(|a| a.is_ok()));
-        let sizes: Vec<usize> = calls.lock().unwrap().iter().map(Vec::len).collect();
+        let calls = calls.lock().unwrap();
+        let sizes: Vec<usize> = calls.iter().map(|(_, keys)| keys.len()).collect();
         assert_eq!(sizes, vec![100, 100, 50]);
+        // The full ones did not wait out the window.
+        assert_eq!(calls[0].0, Duration::ZERO);
+        assert_eq!(calls[2].0, Duration::from_millis(50));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn regions_are_batched_separately_and_duplicates_share_a_key() {
-        let (b, calls) = counting_batcher(100);
+    async fn locations_are_batched_separately_and_duplicates_share_a_key() {
+        let (b, calls) = counting_batcher(100, None, Instant::now());
+        let (at, elsewhere) = (here(), Location::of("eu-west-1"));
         let (x, y, z) = tokio::join!(
-            b.request("us-east-1", "same"),
-            b.request("us-east-1", "same"),
-            b.request("eu-west-1", "same"),
+            b.request(&at, "same"),
+            b.request(&at, "same"),
+            b.request(&elsewhere, "same"),
         );
         assert_eq!(
             (x.unwrap(), y.unwrap(), z.unwrap()),
@@ -198,23 +306,101 @@ mod tests {
         );
         let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), 2);
-        assert!(calls.iter().all(|keys| keys == &vec!["same".to_string()]));
+        assert!(
+            calls
+                .iter()
+                .all(|(_, keys)| keys == &vec!["same".to_string()])
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn unanswered_keys_get_none_and_errors_reach_every_caller() {
-        let (b, _) = counting_batcher(100);
-        assert_eq!(b.request("r", "missing-1").await.unwrap(), None);
+        let (b, _) = counting_batcher(100, None, Instant::now());
+        assert_eq!(b.request(&here(), "missing-1").await.unwrap(), None);
         let failures = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&failures);
         let failing: BatchCall<usize> = Arc::new(move |_, _| {
             counter.fetch_add(1, Ordering::SeqCst);
             Box::pin(async { Err(Error::new(Reason::Throttled, "Rate exceeded")) })
         });
-        let b = Batcher::new(Duration::from_millis(10), 100, failing);
-        let (x, y) = tokio::join!(b.request("r", "a"), b.request("r", "b"));
+        let b = Batcher::new(
+            Api::DeleteAlarms,
+            limiter(None),
+            Duration::from_millis(10),
+            100,
+            failing,
+        );
+        let at = here();
+        let (x, y) = tokio::join!(b.request(&at, "a"), b.request(&at, "b"));
         assert_eq!(x.unwrap_err().reason, Reason::Throttled);
         assert_eq!(y.unwrap_err().reason, Reason::Throttled);
         assert_eq!(failures.load(Ordering::SeqCst), 1);
+    }
+
+    /// Requests arriving one by one every 10 ms for `seconds`, as reconciles freed one at a time
+    /// do; the sizes of the batches that served them.
+    async fn trickle(b: &Arc<Batcher<usize>>, seconds: u64) {
+        let requests = (0..seconds * 100).map(|i| {
+            let b = Arc::clone(b);
+            async move {
+                tokio::time::sleep(Duration::from_millis(10 * i)).await;
+                b.request(&here(), &format!("a{i:04}")).await.unwrap();
+            }
+        });
+        futures::future::join_all(requests).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn while_the_limiter_is_saturated_names_keep_joining_the_pending_batch() {
+        // One call per second: the first batch gets the free slot and goes out after its window;
+        // the next one opens with the slot a second later and gathers everything until then.
+        let start = Instant::now();
+        let (b, calls) = counting_batcher(100, Some(1.0), start);
+        trickle(&b, 3).await;
+        let calls = calls.lock().unwrap();
+        let shape: Vec<(u128, usize)> = calls
+            .iter()
+            .map(|(at, keys)| (at.as_millis(), keys.len()))
+            .collect();
+        assert_eq!(shape, vec![(50, 6), (1000, 95), (2000, 100), (3000, 99)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_that_fills_up_goes_out_at_its_slot_and_the_next_takes_the_next_slot() {
+        let start = Instant::now();
+        let (b, calls) = counting_batcher(10, Some(2.0), start);
+        let answers = futures::future::join_all((0..25).map(|i| {
+            let b = Arc::clone(&b);
+            async move { b.request(&here(), &format!("a{i:02}")).await }
+        }))
+        .await;
+        assert!(answers.iter().all(|a| a.is_ok()));
+        let calls = calls.lock().unwrap();
+        let shape: Vec<(u128, usize)> = calls
+            .iter()
+            .map(|(at, keys)| (at.as_millis(), keys.len()))
+            .collect();
+        assert_eq!(shape, vec![(0, 10), (500, 10), (1000, 5)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_already_waiting_in_a_full_batch_joins_it() {
+        let start = Instant::now();
+        let (b, calls) = counting_batcher(2, Some(1.0), start);
+        // Someone else took the free slot: the next batch goes out a second later.
+        b.limiter.reserve(&here(), Api::DeleteAlarms);
+        let at = here();
+        let (x, y, z) = tokio::join!(b.request(&at, "a"), b.request(&at, "b"), async {
+            // "a" is in a full batch that waits for its slot; asking again joins it.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            b.request(&at, "a").await
+        },);
+        assert_eq!(
+            (x.unwrap(), y.unwrap(), z.unwrap()),
+            (Some(1), Some(1), Some(1))
+        );
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].0, Duration::from_secs(1));
     }
 }

@@ -2,13 +2,13 @@
 //!
 //! StartMetricStreams and StopMetricStreams take a list of names, and PutMetricStream never
 //! changes a stream's running state, so every start or stop goes through here: concurrent
-//! reconciles that start (or stop) streams in the same region within a short window share one
-//! call, through a [`Batcher`]. AWS documents no limit on the list; 100 names per call keeps a
+//! reconciles that start (or stop) streams in the same region share one call, through a
+//! [`Batcher`] whose batches stay open while the API's rate limit is saturated. AWS documents no limit on the list; 100 names per call keeps a
 //! request small and one refused name (the call is all or nothing) from failing a whole fleet.
 
-use super::Aws;
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
+use super::{Aws, Location};
 use crate::error::Error;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,43 +24,63 @@ pub struct MetricStreamSwitch {
 }
 
 impl MetricStreamSwitch {
-    /// A switch that waits up to `window` to gather names into one call.
+    /// A switch that gathers names for at least `window` (and while the API's rate limit is
+    /// saturated) into one call.
     pub fn new(aws: Arc<Aws>, window: Duration) -> Arc<Self> {
+        let batcher = |api, running| {
+            let limiter = Arc::clone(aws.limiter());
+            Batcher::new(
+                api,
+                limiter,
+                window,
+                MAX_NAMES_PER_CALL,
+                switch_call(&aws, running),
+            )
+        };
         Arc::new(MetricStreamSwitch {
-            start: Batcher::new(window, MAX_NAMES_PER_CALL, switch_call(&aws, true)),
-            stop: Batcher::new(window, MAX_NAMES_PER_CALL, switch_call(&aws, false)),
+            start: batcher(Api::StartMetricStreams, true),
+            stop: batcher(Api::StopMetricStreams, false),
         })
     }
 
     /// Starts the stream `name` in `region` (a running stream stays running).
     pub async fn start(&self, region: &str, name: &str) -> Result<(), Error> {
-        self.start.request(region, name).await.map(drop)
+        self.start
+            .request(&Location::of(region), name)
+            .await
+            .map(drop)
     }
 
     /// Stops the stream `name` in `region` (a stopped stream stays stopped).
     pub async fn stop(&self, region: &str, name: &str) -> Result<(), Error> {
-        self.stop.request(region, name).await.map(drop)
+        self.stop
+            .request(&Location::of(region), name)
+            .await
+            .map(drop)
     }
 }
 
 fn switch_call(aws: &Arc<Aws>, running: bool) -> BatchCall<()> {
     let aws = Arc::clone(aws);
-    Arc::new(move |region, names| {
+    Arc::new(move |location: Location, names| {
         let aws = Arc::clone(&aws);
         Box::pin(async move {
-            let client = &aws.clients(&region).cloudwatch;
+            let region = location.region();
+            let client = &aws.clients(region).cloudwatch;
             if running {
                 let request = client
                     .start_metric_streams()
                     .set_names(Some(names.clone()))
                     .send();
-                aws.call(&region, Api::StartMetricStreams, request).await?;
+                aws.call_in_slot(region, Api::StartMetricStreams, request)
+                    .await?;
             } else {
                 let request = client
                     .stop_metric_streams()
                     .set_names(Some(names.clone()))
                     .send();
-                aws.call(&region, Api::StopMetricStreams, request).await?;
+                aws.call_in_slot(region, Api::StopMetricStreams, request)
+                    .await?;
             }
             Ok(names
                 .into_iter()

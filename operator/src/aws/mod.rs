@@ -41,6 +41,34 @@ use std::time::Duration;
 /// Unset in every real deployment; deliberately absent from `--help`.
 pub const CRASH_AFTER_ENV: &str = "CWO_TEST_CRASH_AFTER";
 
+/// Where AWS objects live, as far as quotas, batches and caches go. AWS meters calls and keeps
+/// objects per account and region; the operator works in one account, so a location is a
+/// region. Every rate limit, batch and cache is keyed by this one type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    region: String,
+}
+
+impl Location {
+    /// The location of objects in `region`.
+    pub fn of(region: &str) -> Self {
+        Location {
+            region: region.to_string(),
+        }
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.region)
+    }
+}
+
 /// How the operator reaches AWS.
 #[derive(Clone, Debug, Default)]
 pub struct AwsSettings {
@@ -68,7 +96,7 @@ pub struct Aws {
     sdk: SdkConfig,
     default_region: String,
     clients: Mutex<HashMap<String, Arc<RegionClients>>>,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     metrics: Arc<Metrics>,
 }
 
@@ -114,7 +142,7 @@ impl Aws {
             sdk,
             default_region,
             clients: Mutex::new(HashMap::new()),
-            limiter: RateLimiter::new(settings.rate_limits),
+            limiter: Arc::new(RateLimiter::new(settings.rate_limits)),
             metrics,
         })
     }
@@ -122,6 +150,11 @@ impl Aws {
     /// The region for objects that name none.
     pub fn default_region(&self) -> &str {
         &self.default_region
+    }
+
+    /// The rate limits, for batches that reserve their slot ahead of the call (`batch`).
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.limiter
     }
 
     /// The clients for `region`, built on first use and then shared.
@@ -170,11 +203,26 @@ impl Aws {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.limiter.acquire(region, api).await;
+        self.limiter.acquire(&Location::of(region), api).await;
+        self.call_in_slot(region, api, request).await
+    }
+
+    /// Runs one AWS call in a rate-limit slot the caller already waited for (a batch, which
+    /// reserves its slot when it opens): [`Aws::call`] without the wait.
+    pub async fn call_in_slot<T, E>(
+        &self,
+        region: &str,
+        api: Api,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, Error>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let location = Location::of(region);
         let result = request.await;
         match result {
             Ok(out) => {
-                self.limiter.succeeded(region, api);
+                self.limiter.succeeded(&location, api);
                 self.metrics
                     .aws_call(api.service(), api.operation(), AwsOutcome::Success);
                 crash_if_asked(api);
@@ -183,7 +231,7 @@ impl Aws {
             Err(err) => {
                 let error = classify::classify(api.operation(), &err);
                 let outcome = if error.reason == Reason::Throttled {
-                    self.limiter.throttled(region, api);
+                    self.limiter.throttled(&location, api);
                     AwsOutcome::Throttled
                 } else {
                     AwsOutcome::Error

@@ -1,4 +1,4 @@
-//! Client-side rate limits per (region, AWS operation), sized from AWS's default quotas.
+//! Client-side rate limits per (location, AWS operation), sized from AWS's default quotas.
 //!
 //! Quotas are per account and region and shared with every other tool in the account, so the
 //! operator runs at a configurable share of each quota, leaving room for the rest. Calls are
@@ -7,6 +7,7 @@
 //! When AWS still throttles (someone else is using the quota), the rate is halved, and it climbs
 //! back by a small step after each success (additive increase, multiplicative decrease).
 
+use super::Location;
 use super::api::Api;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -53,7 +54,7 @@ impl RateLimitConfig {
     }
 }
 
-/// Spacing state of one (region, operation).
+/// Spacing state of one (location, operation).
 #[derive(Clone, Debug)]
 struct Bucket {
     max_rate: f64,
@@ -93,7 +94,7 @@ impl Bucket {
 #[derive(Debug)]
 pub struct RateLimiter {
     config: RateLimitConfig,
-    buckets: Mutex<HashMap<(String, Api), Bucket>>,
+    buckets: Mutex<HashMap<(Location, Api), Bucket>>,
 }
 
 impl RateLimiter {
@@ -105,38 +106,45 @@ impl RateLimiter {
         }
     }
 
-    /// Waits for the next free slot for `api` in `region`.
-    pub async fn acquire(&self, region: &str, api: Api) {
+    /// Waits for the next free slot for `api` at `location`.
+    pub async fn acquire(&self, location: &Location, api: Api) {
+        tokio::time::sleep_until(self.reserve(location, api)).await;
+    }
+
+    /// Reserves the next free slot for `api` at `location` without waiting for it: the caller
+    /// makes its call at the returned instant (now when limits are off). A batch reserves its
+    /// slot when it opens and gathers requests until then.
+    pub fn reserve(&self, location: &Location, api: Api) -> Instant {
+        let now = Instant::now();
         if self.config.disabled {
-            return;
+            return now;
         }
-        let slot = self.with_bucket(region, api, |b| b.reserve(Instant::now()));
-        tokio::time::sleep_until(slot).await;
+        self.with_bucket(location, api, |b| b.reserve(now))
     }
 
     /// AWS throttled a call: slow down.
-    pub fn throttled(&self, region: &str, api: Api) {
+    pub fn throttled(&self, location: &Location, api: Api) {
         if !self.config.disabled {
-            self.with_bucket(region, api, Bucket::throttled);
+            self.with_bucket(location, api, Bucket::throttled);
         }
     }
 
     /// A call went through: recover towards the configured rate.
-    pub fn succeeded(&self, region: &str, api: Api) {
+    pub fn succeeded(&self, location: &Location, api: Api) {
         if !self.config.disabled {
-            self.with_bucket(region, api, Bucket::succeeded);
+            self.with_bucket(location, api, Bucket::succeeded);
         }
     }
 
-    /// The current rate for `api` in `region`, in calls per second.
-    pub fn current_rate(&self, region: &str, api: Api) -> f64 {
-        self.with_bucket(region, api, |b| b.rate)
+    /// The current rate for `api` at `location`, in calls per second.
+    pub fn current_rate(&self, location: &Location, api: Api) -> f64 {
+        self.with_bucket(location, api, |b| b.rate)
     }
 
-    fn with_bucket<T>(&self, region: &str, api: Api, f: impl FnOnce(&mut Bucket) -> T) -> T {
+    fn with_bucket<T>(&self, location: &Location, api: Api, f: impl FnOnce(&mut Bucket) -> T) -> T {
         let mut buckets = self.buckets.lock().expect("rate limiter lock");
         let bucket = buckets
-            .entry((region.to_string(), api))
+            .entry((location.clone(), api))
             .or_insert_with(|| Bucket::new(self.config.max_rate(api)));
         f(bucket)
     }
@@ -198,12 +206,16 @@ mod tests {
         });
         let start = tokio::time::Instant::now();
         for _ in 0..5 {
-            limiter.acquire("us-east-1", Api::DeleteAlarms).await;
+            limiter
+                .acquire(&Location::of("us-east-1"), Api::DeleteAlarms)
+                .await;
         }
         assert_eq!(start.elapsed(), Duration::from_millis(1000));
         // Another region has its own quota.
         let before = tokio::time::Instant::now();
-        limiter.acquire("eu-west-1", Api::DeleteAlarms).await;
+        limiter
+            .acquire(&Location::of("eu-west-1"), Api::DeleteAlarms)
+            .await;
         assert_eq!(before.elapsed(), Duration::ZERO);
     }
 }

@@ -3,27 +3,33 @@
 //! X-Ray has no call that reads one rule: GetSamplingRules pages through every rule of the
 //! account and region. Each reconcile paging all rules on its own would multiply those calls by
 //! the number of SamplingRule objects, so every read goes through one [`RuleLister`]:
-//! - per region, one listing runs at a time, and the reconciles waiting while it runs share its
-//!   result (errors included, so a throttled listing is not repeated once per waiter);
+//! - per region, reconciles that ask for the rules share one listing, through a [`Batcher`] of a
+//!   single key: a listing goes out when the rate limit grants it a slot, and everyone who asked
+//!   before then shares its result (errors included, so a throttled listing is not repeated once
+//!   per waiter);
 //! - a listing is reused for a short time only (a few seconds), so drift made outside the
 //!   operator is seen by the next resync;
 //! - a write through the operator ([`RuleLister::invalidate`]) makes every earlier listing
 //!   unusable, so a reconcile never acts on a listing taken before its own create or delete.
 
-use super::Aws;
 use super::api::Api;
+use super::batch::{BatchCall, Batcher};
+use super::rate_limit::RateLimiter;
+use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_xray::types::SamplingRuleRecord;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// Name of the rule X-Ray creates in every account and region.
 pub const DEFAULT_RULE_NAME: &str = "Default";
+
+/// Listings gather callers for at least this long when the rate limit is idle.
+const LIST_WINDOW: Duration = Duration::from_millis(20);
 
 /// Every sampling rule of one region, as one listing found them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -54,110 +60,123 @@ impl RuleListing {
     }
 }
 
-/// The call that lists every rule of a region.
+/// The call that lists every rule of a location. `in_slot`: its first page goes out in a
+/// rate-limit slot the caller holds.
 pub type ListCall = Arc<
-    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<RuleListing, Error>> + Send>>
+    dyn Fn(Location, bool) -> Pin<Box<dyn Future<Output = Result<RuleListing, Error>> + Send>>
         + Send
         + Sync,
 >;
 
-/// One finished listing.
+/// The last successful listing of a location.
 struct Taken {
-    /// The region's write generation when the listing started.
+    /// The location's write count when the listing was asked for.
     generation: u64,
-    /// Listings of the region finished so far, this one included.
-    index: u64,
     finished: Instant,
-    result: Result<Arc<RuleListing>, Error>,
+    listing: Arc<RuleListing>,
 }
 
-/// One region's listing slot. The async mutex is what makes listings single-flight: whoever holds
-/// it lists, everyone else waits and then reads what it found.
 #[derive(Default)]
-struct Region {
-    writes: AtomicU64,
-    finished: AtomicU64,
-    last: tokio::sync::Mutex<Option<Taken>>,
+struct Listings {
+    writes: HashMap<Location, u64>,
+    last: HashMap<Location, Taken>,
 }
 
 /// Lists sampling rules for all reconciles. Share it through its `Arc`.
 pub struct RuleLister {
     fresh_for: Duration,
-    call: ListCall,
-    regions: Mutex<HashMap<String, Arc<Region>>>,
+    batcher: Arc<Batcher<Arc<RuleListing>>>,
+    listings: Mutex<Listings>,
 }
+
+/// The one key of a listing's batch: a listing answers for the whole location.
+const ALL_RULES: &str = "";
 
 impl RuleLister {
     /// A lister that reuses a listing for `fresh_for`, listing through `aws`.
     pub fn new(aws: Arc<Aws>, fresh_for: Duration) -> Arc<Self> {
-        let call: ListCall = Arc::new(move |region| {
+        let limiter = Arc::clone(aws.limiter());
+        let call: ListCall = Arc::new(move |location, in_slot| {
             let aws = Arc::clone(&aws);
-            Box::pin(async move { list_all(&aws, &region).await })
+            Box::pin(async move { list_all(&aws, location.region(), in_slot).await })
         });
-        Self::with_call(call, fresh_for)
+        Self::with_call(call, limiter, fresh_for)
     }
 
-    /// A lister over any listing call (tests use a counting one).
-    pub fn with_call(call: ListCall, fresh_for: Duration) -> Arc<Self> {
+    /// A lister over any listing call (tests use a counting one), paced by `limiter`.
+    pub fn with_call(call: ListCall, limiter: Arc<RateLimiter>, fresh_for: Duration) -> Arc<Self> {
+        let batch_call: BatchCall<Arc<RuleListing>> = Arc::new(move |location, _keys| {
+            let call = Arc::clone(&call);
+            Box::pin(async move {
+                let listing = call(location, true).await?;
+                Ok(HashMap::from([(ALL_RULES.to_string(), Arc::new(listing))]))
+            })
+        });
         Arc::new(RuleLister {
             fresh_for,
-            call,
-            regions: Mutex::default(),
+            batcher: Batcher::new(Api::GetSamplingRules, limiter, LIST_WINDOW, 1, batch_call),
+            listings: Mutex::default(),
         })
     }
 
-    fn region(&self, region: &str) -> Arc<Region> {
-        let mut regions = self.regions.lock().expect("rule lister lock");
-        Arc::clone(regions.entry(region.to_string()).or_default())
-    }
-
-    /// Every rule in `region`: a listing that finished after this call began (shared with the
-    /// other callers that waited for it), or a successful one younger than the freshness window,
-    /// provided no write went through the operator since it started.
+    /// Every rule in `region`: a successful listing younger than the freshness window, provided
+    /// no write went through the operator since it was asked for; otherwise a new listing,
+    /// shared with everyone who asks before it goes out.
     pub async fn list(&self, region: &str) -> Result<Arc<RuleListing>, Error> {
-        let slot = self.region(region);
-        let seen = slot.finished.load(Ordering::SeqCst);
-        let mut last = slot.last.lock().await;
-        let generation = slot.writes.load(Ordering::SeqCst);
-        if let Some(taken) = last.as_ref()
-            && taken.generation == generation
-        {
-            let waited_for_it = taken.index > seen;
-            let fresh = taken.finished.elapsed() <= self.fresh_for;
-            match &taken.result {
-                result if waited_for_it => return result.clone(),
-                Ok(listing) if fresh => return Ok(Arc::clone(listing)),
-                _ => {}
+        let location = Location::of(region);
+        let generation = {
+            let listings = self.listings.lock().expect("rule lister lock");
+            let generation = listings.writes.get(&location).copied().unwrap_or(0);
+            if let Some(taken) = listings.last.get(&location)
+                && taken.generation == generation
+                && taken.finished.elapsed() <= self.fresh_for
+            {
+                return Ok(Arc::clone(&taken.listing));
             }
-        }
-        let result = (self.call)(region.to_string()).await.map(Arc::new);
-        let index = slot.finished.fetch_add(1, Ordering::SeqCst) + 1;
-        *last = Some(Taken {
-            generation,
-            index,
-            finished: Instant::now(),
-            result: result.clone(),
-        });
-        result
+            generation
+        };
+        let listing = self
+            .batcher
+            .request(&location, ALL_RULES)
+            .await?
+            .unwrap_or_default();
+        let mut listings = self.listings.lock().expect("rule lister lock");
+        listings.last.insert(
+            location,
+            Taken {
+                generation,
+                finished: Instant::now(),
+                listing: Arc::clone(&listing),
+            },
+        );
+        Ok(listing)
     }
 
     /// Forgets what was listed in `region`: call after every write, so the next read sees it.
     pub fn invalidate(&self, region: &str) {
-        self.region(region).writes.fetch_add(1, Ordering::SeqCst);
+        let mut listings = self.listings.lock().expect("rule lister lock");
+        *listings.writes.entry(Location::of(region)).or_default() += 1;
     }
 }
 
-/// GetSamplingRules, every page.
-async fn list_all(aws: &Aws, region: &str) -> Result<RuleListing, Error> {
+/// GetSamplingRules, every page; `in_slot` when the first page goes out in a rate-limit slot
+/// the caller holds (a batch's).
+async fn list_all(aws: &Aws, region: &str, in_slot: bool) -> Result<RuleListing, Error> {
     let client = &aws.clients(region).xray;
     let mut records = Vec::new();
     let mut next_token: Option<String> = None;
+    let mut first_in_slot = in_slot;
     loop {
         let request = client
             .get_sampling_rules()
             .set_next_token(next_token.take())
             .send();
-        let out = aws.call(region, Api::GetSamplingRules, request).await?;
+        let out = if std::mem::take(&mut first_in_slot) {
+            aws.call_in_slot(region, Api::GetSamplingRules, request)
+                .await?
+        } else {
+            aws.call(region, Api::GetSamplingRules, request).await?
+        };
         records.extend(out.sampling_rule_records().iter().cloned());
         match out.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
@@ -169,9 +188,11 @@ async fn list_all(aws: &Aws, region: &str) -> Result<RuleListing, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::rate_limit::RateLimitConfig;
     use crate::reason::Reason;
     use aws_sdk_xray::types::SamplingRule;
     use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering;
 
     fn record(name: &str) -> SamplingRuleRecord {
         SamplingRuleRecord::builder()
@@ -196,7 +217,7 @@ mod tests {
 
     /// A listing call that counts its calls, takes 100 ms, and fails while `failing` is set.
     fn counting(calls: Arc<AtomicUsize>, failing: Arc<AtomicUsize>) -> ListCall {
-        Arc::new(move |_region| {
+        Arc::new(move |_location, _in_slot| {
             let calls = Arc::clone(&calls);
             let failing = Arc::clone(&failing);
             Box::pin(async move {
@@ -218,8 +239,13 @@ mod tests {
     fn lister() -> (Arc<RuleLister>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let calls = Arc::new(AtomicUsize::new(0));
         let failing = Arc::new(AtomicUsize::new(0));
+        let limiter = Arc::new(RateLimiter::new(RateLimitConfig {
+            disabled: true,
+            ..Default::default()
+        }));
         let lister = RuleLister::with_call(
             counting(Arc::clone(&calls), Arc::clone(&failing)),
+            limiter,
             Duration::from_secs(2),
         );
         (lister, calls, failing)

@@ -2,9 +2,11 @@
 //!
 //! DescribeSubscriptionFilters lists a log group's filters (a handful at most: the per-group
 //! limit is 2 to 5) and its quota is 5 calls per second for the account and region, not
-//! adjustable. Reconciles of filters on the same log group that run together share one call
-//! through a [`Batcher`] keyed by log group name; each gets the whole listing, which also names
-//! the filters already there when the per-group limit is reached.
+//! adjustable. Each call answers for one log group, so a batch here is one log group: through a
+//! [`Batcher`] of one key per batch, reconciles of filters on the same log group that run
+//! together share one call (and keep joining it while the quota's rate limit is saturated); each
+//! gets the whole listing, which also names the filters already there when the per-group limit is
+//! reached.
 //!
 //! The drift resync prefetches the log groups of a whole chunk of objects, one call per log
 //! group, and the reconciles it then triggers take their listing from that prefetch. A
@@ -12,9 +14,9 @@
 //! only briefly, so no reconcile acts on an old reading; a write by the operator to a log group
 //! drops what was prefetched for it.
 
-use super::Aws;
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
+use super::{Aws, Location};
 use crate::error::Error;
 use crate::reason::Reason;
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
@@ -23,8 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Log groups listed per batch; each is one call (and its pages).
-const GROUPS_PER_BATCH: usize = 10;
+/// Log groups listed per batch: one, since each is a call of its own.
+const GROUPS_PER_BATCH: usize = 1;
 /// DescribeSubscriptionFilters returns at most 50 filters per page.
 const PAGE_SIZE: i32 = 50;
 
@@ -34,14 +36,14 @@ type Listing = Option<Vec<SubscriptionFilter>>;
 /// take it, and the listing (`None`: the log group does not exist).
 #[derive(Default)]
 struct Prefetched {
-    listings: HashMap<(String, String), (Instant, usize, Listing)>,
+    listings: HashMap<(Location, String), (Instant, usize, Listing)>,
 }
 
 impl Prefetched {
     /// Keeps `listing` of `key`, read at `now`, for `uses` reconciles; drops expired ones.
     fn put(
         &mut self,
-        key: (String, String),
+        key: (Location, String),
         now: Instant,
         uses: usize,
         listing: Listing,
@@ -53,7 +55,7 @@ impl Prefetched {
     }
 
     /// Hands out the listing of `key` once, if it is younger than `ttl` at `now`.
-    fn take(&mut self, key: &(String, String), now: Instant, ttl: Duration) -> Option<Listing> {
+    fn take(&mut self, key: &(Location, String), now: Instant, ttl: Duration) -> Option<Listing> {
         let (read_at, uses, listing) = self.listings.get_mut(key)?;
         if now.duration_since(*read_at) > ttl {
             self.listings.remove(key);
@@ -68,7 +70,7 @@ impl Prefetched {
         Some(listing)
     }
 
-    fn forget(&mut self, key: &(String, String)) {
+    fn forget(&mut self, key: &(Location, String)) {
         self.listings.remove(key);
     }
 }
@@ -82,17 +84,36 @@ pub struct SubscriptionFilterReader {
 }
 
 impl SubscriptionFilterReader {
-    /// A reader that waits up to `window` for reconciles asking about the same log group, and
-    /// keeps prefetched listings for `prefetch_ttl`.
+    /// A reader that waits at least `window` (and while the rate limit is saturated) for
+    /// reconciles asking about the same log group, and keeps prefetched listings for
+    /// `prefetch_ttl`.
     pub fn new(aws: Arc<Aws>, window: Duration, prefetch_ttl: Duration) -> Arc<Self> {
         let caller = Arc::clone(&aws);
-        let call: BatchCall<Vec<SubscriptionFilter>> = Arc::new(move |region, groups| {
-            let aws = Arc::clone(&caller);
-            Box::pin(async move { list_groups(&aws, &region, &groups).await })
-        });
+        let call: BatchCall<Vec<SubscriptionFilter>> =
+            Arc::new(move |location: Location, groups| {
+                let aws = Arc::clone(&caller);
+                Box::pin(async move {
+                    let region = location.region();
+                    let mut found = HashMap::new();
+                    for (i, group) in groups.iter().enumerate() {
+                        // The batch's slot serves its first log group (its only one).
+                        if let Some(filters) = list_group(&aws, region, group, i == 0).await? {
+                            found.insert(group.clone(), filters);
+                        }
+                    }
+                    Ok(found)
+                })
+            });
+        let limiter = Arc::clone(aws.limiter());
         Arc::new(SubscriptionFilterReader {
             aws,
-            batcher: Batcher::new(window, GROUPS_PER_BATCH, call),
+            batcher: Batcher::new(
+                Api::DescribeSubscriptionFilters,
+                limiter,
+                window,
+                GROUPS_PER_BATCH,
+                call,
+            ),
             prefetch_ttl,
             prefetched: Mutex::default(),
         })
@@ -103,7 +124,7 @@ impl SubscriptionFilterReader {
         if let Some(listing) = self.take_prefetched(region, log_group) {
             return Ok(listing);
         }
-        self.batcher.request(region, log_group).await
+        self.batcher.request(&Location::of(region), log_group).await
     }
 
     /// Reads the log groups of `uses` (log group → how many reconciles will ask for it) now,
@@ -118,7 +139,7 @@ impl SubscriptionFilterReader {
         let now = Instant::now();
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         for (group, n) in uses {
-            let key = (region.to_string(), group.clone());
+            let key = (Location::of(region), group.clone());
             prefetched.put(key, now, *n, found.get(group).cloned(), self.prefetch_ttl);
         }
         Ok(())
@@ -129,11 +150,11 @@ impl SubscriptionFilterReader {
         self.prefetched
             .lock()
             .expect("prefetch lock")
-            .forget(&(region.to_string(), log_group.to_string()));
+            .forget(&(Location::of(region), log_group.to_string()));
     }
 
     fn take_prefetched(&self, region: &str, log_group: &str) -> Option<Listing> {
-        let key = (region.to_string(), log_group.to_string());
+        let key = (Location::of(region), log_group.to_string());
         self.prefetched
             .lock()
             .expect("prefetch lock")
@@ -148,7 +169,7 @@ async fn list_groups(
     groups: &[String],
 ) -> Result<HashMap<String, Vec<SubscriptionFilter>>, Error> {
     let listings =
-        futures::future::join_all(groups.iter().map(|g| list_group(aws, region, g))).await;
+        futures::future::join_all(groups.iter().map(|g| list_group(aws, region, g, false))).await;
     let mut found = HashMap::new();
     for (group, listing) in groups.iter().zip(listings) {
         if let Some(filters) = listing? {
@@ -158,15 +179,18 @@ async fn list_groups(
     Ok(found)
 }
 
-/// Every filter of one log group (all pages), or `None` when the log group does not exist.
+/// Every filter of one log group (all pages), or `None` when the log group does not exist;
+/// `in_slot` when the first page goes out in a rate-limit slot the caller holds (a batch's).
 async fn list_group(
     aws: &Aws,
     region: &str,
     group: &str,
+    in_slot: bool,
 ) -> Result<Option<Vec<SubscriptionFilter>>, Error> {
     let client = &aws.clients(region).logs;
     let mut filters = Vec::new();
     let mut next_token: Option<String> = None;
+    let mut first_in_slot = in_slot;
     loop {
         let request = client
             .describe_subscription_filters()
@@ -174,10 +198,14 @@ async fn list_group(
             .limit(PAGE_SIZE)
             .set_next_token(next_token.take())
             .send();
-        let out = match aws
-            .call(region, Api::DescribeSubscriptionFilters, request)
-            .await
-        {
+        let sent = if std::mem::take(&mut first_in_slot) {
+            aws.call_in_slot(region, Api::DescribeSubscriptionFilters, request)
+                .await
+        } else {
+            aws.call(region, Api::DescribeSubscriptionFilters, request)
+                .await
+        };
+        let out = match sent {
             Ok(out) => out,
             // ResourceNotFoundException: the log group does not exist.
             Err(e) if e.reason == Reason::NotFound => return Ok(None),
@@ -195,8 +223,8 @@ async fn list_group(
 mod tests {
     use super::*;
 
-    fn key(group: &str) -> (String, String) {
-        ("us-east-1".to_string(), group.to_string())
+    fn key(group: &str) -> (Location, String) {
+        (Location::of("us-east-1"), group.to_string())
     }
 
     fn listing(name: &str) -> Listing {

@@ -2,7 +2,10 @@
 //! 1. what the kind works out before reading AWS (a composite's rule, resolved) (pure, caches);
 //! 2. DescribeAlarms through the batched reader (network);
 //! 3. missing: under ObserveOnly report it; otherwise the kind's pre-write check (a composite's
-//!    children must exist), the Put with the tags, and a describe for the live state (network);
+//!    children must exist) and the Put with the tags (network). No read follows: the new alarm's
+//!    ARN follows from the account (learned from any earlier DescribeAlarms answer in the
+//!    region) and its name, and CloudWatch starts it in INSUFFICIENT_DATA; only while the
+//!    account is not known yet is it read back once;
 //! 4. present: observed configuration and live state (pure); under ObserveOnly report the
 //!    differences and stop; ListTagsForResource when due (network) and the ownership gate
 //!    (pure); the plan (pure); the Put and TagResource / UntagResource it needs (network) —
@@ -11,9 +14,9 @@
 
 use super::delete::AlarmType;
 use super::family::AlarmFamily;
-use super::live::{LiveState, just_created, state_change};
+use super::live::{self, LiveState, state_change};
 use super::spec::AlarmState;
-use crate::aws::alarm_reader::AlarmRecord;
+use crate::aws::alarm_reader::{AlarmRecord, Wrote};
 use crate::aws::cloudwatch_tags;
 use crate::common_fields::Tags;
 use crate::error::{Error, Result};
@@ -23,6 +26,7 @@ use crate::reason::Reason;
 use crate::runtime::{Applied, ManagedKind, Notice, Reconcile};
 use crate::tags::desired_tags;
 use crate::vocabulary::EventReason;
+use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -123,11 +127,23 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
         K::before_write(r, &prepared, Write::Create).await?;
         K::put(r, &desired, Some(&want_tags)).await?;
         r.tags_written();
-        let created = match reader.describe_after_write(region, name).await {
-            Ok(Some(record)) => K::own(record).ok(),
-            _ => None,
+        let (created, live) = match reader.arn_of(region, name) {
+            Some(arn) => {
+                reader.wrote(region, name, Wrote::Put);
+                (None, live::created(Some(arn), Timestamp::now()))
+            }
+            None => {
+                let created = match reader.describe_after_write(region, name).await {
+                    Ok(Some(record)) => K::own(record).ok(),
+                    _ => None,
+                };
+                let live = match &created {
+                    Some(record) => K::live(record),
+                    None => live::created(None, Timestamp::now()),
+                };
+                (created, live)
+            }
         };
-        let live = created.as_ref().map_or_else(just_created, K::live);
         let status = K::alarm_status(r, created.as_ref(), &live, &prepared);
         return Ok(Applied::new(status, r.matches_spec()).notices([r.created(K::PUT)]));
     };
@@ -162,7 +178,7 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
     if !plan.fields.is_empty() {
         K::before_write(r, &prepared, Write::Update(&plan.fields)).await?;
         K::put(r, &desired, None).await?;
-        reader.wrote(region, name);
+        reader.wrote(region, name, Wrote::Put);
         notices.push(r.changed(K::PUT, &plan.fields));
     }
     if !plan.tags.is_empty() {

@@ -1,10 +1,13 @@
-//! Deleting a CloudWatch alarm: DeleteAlarms ignores unknown names silently and refuses to delete
-//! an alarm a composite still names, so a deletion is confirmed with a describe.
+//! Deleting a CloudWatch alarm. DeleteAlarms ignores unknown names silently and refuses (the whole
+//! call) to delete an alarm a composite still names, so its success means every name of the call
+//! is gone: an alarm this object is known to own is deleted without a read before or after. An
+//! alarm whose ownership was never confirmed is read first (its type, its ARN) and its tags
+//! checked, so that only this object's alarm is deleted.
 
 use super::apply::AlarmKind;
 use super::family::AlarmFamily;
 use crate::aws::Aws;
-use crate::aws::alarm_reader::AlarmRecord;
+use crate::aws::alarm_reader::{AlarmRecord, Wrote};
 use crate::aws::cloudwatch_tags;
 use crate::composite_alarm::CompositeAlarm;
 use crate::error::{Error, Result};
@@ -57,9 +60,8 @@ pub async fn cleanup<K: AlarmKind>(
     delete(r.shared, &r.ctx.aws, &r.region, &r.name, K::TYPE, ownership).await
 }
 
-/// Deletes the alarm `name` of type `kind` if it is owned as `ownership` says, then confirms it
-/// is gone. A missing alarm counts as deleted; an alarm of the other type was never this
-/// object's.
+/// Deletes the alarm `name` of type `kind` if it is owned as `ownership` says. A missing alarm
+/// counts as deleted; an alarm of the other type was never this object's.
 pub async fn delete(
     family: &AlarmFamily,
     aws: &Aws,
@@ -68,12 +70,12 @@ pub async fn delete(
     kind: AlarmType,
     ownership: Ownership<'_>,
 ) -> Result<()> {
-    let arn = match (family.reader.describe(region, name).await?, kind) {
-        (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
-        (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
-        _ => return Ok(()),
-    };
     if let Ownership::Unconfirmed(owner) = ownership {
+        let arn = match (family.reader.describe(region, name).await?, kind) {
+            (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
+            (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
+            _ => return Ok(()),
+        };
         let tags = cloudwatch_tags::list(aws, region, arn.as_deref().unwrap_or_default()).await?;
         if !owner.owns(&tags) {
             tracing::info!(alarm = %name, "not deleting an alarm this object does not own");
@@ -85,21 +87,15 @@ pub async fn delete(
         AlarmType::Composite => family.deleter.delete_composite_alarm(region, name).await,
     };
     match deleted {
-        Ok(()) => {}
-        // AWS refuses to delete an alarm that a composite alarm's rule still names.
-        Err(e) if e.reason == Reason::InvalidSpec => {
-            return Err(Error::dependency(format!(
-                "alarm {name:?} cannot be deleted yet because a composite alarm still uses it: {}",
-                e.message
-            )));
+        Ok(()) => {
+            family.reader.wrote(region, name, Wrote::Deleted);
+            Ok(())
         }
-        Err(e) => return Err(e),
-    }
-    match family.reader.describe_after_write(region, name).await? {
-        None => Ok(()),
-        Some(_) => Err(Error::new(
-            Reason::AwsUnavailable,
-            format!("alarm {name:?} is still listed after DeleteAlarms; checking again"),
-        )),
+        // AWS refuses to delete an alarm that a composite alarm's rule still names.
+        Err(e) if e.reason == Reason::InvalidSpec => Err(Error::dependency(format!(
+            "alarm {name:?} cannot be deleted yet because a composite alarm still uses it: {}",
+            e.message
+        ))),
+        Err(e) => Err(e),
     }
 }

@@ -15,7 +15,7 @@ use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeSet;
 
 /// The region an object lives in, if it is known yet.
-fn recorded_region<'a>(
+pub(super) fn recorded_region<'a>(
     status_region: Option<&'a str>,
     spec_region: Option<&'a str>,
 ) -> Option<&'a str> {
@@ -23,7 +23,7 @@ fn recorded_region<'a>(
 }
 
 /// Whether two objects may be in the same region (unknown regions are assumed to match).
-fn same_region(a: Option<&str>, b: Option<&str>) -> bool {
+pub(super) fn same_region(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a == b,
         _ => true,

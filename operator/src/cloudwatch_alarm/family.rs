@@ -1,10 +1,13 @@
 //! What every reconcile of an Alarm or a CompositeAlarm shares.
 
+use super::dependents::{recorded_region, same_region};
 use crate::alarm::Alarm;
-use crate::aws::Aws;
 use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::AlarmReader;
+use crate::aws::{Aws, Location};
+use crate::common_fields::CommonStatus;
 use crate::composite_alarm::CompositeAlarm;
+use crate::runtime::ManagedKind;
 use crate::runtime::watch::Synced;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::Arc;
@@ -13,8 +16,15 @@ use tokio::sync::mpsc;
 
 /// Reads gather names for this long into one DescribeAlarms (100 names per call).
 const READ_WINDOW: Duration = Duration::from_millis(50);
-/// A record read ahead by the drift resync is handed to a reconcile within this time, or dropped.
+/// A record read ahead (by the drift resync, or to fill a call's room) is handed to a reconcile
+/// within this time, or dropped.
 const PREFETCH_TTL: Duration = Duration::from_secs(30);
+/// A reading that an alarm does not exist is kept this long: the one period the drift resync
+/// also lets pass between two reads of an object. It is what lets a fleet created under
+/// PutMetricAlarm's quota (3 per second: a thousand alarms take six minutes) be read a hundred
+/// names per call before its creates rather than once per create; a write by this process to
+/// the alarm drops it at once.
+const ABSENT_TTL: Duration = Duration::from_secs(600);
 /// Deletions of metric alarms within this window share one DeleteAlarms (100 names per call).
 const DELETE_WINDOW: Duration = Duration::from_millis(100);
 
@@ -44,8 +54,15 @@ impl AlarmFamily {
         alarms: KindHandle<Alarm>,
         composites: KindHandle<CompositeAlarm>,
     ) -> Arc<Self> {
+        let reader = AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL, ABSENT_TTL);
+        let (alarm_store, composite_store) = (alarms.0.clone(), composites.0.clone());
+        reader.expect(Box::new(move |location| {
+            let mut names = expected(&alarm_store, location);
+            names.extend(expected(&composite_store, location));
+            names
+        }));
         Arc::new(AlarmFamily {
-            reader: AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL),
+            reader,
             deleter: AlarmDeleter::new(aws, DELETE_WINDOW),
             alarms: alarms.0,
             alarms_synced: alarms.1,
@@ -74,4 +91,32 @@ impl AlarmFamily {
             tracing::debug!(error = %e, "resync prefetch of alarms failed; reconciles read again");
         }
     }
+}
+
+/// The CloudWatch names of `store`'s objects at `location` that are about to be reconciled for
+/// their current spec (new, or changed since their status was written), except those being
+/// deleted. Objects whose region is not recorded yet are taken to be there.
+fn expected<K: ManagedKind>(store: &Store<K>, location: &Location) -> Vec<String> {
+    store
+        .state()
+        .iter()
+        .filter(|o| o.meta().deletion_timestamp.is_none())
+        .filter(|o| {
+            let status = o.status().map(K::common_status);
+            pending(status, o.meta().generation)
+                && same_region(
+                    recorded_region(
+                        status.and_then(|s| s.region.as_deref()),
+                        o.common_spec().region.as_deref(),
+                    ),
+                    Some(location.region()),
+                )
+        })
+        .map(|o| o.aws_name())
+        .collect()
+}
+
+/// Whether an object with this status and generation has yet to be reconciled for its spec.
+fn pending(status: Option<&CommonStatus>, generation: Option<i64>) -> bool {
+    status.is_none_or(|s| s.observed_generation != generation)
 }

@@ -5,6 +5,7 @@ use super::spec::AlarmState;
 use crate::aws::wire::{from_wire, time, to_wire};
 use aws_sdk_cloudwatch::types as cw;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
 
 /// The live state CloudWatch reports for an alarm.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -42,13 +43,20 @@ pub fn of_composite_alarm(alarm: &cw::CompositeAlarm) -> LiveState {
     live_state!(alarm)
 }
 
-/// A just-created alarm that AWS does not list yet: CloudWatch starts every new alarm in
-/// INSUFFICIENT_DATA.
-pub fn just_created() -> LiveState {
+/// The reason CloudWatch gives for the state of an alarm it has not evaluated yet.
+pub const INITIAL_REASON: &str = "Unchecked: Initial alarm creation";
+
+/// The live state of an alarm created at `at` with the ARN `arn`, as CloudWatch reports it until
+/// it first evaluates the alarm: INSUFFICIENT_DATA since its creation. (The creation time AWS
+/// records lies within the Put's round trip; `at` is when the answer came, to the second.)
+pub fn created(arn: Option<String>, at: Timestamp) -> LiveState {
+    let since = Timestamp::from_second(at.as_second()).ok().map(Time);
     LiveState {
+        arn,
         state: Some(AlarmState::InsufficientData),
-        reason: Some("Created; CloudWatch has not evaluated the alarm yet".to_string()),
-        ..Default::default()
+        reason: Some(INITIAL_REASON.to_string()),
+        updated: since.clone(),
+        transitioned: since,
     }
 }
 
@@ -88,6 +96,17 @@ mod tests {
             None
         );
         assert_eq!(state_change(None, &live(AlarmState::Alarm)), None);
+    }
+
+    #[test]
+    fn a_created_alarm_is_insufficient_data_since_its_creation_to_the_second() {
+        let at = Timestamp::from_millisecond(1_700_000_000_750).unwrap();
+        let live = created(Some("arn:a".into()), at);
+        assert_eq!(live.state, Some(AlarmState::InsufficientData));
+        assert_eq!(live.reason.as_deref(), Some(INITIAL_REASON));
+        let second = Some(Time(Timestamp::from_second(1_700_000_000).unwrap()));
+        assert_eq!((live.updated, live.transitioned), (second.clone(), second));
+        assert_eq!(live.arn.as_deref(), Some("arn:a"));
     }
 
     #[test]

@@ -193,8 +193,8 @@ impl AlarmKind for CompositeAlarm {
     }
 
     /// Every child must exist in CloudWatch before a rule naming it is written
-    /// (PutCompositeAlarm refuses unknown children). The reads are batched, so checking 100
-    /// children is one call.
+    /// (PutCompositeAlarm refuses unknown children). A child this process has just created is
+    /// known to exist; the others are read, batched, so checking 100 children is one call.
     async fn before_write(
         r: &Reconcile<'_, Self>,
         prepared: &Resolved,
@@ -211,12 +211,12 @@ impl AlarmKind for CompositeAlarm {
         let reads = futures::future::join_all(
             children
                 .iter()
-                .map(|c| r.shared.reader.describe(&r.region, c)),
+                .map(|c| r.shared.reader.exists(&r.region, c)),
         )
         .await;
         let mut missing = Vec::new();
         for (child, read) in children.iter().zip(reads) {
-            if read?.is_none() {
+            if !read? {
                 missing.push(child.as_str());
             }
         }
