@@ -134,6 +134,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         backoffs: Backoffs::default(),
         tag_reads: TagReads::new(args.tag_resync_period),
+        confirmed: Default::default(),
         namespaces,
         namespaces_synced,
     });

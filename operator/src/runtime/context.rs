@@ -4,6 +4,7 @@
 //! kind's [`ManagedKind::Shared`](super::ManagedKind::Shared).
 
 use super::backoff::Backoffs;
+use super::confirmed::Confirmed;
 use super::events::EventPublisher;
 use super::tag_reads::TagReads;
 use super::watch::Synced;
@@ -37,6 +38,8 @@ pub struct Context {
     pub config: RuntimeConfig,
     pub backoffs: Backoffs,
     pub tag_reads: TagReads,
+    /// Objects this process saw confirm their ownership.
+    pub confirmed: Confirmed,
     /// Namespaces (metadata only), for the `cwo.dev/region` annotation.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
     pub namespaces_synced: Synced,

@@ -2,6 +2,7 @@
 //! bounded concurrency, the drift resync, wake-ups from other controllers, and a graceful stop.
 
 use super::ManagedKind;
+use super::cleanups::Cleanups;
 use super::context::Context;
 use super::reconcile::{KindContext, error_policy, reconcile};
 use super::resync;
@@ -32,6 +33,7 @@ pub async fn run<K: ManagedKind>(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (wake, requests) = queue;
+    let cleanups = Arc::new(Cleanups::new(wake.clone()));
     // Ends by itself once the controller (and with it the queue's receiver) is gone.
     tokio::spawn(resync::run(
         store.clone(),
@@ -46,7 +48,11 @@ pub async fn run<K: ManagedKind>(
         .run(
             reconcile::<K>,
             error_policy::<K>,
-            Arc::new(KindContext { ctx, shared }),
+            Arc::new(KindContext {
+                ctx,
+                shared,
+                cleanups: Arc::clone(&cleanups),
+            }),
         )
         .for_each(|result| {
             if let Err(e) = result {
@@ -55,6 +61,8 @@ pub async fn run<K: ManagedKind>(
             futures::future::ready(())
         })
         .await;
+    // Stopped (shutdown, or leadership lost): no cleanup may go on writing to AWS.
+    cleanups.abort_all();
 }
 
 /// The requests of a channel as a stream.

@@ -12,6 +12,8 @@
 //! with jitter), drift resync, metrics.
 
 pub mod backoff;
+pub mod cleanups;
+pub mod confirmed;
 pub mod context;
 pub mod controller;
 pub mod events;

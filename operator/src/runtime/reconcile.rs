@@ -2,13 +2,15 @@
 //! 1. finalizer helper (kube): adds `cwo.dev/cleanup` before anything is written to AWS, and
 //!    routes a deleting object to cleanup;
 //! 2. region resolution (pure) and the [`Reconcile`] scope (pure);
-//! 3. the kind's `apply` or `cleanup` (network: AWS);
+//! 3. the kind's `apply` (network: AWS), or its `cleanup`, which runs as a task of its own
+//!    beside the controller (`runtime::cleanups`) and queues the object again when it ends;
 //! 4. status composed from the result (pure) and written only if it changed (network: Kubernetes);
 //! 5. Events, metrics and the next requeue: none on success (the drift resync of
 //!    `runtime::resync` visits every object once per period), backoff with jitter on a
 //!    recoverable error, nothing on a terminal one (it waits for the spec to change). A failure
 //!    is announced with one Warning Event when it is new, not on every retry.
 
+use super::cleanups::Cleanups;
 use super::context::Context;
 use super::region;
 use super::status_write::write_status;
@@ -17,15 +19,21 @@ use crate::common_fields::{DeletionPolicy, ManagementPolicy};
 use crate::conditions::{Verdict, conditions, status_of};
 use crate::error::Error;
 use crate::metrics::KubeWrite;
-use crate::reason::Reason;
+use crate::reason::{ConditionReason, Reason};
 use crate::vocabulary::{EventReason, FINALIZER, condition};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, finalizer};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use std::sync::Arc;
+use std::time::Duration;
 use tracing::{Instrument, info_span};
+
+/// A deleting object whose cleanup runs is looked at again after this long even if the wake-up
+/// at the cleanup's end were lost.
+const CLEANUP_RECHECK: Duration = Duration::from_secs(60);
 
 /// What a controller of kind `K` hands to each reconcile.
 pub struct KindContext<K: ManagedKind> {
@@ -33,6 +41,8 @@ pub struct KindContext<K: ManagedKind> {
     pub ctx: Arc<Context>,
     /// Shared by this kind.
     pub shared: Arc<K::Shared>,
+    /// The kind's cleanups under way (see [`super::cleanups`]).
+    pub cleanups: Arc<Cleanups<K>>,
 }
 
 /// Cleanup could not finish yet; its status was written and it asks for this requeue.
@@ -138,6 +148,9 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
         return report_failure(api, obj, ctx, Failed::from(e)).await;
     }
     publish(ctx, obj, &notices).await;
+    if verdict.reason == ConditionReason::Available {
+        ctx.confirmed.record(obj, &r.name);
+    }
     if verdict.ready && !is_ready(obj) {
         obj.became_ready(&kc.shared);
     }
@@ -168,30 +181,38 @@ fn retry_policy(ctx: &Context, key: &str, reason: Reason) -> Action {
 
 async fn cleanup<K: ManagedKind>(
     api: &Api<K>,
-    obj: &K,
-    kc: &KindContext<K>,
+    obj: &Arc<K>,
+    kc: &Arc<KindContext<K>>,
 ) -> Result<Action, CleanupPending> {
     let ctx = &*kc.ctx;
-    let key = object_key(obj);
+    let key = object_key(&**obj);
     let spec = obj.common_spec();
     let removes_aws_object = spec.deletion_policy == DeletionPolicy::Delete
         && spec.management_policy == ManagementPolicy::Manage;
     if removes_aws_object {
         // An object that never reached AWS has no recorded region; resolving it again is
         // harmless because cleanup treats "not found" as deleted.
-        let result = async {
-            let r = scope(obj, kc).await?;
-            obj.cleanup(&r).await
-        }
-        .await;
-        if let Err(e) = result {
-            return Err(CleanupPending(
-                report_failure(api, obj, ctx, Failed::from(e)).await,
-            ));
+        let (task_obj, task_kc) = (Arc::clone(obj), Arc::clone(kc));
+        let outcome = kc.cleanups.outcome(
+            &obj.uid().unwrap_or_default(),
+            ObjectRef::from_obj(&**obj),
+            move || async move {
+                let r = scope(&*task_obj, &*task_kc).await?;
+                task_obj.cleanup(&r).await
+            },
+        );
+        match outcome {
+            None => return Err(CleanupPending(Action::requeue(CLEANUP_RECHECK))),
+            Some(Err(e)) => {
+                return Err(CleanupPending(
+                    report_failure(api, &**obj, ctx, Failed::from(e)).await,
+                ));
+            }
+            Some(Ok(())) => {}
         }
         publish(
             ctx,
-            obj,
+            &**obj,
             &[Notice::new(
                 EventReason::Deleted,
                 "Delete",
@@ -202,7 +223,7 @@ async fn cleanup<K: ManagedKind>(
     } else if spec.management_policy == ManagementPolicy::Manage {
         publish(
             ctx,
-            obj,
+            &**obj,
             &[Notice::new(
                 EventReason::Retained,
                 "Delete",
@@ -212,6 +233,7 @@ async fn cleanup<K: ManagedKind>(
         .await;
     }
     obj.deleted(&kc.shared);
+    ctx.confirmed.forget::<K>(&**obj);
     ctx.backoffs.succeeded(&key);
     ctx.metrics.set_ready(K::KIND, &key, None);
     Ok(Action::await_change())

@@ -40,7 +40,8 @@ pub struct Reconcile<'a, K: ManagedKind> {
     /// The spec changed since the status was last written.
     pub spec_changed: bool,
     /// An earlier reconcile reported the AWS object Ready as managed by this object, under the
-    /// same name: its ownership needs no fresh proof.
+    /// same name (its status says so, or this process saw it: `runtime::confirmed`): its
+    /// ownership needs no fresh proof.
     pub confirmed: bool,
 }
 
@@ -54,7 +55,7 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             what: obj.describe(),
             owner: ctx.owner(obj),
             spec_changed: previous.and_then(|p| p.observed_generation) != obj.meta().generation,
-            confirmed: ownership_confirmed(previous, &name),
+            confirmed: ownership_confirmed(previous, &name) || ctx.confirmed.holds(obj, &name),
             name,
             obj,
             ctx,

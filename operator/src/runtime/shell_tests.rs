@@ -3,6 +3,7 @@
 //! shell makes is checked and answered here; one it should not make fails the test).
 
 use super::backoff::Backoffs;
+use super::cleanups::Cleanups;
 use super::context::{Context, RuntimeConfig};
 use super::events::EventPublisher;
 use super::reconcile::{KindContext, reconcile};
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tower_test::mock::{self, Handle};
 
 /// What a widget's `apply` should answer.
@@ -96,8 +98,12 @@ impl ManagedKind for Widget {
     }
 }
 
-/// The shell's context over the scripted API.
-async fn context(client: Client) -> Arc<KindContext<Widget>> {
+/// The shell's context over the scripted API; the cleanups it starts queue their object on
+/// `wake` when they end.
+async fn context(
+    client: Client,
+    wake: mpsc::Sender<kube::runtime::reflector::ObjectRef<Widget>>,
+) -> Arc<KindContext<Widget>> {
     let metrics = Arc::new(Metrics::new());
     let aws = Aws::load(
         AwsSettings {
@@ -125,10 +131,12 @@ async fn context(client: Client) -> Arc<KindContext<Widget>> {
             },
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
+            confirmed: Default::default(),
             namespaces,
             namespaces_synced,
         }),
         shared: Arc::new(Calls::default()),
+        cleanups: Arc::new(Cleanups::new(wake)),
     })
 }
 
@@ -189,10 +197,12 @@ where
             config: kc.ctx.config.clone(),
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
+            confirmed: Default::default(),
             namespaces: kc.ctx.namespaces.clone(),
             namespaces_synced: kc.ctx.namespaces_synced.clone(),
         }),
         shared: Arc::clone(&kc.shared),
+        cleanups: Arc::clone(&kc.cleanups),
     });
     let reconciled = tokio::spawn(reconcile(Arc::new(obj), kc));
     script(&mut handle).await;
@@ -210,8 +220,17 @@ const WIDGET: &str = "/apis/test.cwo.dev/v1/namespaces/ns/widgets/w";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/ns/events";
 
 async fn shell() -> Arc<KindContext<Widget>> {
+    shell_with_wakes().await.0
+}
+
+/// The shell, and the queue its cleanups wake objects on.
+async fn shell_with_wakes() -> (
+    Arc<KindContext<Widget>>,
+    mpsc::Receiver<kube::runtime::reflector::ObjectRef<Widget>>,
+) {
     let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
-    context(Client::new(service, "ns")).await
+    let (wake, woken) = mpsc::channel(8);
+    (context(Client::new(service, "ns"), wake).await, woken)
 }
 
 fn condition<'a>(status: &'a Value, type_: &str) -> Option<&'a Value> {
@@ -315,12 +334,32 @@ async fn a_recoverable_failure_is_reconciling_and_requeued_with_backoff() {
 }
 
 #[tokio::test]
-async fn a_deleted_object_is_cleaned_up_then_released() {
-    let kc = shell().await;
+async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
+    let (kc, mut woken) = shell_with_wakes().await;
     let mut obj = widget(Script::Ready, true, None);
     obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
         k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
     ));
+    // The first reconcile starts the cleanup and returns at once, writing nothing.
+    let action = run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    )
+    .await;
+    assert_ne!(
+        action,
+        Action::await_change(),
+        "looked at again even if no wake-up came"
+    );
+    let again = tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("the cleanup's end queues the object")
+        .unwrap();
+    assert_eq!(again.name, "w");
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup"]);
+
+    // The reconcile it queues reports the outcome: the Event, then the finalizer goes.
     let mut released = obj.clone();
     released.metadata.finalizers = None;
     let answer = serde_json::to_value(&released).unwrap();
@@ -331,5 +370,9 @@ async fn a_deleted_object_is_cleaned_up_then_released() {
         assert!(patch.to_string().contains("remove"), "{patch}");
     })
     .await;
-    assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup"]);
+    assert_eq!(
+        *kc.shared.0.lock().unwrap(),
+        ["cleanup"],
+        "the cleanup ran once"
+    );
 }
