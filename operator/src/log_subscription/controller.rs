@@ -12,8 +12,8 @@
 //! 5. status (pure); the runtime writes it only if it changed.
 //!
 //! cleanup: DeleteSubscriptionFilter of the filter this object's status records as its own,
-//! unless another object's claim on it now takes precedence, then a describe to confirm it is
-//! gone.
+//! unless another object's claim on it now takes precedence (its success, or "not found", means
+//! the filter is gone).
 
 use super::desired::{Desired, FilterKey, desired, put_request};
 use super::diff::{Change, FilterPlan, plan};
@@ -379,23 +379,10 @@ async fn delete_owned(
 
 async fn cleanup(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Result<()> {
     // Only a filter this object recorded as its own; one it never created or adopted stays.
+    // DeleteSubscriptionFilter's success means the filter is gone: no read follows.
     let Some(key) = own_record(obj).map(record_key) else {
         return Ok(());
     };
-    if !delete_owned(obj, r, &key).await? {
-        return Ok(());
-    }
-    let still_there = r
-        .shared
-        .filters
-        .filters(&r.region, &key.log_group_name)
-        .await?
-        .is_some_and(|fs| find(&fs, &key.filter_name).is_some());
-    if still_there {
-        return Err(Error::new(
-            Reason::AwsUnavailable,
-            format!("{key} is still listed after DeleteSubscriptionFilter; checking again"),
-        ));
-    }
+    delete_owned(obj, r, &key).await?;
     Ok(())
 }

@@ -15,7 +15,8 @@
 //! recognises its ownership tags and carries on, without a second create.
 //!
 //! cleanup: never for the `Default` rule (X-Ray cannot delete it); otherwise DeleteSamplingRule,
-//! only for a rule this object owns. A rule already gone counts as deleted.
+//! only for a rule this object owns (one never confirmed as its own is listed and its tags read
+//! first). A rule already gone counts as deleted.
 
 use super::desired::{
     DesiredRule, RuleFields, aws_name, create_request, desired, is_default_rule, update_request,
@@ -96,11 +97,13 @@ impl ManagedKind for SamplingRule {
             tracing::info!("not deleting X-Ray's Default rule: it cannot be deleted");
             return Ok(());
         }
-        let listing = r.shared.list(&r.region).await?;
-        let Some(record) = listing.find(&r.name) else {
-            return Ok(());
-        };
         if !r.confirmed {
+            // Never confirmed as this object's: only a rule that carries its owner tag goes. A
+            // confirmed rule is deleted at once (a rule already gone counts as deleted).
+            let listing = r.shared.list(&r.region).await?;
+            let Some(record) = listing.find(&r.name) else {
+                return Ok(());
+            };
             let arn = live(record).arn.unwrap_or_default();
             let tags = match xray_tags::list(&r.ctx.aws, &r.region, &arn).await {
                 Ok(tags) => tags,
