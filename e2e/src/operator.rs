@@ -36,7 +36,7 @@ pub const REGION: &str = "us-east-1";
 pub fn operator_binary() -> Result<&'static Path> {
     static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     BINARY
-        .get_or_init(|| build_binary(false).map_err(|e| format!("{e:#}")))
+        .get_or_init(|| build_binary(false, None).map_err(|e| format!("{e:#}")))
         .as_deref()
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -46,12 +46,23 @@ pub fn operator_binary() -> Result<&'static Path> {
 pub fn operator_binary_release() -> Result<&'static Path> {
     static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     BINARY
-        .get_or_init(|| build_binary(true).map_err(|e| format!("{e:#}")))
+        .get_or_init(|| build_binary(true, None).map_err(|e| format!("{e:#}")))
         .as_deref()
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn build_binary(release: bool) -> Result<PathBuf> {
+/// The release build with the `heap-profile` feature (dhat records every allocation and writes
+/// its profile to the file `CWO_HEAP_PROFILE` names when `run` ends), once per process: for the
+/// benchmark's `--heap-profile`.
+pub fn operator_binary_heap_profile() -> Result<&'static Path> {
+    static BINARY: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| build_binary(true, Some("heap-profile")).map_err(|e| format!("{e:#}")))
+        .as_deref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn build_binary(release: bool, feature: Option<&str>) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(cargo);
     command.current_dir(repo_root()).args([
@@ -65,6 +76,9 @@ fn build_binary(release: bool) -> Result<PathBuf> {
     ]);
     if release {
         command.arg("--release");
+    }
+    if let Some(feature) = feature {
+        command.args(["--features", feature]);
     }
     let out = command
         .output()
@@ -83,16 +97,17 @@ fn build_binary(release: bool) -> Result<PathBuf> {
         })
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .context("cargo build did not report the operator executable")?;
-    private_copy(&built)
+    private_copy(&built, feature.unwrap_or_default())
 }
 
 /// A copy of the operator executable that only this checkout uses. Cargo puts every checkout's
 /// build at the same path of a shared target directory (`CARGO_TARGET_DIR`), so without it a
 /// build in another checkout would replace the binary under a running test.
-fn private_copy(built: &Path) -> Result<PathBuf> {
+fn private_copy(built: &Path, feature: &str) -> Result<PathBuf> {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     repo_root().hash(&mut hasher);
+    feature.hash(&mut hasher);
     let dir = built
         .parent()
         .context("the operator executable has a directory")?
@@ -250,6 +265,9 @@ pub struct OperatorOptions {
     pub leader_election: Option<(String, String)>,
     /// Run the release build ([`operator_binary_release`]) instead of the debug one.
     pub release: bool,
+    /// Run the release build with a heap profiler ([`operator_binary_heap_profile`]), which
+    /// writes its profile to this file when the operator stops.
+    pub heap_profile: Option<PathBuf>,
 }
 
 impl Default for OperatorOptions {
@@ -261,6 +279,7 @@ impl Default for OperatorOptions {
             kubeconfig: None,
             leader_election: None,
             release: false,
+            heap_profile: None,
         }
     }
 }
@@ -282,7 +301,9 @@ impl OperatorProcess {
         log: &Path,
     ) -> Result<OperatorProcess> {
         let port = free_port()?;
-        let binary = if options.release {
+        let binary = if options.heap_profile.is_some() {
+            operator_binary_heap_profile()?
+        } else if options.release {
             operator_binary_release()?
         } else {
             operator_binary()?
@@ -335,6 +356,9 @@ impl OperatorProcess {
         }
         for (k, v) in &options.env {
             command.env(k, v);
+        }
+        if let Some(profile) = &options.heap_profile {
+            command.env("CWO_HEAP_PROFILE", profile);
         }
         let process = ServerProcess::spawn("cloudwatch-operator", command, log)?;
         let metrics = format!("http://127.0.0.1:{port}");

@@ -35,6 +35,11 @@ struct CrdsArgs {
     out: Vec<PathBuf>,
 }
 
+/// With the `heap-profile` feature (for the benchmark only), every allocation is recorded.
+#[cfg(feature = "heap-profile")]
+#[global_allocator]
+static HEAP: dhat::Alloc = dhat::Alloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -52,6 +57,11 @@ fn main() -> ExitCode {
 
 fn run_operator(args: RunArgs) -> Result<(), String> {
     init_logging(args.log_format);
+    // Written when `run` returns (SIGTERM), at the end of this function.
+    #[cfg(feature = "heap-profile")]
+    let _profile = dhat::Profiler::builder()
+        .file_name(std::env::var_os("CWO_HEAP_PROFILE").unwrap_or_else(|| "dhat-heap.json".into()))
+        .build();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

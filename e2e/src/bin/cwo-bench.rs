@@ -34,6 +34,11 @@ struct Args {
     /// Results go to `bench/quick/`.
     #[arg(long)]
     quick: bool,
+    /// Run the operator built with its heap profiler (`--features heap-profile`): each operator
+    /// process writes a dhat profile next to its log. Much slower: the times and CPU figures of
+    /// such a run mean nothing; the heap profile says where memory goes.
+    #[arg(long)]
+    heap_profile: bool,
     /// Directory for the results. Default: `<target dir>/bench` (`CARGO_TARGET_DIR` is honoured).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -82,10 +87,15 @@ async fn run(args: Args) -> Result<bool> {
     let logs = out.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     eprintln!("cwo-bench: building the operator (release)");
-    let binary = cwo_e2e::operator::operator_binary_release()?;
+    let binary = if args.heap_profile {
+        cwo_e2e::operator::operator_binary_heap_profile()?
+    } else {
+        cwo_e2e::operator::operator_binary_release()?
+    };
     eprintln!("cwo-bench: operator {}", binary.display());
     let options = RunOptions {
         quick: args.quick,
+        heap_profile: args.heap_profile,
         operator_args: args.operator_args,
         logs,
     };
