@@ -107,3 +107,65 @@ impl<K: kube::Resource<DynamicType = ()> + 'static> Cleanups<K> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::Reason;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn object() -> ObjectRef<ConfigMap> {
+        ObjectRef::new("cm").within("ns")
+    }
+
+    #[tokio::test]
+    async fn a_cleanup_runs_once_and_its_outcome_is_handed_out_once_after_the_wake_up() {
+        let (wake, mut woken) = mpsc::channel(4);
+        let cleanups = Cleanups::<ConfigMap>::new(wake);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let start = || {
+            let (runs, release) = (Arc::clone(&runs), Arc::clone(&release));
+            move || async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                release.notified().await;
+                Err(Error::new(Reason::DependencyNotReady, "still named"))
+            }
+        };
+        assert!(cleanups.outcome("u1", object(), start()).is_none());
+        tokio::task::yield_now().await;
+        assert!(
+            cleanups.outcome("u1", object(), start()).is_none(),
+            "still running: not started again"
+        );
+        release.notify_one();
+        let again = tokio::time::timeout(Duration::from_secs(5), woken.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, object());
+        let outcome = cleanups.outcome("u1", object(), start()).expect("ended");
+        assert_eq!(outcome.unwrap_err().reason, Reason::DependencyNotReady);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Handed out once: the next reconcile starts a new cleanup.
+        assert!(cleanups.outcome("u1", object(), start()).is_none());
+        release.notify_one();
+        woken.recv().await.unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn cleanups_stop_with_the_controller() {
+        let (wake, mut woken) = mpsc::channel(4);
+        let cleanups = Cleanups::<ConfigMap>::new(wake);
+        cleanups.outcome("u1", object(), || std::future::pending::<Result<()>>());
+        tokio::task::yield_now().await;
+        cleanups.abort_all();
+        let waited = tokio::time::timeout(Duration::from_millis(200), woken.recv()).await;
+        assert!(
+            matches!(waited, Ok(None) | Err(_)),
+            "an aborted cleanup wakes nothing"
+        );
+    }
+}
