@@ -9,9 +9,17 @@
 //!   it then triggers take their alarm from that prefetch instead of calling AWS again. A
 //!   prefetched record is handed out once and kept only briefly, so memory stays bounded and no
 //!   reconcile acts on an old reading;
+//! - a call made on demand fills its room with alarms about to be reconciled; and a reading that
+//!   an alarm does not exist serves every reconcile for longer (one resync period): it is what a
+//!   create acts on, so a fleet created under PutMetricAlarm's quota (3 per second) is read a
+//!   hundred alarms per call before its creates, and a composite waiting for its children does
+//!   not read itself again on every retry;
 //! - a write to an alarm (put or delete) drops its prefetched record, and a prefetch whose read
 //!   started before the write keeps nothing for it, so a reading taken before a write is never
-//!   handed to a reconcile after it.
+//!   handed to a reconcile after it; what the write made true (the alarm exists, or not) is
+//!   known for as long as an absent reading is kept;
+//! - the ARN prefix of each location (partition and account) is learned from the first alarm ARN
+//!   an answer holds, so a created alarm's ARN needs no read.
 
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
@@ -143,8 +151,9 @@ impl AlarmReader {
         self.batcher.request(&Location::of(region), name).await
     }
 
-    /// Whether the alarm `name` exists in `region`: what this process's own write made true, if
-    /// it wrote the alarm within the prefetch time, else a read.
+    /// Whether the alarm `name` exists in `region`: what this process's own last write made
+    /// true, if it wrote the alarm within the time a reading that an alarm does not exist is
+    /// kept, else a read.
     pub async fn exists(&self, region: &str, name: &str) -> Result<bool, Error> {
         let key = (Location::of(region), name.to_string());
         let known = {
@@ -152,7 +161,7 @@ impl AlarmReader {
             prefetched
                 .written
                 .get(&key)
-                .filter(|(at, _)| at.elapsed() <= self.prefetch_ttl)
+                .filter(|(at, _)| at.elapsed() <= self.absent_ttl)
                 .map(|(_, wrote)| *wrote == Wrote::Put)
         };
         match known {
@@ -166,7 +175,7 @@ impl AlarmReader {
     pub fn wrote(&self, region: &str, name: &str, wrote: Wrote) {
         let key = (Location::of(region), name.to_string());
         let now = Instant::now();
-        let ttl = self.prefetch_ttl;
+        let ttl = self.absent_ttl;
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         prefetched.records.remove(&key);
         prefetched
@@ -252,20 +261,24 @@ impl AlarmReader {
         }
     }
 
+    /// A record read ahead is handed out once; a reading that the alarm does not exist serves
+    /// every reconcile until it expires or this process writes the alarm.
     fn take_prefetched(&self, location: &Location, name: &str) -> Option<Option<AlarmRecord>> {
         let key = (location.clone(), name.to_string());
-        let (read_at, record) = self
-            .prefetched
-            .lock()
-            .expect("prefetch lock")
-            .records
-            .remove(&key)?;
-        let ttl = if record.is_some() {
-            self.prefetch_ttl
-        } else {
-            self.absent_ttl
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        let (read_at, record) = prefetched.records.get(&key)?;
+        let fresh = match record {
+            Some(_) => read_at.elapsed() <= self.prefetch_ttl,
+            None => read_at.elapsed() <= self.absent_ttl,
         };
-        (read_at.elapsed() <= ttl).then_some(record)
+        if !fresh {
+            prefetched.records.remove(&key);
+            return None;
+        }
+        match record {
+            None => Some(None),
+            Some(_) => prefetched.records.remove(&key).map(|(_, record)| record),
+        }
     }
 
     /// Keeps the records of a prefetch whose read started at `started`, except for alarms
@@ -285,7 +298,7 @@ impl AlarmReader {
             let age = now.duration_since(*read_at);
             age <= if record.is_some() { ttl } else { absent_ttl }
         });
-        written.retain(|_, (at, _)| now.duration_since(*at) <= ttl);
+        written.retain(|_, (at, _)| now.duration_since(*at) <= absent_ttl);
         for name in names {
             let key = (location.clone(), name.clone());
             if written.get(&key).is_some_and(|(at, _)| *at >= started) {
@@ -472,6 +485,13 @@ mod tests {
         tokio::time::advance(Duration::from_secs(61)).await;
         assert_eq!(r.take_prefetched(&here(), "a"), None, "a record goes stale");
         assert_eq!(r.take_prefetched(&here(), "b"), Some(None));
+        assert_eq!(
+            r.take_prefetched(&here(), "b"),
+            Some(None),
+            "an absent reading serves every reconcile"
+        );
+        r.wrote("us-east-1", "b", Wrote::Put);
+        assert_eq!(r.take_prefetched(&here(), "b"), None, "until a write");
         r.keep(&here(), &names(&["c"]), &HashMap::new(), Instant::now());
         tokio::time::advance(Duration::from_secs(601)).await;
         assert_eq!(r.take_prefetched(&here(), "c"), None);

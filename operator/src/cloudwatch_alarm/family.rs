@@ -19,11 +19,11 @@ const READ_WINDOW: Duration = Duration::from_millis(50);
 /// A record read ahead (by the drift resync, or to fill a call's room) is handed to a reconcile
 /// within this time, or dropped.
 const PREFETCH_TTL: Duration = Duration::from_secs(30);
-/// A reading that an alarm does not exist is kept this long: the one period the drift resync
-/// also lets pass between two reads of an object. It is what lets a fleet created under
-/// PutMetricAlarm's quota (3 per second: a thousand alarms take six minutes) be read a hundred
-/// names per call before its creates rather than once per create; a write by this process to
-/// the alarm drops it at once.
+/// A reading that an alarm does not exist (and what this process's own write made true) is kept
+/// this long: the one period the drift resync also lets pass between two reads of an object. It
+/// is what lets a fleet created under PutMetricAlarm's quota (3 per second: a thousand alarms
+/// take six minutes) be read a hundred names per call before its creates rather than once per
+/// create; a write by this process to the alarm replaces it at once.
 const ABSENT_TTL: Duration = Duration::from_secs(600);
 /// Deletions of metric alarms within this window share one DeleteAlarms (100 names per call).
 const DELETE_WINDOW: Duration = Duration::from_millis(100);
