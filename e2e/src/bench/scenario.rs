@@ -1192,18 +1192,24 @@ fn calls_needed(phase: &str, s: &Scenario, p: &Phase) -> Vec<Target> {
     match phase {
         "create" => {
             if alarms > 0 {
-                out.push(
-                    Target::at_most(
-                        phase,
-                        &per_api("DescribeAlarms"),
-                        calls("DescribeAlarms"),
-                        (alarms.div_ceil(100) * 2 + 10) as f64,
-                        "",
-                    )
-                    .note(format!(
-                        "⌈{alarms}/100⌉ × 2 + 10: the alarms read a hundred per call before their creates, none read after"
-                    )),
+                let composites = f.composite_alarms;
+                let mut t = Target::at_most(
+                    phase,
+                    &per_api("DescribeAlarms"),
+                    calls("DescribeAlarms"),
+                    (alarms.div_ceil(100) * 2 + composites + 10) as f64,
+                    "",
                 );
+                t = if composites == 0 {
+                    t.note(format!(
+                        "⌈{alarms}/100⌉ × 2 + 10: the alarms read a hundred per call before their creates, none read after"
+                    ))
+                } else {
+                    t.note(format!(
+                        "⌈{alarms}/100⌉ × 2 + {composites} + 10: read a hundred per call before the creates; a new composite read once after (CloudWatch evaluates its rule at once), a new metric alarm not"
+                    ))
+                };
+                out.push(t);
             }
             if f.log_subscriptions > 0 {
                 let groups = f.log_groups().len();

@@ -77,6 +77,7 @@ impl AlarmKind for Alarm {
     type Fields = AlarmSpec;
     type Prepared = ();
     const PUT: &'static str = "PutMetricAlarm";
+    const READ_AFTER_CREATE: bool = false;
     const TYPE: AlarmType = AlarmType::Metric;
 
     fn user_tags(&self) -> &Tags {

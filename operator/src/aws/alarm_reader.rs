@@ -5,8 +5,9 @@
 //! a few thousand alarms, so every read goes through this reader:
 //! - concurrent reconciles asking for alarms within a short window share one call per 100 names
 //!   (per region), through a [`Batcher`];
-//! - the periodic drift resync prefetches a whole chunk of alarms in one call, and the reconciles
-//!   it then triggers take their alarm from that prefetch instead of calling AWS again. A
+//! - the periodic drift resync prefetches a whole chunk of alarms in one call (through the same
+//!   batches, so a reconcile asking meanwhile joins it), and the reconciles it then triggers take
+//!   their alarm from that prefetch instead of calling AWS again. A
 //!   prefetched record is handed out once and kept only briefly, so memory stays bounded and no
 //!   reconcile acts on an old reading;
 //! - a call made on demand fills its room with alarms about to be reconciled; and a reading that
@@ -194,16 +195,25 @@ impl AlarmReader {
             .map(|prefix| format!("{prefix}{name}"))
     }
 
-    /// Reads `names` in `region` now, one call per 100 names, and keeps the records for the
-    /// reconciles that will ask for them shortly.
+    /// Reads `names` in `region` now, a hundred per call, and keeps the records for the
+    /// reconciles that will ask for them shortly. The names go through the batcher, so a
+    /// reconcile asking for one of them meanwhile joins the same call instead of making its own.
     pub async fn prefetch(&self, region: &str, names: &[String]) -> Result<(), Error> {
         let location = Location::of(region);
-        for chunk in names.chunks(MAX_NAMES_PER_CALL) {
-            let started = Instant::now();
-            let found = describe(&self.aws, &location, chunk, false).await?;
-            self.learn(&location, &found);
-            self.keep(&location, chunk, &found, started);
+        let started = Instant::now();
+        let answers = futures::future::join_all(
+            names
+                .iter()
+                .map(|name| self.batcher.request(&location, name)),
+        )
+        .await;
+        let mut found = HashMap::new();
+        for (name, answer) in names.iter().zip(answers) {
+            if let Some(record) = answer? {
+                found.insert(name.clone(), record);
+            }
         }
+        self.keep(&location, names, &found, started);
         Ok(())
     }
 
@@ -219,7 +229,7 @@ impl AlarmReader {
         let asked = all.len();
         all.extend(extra);
         let started = Instant::now();
-        let found = describe(&self.aws, location, &all, true).await?;
+        let found = describe(&self.aws, location, &all).await?;
         self.learn(location, &found);
         self.keep(location, &all[asked..], &found, started);
         Ok(found)
@@ -327,13 +337,12 @@ fn arn_prefix(location: &Location, name: &str, arn: &str) -> Option<String> {
     }
 }
 
-/// One DescribeAlarms call (and its pages) for at most 100 names; `in_slot` when the first page
-/// goes out in a rate-limit slot the caller holds (a batch's).
+/// One DescribeAlarms call (and its pages) for at most 100 names, the first page in the
+/// rate-limit slot the batch holds.
 async fn describe(
     aws: &Aws,
     location: &Location,
     names: &[String],
-    in_slot: bool,
 ) -> Result<HashMap<String, AlarmRecord>, Error> {
     debug_assert!(names.len() <= MAX_NAMES_PER_CALL);
     let region = location.region();
@@ -351,7 +360,7 @@ async fn describe(
             .max_records(100)
             .set_next_token(next_token.take())
             .send();
-        let out = if first && in_slot {
+        let out = if first {
             aws.call_in_slot(region, Api::DescribeAlarms, request)
                 .await?
         } else {

@@ -2,10 +2,11 @@
 //! 1. what the kind works out before reading AWS (a composite's rule, resolved) (pure, caches);
 //! 2. DescribeAlarms through the batched reader (network);
 //! 3. missing: under ObserveOnly report it; otherwise the kind's pre-write check (a composite's
-//!    children must exist) and the Put with the tags (network). No read follows: the new alarm's
-//!    ARN follows from the account (learned from any earlier DescribeAlarms answer in the
-//!    region) and its name, and CloudWatch starts it in INSUFFICIENT_DATA; only while the
-//!    account is not known yet is it read back once;
+//!    children must exist) and the Put with the tags (network). No read follows a metric alarm's
+//!    create: its ARN follows from the account (learned from any earlier DescribeAlarms answer
+//!    in the region) and its name, and CloudWatch starts it in INSUFFICIENT_DATA; it is read
+//!    back only while the account is not known yet. A new composite is read back: CloudWatch
+//!    evaluates its rule at once;
 //! 4. present: observed configuration and live state (pure); under ObserveOnly report the
 //!    differences and stop; ListTagsForResource when due (network) and the ownership gate
 //!    (pure); the plan (pure); the Put and TagResource / UntagResource it needs (network) —
@@ -53,6 +54,11 @@ pub trait AlarmKind: ManagedKind<Shared = AlarmFamily> {
     const PUT: &'static str;
     /// Which DeleteAlarms treats it as.
     const TYPE: AlarmType;
+    /// Whether a created alarm's state is known only from a read: CloudWatch starts every new
+    /// alarm in INSUFFICIENT_DATA, but evaluates a composite alarm's rule right after creating
+    /// it ("this initial time after creation is the only time" a composite can be in
+    /// INSUFFICIENT_DATA), so a new composite is read back; a new metric alarm is not.
+    const READ_AFTER_CREATE: bool;
 
     /// The user's tags.
     fn user_tags(&self) -> &Tags;
@@ -127,7 +133,12 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
         K::before_write(r, &prepared, Write::Create).await?;
         K::put(r, &desired, Some(&want_tags)).await?;
         r.tags_written();
-        let (created, live) = match reader.arn_of(region, name) {
+        let known_arn = if K::READ_AFTER_CREATE {
+            None
+        } else {
+            reader.arn_of(region, name)
+        };
+        let (created, live) = match known_arn {
             Some(arn) => {
                 reader.wrote(region, name, Wrote::Put);
                 (None, live::created(Some(arn), Timestamp::now()))

@@ -120,6 +120,7 @@ impl AlarmKind for CompositeAlarm {
     type Fields = CompositeFields;
     type Prepared = Resolved;
     const PUT: &'static str = "PutCompositeAlarm";
+    const READ_AFTER_CREATE: bool = true;
     const TYPE: AlarmType = AlarmType::Composite;
 
     fn user_tags(&self) -> &Tags {
