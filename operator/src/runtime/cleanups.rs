@@ -159,7 +159,7 @@ mod tests {
     async fn cleanups_stop_with_the_controller() {
         let (wake, mut woken) = mpsc::channel(4);
         let cleanups = Cleanups::<ConfigMap>::new(wake);
-        cleanups.outcome("u1", object(), || std::future::pending::<Result<()>>());
+        cleanups.outcome("u1", object(), std::future::pending::<Result<()>>);
         tokio::task::yield_now().await;
         cleanups.abort_all();
         let waited = tokio::time::timeout(Duration::from_millis(200), woken.recv()).await;
