@@ -48,9 +48,10 @@ pub enum ManagementPolicy {
 
 /// Spec fields every kind carries (flattened into each kind's spec).
 ///
-/// The region rule is a transition rule on the whole struct rather than `self == oldSelf` on the
-/// field: a field rule is not evaluated when the field is removed, and removing the region would
-/// move the object to the namespace's or the operator's default region.
+/// The region and account rules are transition rules on the whole struct rather than
+/// `self == oldSelf` on the field: a field rule is not evaluated when the field is removed, and
+/// removing the region (or the account) would move the object to the namespace's or the
+/// operator's default.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new(
@@ -58,6 +59,11 @@ pub enum ManagementPolicy {
 ).message(
     "region cannot be changed or removed once set: the AWS object lives in that region. To move it, create a new object with the new region and delete this one"
 ).field_path(".region"))]
+#[x_kube(validation = Rule::new(
+    "!has(oldSelf.accountRef) || (has(self.accountRef) && self.accountRef == oldSelf.accountRef)"
+).message(
+    "accountRef cannot be changed or removed once set: the AWS object lives in that account. To move it, create a new object that names the other account and delete this one"
+).field_path(".accountRef"))]
 pub struct CommonSpec {
     /// AWS region of the object, for example `eu-west-1`. When unset, the namespace annotation
     /// `cwo.dev/region` applies, then the operator's default region. The region in use is recorded
@@ -69,6 +75,20 @@ pub struct CommonSpec {
         regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
     )]
     pub region: Option<String>,
+    /// Name of the `AWSAccount` (a cluster-scoped object a cluster admin writes) whose AWS
+    /// account this object lives in: the operator assumes that account's IAM role for every AWS
+    /// call made for this object. When unset, the namespace annotation `cwo.dev/account` applies,
+    /// then the operator's own credentials. The AWSAccount must allow this object's namespace (and
+    /// region); otherwise the object stops with `AccountNotAllowed` and nothing is called in AWS.
+    /// The account in use is recorded in `status.account` and never changes silently. Once set,
+    /// this field cannot be changed or removed: to move an object to another account, create a
+    /// new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub account_ref: Option<String>,
     /// What happens to the AWS object when this object is deleted: `Delete` (default) removes it
     /// from AWS, `Retain` leaves it in AWS.
     #[serde(default)]
@@ -108,6 +128,13 @@ pub struct CommonStatus {
     /// AWS region the object lives in. Recorded on first reconcile and never changed after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The `AWSAccount` the object lives in, recorded with the region and never changed after;
+    /// absent when the object lives in the operator's own account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The 12-digit id of the AWS account the object lives in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
     /// Name of the AWS object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws_name: Option<String>,
@@ -117,7 +144,7 @@ pub struct CommonStatus {
 /// CRDs carry for it (the markers on the Go type: status True, False or Unknown, a CamelCase
 /// reason, message and type limits), which k8s-openapi's schema leaves out. A status the API
 /// server would refuse then fails here as it would for any other controller's conditions.
-fn condition_list_schema(generator: &mut SchemaGenerator) -> Schema {
+pub fn condition_list_schema(generator: &mut SchemaGenerator) -> Schema {
     let mut item = Condition::json_schema(generator);
     let limits = [
         ("lastTransitionTime", json!({ "format": "date-time" })),

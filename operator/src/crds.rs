@@ -1,4 +1,5 @@
-//! The five CustomResourceDefinitions, generated from the Rust types, and their YAML form.
+//! The CustomResourceDefinitions, generated from the Rust types, and their YAML form: the five
+//! namespaced kinds the operator manages in AWS, and the cluster-scoped AWSAccount.
 //!
 //! `crds/` in the repository holds one generated file per kind (`cloudwatch-operator crds --out
 //! crds`); a test here fails when those files and the types drift apart.
@@ -11,6 +12,7 @@ use kube::CustomResourceExt;
 use serde_json::Value;
 
 use crate::alarm::Alarm;
+use crate::aws_account::AWSAccount;
 use crate::composite_alarm::CompositeAlarm;
 use crate::log_subscription::LogSubscription;
 use crate::metric_stream::MetricStream;
@@ -42,6 +44,13 @@ pub enum CrdError {
 
 /// Every CRD of the operator, in a fixed order, tidied for `kubectl explain` (see [`tidy`]).
 pub fn all() -> Vec<CustomResourceDefinition> {
+    let mut all = managed();
+    all.push(finish(AWSAccount::crd()));
+    all
+}
+
+/// The CRDs of the namespaced kinds, whose objects are AWS objects the operator manages.
+pub fn managed() -> Vec<CustomResourceDefinition> {
     [
         Alarm::crd(),
         CompositeAlarm::crd(),
@@ -50,9 +59,12 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         SamplingRule::crd(),
     ]
     .into_iter()
-    .map(tidy)
-    .map(status_starts_in_progress)
+    .map(finish)
     .collect()
+}
+
+fn finish(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    status_starts_in_progress(tidy(crd))
 }
 
 /// What a new object's status reads before the operator has reconciled it: generation 0
@@ -341,11 +353,17 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_carries_the_common_fields_and_the_region_rule() {
-        for crd in all() {
+    fn every_kind_carries_the_common_fields_and_the_region_and_account_rules() {
+        for crd in managed() {
             let schema = schema_of(&crd);
             let spec = &schema["properties"]["spec"];
-            for field in ["region", "deletionPolicy", "adoption", "managementPolicy"] {
+            for field in [
+                "region",
+                "accountRef",
+                "deletionPolicy",
+                "adoption",
+                "managementPolicy",
+            ] {
                 assert!(
                     spec["properties"].get(field).is_some(),
                     "{}: spec.{field} missing",
@@ -358,12 +376,19 @@ mod tests {
                 "{}: region immutability rule lost in flattening",
                 crd_name(&crd)
             );
+            assert!(
+                rules.contains("oldSelf.accountRef"),
+                "{}: account immutability rule lost in flattening",
+                crd_name(&crd)
+            );
             let status = &schema["properties"]["status"]["properties"];
             for field in [
                 "conditions",
                 "observedGeneration",
                 "arn",
                 "region",
+                "account",
+                "accountId",
                 "awsName",
             ] {
                 assert!(
@@ -448,8 +473,14 @@ mod tests {
     #[test]
     fn every_spec_list_refuses_duplicates() {
         /// Lists whose items have no identity of their own: a repeated rule condition or
-        /// statistics configuration is harmless, and AWS takes it.
-        const WITHOUT_KEYS: [&str; 3] = [".statisticsConfigurations", ".anyOf", ".allOf"];
+        /// statistics configuration is harmless, and AWS takes it; so is a repeated requirement of
+        /// a label selector (Kubernetes' own type, which declares its lists atomic).
+        const WITHOUT_KEYS: [&str; 4] = [
+            ".statisticsConfigurations",
+            ".anyOf",
+            ".allOf",
+            ".namespaceSelector.matchExpressions",
+        ];
         fn walk(path: &str, node: &Value, problems: &mut Vec<String>) {
             if let Some(items) = node.get("items") {
                 let list_type = node["x-kubernetes-list-type"].as_str();
@@ -458,7 +489,10 @@ mod tests {
                         list_type == Some("map")
                             || WITHOUT_KEYS.iter().any(|suffix| path.ends_with(suffix))
                     }
-                    _ => list_type == Some("set"),
+                    _ => {
+                        list_type == Some("set")
+                            || path.ends_with(".namespaceSelector.matchExpressions[].values")
+                    }
                 };
                 if !keyed {
                     problems.push(format!("{path}: list-type {list_type:?}"));
@@ -484,10 +518,15 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_is_namespaced_in_the_cloudwatch_category_with_a_unique_short_name() {
+    fn every_kind_is_in_the_cloudwatch_category_with_a_unique_short_name() {
         let mut short_names = BTreeSet::new();
         for crd in all() {
-            assert_eq!(crd.spec.scope, "Namespaced");
+            let scope = if crd.spec.names.kind == "AWSAccount" {
+                "Cluster"
+            } else {
+                "Namespaced"
+            };
+            assert_eq!(crd.spec.scope, scope, "{}", crd_name(&crd));
             assert_eq!(crd.spec.group, crate::vocabulary::GROUP);
             assert_eq!(crd.spec.versions[0].name, crate::vocabulary::VERSION);
             let names = &crd.spec.names;
@@ -553,6 +592,7 @@ mod tests {
                     "MetricStream" => round_trip::<MetricStream>(&value),
                     "LogSubscription" => round_trip::<LogSubscription>(&value),
                     "SamplingRule" => round_trip::<SamplingRule>(&value),
+                    "AWSAccount" => round_trip::<AWSAccount>(&value),
                     other => panic!("{}: unexpected kind {other:?}", path.display()),
                 };
                 let parsed = parsed

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 /// The modules that are kinds (or, for `cloudwatch_alarm`, what two kinds share).
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "alarm",
+    "aws_account",
     "composite_alarm",
     "metric_stream",
     "log_subscription",

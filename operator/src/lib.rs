@@ -4,6 +4,7 @@
 pub mod alarm;
 pub mod app;
 pub mod aws;
+pub mod aws_account;
 pub mod cloudwatch_alarm;
 pub mod common_fields;
 pub mod composite_alarm;

@@ -23,8 +23,12 @@ pub enum Reason {
     InvalidSpec,
     /// An AWS limit that retrying cannot lift (filters per log group, sampling rules per region).
     LimitExceeded,
-    /// AWS refused the operator's credentials for this call.
+    /// AWS refused the operator's credentials for this call, or refused to let the operator
+    /// assume the role of the object's account.
     AccessDenied,
+    /// The object's namespace (or region) may not use the AWSAccount it names: a cluster admin
+    /// decides that in the AWSAccount. Nothing is called in AWS.
+    AccountNotAllowed,
     /// AWS throttled the operator and the SDK's retries ran out.
     Throttled,
     /// AWS answered with a server error, timed out or could not be reached.
@@ -35,13 +39,14 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for exhaustive tests and metric initialisation.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::NotFound,
         Reason::DependencyNotReady,
         Reason::AlreadyExistsUnowned,
         Reason::InvalidSpec,
         Reason::LimitExceeded,
         Reason::AccessDenied,
+        Reason::AccountNotAllowed,
         Reason::Throttled,
         Reason::AwsUnavailable,
         Reason::KubernetesError,
@@ -56,6 +61,7 @@ impl Reason {
             Reason::InvalidSpec => "InvalidSpec",
             Reason::LimitExceeded => "LimitExceeded",
             Reason::AccessDenied => "AccessDenied",
+            Reason::AccountNotAllowed => "AccountNotAllowed",
             Reason::Throttled => "Throttled",
             Reason::AwsUnavailable => "AwsUnavailable",
             Reason::KubernetesError => "KubernetesError",
@@ -66,11 +72,16 @@ impl Reason {
     ///
     /// `AlreadyExistsUnowned` is terminal: only a spec change (another name, or an `adoption`
     /// that allows taking over) can resolve it. `AccessDenied` is recoverable because it is fixed
-    /// in IAM, not in the spec, and the controller must notice when it is.
+    /// in IAM, not in the spec, and the controller must notice when it is. `AccountNotAllowed` is
+    /// terminal: it is fixed in the AWSAccount or the namespace's labels, and a change to either
+    /// wakes the objects concerned.
     pub const fn is_terminal(self) -> bool {
         matches!(
             self,
-            Reason::InvalidSpec | Reason::LimitExceeded | Reason::AlreadyExistsUnowned
+            Reason::InvalidSpec
+                | Reason::LimitExceeded
+                | Reason::AlreadyExistsUnowned
+                | Reason::AccountNotAllowed
         )
     }
 }
@@ -141,14 +152,15 @@ mod tests {
     }
 
     #[test]
-    fn only_spec_problems_are_terminal() {
+    fn only_what_a_spec_or_an_account_grant_must_change_is_terminal() {
         let terminal: Vec<_> = Reason::ALL.iter().filter(|r| r.is_terminal()).collect();
         assert_eq!(
             terminal,
             [
                 &Reason::AlreadyExistsUnowned,
                 &Reason::InvalidSpec,
-                &Reason::LimitExceeded
+                &Reason::LimitExceeded,
+                &Reason::AccountNotAllowed
             ]
         );
         assert!(!ConditionReason::Available.is_terminal());

@@ -17,6 +17,10 @@ pub const FIELD_MANAGER: &str = "cloudwatch-operator";
 
 /// Namespace annotation giving the default AWS region for objects in that namespace.
 pub const REGION_ANNOTATION: &str = "cwo.dev/region";
+/// Namespace annotation naming the `AWSAccount` objects in that namespace use when their spec
+/// names none. The AWSAccount must still allow the namespace: the annotation chooses among the
+/// accounts a cluster admin granted, it grants nothing.
+pub const ACCOUNT_ANNOTATION: &str = "cwo.dev/account";
 
 /// Tag naming the owner of an AWS object: `<cluster-id>/<namespace>/<kind>/<name>` when that fits
 /// a tag value (255 characters from AWS's tag set), else a readable prefix of it, `+` and 32 hex

@@ -13,6 +13,7 @@ use super::desired::{desired, put_request};
 use super::observed::observed;
 use super::spec::{Alarm, AlarmSpec, AlarmStatus};
 use super::status::status;
+use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::cloudwatch_alarm::apply::Write;
@@ -59,9 +60,9 @@ impl ManagedKind for Alarm {
         cleanup(r, &parents).await
     }
 
-    async fn prefetch(family: &AlarmFamily, region: &str, objects: &[Arc<Self>]) {
+    async fn prefetch(family: &AlarmFamily, location: &Location, objects: &[Arc<Self>]) {
         let names: Vec<String> = objects.iter().map(|a| a.aws_name()).collect();
-        family.prefetch(region, &names).await;
+        family.prefetch(location, &names).await;
     }
 
     fn became_ready(&self, family: &AlarmFamily) {
@@ -124,11 +125,11 @@ impl AlarmKind for Alarm {
         fields: &AlarmSpec,
         tags: Option<&BTreeMap<String, String>>,
     ) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.region).cloudwatch;
+        let client = &r.ctx.aws.clients(&r.location).cloudwatch;
         let request = put_request(client.put_metric_alarm(), &r.name, fields, tags);
         r.ctx
             .aws
-            .call(&r.region, Api::PutMetricAlarm, request.send())
+            .call(&r.location, Api::PutMetricAlarm, request.send())
             .await?;
         Ok(())
     }

@@ -77,6 +77,13 @@ pub struct RunArgs {
     #[arg(long, env = "CWO_LABEL_SELECTOR")]
     pub label_selector: Option<String>,
 
+    /// Serve only the AWSAccounts whose labels match this selector, for example `shard=a`.
+    /// AWSAccounts are cluster-scoped: an operator limited to one namespace or label selector
+    /// still reads and checks every AWSAccount (its status and its finalizer) unless this is
+    /// set. Operators that share a cluster give each other disjoint sets of AWSAccounts.
+    #[arg(long, env = "CWO_ACCOUNT_LABEL_SELECTOR")]
+    pub account_label_selector: Option<String>,
+
     /// Identifies this cluster in the cwo.dev/owner tag of AWS objects. Default: the UID of the
     /// kube-system namespace. Give every cluster sharing an AWS account a distinct id. Where the
     /// tag would exceed AWS's limit, it is shortened with a hash (docs/ownership.md).

@@ -1,29 +1,32 @@
 //! `cloudwatch-operator run`: the one place that knows every kind. It connects to the cluster,
 //! checks the CRDs are installed, serves metrics and health, takes the leader Lease, builds what
-//! every reconcile shares (the [`Context`]) and what each kind shares (its
-//! [`ManagedKind::Shared`]), and runs one controller per kind with bounded concurrency until
-//! SIGTERM or Ctrl-C.
+//! every reconcile shares (the [`Context`], with the AWSAccounts behind its account gate) and
+//! what each kind shares (its [`ManagedKind::Shared`]), and runs one controller per kind with
+//! bounded concurrency — and one for the cluster-scoped AWSAccounts — until SIGTERM or Ctrl-C.
 
 pub mod args;
 
 use crate::alarm::Alarm;
 use crate::aws::rate_limit::RateLimitConfig;
 use crate::aws::{Aws, AwsSettings};
+use crate::aws_account::{AWSAccount, Grants};
 use crate::cloudwatch_alarm::AlarmFamily;
 use crate::composite_alarm::CompositeAlarm;
 use crate::log_subscription::{self, LogSubscription};
 use crate::metric_stream::{self, MetricStream};
 use crate::metrics::Metrics;
-use crate::runtime::ManagedKind;
+use crate::runtime::accounts::AccountUsers;
 use crate::runtime::backoff::Backoffs;
+use crate::runtime::cluster;
 use crate::runtime::context::{Context, RuntimeConfig};
-use crate::runtime::controller;
+use crate::runtime::controller::{self, QUEUE};
 use crate::runtime::events::EventPublisher;
 use crate::runtime::leader::{self, LeaderElection};
 use crate::runtime::serve::{self, Health};
 use crate::runtime::shutdown;
 use crate::runtime::tag_reads::TagReads;
 use crate::runtime::watch::{self, Scope};
+use crate::runtime::{ManagedKind, Reported};
 use crate::sampling_rule::{self, SamplingRule};
 use crate::vocabulary::FIELD_MANAGER;
 use anyhow::Context as _;
@@ -32,6 +35,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::ObjectRef;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +49,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         label_selector: args.label_selector.clone(),
     };
     probe_crds(&client, &scope).await?;
+    probe_accounts(&client).await?;
     let cluster_id = match &args.cluster_id {
         Some(id) => id.clone(),
         None => cluster_uid(&client).await?,
@@ -108,7 +113,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .await?,
     );
 
-    // Namespaces, metadata only, for the cwo.dev/region annotation.
+    // Namespaces, metadata only, for the cwo.dev/region and cwo.dev/account annotations and the
+    // labels AWSAccounts select namespaces by. A namespace that changes has its objects that use
+    // an account looked at again (a grant by label may have come or gone).
     let ns_api: Api<PartialObjectMeta<Namespace>> = Api::all(client.clone());
     let ns_config = match &scope.namespace {
         Some(ns) => {
@@ -116,8 +123,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         None => kube::runtime::watcher::Config::default(),
     };
-    let (namespaces, namespaces_synced, ns_driver) = watch::cache(ns_api, ns_config);
+    let (ns_changes, mut changed_namespaces) = tokio::sync::mpsc::channel::<String>(QUEUE);
+    let (namespaces, namespaces_synced, ns_driver) =
+        watch::cache_with_changes(ns_api, ns_config, move |ns| {
+            if let Some(name) = &ns.metadata.name {
+                let _ = ns_changes.try_send(name.clone());
+            }
+        });
     tokio::spawn(ns_driver);
+
+    // AWSAccounts (cluster-scoped): the grants every reconcile asks before calling AWS, and a
+    // controller of their own.
+    let account_config = match &args.account_label_selector {
+        Some(selector) => kube::runtime::watcher::Config::default().labels(selector),
+        None => kube::runtime::watcher::Config::default(),
+    };
+    let (accounts, accounts_synced, account_stream) =
+        watch::reconcile_stream(Api::<AWSAccount>::all(client.clone()), account_config);
+    let (account_wakeups, account_queue) = tokio::sync::mpsc::channel(QUEUE);
 
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -137,6 +160,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         confirmed: Default::default(),
         namespaces,
         namespaces_synced,
+        accounts: Arc::new(Grants::new(accounts.clone())),
+        accounts_synced,
+        account_users: AccountUsers::default(),
+    });
+    ctx.account_users.on_released(move |account| {
+        let _ = account_wakeups.try_send(ObjectRef::<AWSAccount>::new(account));
+    });
+    tokio::spawn({
+        let ctx = Arc::clone(&ctx);
+        async move {
+            while let Some(namespace) = changed_namespaces.recv().await {
+                ctx.account_users.wake_namespace(&ctx, &namespace);
+            }
+        }
     });
 
     // Each kind's watch, and what its reconciles share. Alarms and composite alarms share one
@@ -147,22 +184,40 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         scope.api::<CompositeAlarm>(client.clone()),
         scope.watcher_config(),
     );
-    let (streams, _, stream_stream) = watch::reconcile_stream(
+    let (streams, streams_synced, stream_stream) = watch::reconcile_stream(
         scope.api::<MetricStream>(client.clone()),
         scope.watcher_config(),
     );
-    let (rules, _, rule_stream) = watch::reconcile_stream(
+    let (rules, rules_synced, rule_stream) = watch::reconcile_stream(
         scope.api::<SamplingRule>(client.clone()),
         scope.watcher_config(),
     );
-    let (subscriptions, _, subscription_stream) = watch::reconcile_stream(
+    let (subscriptions, subscriptions_synced, subscription_stream) = watch::reconcile_stream(
         scope.api::<LogSubscription>(client.clone()),
         scope.watcher_config(),
     );
     let alarm_queue = controller::queue::<Alarm>();
     let composite_queue = controller::queue::<CompositeAlarm>();
+    let stream_queue = controller::queue::<MetricStream>();
+    let rule_queue = controller::queue::<SamplingRule>();
+    let subscription_queue = controller::queue::<LogSubscription>();
+    // Who uses which AWSAccount: every kind, before any controller starts.
+    let users = &ctx.account_users;
+    users.register(alarms.clone(), alarms_synced.clone(), alarm_queue.0.clone());
+    users.register(
+        composites.clone(),
+        composites_synced.clone(),
+        composite_queue.0.clone(),
+    );
+    users.register(streams.clone(), streams_synced, stream_queue.0.clone());
+    users.register(rules.clone(), rules_synced, rule_queue.0.clone());
+    users.register(
+        subscriptions.clone(),
+        subscriptions_synced,
+        subscription_queue.0.clone(),
+    );
     let alarm_family = AlarmFamily::new(
-        Arc::clone(&aws),
+        Arc::clone(&ctx),
         (alarms.clone(), alarms_synced, alarm_queue.0.clone()),
         (
             composites.clone(),
@@ -183,10 +238,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(concurrency = args.concurrency, resync = ?args.resync_period, "controllers starting");
     let n = args.concurrency;
     tokio::join!(
+        cluster::run(
+            accounts,
+            account_stream,
+            account_queue,
+            n,
+            Arc::clone(&ctx),
+            Arc::new(()),
+            stop.clone()
+        ),
         controller::run(
             subscriptions,
             subscription_stream,
-            controller::queue(),
+            subscription_queue,
             n,
             Arc::clone(&ctx),
             subscription_shared,
@@ -195,7 +259,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller::run(
             rules,
             rule_stream,
-            controller::queue(),
+            rule_queue,
             n,
             Arc::clone(&ctx),
             rule_shared,
@@ -222,7 +286,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller::run(
             streams,
             stream_stream,
-            controller::queue(),
+            stream_queue,
             n,
             Arc::clone(&ctx),
             stream_shared,
@@ -243,7 +307,15 @@ async fn probe_crds(client: &Client, scope: &Scope) -> anyhow::Result<()> {
 }
 
 async fn probe<K: ManagedKind>(client: &Client, scope: &Scope) -> anyhow::Result<()> {
-    let api = scope.api::<K>(client.clone());
+    probe_api(scope.api::<K>(client.clone())).await
+}
+
+/// As [`probe_crds`], for the cluster-scoped AWSAccount CRD.
+async fn probe_accounts(client: &Client) -> anyhow::Result<()> {
+    probe_api(Api::<AWSAccount>::all(client.clone())).await
+}
+
+async fn probe_api<K: Reported>(api: Api<K>) -> anyhow::Result<()> {
     match api.list_metadata(&ListParams::default().limit(1)).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 404 => anyhow::bail!(

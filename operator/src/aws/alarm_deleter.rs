@@ -35,7 +35,7 @@ impl AlarmDeleter {
         let caller = Arc::clone(&aws);
         let call: BatchCall<Option<Error>> = Arc::new(move |location: Location, names| {
             let aws = Arc::clone(&caller);
-            Box::pin(async move { delete_batch(&aws, location.region(), &names).await })
+            Box::pin(async move { delete_batch(&aws, &location, &names).await })
         });
         let limiter = Arc::clone(aws.limiter());
         Arc::new(AlarmDeleter {
@@ -44,24 +44,28 @@ impl AlarmDeleter {
         })
     }
 
-    /// Deletes the metric alarm `name` in `region`, in one call with other deletions.
-    pub async fn delete_metric_alarm(&self, region: &str, name: &str) -> Result<(), Error> {
-        match self.batcher.request(&Location::of(region), name).await? {
+    /// Deletes the metric alarm `name` at `location`, in one call with other deletions.
+    pub async fn delete_metric_alarm(&self, location: &Location, name: &str) -> Result<(), Error> {
+        match self.batcher.request(location, name).await? {
             Some(Some(refused)) => Err(refused),
             _ => Ok(()),
         }
     }
 
-    /// Deletes the composite alarm `name` in `region`, alone in its call.
-    pub async fn delete_composite_alarm(&self, region: &str, name: &str) -> Result<(), Error> {
-        delete_one(&self.aws, region, name).await
+    /// Deletes the composite alarm `name` at `location`, alone in its call.
+    pub async fn delete_composite_alarm(
+        &self,
+        location: &Location,
+        name: &str,
+    ) -> Result<(), Error> {
+        delete_one(&self.aws, location, name).await
     }
 }
 
-async fn delete_one(aws: &Aws, region: &str, name: &str) -> Result<(), Error> {
-    let client = &aws.clients(region).cloudwatch;
+async fn delete_one(aws: &Aws, location: &Location, name: &str) -> Result<(), Error> {
+    let client = &aws.clients(location).cloudwatch;
     aws.call(
-        region,
+        location,
         Api::DeleteAlarms,
         client.delete_alarms().alarm_names(name).send(),
     )
@@ -71,21 +75,21 @@ async fn delete_one(aws: &Aws, region: &str, name: &str) -> Result<(), Error> {
 
 async fn delete_batch(
     aws: &Aws,
-    region: &str,
+    location: &Location,
     names: &[String],
 ) -> Result<HashMap<String, Option<Error>>, Error> {
-    let client = &aws.clients(region).cloudwatch;
+    let client = &aws.clients(location).cloudwatch;
     let request = client
         .delete_alarms()
         .set_alarm_names(Some(names.to_vec()))
         .send();
-    match aws.call_in_slot(region, Api::DeleteAlarms, request).await {
+    match aws.call_in_slot(location, Api::DeleteAlarms, request).await {
         Ok(_) => Ok(names.iter().map(|n| (n.clone(), None)).collect()),
         // One alarm still named by a composite fails the whole call: find out which.
         Err(e) if e.reason == Reason::InvalidSpec && names.len() > 1 => {
             let mut results = HashMap::new();
             for name in names {
-                match delete_one(aws, region, name).await {
+                match delete_one(aws, location, name).await {
                     Ok(()) => results.insert(name.clone(), None),
                     Err(e) if e.reason == Reason::InvalidSpec => {
                         results.insert(name.clone(), Some(e))

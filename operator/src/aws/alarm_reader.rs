@@ -4,7 +4,7 @@
 //! the whole account and region. Reading one alarm per call would spend that quota on a fleet of
 //! a few thousand alarms, so every read goes through this reader:
 //! - concurrent reconciles asking for alarms within a short window share one call per 100 names
-//!   (per region), through a [`Batcher`];
+//!   (per account and region), through a [`Batcher`];
 //! - the periodic drift resync prefetches a whole chunk of alarms in one call (through the same
 //!   batches, so a reconcile asking meanwhile joins it), and the reconciles it then triggers take
 //!   their alarm from that prefetch instead of calling AWS again. A
@@ -133,30 +133,33 @@ impl AlarmReader {
         let _ = self.expected.set(expected);
     }
 
-    /// The alarm `name` in `region` (metric or composite), or `None` when it does not exist.
-    pub async fn describe(&self, region: &str, name: &str) -> Result<Option<AlarmRecord>, Error> {
-        let location = Location::of(region);
-        if let Some(record) = self.take_prefetched(&location, name) {
+    /// The alarm `name` at `location` (metric or composite), or `None` when it does not exist.
+    pub async fn describe(
+        &self,
+        location: &Location,
+        name: &str,
+    ) -> Result<Option<AlarmRecord>, Error> {
+        if let Some(record) = self.take_prefetched(location, name) {
             return Ok(record);
         }
-        self.batcher.request(&location, name).await
+        self.batcher.request(location, name).await
     }
 
     /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
     pub async fn describe_after_write(
         &self,
-        region: &str,
+        location: &Location,
         name: &str,
     ) -> Result<Option<AlarmRecord>, Error> {
-        self.wrote(region, name, Wrote::Put);
-        self.batcher.request(&Location::of(region), name).await
+        self.wrote(location, name, Wrote::Put);
+        self.batcher.request(location, name).await
     }
 
-    /// Whether the alarm `name` exists in `region`: what this process's own last write made
+    /// Whether the alarm `name` exists at `location`: what this process's own last write made
     /// true, if it wrote the alarm within the time a reading that an alarm does not exist is
     /// kept, else a read.
-    pub async fn exists(&self, region: &str, name: &str) -> Result<bool, Error> {
-        let key = (Location::of(region), name.to_string());
+    pub async fn exists(&self, location: &Location, name: &str) -> Result<bool, Error> {
+        let key = (location.clone(), name.to_string());
         let known = {
             let prefetched = self.prefetched.lock().expect("prefetch lock");
             prefetched
@@ -167,14 +170,14 @@ impl AlarmReader {
         };
         match known {
             Some(exists) => Ok(exists),
-            None => Ok(self.describe(region, name).await?.is_some()),
+            None => Ok(self.describe(location, name).await?.is_some()),
         }
     }
 
-    /// Records that `name` in `region` was just written: a prefetched reading of it is out of
+    /// Records that `name` at `location` was just written: a prefetched reading of it is out of
     /// date, and what the write made true is known for a while.
-    pub fn wrote(&self, region: &str, name: &str, wrote: Wrote) {
-        let key = (Location::of(region), name.to_string());
+    pub fn wrote(&self, location: &Location, name: &str, wrote: Wrote) {
+        let key = (location.clone(), name.to_string());
         let now = Instant::now();
         let ttl = self.absent_ttl;
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
@@ -185,26 +188,25 @@ impl AlarmReader {
         prefetched.written.insert(key, (now, wrote));
     }
 
-    /// The ARN of the alarm `name` in `region`, from the account learned from an earlier answer
-    /// (an alarm's ARN is `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`); `None`
-    /// until DescribeAlarms has reported one alarm there.
-    pub fn arn_of(&self, region: &str, name: &str) -> Option<String> {
+    /// The ARN of the alarm `name` at `location`, from the account learned from an earlier
+    /// answer (an alarm's ARN is `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`);
+    /// `None` until DescribeAlarms has reported one alarm there.
+    pub fn arn_of(&self, location: &Location, name: &str) -> Option<String> {
         let prefixes = self.arn_prefixes.lock().expect("arn lock");
         prefixes
-            .get(&Location::of(region))
+            .get(location)
             .map(|prefix| format!("{prefix}{name}"))
     }
 
-    /// Reads `names` in `region` now, a hundred per call, and keeps the records for the
+    /// Reads `names` at `location` now, a hundred per call, and keeps the records for the
     /// reconciles that will ask for them shortly. The names go through the batcher, so a
     /// reconcile asking for one of them meanwhile joins the same call instead of making its own.
-    pub async fn prefetch(&self, region: &str, names: &[String]) -> Result<(), Error> {
-        let location = Location::of(region);
+    pub async fn prefetch(&self, location: &Location, names: &[String]) -> Result<(), Error> {
         let started = Instant::now();
         let answers = futures::future::join_all(
             names
                 .iter()
-                .map(|name| self.batcher.request(&location, name)),
+                .map(|name| self.batcher.request(location, name)),
         )
         .await;
         let mut found = HashMap::new();
@@ -213,7 +215,7 @@ impl AlarmReader {
                 found.insert(name.clone(), record);
             }
         }
-        self.keep(&location, names, &found, started);
+        self.keep(location, names, &found, started);
         Ok(())
     }
 
@@ -345,8 +347,7 @@ async fn describe(
     names: &[String],
 ) -> Result<HashMap<String, AlarmRecord>, Error> {
     debug_assert!(names.len() <= MAX_NAMES_PER_CALL);
-    let region = location.region();
-    let client = &aws.clients(region).cloudwatch;
+    let client = &aws.clients(location).cloudwatch;
     let mut found = HashMap::new();
     let mut next_token: Option<String> = None;
     let mut first = true;
@@ -361,10 +362,10 @@ async fn describe(
             .set_next_token(next_token.take())
             .send();
         let out = if first {
-            aws.call_in_slot(region, Api::DescribeAlarms, request)
+            aws.call_in_slot(location, Api::DescribeAlarms, request)
                 .await?
         } else {
-            aws.call(region, Api::DescribeAlarms, request).await?
+            aws.call(location, Api::DescribeAlarms, request).await?
         };
         first = false;
         for alarm in out.metric_alarms() {
@@ -442,11 +443,22 @@ mod tests {
             "a missing alarm is a reading too"
         );
         // Handed out once.
-        assert_eq!(
-            r.describe("us-east-1", "a").await.unwrap(),
-            Some(metric("a"))
-        );
+        assert_eq!(r.describe(&here(), "a").await.unwrap(), Some(metric("a")));
         assert_eq!(kept(&r, "a"), None);
+    }
+
+    #[tokio::test]
+    async fn a_reading_in_one_account_is_never_handed_to_another() {
+        let r = reader().await;
+        let found = HashMap::from([("a".to_string(), metric("a"))]);
+        r.keep(&here(), &names(&["a"]), &found, Instant::now());
+        let other = Location::new(Some("team-a"), "us-east-1");
+        assert_eq!(r.take_prefetched(&other, "a"), None);
+        assert_eq!(
+            kept(&r, "a"),
+            Some(Some(metric("a"))),
+            "still there for its own"
+        );
     }
 
     #[tokio::test]
@@ -458,7 +470,7 @@ mod tests {
             &HashMap::new(),
             Instant::now(),
         );
-        r.wrote("us-east-1", "a", Wrote::Put);
+        r.wrote(&here(), "a", Wrote::Put);
         assert_eq!(
             kept(&r, "a"),
             None,
@@ -474,7 +486,7 @@ mod tests {
         let r = reader().await;
         let started = Instant::now();
         tokio::time::sleep(Duration::from_millis(2)).await;
-        r.wrote("us-east-1", "a", Wrote::Put);
+        r.wrote(&here(), "a", Wrote::Put);
         r.keep(&here(), &names(&["a", "b"]), &HashMap::new(), started);
         assert_eq!(kept(&r, "a"), None);
         assert_eq!(kept(&r, "b"), Some(None));
@@ -499,7 +511,7 @@ mod tests {
             Some(None),
             "an absent reading serves every reconcile"
         );
-        r.wrote("us-east-1", "b", Wrote::Put);
+        r.wrote(&here(), "b", Wrote::Put);
         assert_eq!(r.take_prefetched(&here(), "b"), None, "until a write");
         r.keep(&here(), &names(&["c"]), &HashMap::new(), Instant::now());
         tokio::time::advance(Duration::from_secs(601)).await;
@@ -509,7 +521,7 @@ mod tests {
     #[tokio::test]
     async fn the_account_is_learned_from_any_alarm_arn_of_the_region() {
         let r = reader().await;
-        assert_eq!(r.arn_of("us-east-1", "cpu"), None);
+        assert_eq!(r.arn_of(&here(), "cpu"), None);
         let mut with_arn = MetricAlarm::builder().alarm_name("a:b").build();
         with_arn.alarm_arn = Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:a:b".into());
         let found = HashMap::from([
@@ -518,13 +530,18 @@ mod tests {
         ]);
         r.learn(&here(), &found);
         assert_eq!(
-            r.arn_of("us-east-1", "cpu").as_deref(),
+            r.arn_of(&here(), "cpu").as_deref(),
             Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu")
         );
         assert_eq!(
-            r.arn_of("eu-west-1", "cpu"),
+            r.arn_of(&Location::of("eu-west-1"), "cpu"),
             None,
             "another region is not known"
+        );
+        assert_eq!(
+            r.arn_of(&Location::new(Some("team-a"), "us-east-1"), "cpu"),
+            None,
+            "another account is not known"
         );
     }
 
@@ -569,10 +586,10 @@ mod tests {
     #[tokio::test]
     async fn what_this_process_wrote_answers_whether_an_alarm_exists() {
         let r = reader().await;
-        r.wrote("us-east-1", "made", Wrote::Put);
-        r.wrote("us-east-1", "gone", Wrote::Deleted);
+        r.wrote(&here(), "made", Wrote::Put);
+        r.wrote(&here(), "gone", Wrote::Deleted);
         // Nothing listens at the endpoint: a read would fail.
-        assert!(r.exists("us-east-1", "made").await.unwrap());
-        assert!(!r.exists("us-east-1", "gone").await.unwrap());
+        assert!(r.exists(&here(), "made").await.unwrap());
+        assert!(!r.exists(&here(), "gone").await.unwrap());
     }
 }

@@ -37,11 +37,14 @@ pub enum Api {
     XRayTagResource,
     XRayUntagResource,
     XRayListTagsForResource,
+    // STS
+    AssumeRole,
+    GetCallerIdentity,
 }
 
 impl Api {
     /// Every operation.
-    pub const ALL: [Api; 24] = [
+    pub const ALL: [Api; 26] = [
         Api::PutMetricAlarm,
         Api::PutCompositeAlarm,
         Api::DeleteAlarms,
@@ -66,6 +69,8 @@ impl Api {
         Api::XRayTagResource,
         Api::XRayUntagResource,
         Api::XRayListTagsForResource,
+        Api::AssumeRole,
+        Api::GetCallerIdentity,
     ];
 
     /// The service, as used in metric labels.
@@ -96,6 +101,7 @@ impl Api {
             | XRayTagResource
             | XRayUntagResource
             | XRayListTagsForResource => "xray",
+            AssumeRole | GetCallerIdentity => "sts",
         }
     }
 
@@ -124,6 +130,8 @@ impl Api {
             UpdateSamplingRule => "UpdateSamplingRule",
             DeleteSamplingRule => "DeleteSamplingRule",
             GetSamplingRules => "GetSamplingRules",
+            AssumeRole => "AssumeRole",
+            GetCallerIdentity => "GetCallerIdentity",
         }
     }
 
@@ -134,6 +142,7 @@ impl Api {
 
     /// AWS's default quota in transactions per second, per account and region. X-Ray does not
     /// publish quotas for the sampling rule APIs; 5 per second is a conservative assumption.
+    /// STS allows 600 requests per second per account and region for its calls together.
     pub const fn default_quota_tps(self) -> f64 {
         use Api::*;
         match self {
@@ -152,10 +161,12 @@ impl Api {
             | XRayTagResource
             | XRayUntagResource
             | XRayListTagsForResource => 5.0,
+            AssumeRole | GetCallerIdentity => 600.0,
         }
     }
 
-    /// Whether the call changes AWS (counted as a write in tests and benchmarks).
+    /// Whether the call changes AWS (counted as a write in tests and benchmarks). STS calls
+    /// change nothing an account holds.
     pub const fn is_write(self) -> bool {
         use Api::*;
         !matches!(
@@ -168,6 +179,8 @@ impl Api {
                 | DescribeDeliveryStream
                 | GetSamplingRules
                 | XRayListTagsForResource
+                | AssumeRole
+                | GetCallerIdentity
         )
     }
 }

@@ -1,19 +1,23 @@
 //! Tags on CloudWatch resources (alarms, composite alarms, metric streams): ListTagsForResource,
 //! TagResource and UntagResource by ARN.
 
-use super::Aws;
 use super::api::Api;
+use super::{Aws, Location};
 use crate::error::Error;
 use crate::tags::TagDiff;
 use aws_sdk_cloudwatch::types::Tag;
 use std::collections::BTreeMap;
 
 /// The tags on the resource `arn`.
-pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String, String>, Error> {
-    let client = &aws.clients(region).cloudwatch;
+pub async fn list(
+    aws: &Aws,
+    location: &Location,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, Error> {
+    let client = &aws.clients(location).cloudwatch;
     let out = aws
         .call(
-            region,
+            location,
             Api::CloudWatchListTagsForResource,
             client.list_tags_for_resource().resource_arn(arn).send(),
         )
@@ -29,12 +33,12 @@ pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String,
 }
 
 /// Applies `diff` to the resource `arn`.
-pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result<(), Error> {
-    let client = &aws.clients(region).cloudwatch;
+pub async fn apply(aws: &Aws, location: &Location, arn: &str, diff: &TagDiff) -> Result<(), Error> {
+    let client = &aws.clients(location).cloudwatch;
     if !diff.set.is_empty() {
         let tags = sdk_tags(&diff.set);
         aws.call(
-            region,
+            location,
             Api::CloudWatchTagResource,
             client
                 .tag_resource()
@@ -46,7 +50,7 @@ pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result
     }
     if !diff.remove.is_empty() {
         aws.call(
-            region,
+            location,
             Api::CloudWatchUntagResource,
             client
                 .untag_resource()

@@ -43,20 +43,14 @@ impl MetricStreamSwitch {
         })
     }
 
-    /// Starts the stream `name` in `region` (a running stream stays running).
-    pub async fn start(&self, region: &str, name: &str) -> Result<(), Error> {
-        self.start
-            .request(&Location::of(region), name)
-            .await
-            .map(drop)
+    /// Starts the stream `name` at `location` (a running stream stays running).
+    pub async fn start(&self, location: &Location, name: &str) -> Result<(), Error> {
+        self.start.request(location, name).await.map(drop)
     }
 
-    /// Stops the stream `name` in `region` (a stopped stream stays stopped).
-    pub async fn stop(&self, region: &str, name: &str) -> Result<(), Error> {
-        self.stop
-            .request(&Location::of(region), name)
-            .await
-            .map(drop)
+    /// Stops the stream `name` at `location` (a stopped stream stays stopped).
+    pub async fn stop(&self, location: &Location, name: &str) -> Result<(), Error> {
+        self.stop.request(location, name).await.map(drop)
     }
 }
 
@@ -65,21 +59,20 @@ fn switch_call(aws: &Arc<Aws>, running: bool) -> BatchCall<()> {
     Arc::new(move |location: Location, names| {
         let aws = Arc::clone(&aws);
         Box::pin(async move {
-            let region = location.region();
-            let client = &aws.clients(region).cloudwatch;
+            let client = &aws.clients(&location).cloudwatch;
             if running {
                 let request = client
                     .start_metric_streams()
                     .set_names(Some(names.clone()))
                     .send();
-                aws.call_in_slot(region, Api::StartMetricStreams, request)
+                aws.call_in_slot(&location, Api::StartMetricStreams, request)
                     .await?;
             } else {
                 let request = client
                     .stop_metric_streams()
                     .set_names(Some(names.clone()))
                     .send();
-                aws.call_in_slot(region, Api::StopMetricStreams, request)
+                aws.call_in_slot(&location, Api::StopMetricStreams, request)
                     .await?;
             }
             Ok(names

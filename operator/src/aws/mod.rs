@@ -1,7 +1,10 @@
-//! AWS access shared by every reconcile: one set of SDK clients per region (built once from the
-//! default credential chain — IRSA, EKS Pod Identity, environment, profile — and one shared HTTPS
-//! client), a client-side rate limit per (region, operation), and a metric per call.
+//! AWS access shared by every reconcile: one set of SDK clients per [`Location`] — an account and
+//! a region — built on one shared HTTPS client, with the operator's own credentials (the default
+//! chain: IRSA, EKS Pod Identity, environment, profile) or, for an account an `AWSAccount` names,
+//! the temporary credentials of the role it assumes there ([`accounts`]); a client-side rate limit
+//! per (location, operation), and a metric per call.
 
+pub mod accounts;
 pub mod alarm_deleter;
 pub mod alarm_reader;
 pub mod api;
@@ -19,9 +22,12 @@ pub mod xray_tags;
 use crate::error::Error;
 use crate::metrics::{AwsOutcome, Metrics};
 use crate::reason::Reason;
+use accounts::{AccountCredentials, Accounts, Identity, Role, Session, credentials_rejected};
 use api::Api;
 use aws_config::BehaviorVersion;
+use aws_config::identity::IdentityCache;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -41,31 +47,58 @@ use std::time::Duration;
 /// Unset in every real deployment; deliberately absent from `--help`.
 pub const CRASH_AFTER_ENV: &str = "CWO_TEST_CRASH_AFTER";
 
-/// Where AWS objects live, as far as quotas, batches and caches go. AWS meters calls and keeps
-/// objects per account and region; the operator works in one account, so a location is a
-/// region. Every rate limit, batch and cache is keyed by this one type.
+/// Where AWS objects live, as far as credentials, quotas, batches and caches go. AWS meters
+/// calls and keeps objects per account and region, so a location is both: the account (the
+/// operator's own, or one an `AWSAccount` names, whose role the operator assumes) and the region.
+/// Every rate limit, batch and cache is keyed by this one type, so two accounts never share a
+/// batch, a limiter or a cached reading.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
+    account: Option<String>,
     region: String,
 }
 
 impl Location {
-    /// The location of objects in `region`.
+    /// The location of objects in `region` of the operator's own account.
     pub fn of(region: &str) -> Self {
         Location {
+            account: None,
             region: region.to_string(),
         }
+    }
+
+    /// The location of objects in `region` of `account` (the name of an `AWSAccount`; `None`:
+    /// the operator's own account).
+    pub fn new(account: Option<&str>, region: &str) -> Self {
+        Location {
+            account: account.map(str::to_string),
+            region: region.to_string(),
+        }
+    }
+
+    /// The account: the name of the `AWSAccount` whose role the calls assume, or `None` for the
+    /// operator's own credentials.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
     }
 
     /// The region.
     pub fn region(&self) -> &str {
         &self.region
     }
+
+    /// The same account in another region.
+    pub fn in_region(&self, region: &str) -> Self {
+        Location::new(self.account(), region)
+    }
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.region)
+        match &self.account {
+            Some(account) => write!(f, "{} of AWSAccount {account}", self.region),
+            None => f.write_str(&self.region),
+        }
     }
 }
 
@@ -81,7 +114,7 @@ pub struct AwsSettings {
     pub rate_limits: RateLimitConfig,
 }
 
-/// The SDK clients for one region.
+/// The SDK clients for one location (account and region).
 #[derive(Clone, Debug)]
 pub struct RegionClients {
     pub region: String,
@@ -89,13 +122,17 @@ pub struct RegionClients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub xray: aws_sdk_xray::Client,
+    pub sts: aws_sdk_sts::Client,
 }
 
-/// AWS clients, limits and call metrics, shared by all controllers.
+/// AWS clients, credentials, limits and call metrics, shared by all controllers.
 pub struct Aws {
     sdk: SdkConfig,
     default_region: String,
-    clients: Mutex<HashMap<String, Arc<RegionClients>>>,
+    clients: Mutex<HashMap<Location, Arc<RegionClients>>>,
+    accounts: Arc<Accounts>,
+    /// Who the operator's own credentials are, once GetCallerIdentity has said.
+    own_identity: tokio::sync::OnceCell<Identity>,
     limiter: Arc<RateLimiter>,
     metrics: Arc<Metrics>,
 }
@@ -138,10 +175,14 @@ impl Aws {
                  object spec.region or its namespace the cwo.dev/region annotation"
             )
         })?;
+        // AssumeRole is signed with the operator's own credentials, in its default region.
+        let sts = aws_sdk_sts::Client::new(&sdk);
         Ok(Aws {
+            accounts: Arc::new(Accounts::new(sts, Arc::clone(&metrics))),
             sdk,
             default_region,
             clients: Mutex::new(HashMap::new()),
+            own_identity: tokio::sync::OnceCell::new(),
             limiter: Arc::new(RateLimiter::new(settings.rate_limits)),
             metrics,
         })
@@ -157,38 +198,107 @@ impl Aws {
         &self.limiter
     }
 
-    /// The clients for `region`, built on first use and then shared.
-    pub fn clients(&self, region: &str) -> Arc<RegionClients> {
+    /// The clients for `location`, built on first use and then shared. An account's clients sign
+    /// with its session's credentials (see [`accounts`]); they are used only after the shell
+    /// configured the account's role ([`Aws::use_account`]).
+    pub fn clients(&self, location: &Location) -> Arc<RegionClients> {
         let mut clients = self.clients.lock().expect("aws clients lock");
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let r = Region::new(region.to_string());
-                Arc::new(RegionClients {
-                    region: region.to_string(),
-                    cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-                        aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
-                            .region(r.clone())
-                            .build(),
-                    ),
-                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-                        aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
-                            .region(r.clone())
-                            .build(),
-                    ),
-                    firehose: aws_sdk_firehose::Client::from_conf(
-                        aws_sdk_firehose::config::Builder::from(&self.sdk)
-                            .region(r.clone())
-                            .build(),
-                    ),
-                    xray: aws_sdk_xray::Client::from_conf(
-                        aws_sdk_xray::config::Builder::from(&self.sdk)
-                            .region(r)
-                            .build(),
-                    ),
-                })
-            })
-            .clone()
+        if let Some(built) = clients.get(location) {
+            return Arc::clone(built);
+        }
+        let region = Region::new(location.region().to_string());
+        let mut config = self.sdk.to_builder().region(region);
+        if let Some(account) = location.account() {
+            // The session is the cache: it renews the credentials ahead of their expiry and
+            // drops them when AWS rejects them, so the SDK's own identity cache stays out.
+            config = config
+                .credentials_provider(SharedCredentialsProvider::new(AccountCredentials {
+                    accounts: Arc::clone(&self.accounts),
+                    account: account.to_string(),
+                }))
+                .identity_cache(IdentityCache::no_cache());
+        }
+        let sdk = config.build();
+        let built = Arc::new(RegionClients {
+            region: location.region().to_string(),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            firehose: aws_sdk_firehose::Client::new(&sdk),
+            xray: aws_sdk_xray::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+        });
+        clients.insert(location.clone(), Arc::clone(&built));
+        built
+    }
+
+    /// Makes `account` assume `role` (a new session when the role changed).
+    pub fn use_account(&self, account: &str, role: &Role) -> Arc<Session> {
+        self.accounts.configure(account, role)
+    }
+
+    /// Forgets `account`: its session and its clients.
+    pub fn forget_account(&self, account: &str) {
+        self.accounts.forget(account);
+        self.clients
+            .lock()
+            .expect("aws clients lock")
+            .retain(|location, _| location.account() != Some(account));
+    }
+
+    /// Who the calls at `location` are made as, which also proves they can be made: for an
+    /// account, its session's credentials (assuming its role when they are due); for the
+    /// operator's own account, GetCallerIdentity once per process.
+    pub async fn identity(&self, location: &Location) -> Result<Identity, Error> {
+        match location.account() {
+            Some(account) => {
+                let session = self.accounts.session(account).ok_or_else(|| {
+                    Error::new(
+                        Reason::DependencyNotReady,
+                        format!("no role is configured yet for AWSAccount {account}"),
+                    )
+                })?;
+                session
+                    .credentials(false)
+                    .await
+                    .map(|(_, identity)| identity)
+            }
+            None => {
+                let home = Location::of(&self.default_region);
+                self.own_identity
+                    .get_or_try_init(|| self.caller_identity(&home))
+                    .await
+                    .cloned()
+            }
+        }
+    }
+
+    /// Sets who the operator's own credentials are, as GetCallerIdentity would say (tests that
+    /// run without AWS).
+    #[cfg(test)]
+    pub(crate) fn set_own_identity(&self, identity: Identity) {
+        let _ = self.own_identity.set(identity);
+    }
+
+    /// GetCallerIdentity at `location`, with that location's credentials.
+    pub async fn caller_identity(&self, location: &Location) -> Result<Identity, Error> {
+        let client = &self.clients(location).sts;
+        let out = self
+            .call(
+                location,
+                Api::GetCallerIdentity,
+                client.get_caller_identity().send(),
+            )
+            .await?;
+        match (out.account(), out.arn()) {
+            (Some(account_id), Some(arn)) => Ok(Identity {
+                account_id: account_id.to_string(),
+                arn: arn.to_string(),
+            }),
+            _ => Err(Error::new(
+                Reason::AwsUnavailable,
+                "GetCallerIdentity answered without an account or ARN",
+            )),
+        }
     }
 
     /// Runs one AWS call: waits for its rate-limit slot, sends it, counts it, adapts the rate to
@@ -196,33 +306,32 @@ impl Aws {
     /// `client.put_metric_alarm()....send()`): nothing goes out before the slot.
     pub async fn call<T, E>(
         &self,
-        region: &str,
+        location: &Location,
         api: Api,
         request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, Error>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.limiter.acquire(&Location::of(region), api).await;
-        self.call_in_slot(region, api, request).await
+        self.limiter.acquire(location, api).await;
+        self.call_in_slot(location, api, request).await
     }
 
     /// Runs one AWS call in a rate-limit slot the caller already waited for (a batch, which
     /// reserves its slot when it opens): [`Aws::call`] without the wait.
     pub async fn call_in_slot<T, E>(
         &self,
-        region: &str,
+        location: &Location,
         api: Api,
         request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, Error>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let location = Location::of(region);
         let result = request.await;
         match result {
             Ok(out) => {
-                self.limiter.succeeded(&location, api);
+                self.limiter.succeeded(location, api);
                 self.metrics
                     .aws_call(api.service(), api.operation(), AwsOutcome::Success);
                 crash_if_asked(api);
@@ -231,14 +340,20 @@ impl Aws {
             Err(err) => {
                 let error = classify::classify(api.operation(), &err);
                 let outcome = if error.reason == Reason::Throttled {
-                    self.limiter.throttled(&location, api);
+                    self.limiter.throttled(location, api);
                     AwsOutcome::Throttled
                 } else {
                     AwsOutcome::Error
                 };
                 self.metrics
                     .aws_call(api.service(), api.operation(), outcome);
-                tracing::debug!(region, operation = %api, error = %error, "AWS call failed");
+                tracing::debug!(%location, operation = %api, error = %error, "AWS call failed");
+                if let Some(account) = location.account()
+                    && error.aws_code.as_deref().is_some_and(credentials_rejected)
+                    && let Some(session) = self.accounts.session(account)
+                {
+                    session.drop_credentials().await;
+                }
                 Err(error)
             }
         }

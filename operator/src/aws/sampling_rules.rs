@@ -3,10 +3,10 @@
 //! X-Ray has no call that reads one rule: GetSamplingRules pages through every rule of the
 //! account and region. Each reconcile paging all rules on its own would multiply those calls by
 //! the number of SamplingRule objects, so every read goes through one [`RuleLister`]:
-//! - per region, reconciles that ask for the rules share one listing, through a [`Batcher`] of a
-//!   single key: a listing goes out when the rate limit grants it a slot, and everyone who asked
-//!   before then shares its result (errors included, so a throttled listing is not repeated once
-//!   per waiter);
+//! - per account and region, reconciles that ask for the rules share one listing, through a
+//!   [`Batcher`] of a single key: a listing goes out when the rate limit grants it a slot, and
+//!   everyone who asked before then shares its result (errors included, so a throttled listing
+//!   is not repeated once per waiter);
 //! - a listing is reused for a short time only (a few seconds), so drift made outside the
 //!   operator is seen by the next resync;
 //! - a write through the operator ([`RuleLister::invalidate`]) makes every earlier listing
@@ -98,7 +98,7 @@ impl RuleLister {
         let limiter = Arc::clone(aws.limiter());
         let call: ListCall = Arc::new(move |location, in_slot| {
             let aws = Arc::clone(&aws);
-            Box::pin(async move { list_all(&aws, location.region(), in_slot).await })
+            Box::pin(async move { list_all(&aws, &location, in_slot).await })
         });
         Self::with_call(call, limiter, fresh_for)
     }
@@ -119,15 +119,14 @@ impl RuleLister {
         })
     }
 
-    /// Every rule in `region`: a successful listing younger than the freshness window, provided
-    /// no write went through the operator since it was asked for; otherwise a new listing,
-    /// shared with everyone who asks before it goes out.
-    pub async fn list(&self, region: &str) -> Result<Arc<RuleListing>, Error> {
-        let location = Location::of(region);
+    /// Every rule at `location`: a successful listing younger than the freshness window,
+    /// provided no write went through the operator since it was asked for; otherwise a new
+    /// listing, shared with everyone who asks before it goes out.
+    pub async fn list(&self, location: &Location) -> Result<Arc<RuleListing>, Error> {
         let generation = {
             let listings = self.listings.lock().expect("rule lister lock");
-            let generation = listings.writes.get(&location).copied().unwrap_or(0);
-            if let Some(taken) = listings.last.get(&location)
+            let generation = listings.writes.get(location).copied().unwrap_or(0);
+            if let Some(taken) = listings.last.get(location)
                 && taken.generation == generation
                 && taken.finished.elapsed() <= self.fresh_for
             {
@@ -137,12 +136,12 @@ impl RuleLister {
         };
         let listing = self
             .batcher
-            .request(&location, ALL_RULES)
+            .request(location, ALL_RULES)
             .await?
             .unwrap_or_default();
         let mut listings = self.listings.lock().expect("rule lister lock");
         listings.last.insert(
-            location,
+            location.clone(),
             Taken {
                 generation,
                 finished: Instant::now(),
@@ -152,17 +151,17 @@ impl RuleLister {
         Ok(listing)
     }
 
-    /// Forgets what was listed in `region`: call after every write, so the next read sees it.
-    pub fn invalidate(&self, region: &str) {
+    /// Forgets what was listed at `location`: call after every write, so the next read sees it.
+    pub fn invalidate(&self, location: &Location) {
         let mut listings = self.listings.lock().expect("rule lister lock");
-        *listings.writes.entry(Location::of(region)).or_default() += 1;
+        *listings.writes.entry(location.clone()).or_default() += 1;
     }
 }
 
 /// GetSamplingRules, every page; `in_slot` when the first page goes out in a rate-limit slot
 /// the caller holds (a batch's).
-async fn list_all(aws: &Aws, region: &str, in_slot: bool) -> Result<RuleListing, Error> {
-    let client = &aws.clients(region).xray;
+async fn list_all(aws: &Aws, location: &Location, in_slot: bool) -> Result<RuleListing, Error> {
+    let client = &aws.clients(location).xray;
     let mut records = Vec::new();
     let mut next_token: Option<String> = None;
     let mut first_in_slot = in_slot;
@@ -172,10 +171,10 @@ async fn list_all(aws: &Aws, region: &str, in_slot: bool) -> Result<RuleListing,
             .set_next_token(next_token.take())
             .send();
         let out = if std::mem::take(&mut first_in_slot) {
-            aws.call_in_slot(region, Api::GetSamplingRules, request)
+            aws.call_in_slot(location, Api::GetSamplingRules, request)
                 .await?
         } else {
-            aws.call(region, Api::GetSamplingRules, request).await?
+            aws.call(location, Api::GetSamplingRules, request).await?
         };
         records.extend(out.sampling_rule_records().iter().cloned());
         match out.next_token() {
@@ -254,7 +253,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn concurrent_reconciles_share_one_listing() {
         let (lister, calls, _) = lister();
-        let all = futures::future::join_all((0..20).map(|_| lister.list("us-east-1"))).await;
+        let at = here();
+        let all = futures::future::join_all((0..20).map(|_| lister.list(&at))).await;
         assert!(all.iter().all(|r| r.as_ref().unwrap().records.len() == 3));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -262,21 +262,21 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_listing_is_reused_only_briefly_so_drift_is_seen() {
         let (lister, calls, _) = lister();
-        lister.list("us-east-1").await.unwrap();
+        lister.list(&here()).await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
-        lister.list("us-east-1").await.unwrap();
+        lister.list(&here()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         tokio::time::advance(Duration::from_secs(3)).await;
-        lister.list("us-east-1").await.unwrap();
+        lister.list(&here()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_write_makes_earlier_listings_unusable() {
         let (lister, calls, _) = lister();
-        lister.list("us-east-1").await.unwrap();
-        lister.invalidate("us-east-1");
-        lister.list("us-east-1").await.unwrap();
+        lister.list(&here()).await.unwrap();
+        lister.invalidate(&here());
+        lister.list(&here()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
@@ -284,7 +284,8 @@ mod tests {
     async fn waiters_share_a_failed_listing_instead_of_repeating_it() {
         let (lister, calls, failing) = lister();
         failing.store(1, Ordering::SeqCst);
-        let all = futures::future::join_all((0..10).map(|_| lister.list("us-east-1"))).await;
+        let at = here();
+        let all = futures::future::join_all((0..10).map(|_| lister.list(&at))).await;
         assert!(
             all.iter()
                 .all(|r| r.as_ref().unwrap_err().reason == Reason::Throttled)
@@ -292,16 +293,30 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // A later caller tries again rather than reusing the failure.
         failing.store(0, Ordering::SeqCst);
-        assert!(lister.list("us-east-1").await.is_ok());
+        assert!(lister.list(&here()).await.is_ok());
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn regions_are_listed_separately() {
+    async fn regions_and_accounts_are_listed_separately() {
         let (lister, calls, _) = lister();
-        lister.list("us-east-1").await.unwrap();
-        lister.list("eu-west-1").await.unwrap();
+        lister.list(&here()).await.unwrap();
+        lister.list(&Location::of("eu-west-1")).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // The same region of another account: a listing of its own, with its credentials.
+        lister
+            .list(&Location::new(Some("team-a"), "us-east-1"))
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // A write in that account leaves the operator's own listing usable.
+        lister.invalidate(&Location::new(Some("team-a"), "us-east-1"));
+        lister.list(&here()).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    fn here() -> Location {
+        Location::of("us-east-1")
     }
 
     #[test]

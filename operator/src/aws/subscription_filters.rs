@@ -93,11 +93,10 @@ impl SubscriptionFilterReader {
             Arc::new(move |location: Location, groups| {
                 let aws = Arc::clone(&caller);
                 Box::pin(async move {
-                    let region = location.region();
                     let mut found = HashMap::new();
                     for (i, group) in groups.iter().enumerate() {
                         // The batch's slot serves its first log group (its only one).
-                        if let Some(filters) = list_group(&aws, region, group, i == 0).await? {
+                        if let Some(filters) = list_group(&aws, &location, group, i == 0).await? {
                             found.insert(group.clone(), filters);
                         }
                     }
@@ -119,42 +118,42 @@ impl SubscriptionFilterReader {
         })
     }
 
-    /// Every filter of `log_group` in `region`, or `None` when the log group does not exist.
-    pub async fn filters(&self, region: &str, log_group: &str) -> Result<Listing, Error> {
-        if let Some(listing) = self.take_prefetched(region, log_group) {
+    /// Every filter of `log_group` at `location`, or `None` when the log group does not exist.
+    pub async fn filters(&self, location: &Location, log_group: &str) -> Result<Listing, Error> {
+        if let Some(listing) = self.take_prefetched(location, log_group) {
             return Ok(listing);
         }
-        self.batcher.request(&Location::of(region), log_group).await
+        self.batcher.request(location, log_group).await
     }
 
     /// Reads the log groups of `uses` (log group → how many reconciles will ask for it) now,
     /// one call per log group, and keeps each listing for that many reconciles.
     pub async fn prefetch(
         &self,
-        region: &str,
+        location: &Location,
         uses: &BTreeMap<String, usize>,
     ) -> Result<(), Error> {
         let groups: Vec<String> = uses.keys().cloned().collect();
-        let found = list_groups(&self.aws, region, &groups).await?;
+        let found = list_groups(&self.aws, location, &groups).await?;
         let now = Instant::now();
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         for (group, n) in uses {
-            let key = (Location::of(region), group.clone());
+            let key = (location.clone(), group.clone());
             prefetched.put(key, now, *n, found.get(group).cloned(), self.prefetch_ttl);
         }
         Ok(())
     }
 
     /// Drops what was prefetched for `log_group`, after a write to it.
-    pub fn forget(&self, region: &str, log_group: &str) {
+    pub fn forget(&self, location: &Location, log_group: &str) {
         self.prefetched
             .lock()
             .expect("prefetch lock")
-            .forget(&(Location::of(region), log_group.to_string()));
+            .forget(&(location.clone(), log_group.to_string()));
     }
 
-    fn take_prefetched(&self, region: &str, log_group: &str) -> Option<Listing> {
-        let key = (Location::of(region), log_group.to_string());
+    fn take_prefetched(&self, location: &Location, log_group: &str) -> Option<Listing> {
+        let key = (location.clone(), log_group.to_string());
         self.prefetched
             .lock()
             .expect("prefetch lock")
@@ -165,11 +164,11 @@ impl SubscriptionFilterReader {
 /// Lists the filters of each of `groups`; a log group that does not exist is left out.
 async fn list_groups(
     aws: &Aws,
-    region: &str,
+    location: &Location,
     groups: &[String],
 ) -> Result<HashMap<String, Vec<SubscriptionFilter>>, Error> {
     let listings =
-        futures::future::join_all(groups.iter().map(|g| list_group(aws, region, g, false))).await;
+        futures::future::join_all(groups.iter().map(|g| list_group(aws, location, g, false))).await;
     let mut found = HashMap::new();
     for (group, listing) in groups.iter().zip(listings) {
         if let Some(filters) = listing? {
@@ -183,11 +182,11 @@ async fn list_groups(
 /// `in_slot` when the first page goes out in a rate-limit slot the caller holds (a batch's).
 async fn list_group(
     aws: &Aws,
-    region: &str,
+    location: &Location,
     group: &str,
     in_slot: bool,
 ) -> Result<Option<Vec<SubscriptionFilter>>, Error> {
-    let client = &aws.clients(region).logs;
+    let client = &aws.clients(location).logs;
     let mut filters = Vec::new();
     let mut next_token: Option<String> = None;
     let mut first_in_slot = in_slot;
@@ -199,10 +198,10 @@ async fn list_group(
             .set_next_token(next_token.take())
             .send();
         let sent = if std::mem::take(&mut first_in_slot) {
-            aws.call_in_slot(region, Api::DescribeSubscriptionFilters, request)
+            aws.call_in_slot(location, Api::DescribeSubscriptionFilters, request)
                 .await
         } else {
-            aws.call(region, Api::DescribeSubscriptionFilters, request)
+            aws.call(location, Api::DescribeSubscriptionFilters, request)
                 .await
         };
         let out = match sent {

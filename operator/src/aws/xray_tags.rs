@@ -1,16 +1,20 @@
 //! Tags on X-Ray sampling rules: ListTagsForResource (paged), TagResource and UntagResource by
 //! rule ARN. CreateSamplingRule takes tags only when it creates the rule.
 
-use super::Aws;
 use super::api::Api;
+use super::{Aws, Location};
 use crate::error::Error;
 use crate::tags::TagDiff;
 use aws_sdk_xray::types::Tag;
 use std::collections::BTreeMap;
 
 /// The tags on the rule `arn`.
-pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String, String>, Error> {
-    let client = &aws.clients(region).xray;
+pub async fn list(
+    aws: &Aws,
+    location: &Location,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, Error> {
+    let client = &aws.clients(location).xray;
     let mut tags = BTreeMap::new();
     let mut next_token: Option<String> = None;
     loop {
@@ -20,7 +24,7 @@ pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String,
             .set_next_token(next_token.take())
             .send();
         let out = aws
-            .call(region, Api::XRayListTagsForResource, request)
+            .call(location, Api::XRayListTagsForResource, request)
             .await?;
         tags.extend(
             out.tags()
@@ -35,11 +39,11 @@ pub async fn list(aws: &Aws, region: &str, arn: &str) -> Result<BTreeMap<String,
 }
 
 /// Applies `diff` to the rule `arn`.
-pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result<(), Error> {
-    let client = &aws.clients(region).xray;
+pub async fn apply(aws: &Aws, location: &Location, arn: &str, diff: &TagDiff) -> Result<(), Error> {
+    let client = &aws.clients(location).xray;
     if !diff.set.is_empty() {
         aws.call(
-            region,
+            location,
             Api::XRayTagResource,
             client
                 .tag_resource()
@@ -51,7 +55,7 @@ pub async fn apply(aws: &Aws, region: &str, arn: &str, diff: &TagDiff) -> Result
     }
     if !diff.remove.is_empty() {
         aws.call(
-            region,
+            location,
             Api::XRayUntagResource,
             client
                 .untag_resource()

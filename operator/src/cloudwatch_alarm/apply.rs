@@ -115,13 +115,13 @@ pub trait AlarmKind: ManagedKind<Shared = AlarmFamily> {
 /// Reconciles the alarm `obj` (see the module's steps).
 pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applied<K::Status>> {
     let prepared = obj.prepare(r).await?;
-    let region = r.region.as_str();
+    let location = &r.location;
     let name = r.name.as_str();
     let reader = &r.shared.reader;
     let desired = obj.desired(&prepared);
     let want_tags = desired_tags(obj.user_tags(), &r.owner);
 
-    let existing = match reader.describe(region, name).await? {
+    let existing = match reader.describe(location, name).await? {
         Some(record) => Some(K::own(record).map_err(|other| other_type(r, &other))?),
         None => None,
     };
@@ -136,15 +136,15 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
         let known_arn = if K::READ_AFTER_CREATE {
             None
         } else {
-            reader.arn_of(region, name)
+            reader.arn_of(location, name)
         };
         let (created, live) = match known_arn {
             Some(arn) => {
-                reader.wrote(region, name, Wrote::Put);
+                reader.wrote(location, name, Wrote::Put);
                 (None, live::created(Some(arn), Timestamp::now()))
             }
             None => {
-                let created = match reader.describe_after_write(region, name).await {
+                let created = match reader.describe_after_write(location, name).await {
                     Ok(Some(record)) => K::own(record).ok(),
                     _ => None,
                 };
@@ -178,7 +178,7 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
 
     let arn = K::arn(&existing).unwrap_or_default();
     let observed_tags = if r.tags_due() {
-        Some(cloudwatch_tags::list(&r.ctx.aws, region, arn).await?)
+        Some(cloudwatch_tags::list(&r.ctx.aws, location, arn).await?)
     } else {
         None
     };
@@ -189,11 +189,11 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
     if !plan.fields.is_empty() {
         K::before_write(r, &prepared, Write::Update(&plan.fields)).await?;
         K::put(r, &desired, None).await?;
-        reader.wrote(region, name, Wrote::Put);
+        reader.wrote(location, name, Wrote::Put);
         notices.push(r.changed(K::PUT, &plan.fields));
     }
     if !plan.tags.is_empty() {
-        cloudwatch_tags::apply(&r.ctx.aws, region, arn, &plan.tags).await?;
+        cloudwatch_tags::apply(&r.ctx.aws, location, arn, &plan.tags).await?;
         notices.extend(r.tags_changed("TagResource", &plan.tags));
     }
     Ok(Applied::new(status, r.matches_spec()).notices(notices))

@@ -7,6 +7,7 @@
 use super::apply::AlarmKind;
 use super::family::AlarmFamily;
 use crate::aws::Aws;
+use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, Wrote};
 use crate::aws::cloudwatch_tags;
 use crate::composite_alarm::CompositeAlarm;
@@ -57,7 +58,15 @@ pub async fn cleanup<K: AlarmKind>(
     } else {
         Ownership::Unconfirmed(&r.owner)
     };
-    delete(r.shared, &r.ctx.aws, &r.region, &r.name, K::TYPE, ownership).await
+    delete(
+        r.shared,
+        &r.ctx.aws,
+        &r.location,
+        &r.name,
+        K::TYPE,
+        ownership,
+    )
+    .await
 }
 
 /// Deletes the alarm `name` of type `kind` if it is owned as `ownership` says. A missing alarm
@@ -65,30 +74,30 @@ pub async fn cleanup<K: AlarmKind>(
 pub async fn delete(
     family: &AlarmFamily,
     aws: &Aws,
-    region: &str,
+    location: &Location,
     name: &str,
     kind: AlarmType,
     ownership: Ownership<'_>,
 ) -> Result<()> {
     if let Ownership::Unconfirmed(owner) = ownership {
-        let arn = match (family.reader.describe(region, name).await?, kind) {
+        let arn = match (family.reader.describe(location, name).await?, kind) {
             (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
             (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
             _ => return Ok(()),
         };
-        let tags = cloudwatch_tags::list(aws, region, arn.as_deref().unwrap_or_default()).await?;
+        let tags = cloudwatch_tags::list(aws, location, arn.as_deref().unwrap_or_default()).await?;
         if !owner.owns(&tags) {
             tracing::info!(alarm = %name, "not deleting an alarm this object does not own");
             return Ok(());
         }
     }
     let deleted = match kind {
-        AlarmType::Metric => family.deleter.delete_metric_alarm(region, name).await,
-        AlarmType::Composite => family.deleter.delete_composite_alarm(region, name).await,
+        AlarmType::Metric => family.deleter.delete_metric_alarm(location, name).await,
+        AlarmType::Composite => family.deleter.delete_composite_alarm(location, name).await,
     };
     match deleted {
         Ok(()) => {
-            family.reader.wrote(region, name, Wrote::Deleted);
+            family.reader.wrote(location, name, Wrote::Deleted);
             Ok(())
         }
         // AWS refuses to delete an alarm that a composite alarm's rule still names.

@@ -1,32 +1,62 @@
 //! The composite alarm graph as the cluster declares it: which CompositeAlarm objects name an
 //! alarm (so the alarm waits before being deleted, and wakes them when it becomes ready), and the
-//! graph of composites in a region (so a cycle is reported before AWS sees it — AWS accepts
-//! cycles, stops evaluating them and then refuses to delete them).
+//! graph of composites in an account and region (so a cycle is reported before AWS sees it — AWS
+//! accepts cycles, stops evaluating them and then refuses to delete them).
 
 use super::family::AlarmFamily;
 use crate::alarm::Alarm;
+use crate::aws::Location;
+use crate::common_fields::{CommonSpec, CommonStatus};
 use crate::composite_alarm::CompositeAlarm;
 use crate::composite_alarm::desired::spec_rule;
 use crate::composite_alarm::graph::CompositeGraph;
 use crate::composite_alarm::rule::{self, ChildRef};
 use crate::runtime::ManagedKind;
+use crate::runtime::accounts;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeSet;
 
-/// The region an object lives in, if it is known yet.
-pub(super) fn recorded_region<'a>(
-    status_region: Option<&'a str>,
-    spec_region: Option<&'a str>,
-) -> Option<&'a str> {
-    status_region.or(spec_region)
+/// Where an object lives as far as the cluster shows yet: its recorded account and region, else
+/// what its spec asks for. A part is `None` while unknown (it follows a namespace annotation or
+/// the operator's default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Known<'a> {
+    account: Option<Option<&'a str>>,
+    region: Option<&'a str>,
 }
 
-/// Whether two objects may be in the same region (unknown regions are assumed to match).
-pub(super) fn same_region(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
+impl<'a> Known<'a> {
+    /// What an object's status and spec show.
+    pub fn of(status: Option<&'a CommonStatus>, spec: &'a CommonSpec) -> Self {
+        Known {
+            account: accounts::recorded(status).or(spec.account_ref.as_deref().map(Some)),
+            region: status
+                .and_then(|s| s.region.as_deref())
+                .or(spec.region.as_deref()),
+        }
+    }
+
+    /// A place known in full.
+    pub fn at(location: &'a Location) -> Self {
+        Known {
+            account: Some(location.account()),
+            region: Some(location.region()),
+        }
+    }
+
+    /// Whether two objects may live in the same account and region (unknown parts are assumed
+    /// to match).
+    pub fn may_share(&self, other: &Known<'_>) -> bool {
+        let account = match (self.account, other.account) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        let region = match (self.region, other.region) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        account && region
     }
 }
 
@@ -53,12 +83,12 @@ fn spec_children(composite: &CompositeAlarm) -> (BTreeSet<String>, BTreeSet<Stri
     (objects, names)
 }
 
-/// CompositeAlarm objects that name the alarm `aws_name` (in `region`), either by CloudWatch name
-/// or, for an `Alarm` object, through `alarmRef` from its own namespace.
+/// CompositeAlarm objects that name the alarm `aws_name` (living `at`), either by CloudWatch
+/// name or, for an `Alarm` object, through `alarmRef` from its own namespace.
 pub fn composites_naming(
     family: &AlarmFamily,
     aws_name: &str,
-    region: Option<&str>,
+    at: Known<'_>,
     alarm_object: Option<(&str, &str)>,
 ) -> Vec<ObjectRef<CompositeAlarm>> {
     let mut out: Vec<ObjectRef<CompositeAlarm>> = family
@@ -66,11 +96,8 @@ pub fn composites_naming(
         .state()
         .iter()
         .filter(|c| {
-            let c_region = recorded_region(
-                c.status.as_ref().and_then(|s| s.common.region.as_deref()),
-                c.spec.common.region.as_deref(),
-            );
-            if !same_region(c_region, region) {
+            let status = c.status.as_ref().map(|s| &s.common);
+            if !Known::of(status, &c.spec.common).may_share(&at) {
                 return false;
             }
             let (objects, names) = spec_children(c);
@@ -91,15 +118,32 @@ pub fn composites_naming_alarm(
     alarm: &Alarm,
 ) -> Vec<ObjectRef<CompositeAlarm>> {
     let name = alarm.aws_name();
-    let region = recorded_region(
-        alarm
-            .status
-            .as_ref()
-            .and_then(|s| s.common.region.as_deref()),
-        alarm.spec.common.region.as_deref(),
-    );
+    let at = Known::of(alarm.status.as_ref().map(|s| &s.common), &alarm.spec.common);
     let namespace = alarm.namespace().unwrap_or_default();
-    composites_naming(family, &name, region, Some((&namespace, &alarm.name_any())))
+    composites_naming(family, &name, at, Some((&namespace, &alarm.name_any())))
+}
+
+/// Of the Alarm objects `names` in `namespace`, those known to live somewhere else than
+/// `location` (another account or region): a composite there cannot name them.
+pub fn alarm_objects_elsewhere(
+    family: &AlarmFamily,
+    namespace: &str,
+    names: &BTreeSet<String>,
+    location: &Location,
+) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| {
+            family
+                .alarms
+                .get(&ObjectRef::new(name).within(namespace))
+                .is_some_and(|a| {
+                    !Known::of(a.status.as_ref().map(|s| &s.common), &a.spec.common)
+                        .may_share(&Known::at(location))
+                })
+        })
+        .cloned()
+        .collect()
 }
 
 /// The CloudWatch name of the Alarm object `name` in `namespace`, if the cluster has it.
@@ -110,21 +154,19 @@ pub fn alarm_object_name(family: &AlarmFamily, namespace: &str, name: &str) -> O
         .map(|a| a.aws_name())
 }
 
-/// The graph of composite alarms the cluster declares in `region`, with `this` composite's
+/// The graph of composite alarms the cluster declares at `location`, with `this` composite's
 /// children replaced by `children` (what it is about to write).
 pub fn graph(
     family: &AlarmFamily,
-    region: &str,
+    location: &Location,
     this: &str,
     children: &BTreeSet<String>,
 ) -> CompositeGraph {
     let mut graph = CompositeGraph::new();
+    let here = Known::at(location);
     for c in family.composites.state() {
-        let c_region = recorded_region(
-            c.status.as_ref().and_then(|s| s.common.region.as_deref()),
-            c.spec.common.region.as_deref(),
-        );
-        if !same_region(c_region, Some(region)) {
+        let status = c.status.as_ref().map(|s| &s.common);
+        if !Known::of(status, &c.spec.common).may_share(&here) {
             continue;
         }
         let namespace = c.namespace().unwrap_or_default();

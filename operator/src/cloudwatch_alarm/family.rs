@@ -1,13 +1,14 @@
 //! What every reconcile of an Alarm or a CompositeAlarm shares.
 
-use super::dependents::{recorded_region, same_region};
 use crate::alarm::Alarm;
+use crate::aws::Location;
 use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::AlarmReader;
-use crate::aws::{Aws, Location};
 use crate::common_fields::CommonStatus;
 use crate::composite_alarm::CompositeAlarm;
 use crate::runtime::ManagedKind;
+use crate::runtime::context::Context;
+use crate::runtime::reconcile::resolve_location;
 use crate::runtime::watch::Synced;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::Arc;
@@ -52,17 +53,18 @@ pub struct AlarmFamily {
 }
 
 impl AlarmFamily {
-    /// The family over the two kinds' caches and queues.
+    /// The family over the two kinds' caches and queues; `ctx` tells where each object lives.
     pub fn new(
-        aws: Arc<Aws>,
+        ctx: Arc<Context>,
         alarms: KindHandle<Alarm>,
         composites: KindHandle<CompositeAlarm>,
     ) -> Arc<Self> {
+        let aws = Arc::clone(&ctx.aws);
         let reader = AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL, ABSENT_TTL);
         let (alarm_store, composite_store) = (alarms.0.clone(), composites.0.clone());
         reader.expect(Box::new(move |location| {
-            let mut names = expected(&alarm_store, location);
-            names.extend(expected(&composite_store, location));
+            let mut names = expected(&alarm_store, &ctx, location);
+            names.extend(expected(&composite_store, &ctx, location));
             names
         }));
         Arc::new(AlarmFamily {
@@ -90,8 +92,8 @@ impl AlarmFamily {
 
     /// Reads `objects`' alarms ahead of their drift-resync reconciles, in one DescribeAlarms per
     /// 100 names. Errors are left to the reconciles, which read again.
-    pub async fn prefetch(&self, region: &str, names: &[String]) {
-        if let Err(e) = self.reader.prefetch(region, names).await {
+    pub async fn prefetch(&self, location: &Location, names: &[String]) {
+        if let Err(e) = self.reader.prefetch(location, names).await {
             tracing::debug!(error = %e, "resync prefetch of alarms failed; reconciles read again");
         }
     }
@@ -99,22 +101,16 @@ impl AlarmFamily {
 
 /// The CloudWatch names of `store`'s objects at `location` that are about to be reconciled for
 /// their current spec (new, or changed since their status was written), except those being
-/// deleted. Objects whose region is not recorded yet are taken to be there.
-fn expected<K: ManagedKind>(store: &Store<K>, location: &Location) -> Vec<String> {
+/// deleted. Only objects that live there — or will, their namespace being allowed there — are
+/// named: a call in one account never reads for an object of another.
+fn expected<K: ManagedKind>(store: &Store<K>, ctx: &Context, location: &Location) -> Vec<String> {
     store
         .state()
         .iter()
         .filter(|o| o.meta().deletion_timestamp.is_none())
         .filter(|o| {
-            let status = o.status().map(K::common_status);
-            pending(status, o.meta().generation)
-                && same_region(
-                    recorded_region(
-                        status.and_then(|s| s.region.as_deref()),
-                        o.common_spec().region.as_deref(),
-                    ),
-                    Some(location.region()),
-                )
+            pending(o.status().map(K::common_status), o.meta().generation)
+                && resolve_location(&***o, ctx).is_ok_and(|(at, _)| at == *location)
         })
         .map(|o| o.aws_name())
         .collect()

@@ -17,13 +17,15 @@ use super::desired::CompositeFields;
 use super::desired::{aws_name, desired, put_request, spec_rule, validate_resolved};
 use super::graph::describe_cycle;
 use super::observed::observed;
-use super::rule::{self, ResolvedRule};
+use super::rule::{self, ChildRef, ResolvedRule};
 use super::spec::{CompositeAlarm, CompositeAlarmStatus};
 use super::status::{ResolvedView, status};
+use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
 use crate::cloudwatch_alarm::apply::Write;
 use crate::cloudwatch_alarm::delete::{AlarmType, cleanup};
+use crate::cloudwatch_alarm::dependents::Known;
 use crate::cloudwatch_alarm::live::{self, LiveState};
 use crate::cloudwatch_alarm::spec::AlarmState;
 use crate::cloudwatch_alarm::{AlarmFamily, AlarmKind, dependents};
@@ -62,25 +64,22 @@ impl ManagedKind for CompositeAlarm {
 
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
         let parents: Vec<_> =
-            dependents::composites_naming(r.shared, &r.name, Some(&r.region), None)
+            dependents::composites_naming(r.shared, &r.name, Known::at(&r.location), None)
                 .into_iter()
                 .filter(|p| !(p.name == self.name_any() && p.namespace == self.namespace()))
                 .collect();
         cleanup(r, &parents).await
     }
 
-    async fn prefetch(family: &AlarmFamily, region: &str, objects: &[Arc<Self>]) {
+    async fn prefetch(family: &AlarmFamily, location: &Location, objects: &[Arc<Self>]) {
         let names: Vec<String> = objects.iter().map(|c| c.aws_name()).collect();
-        family.prefetch(region, &names).await;
+        family.prefetch(location, &names).await;
     }
 
     fn became_ready(&self, family: &AlarmFamily) {
         // Composites whose rule names this one may be waiting for it to exist.
-        let region = self
-            .status
-            .as_ref()
-            .and_then(|s| s.common.region.as_deref());
-        for parent in dependents::composites_naming(family, &self.aws_name(), region, None) {
+        let at = Known::of(self.status.as_ref().map(|s| &s.common), &self.spec.common);
+        for parent in dependents::composites_naming(family, &self.aws_name(), at, None) {
             family.wake_composite(parent);
         }
     }
@@ -140,6 +139,24 @@ impl AlarmKind for CompositeAlarm {
         let rule = spec_rule(&self.spec)?;
         // Right after a start, an Alarm missing from a cache still being filled is not missing.
         family.alarms_synced.wait().await;
+        let objects: BTreeSet<String> = rule::children(&rule)
+            .into_iter()
+            .filter_map(|child| match child {
+                ChildRef::Object(o) => Some(o),
+                ChildRef::Name(_) => None,
+            })
+            .collect();
+        let elsewhere =
+            dependents::alarm_objects_elsewhere(family, &namespace, &objects, &r.location);
+        if !elsewhere.is_empty() {
+            return Err(Error::invalid_spec(format!(
+                "the rule names Alarm {} of another AWS account or region: {} lives in {}, and a \
+                 composite alarm can only name alarms of its own account and region",
+                elsewhere.join(", "),
+                r.what,
+                r.location
+            )));
+        }
         let resolved = rule
             .resolve(|object| dependents::alarm_object_name(family, &namespace, object))
             .map_err(|missing| {
@@ -156,7 +173,7 @@ impl AlarmKind for CompositeAlarm {
         validate_resolved(&resolved)?;
         let children = rule::child_names(&resolved);
         if let Some(cycle) =
-            dependents::graph(family, &r.region, &r.name, &children).cycle_through(&r.name)
+            dependents::graph(family, &r.location, &r.name, &children).cycle_through(&r.name)
         {
             return Err(Error::invalid_spec(format!(
                 "the rule makes a cycle of composite alarms: {}. CloudWatch stops evaluating \
@@ -212,7 +229,7 @@ impl AlarmKind for CompositeAlarm {
         let reads = futures::future::join_all(
             children
                 .iter()
-                .map(|c| r.shared.reader.exists(&r.region, c)),
+                .map(|c| r.shared.reader.exists(&r.location, c)),
         )
         .await;
         let mut missing = Vec::new();
@@ -226,7 +243,7 @@ impl AlarmKind for CompositeAlarm {
         } else {
             Err(Error::dependency(format!(
                 "waiting for child alarms to exist in CloudWatch ({}): {}",
-                r.region,
+                r.location,
                 missing.join(", ")
             )))
         }
@@ -237,11 +254,11 @@ impl AlarmKind for CompositeAlarm {
         fields: &CompositeFields,
         tags: Option<&BTreeMap<String, String>>,
     ) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.region).cloudwatch;
+        let client = &r.ctx.aws.clients(&r.location).cloudwatch;
         let request = put_request(client.put_composite_alarm(), &r.name, fields, tags);
         r.ctx
             .aws
-            .call(&r.region, Api::PutCompositeAlarm, request.send())
+            .call(&r.location, Api::PutCompositeAlarm, request.send())
             .await?;
         Ok(())
     }

@@ -22,6 +22,7 @@ use super::ownership::{Decision, claim, claims_of_others, decide, own_record, re
 use super::spec::{FilterOwnership, LogSubscription, LogSubscriptionStatus, OwnershipOrigin};
 use super::status::{Seen, status};
 use super::{LogSubscriptions, limit, test_message};
+use crate::aws::Location;
 use crate::aws::api::Api;
 use crate::aws::hard_limits::HardLimitIsFinal;
 use crate::conditions::Verdict;
@@ -66,19 +67,19 @@ impl ManagedKind for LogSubscription {
     /// Filters are read per log group; a chunk's log groups are read once each.
     const RESYNC_CHUNK: usize = 50;
 
-    async fn prefetch(shared: &LogSubscriptions, region: &str, objects: &[Arc<Self>]) {
+    async fn prefetch(shared: &LogSubscriptions, location: &Location, objects: &[Arc<Self>]) {
         let mut uses: BTreeMap<String, usize> = BTreeMap::new();
         for o in objects {
             *uses.entry(o.spec.log_group_name.clone()).or_default() += 1;
         }
-        if let Err(e) = shared.filters.prefetch(region, &uses).await {
+        if let Err(e) = shared.filters.prefetch(location, &uses).await {
             tracing::debug!(error = %e, "prefetching subscription filters failed");
         }
     }
 }
 
 async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Outcome {
-    let region = r.region.as_str();
+    let location = &r.location;
     let d = desired(&obj.spec, &obj.name_any());
     let what = r.what.as_str();
     let previous = r.previous();
@@ -87,11 +88,11 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
     let Some(filters) = r
         .shared
         .filters
-        .filters(region, &d.key.log_group_name)
+        .filters(location, &d.key.log_group_name)
         .await?
     else {
         let missing = format!(
-            "log group {:?} does not exist in {region}",
+            "log group {:?} does not exist in {location}",
             d.key.log_group_name
         );
         if observe_only {
@@ -119,7 +120,7 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
     // Ownership: this object's record, weighed against the records of the other objects. The
     // controller starts reconciling only once its cache holds every object, so none is missed.
     let objects = r.shared.objects.state();
-    let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, region, &d.key);
+    let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, location, &d.key);
     let record = own_record(obj);
     let recorded = record.filter(|r| record_key(r) == d.key).map(|r| r.origin);
     let taking = if found.is_some() || !others.is_empty() {
@@ -198,7 +199,7 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
             intent.ownership = Some(record.clone());
             r.record_intent(intent).await?;
         }
-        let client = &r.ctx.aws.clients(region).logs;
+        let client = &r.ctx.aws.clients(location).logs;
         let request = put_request(client.put_subscription_filter(), &d)
             .customize()
             .config_override(
@@ -208,9 +209,9 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
         let result = r
             .ctx
             .aws
-            .call(region, Api::PutSubscriptionFilter, request.send())
+            .call(location, Api::PutSubscriptionFilter, request.send())
             .await;
-        r.shared.filters.forget(region, &d.key.log_group_name);
+        r.shared.filters.forget(location, &d.key.log_group_name);
         if let Err(e) = result {
             return Err(put_failed(
                 e,
@@ -221,7 +222,7 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
                     filters: &filters,
                     plan: &plan,
                     limit,
-                    region,
+                    location,
                 },
                 notices,
             ));
@@ -240,7 +241,7 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
             read_back = r
                 .shared
                 .filters
-                .filters(region, &d.key.log_group_name)
+                .filters(location, &d.key.log_group_name)
                 .await
                 .ok()
                 .flatten();
@@ -285,7 +286,7 @@ struct PutContext<'a> {
     filters: &'a [SubscriptionFilter],
     plan: &'a FilterPlan,
     limit: u32,
-    region: &'a str,
+    location: &'a Location,
 }
 
 /// Turns a failed PutSubscriptionFilter into the failure to report, with the status it must
@@ -303,7 +304,7 @@ fn put_failed(
         Reason::NotFound => {
             return Error::dependency(format!(
                 "log group {:?} does not exist in {}; {key} is created once it exists ({})",
-                key.log_group_name, p.region, e.message
+                key.log_group_name, p.location, e.message
             ))
             .into();
         }
@@ -349,16 +350,16 @@ async fn delete_owned(
     r: &Reconcile<'_, LogSubscription>,
     key: &FilterKey,
 ) -> Result<bool> {
-    let region = r.region.as_str();
+    let location = &r.location;
     let origin = own_record(obj).map_or(OwnershipOrigin::Created, |r| r.origin);
     let objects = r.shared.objects.state();
-    let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, region, key);
+    let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, location, key);
     let me = claim(obj, origin);
     if let Some(winner) = others.iter().find(|c| c.outranks(&me)) {
         tracing::info!(filter = %key, owner = %winner.object, "not deleting a filter another object now manages");
         return Ok(false);
     }
-    let client = &r.ctx.aws.clients(region).logs;
+    let client = &r.ctx.aws.clients(location).logs;
     let request = client
         .delete_subscription_filter()
         .log_group_name(&key.log_group_name)
@@ -367,9 +368,9 @@ async fn delete_owned(
     let result = r
         .ctx
         .aws
-        .call(region, Api::DeleteSubscriptionFilter, request)
+        .call(location, Api::DeleteSubscriptionFilter, request)
         .await;
-    r.shared.filters.forget(region, &key.log_group_name);
+    r.shared.filters.forget(location, &key.log_group_name);
     match result {
         Ok(_) => Ok(true),
         Err(e) if e.reason == Reason::NotFound => Ok(false),

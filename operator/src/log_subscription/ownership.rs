@@ -10,6 +10,7 @@
 
 use super::desired::FilterKey;
 use super::spec::{FilterOwnership, LogSubscription, OwnershipOrigin};
+use crate::aws::Location;
 use crate::common_fields::Adoption;
 use crate::ownership::refusal_message;
 use kube::ResourceExt;
@@ -75,30 +76,40 @@ pub fn claim(obj: &LogSubscription, origin: OwnershipOrigin) -> Claim {
     }
 }
 
-/// `obj`'s claim on `key` in `region`, from its status record, if it has one.
-pub fn recorded_claim(obj: &LogSubscription, region: &str, key: &FilterKey) -> Option<Claim> {
+/// `obj`'s claim on `key` at `location` (an account and region), from its status record, if it
+/// has one.
+pub fn recorded_claim(
+    obj: &LogSubscription,
+    location: &Location,
+    key: &FilterKey,
+) -> Option<Claim> {
     let record = own_record(obj).filter(|r| record_key(r) == *key)?;
-    let recorded_region = obj.status.as_ref().and_then(|s| s.common.region.as_deref());
-    // A record written before any region was recorded is taken to be in this region: counting a
-    // claim too many only makes another object wait.
-    if recorded_region.is_some_and(|r| r != region) {
+    let status = obj.status.as_ref().map(|s| &s.common);
+    // A record written before any region was recorded is taken to be at this location: counting
+    // a claim too many only makes another object wait. Once the region is recorded, the account
+    // is too (the operator's own when none is named), and a filter of another account is another
+    // filter.
+    if let Some(status) = status.filter(|s| s.region.is_some())
+        && (status.region.as_deref() != Some(location.region())
+            || status.account.as_deref() != location.account())
+    {
         return None;
     }
     Some(claim(obj, record.origin))
 }
 
-/// The claims other objects than `me` hold on `key` in `region`.
+/// The claims other objects than `me` hold on `key` at `location`.
 pub fn claims_of_others<'a>(
     objects: impl IntoIterator<Item = &'a LogSubscription>,
     me: &LogSubscription,
-    region: &str,
+    location: &Location,
     key: &FilterKey,
 ) -> Vec<Claim> {
     let my_uid = me.uid();
     objects
         .into_iter()
         .filter(|o| o.uid() != my_uid)
-        .filter_map(|o| recorded_claim(o, region, key))
+        .filter_map(|o| recorded_claim(o, location, key))
         .collect()
 }
 
@@ -405,11 +416,28 @@ mod tests {
             Some(record("u-a", OwnershipOrigin::Created)),
             "us-east-1",
         );
-        let all = [same, other_region, stale_uid, mine];
-        let claims = claims_of_others(&all, &me, "us-east-1", &key());
+        let mut other_account = object(
+            "e",
+            "u-e",
+            Some(record("u-e", OwnershipOrigin::Created)),
+            "us-east-1",
+        );
+        if let Some(status) = other_account.status.as_mut() {
+            status.common.account = Some("team-a".into());
+        }
+        let all = [same, other_region, stale_uid, mine, other_account];
+        let here = Location::of("us-east-1");
+        let claims = claims_of_others(&all, &me, &here, &key());
         assert_eq!(
             claims.iter().map(|c| c.object.as_str()).collect::<Vec<_>>(),
             ["b/x"]
+        );
+        // In the other account, only its own object claims the filter of that name.
+        let there = Location::new(Some("team-a"), "us-east-1");
+        let claims = claims_of_others(&all, &me, &there, &key());
+        assert_eq!(
+            claims.iter().map(|c| c.object.as_str()).collect::<Vec<_>>(),
+            ["e/x"]
         );
     }
 
@@ -436,7 +464,7 @@ mod tests {
         };
         let mut o = object(&ns, "u-long", Some(long.clone()), "us-east-1");
         o.metadata.name = Some(name.clone());
-        let claim = recorded_claim(&o, "us-east-1", &record_key(&long)).unwrap();
+        let claim = recorded_claim(&o, &Location::of("us-east-1"), &record_key(&long)).unwrap();
         assert_eq!(claim.object, format!("{ns}/{name}"));
     }
 
@@ -448,10 +476,22 @@ mod tests {
             Some(record("u-b", OwnershipOrigin::Adopted)),
             "us-east-1",
         );
-        assert!(!recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
+        assert!(
+            !recorded_claim(&o, &Location::of("us-east-1"), &key())
+                .unwrap()
+                .forced
+        );
         o.spec.common.adoption = Adoption::Force;
-        assert!(recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
+        assert!(
+            recorded_claim(&o, &Location::of("us-east-1"), &key())
+                .unwrap()
+                .forced
+        );
         o.status.as_mut().unwrap().ownership = Some(record("u-b", OwnershipOrigin::Created));
-        assert!(!recorded_claim(&o, "us-east-1", &key()).unwrap().forced);
+        assert!(
+            !recorded_claim(&o, &Location::of("us-east-1"), &key())
+                .unwrap()
+                .forced
+        );
     }
 }

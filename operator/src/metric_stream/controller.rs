@@ -4,8 +4,8 @@
 //! 1. desired configuration, running state and tags from the spec, validated (pure);
 //! 2. GetMetricStream (network; there is no batch read), and ListTagsForResource when ownership
 //!    is unconfirmed, the spec changed, or the tag resync is due (network);
-//! 3. DescribeDeliveryStream for the Firehose destination, in the region its ARN names
-//!    (network);
+//! 3. DescribeDeliveryStream for the Firehose destination, in the stream's account and the region
+//!    its ARN names (network);
 //! 4. ownership decision (pure); under ObserveOnly, a report of the differences and stop here;
 //! 5. the destination must be ACTIVE before any write, else `DependencyNotReady` (pure);
 //! 6. plan (pure); PutMetricStream / TagResource / UntagResource / Start- or StopMetricStreams
@@ -70,7 +70,7 @@ async fn apply(
     stream: &MetricStream,
     r: &Reconcile<'_, MetricStream>,
 ) -> Result<Applied<MetricStreamStatus>> {
-    let region = r.region.as_str();
+    let location = &r.location;
     let desired = desired(&stream.spec, &stream.name_any());
     let destination = validate(&desired)?;
     let running = wants_running(&stream.spec);
@@ -107,7 +107,7 @@ async fn apply(
     if let Some(existing) = &existing {
         let arn = existing.arn.clone().unwrap_or_default();
         if r.tags_due() {
-            observed_tags = Some(cloudwatch_tags::list(&r.ctx.aws, region, &arn).await?);
+            observed_tags = Some(cloudwatch_tags::list(&r.ctx.aws, location, &arn).await?);
         }
         if let Some(tags) = &observed_tags {
             notices.extend(r.gate(tags)?);
@@ -165,8 +165,8 @@ async fn write(
     plan: &StreamPlan,
     live_before: Option<&LiveStream>,
 ) -> Result<Option<String>> {
-    let region = r.region.as_str();
-    let client = &r.ctx.aws.clients(region).cloudwatch;
+    let location = &r.location;
+    let client = &r.ctx.aws.clients(location).cloudwatch;
     let mut arn = live_before.and_then(|l| l.arn.clone());
     match &plan.config.change {
         Some(Change::Create) => {
@@ -174,7 +174,7 @@ async fn write(
             let out = r
                 .ctx
                 .aws
-                .call(region, Api::PutMetricStream, request)
+                .call(location, Api::PutMetricStream, request)
                 .await?;
             arn = out.arn.or(arn);
         }
@@ -182,18 +182,18 @@ async fn write(
             let request = put_request(desired, None).send_with(client);
             r.ctx
                 .aws
-                .call(region, Api::PutMetricStream, request)
+                .call(location, Api::PutMetricStream, request)
                 .await?;
         }
         None => {}
     }
     if !plan.config.tags.is_empty() {
         let arn = arn.as_deref().unwrap_or_default();
-        cloudwatch_tags::apply(&r.ctx.aws, region, arn, &plan.config.tags).await?;
+        cloudwatch_tags::apply(&r.ctx.aws, location, arn, &plan.config.tags).await?;
     }
     match plan.run {
-        Some(RunChange::Start) => r.shared.start(region, &desired.name).await?,
-        Some(RunChange::Stop) => r.shared.stop(region, &desired.name).await?,
+        Some(RunChange::Start) => r.shared.start(location, &desired.name).await?,
+        Some(RunChange::Stop) => r.shared.stop(location, &desired.name).await?,
         None => {}
     }
     Ok(arn)
@@ -252,12 +252,12 @@ pub fn run_notice(run: RunChange, what: &str, drift: bool) -> Notice {
 
 /// GetMetricStream; `None` when the stream does not exist.
 async fn get(r: &Reconcile<'_, MetricStream>, name: &str) -> Result<Option<GetMetricStreamOutput>> {
-    let client = &r.ctx.aws.clients(&r.region).cloudwatch;
+    let client = &r.ctx.aws.clients(&r.location).cloudwatch;
     let request = client.get_metric_stream().name(name).send();
     match r
         .ctx
         .aws
-        .call(&r.region, Api::GetMetricStream, request)
+        .call(&r.location, Api::GetMetricStream, request)
         .await
     {
         Ok(out) => Ok(Some(out)),
@@ -272,8 +272,9 @@ async fn delivery_stream_status(
     r: &Reconcile<'_, MetricStream>,
     destination: &DeliveryStreamArn,
 ) -> Result<Option<String>> {
-    let region = destination.region.as_str();
-    let client = &r.ctx.aws.clients(region).firehose;
+    // In the stream's account (AWS wants the delivery stream there) and the region its ARN names.
+    let location = r.location.in_region(&destination.region);
+    let client = &r.ctx.aws.clients(&location).firehose;
     let request = client
         .describe_delivery_stream()
         .delivery_stream_name(&destination.name)
@@ -281,7 +282,7 @@ async fn delivery_stream_status(
     match r
         .ctx
         .aws
-        .call(region, Api::DescribeDeliveryStream, request)
+        .call(&location, Api::DescribeDeliveryStream, request)
         .await
     {
         Ok(out) => Ok(out
@@ -301,7 +302,7 @@ async fn cleanup(stream: &MetricStream, r: &Reconcile<'_, MetricStream>) -> Resu
             return Ok(());
         };
         let arn = existing.arn.as_deref().unwrap_or_default();
-        let tags = cloudwatch_tags::list(&r.ctx.aws, &r.region, arn).await?;
+        let tags = cloudwatch_tags::list(&r.ctx.aws, &r.location, arn).await?;
         if !r.owner.owns(&tags) {
             tracing::info!(stream = %name, "not deleting a metric stream this object does not own");
             return Ok(());
@@ -310,11 +311,11 @@ async fn cleanup(stream: &MetricStream, r: &Reconcile<'_, MetricStream>) -> Resu
     let _ = stream;
     // DeleteMetricStream succeeds for a stream that is already gone, and its success means the
     // stream is gone: no read before or after.
-    let client = &r.ctx.aws.clients(&r.region).cloudwatch;
+    let client = &r.ctx.aws.clients(&r.location).cloudwatch;
     let request = client.delete_metric_stream().name(name).send();
     r.ctx
         .aws
-        .call(&r.region, Api::DeleteMetricStream, request)
+        .call(&r.location, Api::DeleteMetricStream, request)
         .await?;
     Ok(())
 }

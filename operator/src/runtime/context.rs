@@ -1,8 +1,10 @@
 //! What every reconcile of every kind shares: the Kubernetes client, AWS access, metrics, the
-//! event recorder, runtime settings, per-object backoff and tag-read schedules, and the namespace
-//! cache (for the region annotation). What only one kind (or one family of kinds) shares is that
+//! event recorder, runtime settings, per-object backoff and tag-read schedules, the namespace
+//! cache (for the region and account annotations and the labels accounts select on), and the
+//! accounts (who may use which, and who uses which). What only one kind (or one family of kinds) shares is that
 //! kind's [`ManagedKind::Shared`](super::ManagedKind::Shared).
 
+use super::accounts::{AccountGate, AccountUsers};
 use super::backoff::Backoffs;
 use super::confirmed::Confirmed;
 use super::events::EventPublisher;
@@ -11,11 +13,12 @@ use super::watch::Synced;
 use crate::aws::Aws;
 use crate::metrics::Metrics;
 use crate::ownership::Owner;
-use crate::vocabulary::REGION_ANNOTATION;
+use crate::vocabulary::{ACCOUNT_ANNOTATION, REGION_ANNOTATION};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,9 +43,15 @@ pub struct Context {
     pub tag_reads: TagReads,
     /// Objects this process saw confirm their ownership.
     pub confirmed: Confirmed,
-    /// Namespaces (metadata only), for the `cwo.dev/region` annotation.
+    /// Namespaces (metadata only), for the `cwo.dev/region` and `cwo.dev/account` annotations
+    /// and the labels AWSAccounts select namespaces by.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
     pub namespaces_synced: Synced,
+    /// Who may use which AWSAccount (the accounts' cache, behind the runtime's own interface).
+    pub accounts: Arc<dyn AccountGate>,
+    pub accounts_synced: Synced,
+    /// Who uses which AWSAccount.
+    pub account_users: AccountUsers,
 }
 
 impl Context {
@@ -55,6 +64,27 @@ impl Context {
             name: obj.name_any(),
             uid: obj.uid().unwrap_or_default(),
         }
+    }
+
+    /// The `cwo.dev/account` annotation of `namespace`, if set.
+    pub fn namespace_account(&self, namespace: &str) -> Option<String> {
+        self.namespaces
+            .get(&ObjectRef::new(namespace))
+            .and_then(|ns| {
+                ns.metadata
+                    .annotations
+                    .as_ref()?
+                    .get(ACCOUNT_ANNOTATION)
+                    .cloned()
+            })
+    }
+
+    /// The labels of `namespace` (none when it is not cached).
+    pub fn namespace_labels(&self, namespace: &str) -> BTreeMap<String, String> {
+        self.namespaces
+            .get(&ObjectRef::new(namespace))
+            .and_then(|ns| ns.metadata.labels.clone())
+            .unwrap_or_default()
     }
 
     /// The `cwo.dev/region` annotation of `namespace`, if set.

@@ -10,9 +10,16 @@
 //! resolution, conditions and observedGeneration, status written with server-side apply only
 //! when it changed, Events, error policy (terminal: wait for a spec change; recoverable: backoff
 //! with jitter), drift resync, metrics.
+//!
+//! Cluster-scoped kinds a cluster admin writes to configure the operator (the AWSAccount)
+//! implement [`cluster::ClusterKind`] instead and run through [`cluster`]'s shell: the same
+//! finalizer, conditions, status writes, Events and error policy, without a region, an account or
+//! an AWS object of their own. What both shells need of a kind is [`Reported`].
 
+pub mod accounts;
 pub mod backoff;
 pub mod cleanups;
+pub mod cluster;
 pub mod confirmed;
 pub mod context;
 pub mod controller;
@@ -31,11 +38,13 @@ pub mod status_write;
 pub mod tag_reads;
 pub mod watch;
 
+use crate::aws::Location;
 use crate::common_fields::{CommonSpec, CommonStatus};
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::vocabulary::EventReason;
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -66,6 +75,55 @@ macro_rules! common_field_accessors {
             &mut status.common
         }
     };
+}
+
+/// What the shells read and write of any kind they reconcile, namespaced or cluster-scoped: its
+/// status, and the conditions and observedGeneration in it. Every [`ManagedKind`] has it through
+/// [`CommonStatus`]; a cluster-scoped kind implements it itself.
+pub trait Reported:
+    Resource<DynamicType = ()> + Clone + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The kind, as a fixed metric label.
+    const LABEL: &'static str;
+
+    /// The status type.
+    type Status: Clone + Debug + Default + PartialEq + Serialize + DeserializeOwned + Send + Sync;
+
+    /// The current status, if any.
+    fn reported(&self) -> Option<&Self::Status>;
+
+    /// The conditions of a status.
+    fn conditions_of(status: &Self::Status) -> &[Condition];
+
+    /// Sets the conditions of a status and the generation they describe.
+    fn set_conditions(
+        status: &mut Self::Status,
+        generation: Option<i64>,
+        conditions: Vec<Condition>,
+    );
+}
+
+impl<K: ManagedKind> Reported for K {
+    const LABEL: &'static str = <K as ManagedKind>::KIND;
+    type Status = <K as ManagedKind>::Status;
+
+    fn reported(&self) -> Option<&Self::Status> {
+        self.status()
+    }
+
+    fn conditions_of(status: &Self::Status) -> &[Condition] {
+        &K::common_status(status).conditions
+    }
+
+    fn set_conditions(
+        status: &mut Self::Status,
+        generation: Option<i64>,
+        conditions: Vec<Condition>,
+    ) {
+        let common = K::common_status_mut(status);
+        common.observed_generation = generation;
+        common.conditions = conditions;
+    }
 }
 
 /// A custom resource the operator manages.
@@ -126,12 +184,12 @@ pub trait ManagedKind:
     /// kinds whose AWS API reads one object per call.
     const RESYNC_CHUNK: usize = 1;
 
-    /// Reads the AWS state of `objects` (all in `region`) ahead of their drift-resync
-    /// reconciles, in as few calls as the API allows. Errors are left to the reconciles, which
-    /// read again.
+    /// Reads the AWS state of `objects` (all at `location`: one account and region) ahead of
+    /// their drift-resync reconciles, in as few calls as the API allows. Errors are left to the
+    /// reconciles, which read again.
     fn prefetch(
         _shared: &Self::Shared,
-        _region: &str,
+        _location: &Location,
         _objects: &[Arc<Self>],
     ) -> impl Future<Output = ()> + Send {
         async {}

@@ -1,7 +1,9 @@
 //! The reconcile shell every kind runs through:
 //! 1. finalizer helper (kube): adds `cwo.dev/cleanup` before anything is written to AWS, and
 //!    routes a deleting object to cleanup;
-//! 2. region resolution (pure) and the [`Reconcile`] scope (pure);
+//! 2. region and account resolution, and whether the object's namespace may use that account
+//!    (pure: `runtime::accounts`; a refusal ends here, before anything is called in AWS), the
+//!    account's credentials (network: STS, when they are due) and the [`Reconcile`] scope;
 //! 3. the kind's `apply` (network: AWS), or its `cleanup`, which runs as a task of its own
 //!    beside the controller (`runtime::cleanups`) and queues the object again when it ends;
 //! 4. status composed from the result (pure) and written only if it changed (network: Kubernetes);
@@ -10,11 +12,14 @@
 //!    recoverable error, nothing on a terminal one (it waits for the spec to change). A failure
 //!    is announced with one Warning Event when it is new, not on every retry.
 
+use super::accounts::{self, account_in_use};
 use super::cleanups::Cleanups;
 use super::context::Context;
 use super::region;
 use super::status_write::write_status;
-use super::{Applied, Failed, ManagedKind, Notice, Reconcile};
+use super::{Applied, Failed, ManagedKind, Notice, Reconcile, Reported};
+use crate::aws::Location;
+use crate::aws::accounts::Role;
 use crate::common_fields::{DeletionPolicy, ManagementPolicy};
 use crate::conditions::{Verdict, conditions, status_of};
 use crate::error::Error;
@@ -110,16 +115,77 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
     format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
 }
 
-/// The scope of one reconcile of `obj`, once its region is known.
+/// The scope of one reconcile of `obj`, once its region and account are known and the account's
+/// credentials work.
 async fn scope<'a, K: ManagedKind>(
     obj: &'a K,
     kc: &'a KindContext<K>,
 ) -> Result<Reconcile<'a, K>, Error> {
+    let ctx = &*kc.ctx;
     // Before the namespace cache holds its first list, a namespace's region annotation would
-    // look absent and a new object would land in the default region.
-    kc.ctx.namespaces_synced.wait().await;
-    let region = resolve_region(obj, &kc.ctx)?;
-    Ok(Reconcile::new(obj, &kc.ctx, &kc.shared, region))
+    // look absent and a new object would land in the default region; before the accounts' cache
+    // does, an account would look missing.
+    ctx.namespaces_synced.wait().await;
+    ctx.accounts_synced.wait().await;
+    let location = place(obj, ctx)?;
+    let identity = ctx
+        .aws
+        .identity(&location)
+        .await
+        .map_err(|e| match location.account() {
+            Some(account) => Error {
+                message: format!("AWSAccount {account}: {}", e.message),
+                ..e
+            },
+            None => e,
+        })?;
+    Ok(Reconcile::new(
+        obj,
+        ctx,
+        &kc.shared,
+        location,
+        identity.account_id,
+    ))
+}
+
+/// Where `obj` lives, once its namespace has been let into its account; the account's session is
+/// set up to assume the account's role (nothing is called yet). Callers wait for the namespace
+/// and account caches first.
+pub fn place<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<Location, Error> {
+    let (location, role) = resolve_location(obj, ctx)?;
+    if let (Some(account), Some(role)) = (location.account(), role) {
+        ctx.aws.use_account(account, &role);
+    }
+    Ok(location)
+}
+
+/// Where `obj` lives (see [`region::resolve`] and [`accounts::resolve`]) and, for an account an
+/// AWSAccount names, the role to assume there — or why its namespace may not use it (pure).
+pub fn resolve_location<K: ManagedKind>(
+    obj: &K,
+    ctx: &Context,
+) -> Result<(Location, Option<Role>), Error> {
+    let region = resolve_region(obj, ctx)?;
+    let namespace = obj.namespace().unwrap_or_default();
+    let recorded = accounts::recorded(obj.status().map(K::common_status));
+    let account = accounts::resolve(
+        obj.common_spec().account_ref.as_deref(),
+        recorded,
+        ctx.namespace_account(&namespace).as_deref(),
+    )?;
+    match account {
+        None => Ok((Location::of(&region), None)),
+        Some(account) => {
+            let role = ctx.accounts.admit(
+                &account,
+                &namespace,
+                &ctx.namespace_labels(&namespace),
+                &region,
+                recorded.is_some(),
+            )?;
+            Ok((Location::new(Some(&account), &region), Some(role)))
+        }
+    }
 }
 
 async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Action {
@@ -137,12 +203,12 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
         Ok(applied) => applied,
         Err(mut failed) => {
             if let Some(status) = failed.status.as_mut() {
-                K::common_status_mut(status).region = Some(r.region.clone());
+                r.record_place(K::common_status_mut(status));
             }
             return report_failure(api, obj, ctx, failed).await;
         }
     };
-    K::common_status_mut(&mut status).region = Some(r.region.clone());
+    r.record_place(K::common_status_mut(&mut status));
     set_conditions::<K>(obj, &mut status, &verdict);
     if let Err(e) = write_status(ctx, api, obj, &status).await {
         return report_failure(api, obj, ctx, Failed::from(e)).await;
@@ -162,9 +228,9 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
     Action::await_change()
 }
 
-fn is_ready<K: ManagedKind>(obj: &K) -> bool {
-    obj.status()
-        .and_then(|s| status_of(&K::common_status(s).conditions, condition::READY))
+pub(super) fn is_ready<K: Reported>(obj: &K) -> bool {
+    obj.reported()
+        .and_then(|s| status_of(K::conditions_of(s), condition::READY))
         .is_some_and(|c| c.status == "True")
 }
 
@@ -233,6 +299,9 @@ async fn cleanup<K: ManagedKind>(
         .await;
     }
     obj.deleted(&kc.shared);
+    if let Some(account) = account_in_use(&**obj, ctx) {
+        ctx.account_users.released(&account);
+    }
     ctx.confirmed.forget::<K>(&**obj);
     ctx.backoffs.succeeded(&key);
     ctx.metrics.set_ready(K::KIND, &key, None);
@@ -241,7 +310,7 @@ async fn cleanup<K: ManagedKind>(
 
 /// Reports a failure on the object (status, the Events of what was done before it, a Warning
 /// Event when the problem is new, metrics) and returns the requeue its policy asks for.
-async fn report_failure<K: ManagedKind>(
+pub(super) async fn report_failure<K: Reported>(
     api: &Api<K>,
     obj: &K,
     ctx: &Context,
@@ -253,13 +322,15 @@ async fn report_failure<K: ManagedKind>(
         mut notices,
     } = failed;
     let key = object_key(obj);
-    ctx.metrics.reconcile_failed(K::KIND, error.reason);
-    ctx.metrics.set_ready(K::KIND, &key, Some(false));
+    ctx.metrics.reconcile_failed(K::LABEL, error.reason);
+    ctx.metrics.set_ready(K::LABEL, &key, Some(false));
     let previous = obj
-        .status()
-        .and_then(|s| status_of(&K::common_status(s).conditions, condition::READY))
+        .reported()
+        .and_then(|s| status_of(K::conditions_of(s), condition::READY))
         .map(|c| (c.reason.clone(), c.message.clone()));
-    let mut status = status.or_else(|| obj.status().cloned()).unwrap_or_default();
+    let mut status = status
+        .or_else(|| obj.reported().cloned())
+        .unwrap_or_default();
     let verdict = Verdict::failed(error.reason, error.message.clone());
     set_conditions::<K>(obj, &mut status, &verdict);
     if let Err(e) = write_status(ctx, api, obj, &status).await {
@@ -280,11 +351,15 @@ async fn report_failure<K: ManagedKind>(
     retry_policy(ctx, &key, error.reason)
 }
 
-fn set_conditions<K: ManagedKind>(obj: &K, status: &mut K::Status, verdict: &Verdict) {
+pub(super) fn set_conditions<K: Reported>(obj: &K, status: &mut K::Status, verdict: &Verdict) {
     let generation = obj.meta().generation;
-    let common = K::common_status_mut(status);
-    common.observed_generation = generation;
-    common.conditions = conditions(&common.conditions, verdict, generation, Timestamp::now());
+    let next = conditions(
+        K::conditions_of(status),
+        verdict,
+        generation,
+        Timestamp::now(),
+    );
+    K::set_conditions(status, generation, next);
 }
 
 /// The object's region (see [`region::resolve`]). Callers wait for the namespace cache first
@@ -302,10 +377,10 @@ pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<S
     )
 }
 
-async fn publish<K: ManagedKind>(ctx: &Context, obj: &K, notices: &[Notice]) {
+pub(super) async fn publish<K: Reported>(ctx: &Context, obj: &K, notices: &[Notice]) {
     let reference = obj.object_ref(&());
     for n in notices {
-        ctx.metrics.kube_write(K::KIND, KubeWrite::Event);
+        ctx.metrics.kube_write(K::LABEL, KubeWrite::Event);
         if let Err(e) = ctx.events.publish(n, &reference).await {
             tracing::warn!(error = %e, reason = n.reason.as_str(), "could not publish event");
         }

@@ -1,7 +1,9 @@
 //! Drift resync: every object is re-read from AWS once per resync period, in chunks spread
 //! evenly (with jitter) over the period, so the load never comes in bursts and the reads batch.
 //!
-//! A chunk holds up to [`ManagedKind::RESYNC_CHUNK`] objects of one region. Before the chunk's
+//! A chunk holds up to [`ManagedKind::RESYNC_CHUNK`] objects of one location (account and
+//! region; an object whose namespace may not use its account is not read at all). Before the
+//! chunk's
 //! reconciles are triggered, [`ManagedKind::prefetch`] reads their AWS state in as few calls as
 //! the API allows (100 alarms per DescribeAlarms), and the reconciles take it from there. A
 //! thousand idle alarms then cost ten DescribeAlarms per period instead of a thousand.
@@ -13,7 +15,8 @@
 use super::ManagedKind;
 use super::backoff::random_unit;
 use super::context::Context;
-use super::reconcile::resolve_region;
+use super::reconcile::place;
+use crate::aws::Location;
 use crate::conditions::status_of;
 use crate::vocabulary::condition;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -28,24 +31,24 @@ use tokio::time::Instant;
 pub struct Candidate {
     /// `namespace/name`, for a stable order.
     pub key: String,
-    /// Region the object lives in.
-    pub region: String,
+    /// The account and region the object lives in.
+    pub location: Location,
 }
 
-/// Groups `candidates` into chunks of at most `chunk` objects of one region, in a stable order
-/// (region, then key), so that consecutive periods visit objects at the same points in time.
-pub fn plan(mut candidates: Vec<Candidate>, chunk: usize) -> Vec<(String, Vec<String>)> {
+/// Groups `candidates` into chunks of at most `chunk` objects of one location, in a stable order
+/// (location, then key), so that consecutive periods visit objects at the same points in time.
+pub fn plan(mut candidates: Vec<Candidate>, chunk: usize) -> Vec<(Location, Vec<String>)> {
     let chunk = chunk.max(1);
-    candidates.sort_by(|a, b| (&a.region, &a.key).cmp(&(&b.region, &b.key)));
-    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    candidates.sort_by(|a, b| (&a.location, &a.key).cmp(&(&b.location, &b.key)));
+    let mut by_location: BTreeMap<Location, Vec<String>> = BTreeMap::new();
     for c in candidates {
-        by_region.entry(c.region).or_default().push(c.key);
+        by_location.entry(c.location).or_default().push(c.key);
     }
-    by_region
+    by_location
         .into_iter()
-        .flat_map(|(region, keys)| {
+        .flat_map(|(location, keys)| {
             keys.chunks(chunk)
-                .map(|c| (region.clone(), c.to_vec()))
+                .map(|c| (location.clone(), c.to_vec()))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -78,7 +81,7 @@ pub fn due<K: ManagedKind>(obj: &K) -> bool {
 fn chunks<K: ManagedKind>(
     store: &Store<K>,
     ctx: &Context,
-) -> (BTreeMap<String, Arc<K>>, Vec<(String, Vec<String>)>) {
+) -> (BTreeMap<String, Arc<K>>, Vec<(Location, Vec<String>)>) {
     let objects: BTreeMap<String, Arc<K>> = store
         .state()
         .into_iter()
@@ -88,10 +91,10 @@ fn chunks<K: ManagedKind>(
     let candidates = objects
         .iter()
         .filter_map(|(key, o)| {
-            let region = resolve_region(&**o, ctx).ok()?;
+            let location = place(&**o, ctx).ok()?;
             Some(Candidate {
                 key: key.clone(),
-                region,
+                location,
             })
         })
         .collect();
@@ -110,12 +113,12 @@ async fn warm_up<K: ManagedKind>(store: &Store<K>, ctx: &Context, shared: &K::Sh
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (objects, chunks) = chunks(store, ctx);
-    for (region, keys) in chunks {
+    for (location, keys) in chunks {
         let chunk: Vec<Arc<K>> = keys
             .iter()
             .filter_map(|k| objects.get(k).cloned())
             .collect();
-        K::prefetch(shared, &region, &chunk).await;
+        K::prefetch(shared, &location, &chunk).await;
     }
 }
 
@@ -129,6 +132,10 @@ pub async fn run<K: ManagedKind>(
     wake: mpsc::Sender<ObjectRef<K>>,
 ) {
     let started = Instant::now();
+    // Where an object lives depends on its namespace's annotations and labels and on the
+    // AWSAccounts: wait for both caches.
+    ctx.namespaces_synced.wait().await;
+    ctx.accounts_synced.wait().await;
     if K::RESYNC_CHUNK > 1 {
         warm_up(&store, &ctx, &shared).await;
     }
@@ -146,13 +153,13 @@ pub async fn run<K: ManagedKind>(
             chunks = count,
             "drift resync"
         );
-        for (index, (region, keys)) in chunks.into_iter().enumerate() {
+        for (index, (location, keys)) in chunks.into_iter().enumerate() {
             tokio::time::sleep_until(slot(start, period, index, count, random_unit())).await;
             let chunk: Vec<Arc<K>> = keys
                 .iter()
                 .filter_map(|k| objects.get(k).cloned())
                 .collect();
-            K::prefetch(&shared, &region, &chunk).await;
+            K::prefetch(&shared, &location, &chunk).await;
             for obj in &chunk {
                 if wake.send(ObjectRef::from_obj(&**obj)).await.is_err() {
                     return;
@@ -172,7 +179,7 @@ mod tests {
     fn c(key: &str, region: &str) -> Candidate {
         Candidate {
             key: key.into(),
-            region: region.into(),
+            location: Location::of(region),
         }
     }
 
@@ -183,7 +190,7 @@ mod tests {
             .collect();
         candidates.push(c("ns/b", "eu-west-1"));
         let chunks = plan(candidates, 100);
-        let sizes: Vec<(&str, usize)> = chunks.iter().map(|(r, k)| (r.as_str(), k.len())).collect();
+        let sizes: Vec<(&str, usize)> = chunks.iter().map(|(l, k)| (l.region(), k.len())).collect();
         assert_eq!(
             sizes,
             vec![
@@ -191,6 +198,29 @@ mod tests {
                 ("us-east-1", 100),
                 ("us-east-1", 100),
                 ("us-east-1", 50)
+            ]
+        );
+    }
+
+    #[test]
+    fn two_accounts_never_share_a_chunk() {
+        let mut candidates: Vec<Candidate> = (0..3)
+            .map(|i| c(&format!("ns/a{i}"), "us-east-1"))
+            .collect();
+        candidates.extend((0..3).map(|i| Candidate {
+            key: format!("team/b{i}"),
+            location: Location::new(Some("team-a"), "us-east-1"),
+        }));
+        let chunks = plan(candidates, 100);
+        let shape: Vec<(Option<&str>, Vec<&str>)> = chunks
+            .iter()
+            .map(|(l, k)| (l.account(), k.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (None, vec!["ns/a0", "ns/a1", "ns/a2"]),
+                (Some("team-a"), vec!["team/b0", "team/b1", "team/b2"]),
             ]
         );
     }

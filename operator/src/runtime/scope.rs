@@ -8,6 +8,7 @@ use super::context::Context;
 use super::notices::{self, Subject};
 use super::reconcile::object_key;
 use super::status_write::write_status;
+use crate::aws::Location;
 use crate::common_fields::{Adoption, CommonStatus, ManagementPolicy};
 use crate::conditions::{Verdict, status_of};
 use crate::error::Result;
@@ -29,6 +30,10 @@ pub struct Reconcile<'a, K: ManagedKind> {
     pub shared: &'a K::Shared,
     /// The AWS region the object lives in.
     pub region: String,
+    /// The account and region the object lives in: every AWS call for it goes there.
+    pub location: Location,
+    /// The 12-digit id of the account.
+    pub account_id: String,
     /// The AWS object's name.
     pub name: String,
     /// The AWS object in words, for messages and Events (`alarm "cpu"`).
@@ -46,8 +51,14 @@ pub struct Reconcile<'a, K: ManagedKind> {
 }
 
 impl<'a, K: ManagedKind> Reconcile<'a, K> {
-    /// The reconcile of `obj` in `region`.
-    pub fn new(obj: &'a K, ctx: &'a Context, shared: &'a K::Shared, region: String) -> Self {
+    /// The reconcile of `obj` at `location`, in the account `account_id`.
+    pub fn new(
+        obj: &'a K,
+        ctx: &'a Context,
+        shared: &'a K::Shared,
+        location: Location,
+        account_id: String,
+    ) -> Self {
         let name = obj.aws_name();
         let previous = obj.status().map(K::common_status);
         Reconcile {
@@ -55,13 +66,23 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             what: obj.describe(),
             owner: ctx.owner(obj),
             spec_changed: previous.and_then(|p| p.observed_generation) != obj.meta().generation,
-            confirmed: ownership_confirmed(previous, &name) || ctx.confirmed.holds(obj, &name),
+            confirmed: ownership_confirmed(previous, &name, &location)
+                || ctx.confirmed.holds(obj, &name),
             name,
             obj,
             ctx,
             shared,
-            region,
+            region: location.region().to_string(),
+            location,
+            account_id,
         }
+    }
+
+    /// Records where the object lives in its status: region, account and account id.
+    pub fn record_place(&self, status: &mut CommonStatus) {
+        status.region = Some(self.region.clone());
+        status.account = self.location.account().map(str::to_string);
+        status.account_id = Some(self.account_id.clone());
     }
 
     /// The status the object has now.
@@ -157,7 +178,7 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
     /// restarted operator finds its intent recorded.
     pub async fn record_intent(&self, mut status: K::Status) -> Result<()> {
         let common = K::common_status_mut(&mut status);
-        common.region = Some(self.region.clone());
+        self.record_place(common);
         common.aws_name = Some(self.name.clone());
         let api = kube::Api::namespaced(
             self.ctx.client.clone(),
@@ -169,10 +190,16 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
 }
 
 /// Whether an earlier reconcile already established that this object manages the AWS object
-/// `aws_name`: it reported it Ready as managed (not merely observed).
-pub fn ownership_confirmed(status: Option<&CommonStatus>, aws_name: &str) -> bool {
+/// `aws_name` at `location`: it reported it Ready as managed (not merely observed), there.
+pub fn ownership_confirmed(
+    status: Option<&CommonStatus>,
+    aws_name: &str,
+    location: &Location,
+) -> bool {
     status.is_some_and(|s| {
         s.aws_name.as_deref() == Some(aws_name)
+            && s.region.as_deref() == Some(location.region())
+            && s.account.as_deref() == location.account()
             && status_of(&s.conditions, condition::READY).is_some_and(|c| {
                 c.status == "True" && c.reason == ConditionReason::Available.as_str()
             })
@@ -188,20 +215,44 @@ mod tests {
     fn status(name: &str, verdict: Verdict) -> CommonStatus {
         CommonStatus {
             aws_name: Some(name.into()),
+            region: Some("us-east-1".into()),
             conditions: conditions(&[], &verdict, Some(1), Timestamp::from_second(1).unwrap()),
             ..Default::default()
         }
     }
 
+    fn here() -> Location {
+        Location::of("us-east-1")
+    }
+
     #[test]
     fn only_a_managed_ready_status_for_the_same_name_confirms_ownership() {
         let ready = status("a", Verdict::available(""));
-        assert!(ownership_confirmed(Some(&ready), "a"));
-        assert!(!ownership_confirmed(Some(&ready), "b"));
+        assert!(ownership_confirmed(Some(&ready), "a", &here()));
+        assert!(!ownership_confirmed(Some(&ready), "b", &here()));
         let observed = status("a", Verdict::observed(""));
-        assert!(!ownership_confirmed(Some(&observed), "a"));
+        assert!(!ownership_confirmed(Some(&observed), "a", &here()));
         let failing = status("a", Verdict::failed(Reason::Throttled, ""));
-        assert!(!ownership_confirmed(Some(&failing), "a"));
-        assert!(!ownership_confirmed(None, "a"));
+        assert!(!ownership_confirmed(Some(&failing), "a", &here()));
+        assert!(!ownership_confirmed(None, "a", &here()));
+    }
+
+    #[test]
+    fn ownership_confirmed_in_one_account_or_region_proves_nothing_in_another() {
+        let mut ready = status("a", Verdict::available(""));
+        ready.account = Some("team-a".into());
+        let there = Location::new(Some("team-a"), "us-east-1");
+        assert!(ownership_confirmed(Some(&ready), "a", &there));
+        assert!(!ownership_confirmed(Some(&ready), "a", &here()));
+        assert!(!ownership_confirmed(
+            Some(&ready),
+            "a",
+            &Location::new(Some("team-b"), "us-east-1")
+        ));
+        assert!(!ownership_confirmed(
+            Some(&ready),
+            "a",
+            &there.in_region("eu-west-1")
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! `apply` answers what the test scripts, against a scripted Kubernetes API (every request the
 //! shell makes is checked and answered here; one it should not make fails the test).
 
+use super::accounts::{AccountGate, AccountUsers};
 use super::backoff::Backoffs;
 use super::cleanups::Cleanups;
 use super::context::{Context, RuntimeConfig};
@@ -10,6 +11,7 @@ use super::reconcile::{KindContext, reconcile};
 use super::tag_reads::TagReads;
 use super::watch::Synced;
 use super::{Applied, Failed, ManagedKind, Reconcile};
+use crate::aws::accounts::{Identity, Role};
 use crate::aws::{Aws, AwsSettings};
 use crate::common_fields::{CommonSpec, CommonStatus};
 use crate::error::{Error, Result};
@@ -98,6 +100,34 @@ impl ManagedKind for Widget {
     }
 }
 
+/// The accounts of the tests: namespace `ns` may use `team-a`, whose role nothing can assume
+/// (no AWS listens); every other account is refused.
+struct Grants;
+
+impl AccountGate for Grants {
+    fn admit(
+        &self,
+        account: &str,
+        namespace: &str,
+        _labels: &std::collections::BTreeMap<String, String>,
+        _region: &str,
+        _recorded: bool,
+    ) -> Result<Role> {
+        if (namespace, account) == ("ns", "team-a") {
+            return Ok(Role {
+                arn: "arn:aws:iam::210987654321:role/cwo".into(),
+                external_id: None,
+                session_name: "cloudwatch-operator".into(),
+                duration: Duration::from_secs(3600),
+            });
+        }
+        Err(Error::new(
+            Reason::AccountNotAllowed,
+            format!("namespace {namespace} may not use AWSAccount {account}"),
+        ))
+    }
+}
+
 /// The shell's context over the scripted API; the cleanups it starts queue their object on
 /// `wake` when they end.
 async fn context(
@@ -116,6 +146,10 @@ async fn context(
     )
     .await
     .unwrap();
+    aws.set_own_identity(Identity {
+        account_id: "123456789012".into(),
+        arn: "arn:aws:iam::123456789012:role/operator".into(),
+    });
     let (namespaces, _writer) = kube::runtime::reflector::store();
     let (namespaces_synced, mut raise) = Synced::new::<()>();
     raise(&Ok(watcher::Event::InitDone));
@@ -133,7 +167,10 @@ async fn context(
             tag_reads: TagReads::new(Duration::from_secs(3600)),
             confirmed: Default::default(),
             namespaces,
+            accounts_synced: namespaces_synced.clone(),
             namespaces_synced,
+            accounts: Arc::new(Grants),
+            account_users: AccountUsers::default(),
         }),
         shared: Arc::new(Calls::default()),
         cleanups: Arc::new(Cleanups::new(wake)),
@@ -200,6 +237,9 @@ where
             confirmed: Default::default(),
             namespaces: kc.ctx.namespaces.clone(),
             namespaces_synced: kc.ctx.namespaces_synced.clone(),
+            accounts: Arc::clone(&kc.ctx.accounts),
+            accounts_synced: kc.ctx.accounts_synced.clone(),
+            account_users: AccountUsers::default(),
         }),
         shared: Arc::clone(&kc.shared),
         cleanups: Arc::clone(&kc.cleanups),
@@ -273,6 +313,11 @@ async fn a_ready_verdict_writes_status_once_and_publishes_the_kinds_event() {
     assert_eq!(action, Action::await_change());
     assert_eq!(written["observedGeneration"], 2);
     assert_eq!(written["region"], "eu-west-1");
+    assert_eq!(written["accountId"], "123456789012");
+    assert!(
+        written.get("account").is_none(),
+        "the operator's own account"
+    );
     assert_eq!(written["arn"], "arn:widget");
     let ready = condition(&written, "Ready").unwrap();
     assert_eq!(
@@ -375,4 +420,108 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
         ["cleanup"],
         "the cleanup ran once"
     );
+}
+
+/// No AWS call was made, by the SDK's count.
+fn no_aws_calls(kc: &KindContext<Widget>) {
+    let metrics = kc.ctx.metrics.encode();
+    let calls: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("cwo_aws_calls_total{") && !l.ends_with(" 0"))
+        .collect();
+    assert!(calls.is_empty(), "{calls:?}");
+}
+
+#[tokio::test]
+async fn an_object_whose_namespace_may_not_use_its_account_stops_before_apply_and_aws() {
+    let kc = shell().await;
+    let mut obj = widget(Script::Ready, true, None);
+    obj.spec.common.account_ref = Some("prod".into());
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        written = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        let event = expect(api, "POST", EVENTS, json!({})).await;
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(event["reason"], "AccountNotAllowed");
+    })
+    .await;
+    assert_eq!(action, Action::await_change(), "terminal: no retry loop");
+    let stalled = condition(&written, "Stalled").unwrap();
+    assert_eq!(stalled["reason"], "AccountNotAllowed");
+    assert!(
+        stalled["message"]
+            .as_str()
+            .unwrap()
+            .contains("namespace ns may not use AWSAccount prod"),
+        "{stalled}"
+    );
+    assert!(written.get("region").is_none(), "not placed anywhere");
+    assert!(kc.shared.0.lock().unwrap().is_empty(), "apply never ran");
+    no_aws_calls(&kc);
+}
+
+#[tokio::test]
+async fn a_deleted_object_whose_namespace_lost_the_account_is_not_cleaned_up_in_it() {
+    let (kc, mut woken) = shell_with_wakes().await;
+    let mut obj = widget(
+        Script::Ready,
+        true,
+        Some(json!({"region": "eu-west-1", "account": "prod", "accountId": "210987654321"})),
+    );
+    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("the cleanup task ended")
+        .unwrap();
+    assert!(
+        kc.shared.0.lock().unwrap().is_empty(),
+        "the kind's cleanup never ran"
+    );
+    no_aws_calls(&kc);
+    // The reconcile the task queued reports the refusal and keeps the finalizer.
+    let answer = serde_json::to_value(&obj).unwrap();
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        let written =
+            expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        assert_eq!(
+            condition(&written, "Stalled").unwrap()["reason"],
+            "AccountNotAllowed"
+        );
+        expect(api, "POST", EVENTS, json!({})).await;
+    })
+    .await;
+    assert_eq!(action, Action::await_change());
+}
+
+#[tokio::test]
+async fn an_account_whose_role_cannot_be_assumed_keeps_apply_from_running() {
+    let kc = shell().await;
+    let mut obj = widget(Script::Ready, true, None);
+    obj.spec.common.account_ref = Some("team-a".into());
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        written = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        expect(api, "POST", EVENTS, json!({})).await;
+    })
+    .await;
+    assert_ne!(action, Action::await_change(), "retried with backoff");
+    let reconciling = condition(&written, "Reconciling").unwrap();
+    assert!(
+        reconciling["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("AwsUnavailable: AWSAccount team-a: AssumeRole"),
+        "{reconciling}"
+    );
+    assert!(kc.shared.0.lock().unwrap().is_empty(), "apply never ran");
 }

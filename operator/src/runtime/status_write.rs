@@ -2,7 +2,7 @@
 //! only when it differs from what the object already shows: a reconcile with nothing new makes no
 //! write at all.
 
-use super::ManagedKind;
+use super::Reported;
 use super::context::Context;
 use crate::error::{Error, Result};
 use crate::metrics::KubeWrite;
@@ -18,13 +18,13 @@ pub enum Written {
 }
 
 /// Applies `status` to `obj` unless it already has it.
-pub async fn write_status<K: ManagedKind>(
+pub async fn write_status<K: Reported>(
     ctx: &Context,
     api: &Api<K>,
     obj: &K,
     status: &K::Status,
 ) -> Result<Written> {
-    if obj.status() == Some(status) {
+    if obj.reported() == Some(status) {
         return Ok(Written::Unchanged);
     }
     let patch = serde_json::json!({
@@ -33,7 +33,7 @@ pub async fn write_status<K: ManagedKind>(
         "status": status,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    ctx.metrics.kube_write(K::KIND, KubeWrite::Status);
+    ctx.metrics.kube_write(K::LABEL, KubeWrite::Status);
     match api
         .patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
         .await

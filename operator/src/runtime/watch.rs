@@ -129,6 +129,24 @@ where
     K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
+    cache_with_changes(api, config, |_: &K| {})
+}
+
+/// As [`cache`], calling `changed` with every object that changes once the first full list is in
+/// (not for the objects of a list, first or later: those are not changes).
+pub fn cache_with_changes<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    mut changed: impl FnMut(&K) + Send + 'static,
+) -> (
+    Store<K>,
+    Synced,
+    impl std::future::Future<Output = ()> + Send + 'static,
+)
+where
+    K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
+{
     let (reader, writer) = reflector::store();
     let (synced, raise) = Synced::new();
     let driver = watcher(api, config)
@@ -136,7 +154,12 @@ where
         .modify(strip)
         .reflect(writer)
         .inspect(raise)
-        .for_each(|_| futures::future::ready(()));
+        .for_each(move |event| {
+            if let Ok(watcher::Event::Apply(obj)) = &event {
+                changed(obj);
+            }
+            futures::future::ready(())
+        });
     (reader, synced, driver)
 }
 

@@ -2,7 +2,7 @@
 //!
 //! apply:
 //! 1. desired rule and tags from the spec (pure);
-//! 2. the region's rules from the shared, single-flight GetSamplingRules listing (network; X-Ray
+//! 2. the account and region's rules from the shared, single-flight GetSamplingRules listing (network; X-Ray
 //!    has no call that reads one rule), and ListTagsForResource when ownership is unconfirmed,
 //!    the spec changed, or the tag resync is due (network);
 //! 3. ownership decision (pure), observed configuration (pure), plan (pure);
@@ -43,7 +43,7 @@ use std::collections::BTreeMap;
 impl ManagedKind for SamplingRule {
     const KIND: &'static str = "SamplingRule";
     type Status = SamplingRuleStatus;
-    /// One shared, single-flight GetSamplingRules listing per region.
+    /// One shared, single-flight GetSamplingRules listing per account and region.
     type Shared = RuleLister;
 
     crate::common_field_accessors!(SamplingRuleStatus);
@@ -65,7 +65,7 @@ impl ManagedKind for SamplingRule {
         if !r.observe_only() {
             check_count(&want_tags, &self.spec.tags)?;
         }
-        let listing = r.shared.list(&r.region).await?;
+        let listing = r.shared.list(&r.location).await?;
         let Some(record) = listing.find(&r.name).cloned() else {
             let missing = match &desired {
                 DesiredRule::Custom(fields) if !r.observe_only() => {
@@ -100,12 +100,12 @@ impl ManagedKind for SamplingRule {
         if !r.confirmed {
             // Never confirmed as this object's: only a rule that carries its owner tag goes. A
             // confirmed rule is deleted at once (a rule already gone counts as deleted).
-            let listing = r.shared.list(&r.region).await?;
+            let listing = r.shared.list(&r.location).await?;
             let Some(record) = listing.find(&r.name) else {
                 return Ok(());
             };
             let arn = live(record).arn.unwrap_or_default();
-            let tags = match xray_tags::list(&r.ctx.aws, &r.region, &arn).await {
+            let tags = match xray_tags::list(&r.ctx.aws, &r.location, &arn).await {
                 Ok(tags) => tags,
                 Err(e) if e.reason == Reason::NotFound => return Ok(()),
                 Err(e) => return Err(e),
@@ -142,7 +142,7 @@ async fn create(
         Err(e) if e.reason == Reason::InvalidSpec => {
             // X-Ray refuses a name that exists. The rule may have been created since the
             // listing (by another cluster, or by hand): if so, ownership decides.
-            let fresh = r.shared.list(&r.region).await?;
+            let fresh = r.shared.list(&r.location).await?;
             return match fresh.find(&r.name).cloned() {
                 Some(record) => manage(r, &record, desired, want_tags).await,
                 None => Err(e),
@@ -168,7 +168,7 @@ async fn manage(
     let mut notices = Vec::new();
     let arn = live.arn.clone().unwrap_or_default();
     let observed_tags = if r.tags_due() {
-        Some(xray_tags::list(&r.ctx.aws, &r.region, &arn).await?)
+        Some(xray_tags::list(&r.ctx.aws, &r.location, &arn).await?)
     } else {
         None
     };
@@ -180,14 +180,14 @@ async fn manage(
     match &plan.change {
         None => {}
         Some(RuleChange::Update { fields }) => {
-            let client = &r.ctx.aws.clients(&r.region).xray;
+            let client = &r.ctx.aws.clients(&r.location).xray;
             let request = update_request(client.update_sampling_rule(), &r.name, desired);
             let out = r
                 .ctx
                 .aws
-                .call(&r.region, Api::UpdateSamplingRule, request.send())
+                .call(&r.location, Api::UpdateSamplingRule, request.send())
                 .await;
-            r.shared.invalidate(&r.region);
+            r.shared.invalidate(&r.location);
             if let Some(record) = out?.sampling_rule_record() {
                 live = super::observed::live(record);
             }
@@ -199,7 +199,7 @@ async fn manage(
         }
     }
     if !plan.tags.is_empty() {
-        xray_tags::apply(&r.ctx.aws, &r.region, &arn, &plan.tags).await?;
+        xray_tags::apply(&r.ctx.aws, &r.location, &arn, &plan.tags).await?;
         notices.extend(r.tags_changed("TagResource", &plan.tags));
     }
     Ok(Applied::new(rule_status(r, &live), r.matches_spec()).notices(notices))
@@ -223,7 +223,7 @@ async fn create_rule(
     fields: &RuleFields,
     want_tags: &BTreeMap<String, String>,
 ) -> Result<CreateSamplingRuleOutput> {
-    let client = &r.ctx.aws.clients(&r.region).xray;
+    let client = &r.ctx.aws.clients(&r.location).xray;
     let request = create_request(
         client.create_sampling_rule(),
         &r.name,
@@ -233,27 +233,27 @@ async fn create_rule(
     let out = r
         .ctx
         .aws
-        .call(&r.region, Api::CreateSamplingRule, request.send())
+        .call(&r.location, Api::CreateSamplingRule, request.send())
         .await;
-    r.shared.invalidate(&r.region);
+    r.shared.invalidate(&r.location);
     out
 }
 
 /// DeleteSamplingRule by name; a rule already gone counts as deleted.
 async fn delete(r: &Reconcile<'_, SamplingRule>) -> Result<()> {
-    let client = &r.ctx.aws.clients(&r.region).xray;
+    let client = &r.ctx.aws.clients(&r.location).xray;
     let request = client.delete_sampling_rule().rule_name(&r.name).send();
     let result = r
         .ctx
         .aws
-        .call(&r.region, Api::DeleteSamplingRule, request)
+        .call(&r.location, Api::DeleteSamplingRule, request)
         .await;
-    r.shared.invalidate(&r.region);
+    r.shared.invalidate(&r.location);
     match result {
         Ok(_) => Ok(()),
         // X-Ray answers InvalidRequestException for a rule that does not exist.
         Err(e) if e.reason == Reason::InvalidSpec => {
-            let fresh = r.shared.list(&r.region).await?;
+            let fresh = r.shared.list(&r.location).await?;
             match fresh.find(&r.name) {
                 None => Ok(()),
                 Some(_) => Err(e),
