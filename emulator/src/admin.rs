@@ -3,19 +3,22 @@
 //! | method and path | what it does |
 //! |---|---|
 //! | `GET /_emulator/health` | `ok` once the emulator serves |
-//! | `GET /_emulator/calls` | call counts, see [`crate::calls`] for the JSON shape |
+//! | `GET /_emulator/calls` | call counts, see [`crate::calls`] for the JSON shape; `?account=ID`: one account's |
 //! | `POST /_emulator/calls/reset` | zero the call counts |
 //! | `POST /_emulator/reset` | forget every resource of every account and region |
 //! | `GET`/`PUT /_emulator/faults` | fault settings, see [`crate::faults::FaultSettings`] |
 //! | `GET`/`PUT /_emulator/quotas` | quota settings, see [`crate::quotas::QuotaSettings`]; `GET` adds `effective`, the limits in force |
 //! | `POST /_emulator/save` | write the state file now (409 without one) |
+//! | `GET /_emulator/iam/roles` | every IAM role with its trust |
+//! | `PUT /_emulator/iam/roles` | create or replace one role: `{"arn": ..., "trust": [{"principal": ..., "externalId": ...}], "maxSessionDuration": 3600}` (400 when invalid) |
+//! | `GET`/`PUT /_emulator/sts` | STS settings: `{"sessionSeconds": 20}` caps the life of issued credentials |
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,6 +28,7 @@ use crate::aws_endpoint::no_content;
 use crate::emulator::Shared;
 use crate::faults::FaultSettings;
 use crate::quotas::QuotaSettings;
+use crate::sts::iam::{Role, StsSettings};
 
 type SharedState = State<Arc<Shared>>;
 
@@ -37,6 +41,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/quotas", get(quotas).put(set_quotas))
         .route("/_emulator/save", post(save))
+        .route("/_emulator/iam/roles", get(roles).put(put_role))
+        .route("/_emulator/sts", get(sts_settings).put(set_sts_settings))
 }
 
 fn bad_request(message: String) -> Response {
@@ -47,8 +53,46 @@ fn bad_request(message: String) -> Response {
         .into_response()
 }
 
-async fn calls(State(shared): SharedState) -> Response {
-    Json(shared.calls.snapshot()).into_response()
+/// `?account=ID` of `GET /_emulator/calls`.
+#[derive(Deserialize)]
+struct CallsQuery {
+    account: Option<String>,
+}
+
+async fn calls(State(shared): SharedState, Query(query): Query<CallsQuery>) -> Response {
+    match query.account {
+        Some(account) => Json(shared.calls.snapshot_of(&account)).into_response(),
+        None => Json(shared.calls.snapshot()).into_response(),
+    }
+}
+
+async fn roles(State(shared): SharedState) -> Response {
+    Json(shared.iam().roles()).into_response()
+}
+
+async fn put_role(State(shared): SharedState, body: axum::body::Bytes) -> Response {
+    let role: Role = match serde_json::from_slice(&body) {
+        Ok(role) => role,
+        Err(error) => return bad_request(format!("invalid role: {error}")),
+    };
+    match shared.put_role(role.clone()) {
+        Ok(()) => Json(role).into_response(),
+        Err(error) => bad_request(format!("invalid role: {error}")),
+    }
+}
+
+async fn sts_settings(State(shared): SharedState) -> Response {
+    Json(shared.sts_settings()).into_response()
+}
+
+async fn set_sts_settings(State(shared): SharedState, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<StsSettings>(&body) {
+        Ok(settings) => {
+            shared.set_sts_settings(settings);
+            Json(shared.sts_settings()).into_response()
+        }
+        Err(error) => bad_request(format!("invalid STS settings: {error}")),
+    }
 }
 
 async fn reset_calls(State(shared): SharedState) -> Response {

@@ -14,7 +14,7 @@ use crate::connection::ConnectionHandle;
 use crate::emulator::Shared;
 use crate::error::AwsError;
 use crate::faults::{NetworkFault, throttling_error};
-use crate::signing_scope::scope_of;
+use crate::sts;
 use crate::wire::{self, Protocol, Service};
 
 /// Larger than any request the emulated operations accept.
@@ -57,7 +57,6 @@ pub async fn handle(
         return Protocol::AwsJson11.error(Service::Logs, &error, &request_id);
     };
     let service = target.service;
-    let operation = target.operation.clone();
     let body = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(error) => {
@@ -65,7 +64,42 @@ pub async fn handle(
             return target.protocol.error(service, &error, &request_id);
         }
     };
-    let scope = scope_of(&parts.headers);
+    // awsQuery names its operation in the body.
+    let form = match target.protocol {
+        Protocol::AwsQuery => match sts::query::decode(&body) {
+            Ok(fields) => Some(fields),
+            Err(error) => return target.protocol.error(service, &error, &request_id),
+        },
+        _ => None,
+    };
+    let operation = match &form {
+        Some(fields) => match fields.get("Action") {
+            Some(action) => action.clone(),
+            None => {
+                let error = AwsError::bad_request("MissingAction", "Missing Action");
+                return target.protocol.error(service, &error, &request_id);
+            }
+        },
+        None => target.operation.clone(),
+    };
+    let (scope, caller) = match shared.identify(&parts.headers, service) {
+        Ok(identified) => identified,
+        Err(error) => {
+            shared.calls.record(
+                None,
+                service.key(),
+                &operation,
+                Outcome::Error {
+                    code: &error.code,
+                    throttled: false,
+                    injected: false,
+                },
+            );
+            tracing::debug!(service = service.key(), %operation, %error, "credentials refused");
+            return target.protocol.error(service, &error, &request_id);
+        }
+    };
+    let account = Some(scope.account.as_str());
 
     let decision = shared.decide_faults(service, &operation);
     if let Some(delay) = decision.delay {
@@ -73,6 +107,7 @@ pub async fn handle(
     }
     if let Some(fault) = decision.network {
         shared.calls.record(
+            account,
             service.key(),
             &operation,
             Outcome::Error {
@@ -92,16 +127,22 @@ pub async fn handle(
     let result = match decision.error {
         Some(error) => Err(error),
         None if over_quota => Err(throttling_error(service)),
-        None => shared.execute(&scope, &target, &body),
+        None => match &form {
+            Some(fields) => shared.execute_sts(&caller, &operation, fields),
+            None => shared.execute(&scope, &target, &body),
+        },
     };
     let response = match result {
         Ok(output) => {
-            shared.calls.record(service.key(), &operation, Outcome::Ok);
+            shared
+                .calls
+                .record(account, service.key(), &operation, Outcome::Ok);
             target.protocol.success(output, &request_id)
         }
         Err(error) => {
             let throttled = error.code == throttling_error(service).code;
             shared.calls.record(
+                account,
                 service.key(),
                 &operation,
                 Outcome::Error {

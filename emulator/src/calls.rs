@@ -15,6 +15,10 @@
 //!
 //! `total = ok + sum(errors)`. `throttled` counts the errors that were throttling answers
 //! (quota or injected); `injected` counts the errors that came from fault injection.
+//!
+//! The same counts are kept per account (`GET /_emulator/calls?account=210987654321`): the
+//! account whose state a call addressed, after its credentials were resolved. A call refused for
+//! its credentials (expired or unknown) counts in the totals only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -101,16 +105,9 @@ pub enum Outcome<'a> {
     },
 }
 
-/// The shared, thread-safe recorder behind the admin API.
-#[derive(Default)]
-pub struct CallRecorder {
-    counts: Mutex<CallCounts>,
-}
-
-impl CallRecorder {
-    pub fn record(&self, service: &str, operation: &str, outcome: Outcome<'_>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let ops = counts.services.entry(service.to_string()).or_default();
+impl CallCounts {
+    fn add(&mut self, service: &str, operation: &str, outcome: &Outcome<'_>) {
+        let ops = self.services.entry(service.to_string()).or_default();
         let calls = match ops.get_mut(operation) {
             Some(calls) => calls,
             None => ops.entry(operation.to_string()).or_default(),
@@ -124,9 +121,42 @@ impl CallRecorder {
                 injected,
             } => {
                 *calls.errors.entry(code.to_string()).or_default() += 1;
-                calls.throttled += u64::from(throttled);
-                calls.injected += u64::from(injected);
+                calls.throttled += u64::from(*throttled);
+                calls.injected += u64::from(*injected);
             }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Recorded {
+    all: CallCounts,
+    by_account: BTreeMap<String, CallCounts>,
+}
+
+/// The shared, thread-safe recorder behind the admin API.
+#[derive(Default)]
+pub struct CallRecorder {
+    counts: Mutex<Recorded>,
+}
+
+impl CallRecorder {
+    /// Counts one call, in `account` too when its credentials resolved to one.
+    pub fn record(
+        &self,
+        account: Option<&str>,
+        service: &str,
+        operation: &str,
+        outcome: Outcome<'_>,
+    ) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.all.add(service, operation, &outcome);
+        if let Some(account) = account {
+            counts
+                .by_account
+                .entry(account.to_string())
+                .or_default()
+                .add(service, operation, &outcome);
         }
     }
 
@@ -134,11 +164,23 @@ impl CallRecorder {
         self.counts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .all
             .clone()
     }
 
+    /// The calls made in `account` (none yet: empty counts).
+    pub fn snapshot_of(&self, account: &str) -> CallCounts {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_account
+            .get(account)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn reset(&self) {
-        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = CallCounts::default();
+        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = Recorded::default();
     }
 }
 
@@ -149,8 +191,9 @@ mod tests {
     #[test]
     fn outcomes_are_split_and_totalled() {
         let recorder = CallRecorder::default();
-        recorder.record("cloudwatch", "PutMetricAlarm", Outcome::Ok);
+        recorder.record(None, "cloudwatch", "PutMetricAlarm", Outcome::Ok);
         recorder.record(
+            None,
             "cloudwatch",
             "PutMetricAlarm",
             Outcome::Error {
@@ -159,7 +202,7 @@ mod tests {
                 injected: false,
             },
         );
-        recorder.record("cloudwatch", "DescribeAlarms", Outcome::Ok);
+        recorder.record(None, "cloudwatch", "DescribeAlarms", Outcome::Ok);
         let counts = recorder.snapshot();
         let put = counts.operation("cloudwatch", "PutMetricAlarm");
         assert_eq!((put.total, put.ok, put.throttled), (2, 1, 1));
@@ -171,5 +214,52 @@ mod tests {
             json["cloudwatch"]["PutMetricAlarm"]["errors"]["Throttling"],
             1
         );
+    }
+
+    #[test]
+    fn each_account_keeps_its_own_counts_beside_the_totals() {
+        let recorder = CallRecorder::default();
+        recorder.record(
+            Some("111111111111"),
+            "cloudwatch",
+            "DescribeAlarms",
+            Outcome::Ok,
+        );
+        recorder.record(
+            Some("111111111111"),
+            "cloudwatch",
+            "DescribeAlarms",
+            Outcome::Ok,
+        );
+        recorder.record(
+            Some("222222222222"),
+            "cloudwatch",
+            "DescribeAlarms",
+            Outcome::Ok,
+        );
+        recorder.record(
+            None,
+            "cloudwatch",
+            "DescribeAlarms",
+            Outcome::Error {
+                code: "ExpiredToken",
+                throttled: false,
+                injected: false,
+            },
+        );
+        assert_eq!(
+            recorder.snapshot().total_of("cloudwatch", "DescribeAlarms"),
+            4
+        );
+        assert_eq!(
+            recorder
+                .snapshot_of("111111111111")
+                .total_of("cloudwatch", "DescribeAlarms"),
+            2
+        );
+        assert_eq!(recorder.snapshot_of("222222222222").total(), 1);
+        assert_eq!(recorder.snapshot_of("333333333333").total(), 0);
+        recorder.reset();
+        assert_eq!(recorder.snapshot_of("111111111111").total(), 0);
     }
 }

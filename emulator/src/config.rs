@@ -31,6 +31,9 @@ pub struct EmulatorConfig {
     /// Load state from this file at start (if it exists) and save it there while running and
     /// at shutdown.
     pub state_file: Option<PathBuf>,
+    /// Credentials AssumeRole issues last at most this many seconds (a short session, to see a
+    /// client renew them); `None`: as long as the caller asks.
+    pub sts_session_seconds: Option<u64>,
 }
 
 impl Default for EmulatorConfig {
@@ -43,6 +46,7 @@ impl Default for EmulatorConfig {
             subscription_filter_limit: DEFAULT_SUBSCRIPTION_FILTER_LIMIT,
             faults: FaultSettings::default(),
             state_file: None,
+            sts_session_seconds: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -16,12 +16,13 @@ use crate::connection::{AbortableListener, ConnectionHandle};
 use crate::error::AwsResult;
 use crate::faults::{FaultDecision, FaultSettings};
 use crate::quotas::{QuotaSettings, RateLimiter};
-use crate::signing_scope::Scope;
+use crate::signing_scope::{self, Scope};
 use crate::state_file::{self, StateFileError};
 use crate::store::Store;
+use crate::sts::iam::{Caller, Iam, Role, StsSettings};
 use crate::timestamp::Timestamp;
 use crate::wire::{Encoded, Service, Target};
-use crate::{admin, aws_endpoint, cloudwatch, firehose, logs, xray};
+use crate::{admin, aws_endpoint, cloudwatch, firehose, logs, sts, xray};
 
 /// How often a changed state is written to the state file.
 const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(1);
@@ -38,6 +39,8 @@ pub enum EmulatorError {
     StateFile(#[from] StateFileError),
     #[error("invalid fault settings: {0}")]
     InvalidFaults(String),
+    #[error("invalid role: {0}")]
+    InvalidRole(String),
 }
 
 /// The state and settings every request handler shares.
@@ -48,6 +51,8 @@ pub(crate) struct Shared {
     pub quotas: RwLock<QuotaSettings>,
     pub limiter: RateLimiter,
     pub limits: ServiceLimits,
+    /// IAM roles and the sessions STS issued (global, like IAM and STS themselves).
+    pub iam: Mutex<Iam>,
     pub state_file: Option<PathBuf>,
     /// Turns true when the emulator stops; requests held by fault injection let go then.
     pub stopping: watch::Receiver<bool>,
@@ -97,7 +102,72 @@ impl Shared {
 
     pub fn reset_state(&self) {
         self.store.reset();
+        self.iam().reset();
         self.limiter.reset();
+    }
+
+    pub fn iam(&self) -> std::sync::MutexGuard<'_, Iam> {
+        self.iam.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Who sent a request, and the account and region whose state it addresses; an answer in
+    /// `service`'s words when its credentials are refused.
+    pub fn identify(
+        &self,
+        headers: &http::HeaderMap,
+        service: Service,
+    ) -> AwsResult<(Scope, Caller)> {
+        let signature = signing_scope::signature_of(headers);
+        let caller = self
+            .iam()
+            .identify(
+                signature.access_key,
+                signing_scope::session_token_of(headers),
+                Timestamp::now().0,
+            )
+            .map_err(|refused| {
+                sts::refusal(
+                    matches!(service, Service::CloudWatch | Service::Sts),
+                    refused,
+                )
+            })?;
+        let region = signature.region.unwrap_or(signing_scope::DEFAULT_REGION);
+        Ok((Scope::new(caller.account.clone(), region), caller))
+    }
+
+    /// Runs one STS operation for `caller`.
+    pub fn execute_sts(
+        &self,
+        caller: &Caller,
+        operation: &str,
+        fields: &std::collections::BTreeMap<String, String>,
+    ) -> AwsResult<Encoded> {
+        let result = sts::dispatch(
+            &mut self.iam(),
+            caller,
+            operation,
+            fields,
+            Timestamp::now().0,
+        )?;
+        Ok(Encoded::Query {
+            operation: operation.to_string(),
+            result,
+        })
+    }
+
+    /// Creates or replaces a role (admin API).
+    pub fn put_role(&self, role: Role) -> Result<(), String> {
+        self.iam().put_role(role)?;
+        self.store.mark_changed();
+        Ok(())
+    }
+
+    pub fn sts_settings(&self) -> StsSettings {
+        self.iam().settings.clone()
+    }
+
+    pub fn set_sts_settings(&self, settings: StsSettings) {
+        self.iam().settings = settings;
     }
 
     /// Runs one operation against the region's state, under that region's lock.
@@ -118,6 +188,7 @@ impl Shared {
             Service::Logs => logs::dispatch(&mut call, operation, target.protocol, body),
             Service::Firehose => firehose::dispatch(&mut call, operation, target.protocol, body),
             Service::XRay => xray::dispatch(&mut call, operation, target.protocol, body),
+            Service::Sts => Err(crate::error::AwsError::unknown_operation(operation)),
         };
         if result.is_ok() && !is_read_operation(operation) {
             self.store.mark_changed();
@@ -127,7 +198,11 @@ impl Shared {
 
     pub fn save_state(&self) -> Result<(), StateFileError> {
         match &self.state_file {
-            Some(path) => state_file::save(path, &self.store.export()),
+            Some(path) => {
+                let mut saved = self.store.export();
+                saved.roles = self.iam().roles();
+                state_file::save(path, &saved)
+            }
             None => Ok(()),
         }
     }
@@ -154,12 +229,16 @@ impl Emulator {
             limits: ServiceLimits {
                 subscription_filter_limit: config.subscription_filter_limit,
             },
+            iam: Mutex::new(Iam::with_settings(StsSettings {
+                session_seconds: config.sts_session_seconds,
+            })),
             state_file: config.state_file.clone(),
             stopping: stopped.clone(),
         });
         if let Some(path) = &config.state_file
-            && let Some(saved) = state_file::load(path)?
+            && let Some(mut saved) = state_file::load(path)?
         {
+            shared.iam().set_roles(std::mem::take(&mut saved.roles));
             shared.store.import(saved);
         }
         let address = SocketAddr::new(config.host, config.port);
@@ -242,6 +321,33 @@ impl RunningEmulator {
     /// Call counts per service and operation (the same data as `GET /_emulator/calls`).
     pub fn calls(&self) -> CallCounts {
         self.shared.calls.snapshot()
+    }
+
+    /// The calls made in one account (as `GET /_emulator/calls?account=...`); calls refused for
+    /// their credentials count in no account.
+    pub fn calls_in(&self, account: &str) -> CallCounts {
+        self.shared.calls.snapshot_of(account)
+    }
+
+    /// Creates or replaces an IAM role and its trust (as `PUT /_emulator/iam/roles`).
+    pub fn put_role(&self, role: Role) -> Result<(), EmulatorError> {
+        self.shared
+            .put_role(role)
+            .map_err(EmulatorError::InvalidRole)
+    }
+
+    /// Every IAM role.
+    pub fn roles(&self) -> Vec<Role> {
+        self.shared.iam().roles()
+    }
+
+    pub fn sts_settings(&self) -> StsSettings {
+        self.shared.sts_settings()
+    }
+
+    /// Replaces the STS settings (as `PUT /_emulator/sts`).
+    pub fn set_sts_settings(&self, settings: StsSettings) {
+        self.shared.set_sts_settings(settings);
     }
 
     pub fn reset_calls(&self) {

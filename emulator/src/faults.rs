@@ -164,6 +164,7 @@ pub fn throttling_error(service: Service) -> AwsError {
             AwsError::bad_request("ThrottlingException", "Rate exceeded")
         }
         Service::XRay => AwsError::new(429, "ThrottledException", "Rate exceeded"),
+        Service::Sts => AwsError::bad_request("Throttling", "Rate exceeded"),
     }
 }
 

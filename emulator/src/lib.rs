@@ -53,6 +53,7 @@ pub mod quotas;
 pub mod signing_scope;
 mod state_file;
 mod store;
+pub mod sts;
 mod tags;
 mod timestamp;
 mod validation;

@@ -18,7 +18,7 @@ use cwo_emulator::{DEFAULT_SUBSCRIPTION_FILTER_LIMIT, Emulator, EmulatorConfig, 
 #[command(
     name = "cwo-emulator",
     version,
-    about = "Local AWS CloudWatch, Logs, Firehose and X-Ray control-plane emulator"
+    about = "Local AWS CloudWatch, Logs, Firehose, X-Ray and STS control-plane emulator"
 )]
 struct Args {
     /// Address to listen on.
@@ -66,6 +66,10 @@ struct Args {
     /// Share of requests answered `--slow-ms` late (0..1).
     #[arg(long, default_value_t = 1.0)]
     slow_rate: f64,
+    /// Credentials AssumeRole issues last at most this many seconds (short sessions, to see
+    /// clients renew them). Default: as long as the caller asks.
+    #[arg(long)]
+    sts_session_seconds: Option<u64>,
 }
 
 fn parse_quota(value: &str) -> Result<(String, f64), String> {
@@ -130,6 +134,7 @@ async fn main() -> ExitCode {
             operations: Vec::new(),
         },
         state_file: args.state,
+        sts_session_seconds: args.sts_session_seconds,
     };
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,

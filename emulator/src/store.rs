@@ -47,6 +47,10 @@ pub struct SavedRegion {
 pub struct SavedState {
     pub format: u32,
     pub regions: Vec<SavedRegion>,
+    /// IAM roles and their trust (the credentials STS issued are not kept: a restarted emulator
+    /// answers them as invalid, and clients assume their roles again).
+    #[serde(default)]
+    pub roles: Vec<crate::sts::iam::Role>,
 }
 
 pub const STATE_FORMAT: u32 = 1;
@@ -114,6 +118,7 @@ impl Store {
         SavedState {
             format: STATE_FORMAT,
             regions: saved,
+            roles: Vec::new(),
         }
     }
 

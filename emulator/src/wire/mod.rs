@@ -6,7 +6,9 @@
 //! - CloudWatch, awsJson 1.0: `X-Amz-Target: GraniteServiceVersion20100801.<Op>` (botocore);
 //! - CloudWatch Logs and Firehose, awsJson 1.1: `X-Amz-Target: Logs_20140328.<Op>` and
 //!   `Firehose_20150804.<Op>`;
-//! - X-Ray, restJson 1: `POST /<Op>` for the sampling-rule and tagging operations.
+//! - X-Ray, restJson 1: `POST /<Op>` for the sampling-rule and tagging operations;
+//! - STS, awsQuery: `POST /` with a form-encoded body (`Action=AssumeRole&...`), signed for the
+//!   `sts` service; the operation is the body's `Action`, read once the body is in.
 
 mod cbor;
 mod json;
@@ -24,6 +26,7 @@ pub enum Service {
     Logs,
     Firehose,
     XRay,
+    Sts,
 }
 
 impl Service {
@@ -34,6 +37,7 @@ impl Service {
             Service::Logs => "logs",
             Service::Firehose => "firehose",
             Service::XRay => "xray",
+            Service::Sts => "sts",
         }
     }
 
@@ -43,6 +47,7 @@ impl Service {
             "logs" => Some(Service::Logs),
             "firehose" => Some(Service::Firehose),
             "xray" => Some(Service::XRay),
+            "sts" => Some(Service::Sts),
             _ => None,
         }
     }
@@ -61,6 +66,8 @@ pub enum Protocol {
     AwsJson10,
     AwsJson11,
     RestJson1,
+    /// Form-encoded request, XML answer (STS).
+    AwsQuery,
 }
 
 /// What a request addresses: service, operation and the protocol it came in.
@@ -87,8 +94,21 @@ pub const XRAY_OPERATIONS: &[&str] = &[
     "ListTagsForResource",
 ];
 
-/// Recognises the service, operation and protocol of a request from its path and headers.
+/// Recognises the service, operation and protocol of a request from its path and headers. An
+/// awsQuery request's operation is its body's `Action`: it is left empty here.
 pub fn recognise(path: &str, headers: &HeaderMap) -> Option<Target> {
+    let form = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let signed_for = crate::signing_scope::signature_of(headers).service;
+        return (signed_for == Some("sts")).then(|| Target {
+            service: Service::Sts,
+            operation: String::new(),
+            protocol: Protocol::AwsQuery,
+        });
+    }
     if let Some(operation) = path.strip_prefix(CBOR_PATH_PREFIX) {
         return Some(Target {
             service: Service::CloudWatch,
@@ -123,6 +143,11 @@ pub enum Encoded {
     /// Operations whose output is Smithy `Unit` (PutMetricAlarm, CreateLogGroup, ...).
     Unit,
     Body(Vec<u8>),
+    /// An awsQuery operation's `<OpResult>` content, wrapped with the request id on the way out.
+    Query {
+        operation: String,
+        result: String,
+    },
 }
 
 impl Protocol {
@@ -132,6 +157,7 @@ impl Protocol {
             Protocol::AwsJson10 => "application/x-amz-json-1.0",
             Protocol::AwsJson11 => "application/x-amz-json-1.1",
             Protocol::RestJson1 => "application/json",
+            Protocol::AwsQuery => "text/xml",
         }
     }
 
@@ -175,6 +201,11 @@ impl Protocol {
             Encoded::Body(bytes) => builder
                 .header(http::header::CONTENT_TYPE, self.content_type())
                 .body(Body::from(bytes)),
+            Encoded::Query { operation, result } => builder
+                .header(http::header::CONTENT_TYPE, self.content_type())
+                .body(Body::from(crate::sts::query::response(
+                    &operation, &result, request_id,
+                ))),
         };
         response.expect("static response parts are valid")
     }
@@ -197,6 +228,7 @@ impl Protocol {
         }
         let body = match self {
             Protocol::RpcV2Cbor => cbor::error_body(error),
+            Protocol::AwsQuery => crate::sts::query::error_response(error, request_id).into_bytes(),
             _ => json::error_body(error, self == Protocol::RestJson1),
         };
         builder
@@ -249,6 +281,36 @@ mod tests {
             (Service::Firehose, Protocol::AwsJson11)
         );
         assert!(recognise("/", &headers("DynamoDB_20120810.ListTables")).is_none());
+    }
+
+    #[test]
+    fn a_form_signed_for_sts_is_an_sts_query() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/sts/aws4_request, \
+                 SignedHeaders=host, Signature=x",
+            ),
+        );
+        let target = recognise("/", &headers).unwrap();
+        assert_eq!(
+            (target.service, target.protocol),
+            (Service::Sts, Protocol::AwsQuery)
+        );
+        // CloudWatch's own awsQuery protocol (older SDKs) is not served.
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/monitoring/aws4_request, \
+                 SignedHeaders=host, Signature=x",
+            ),
+        );
+        assert!(recognise("/", &headers).is_none());
     }
 
     #[test]
