@@ -49,19 +49,28 @@ fn run(emulator: &RunningEmulator, program: &str, script_name: &str) -> String {
 async fn boto3_round_trip_agrees_with_the_emulator() {
     let (emulator, _) = common::start().await;
     let stdout = run(&emulator, "python3", "boto3_round_trip.py");
-    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
     let calls = emulator.calls();
     for (service, operation) in [
         ("cloudwatch", "PutMetricAlarm"),
         ("logs", "PutSubscriptionFilter"),
         ("firehose", "CreateDeliveryStream"),
         ("xray", "CreateSamplingRule"),
+        ("sts", "AssumeRole"),
     ] {
         assert!(
             calls.operation(service, operation).ok >= 1,
             "{service}:{operation} reached the emulator"
         );
     }
+    assert_eq!(
+        emulator
+            .calls_in("210987654321")
+            .operation("logs", "CreateLogGroup")
+            .ok,
+        1,
+        "the assumed role's log group was created in the role's account"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

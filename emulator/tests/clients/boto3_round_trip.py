@@ -1,4 +1,4 @@
-"""Round trip through boto3 (botocore's awsJson 1.0/1.1 and restJson 1 clients) against the
+"""Round trip through boto3 (botocore's awsJson 1.0/1.1, restJson 1 and awsQuery clients) against the
 emulator at $AWS_ENDPOINT_URL: a second, independent client implementation must agree with
 the emulator on shapes, timestamps and error codes.
 
@@ -6,7 +6,11 @@ Run by the Rust test `client_compatibility`; exits non-zero on the first disagre
 """
 
 import datetime
+import json
+import os
 import sys
+import time
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -208,8 +212,79 @@ def xray_round_trip():
     xray.delete_sampling_rule(RuleARN=arn)
 
 
+def admin_put(path, body):
+    request = urllib.request.Request(
+        os.environ["AWS_ENDPOINT_URL"] + path,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200, answer.status
+
+
+def sts_round_trip():
+    team = "210987654321"
+    role = f"arn:aws:iam::{team}:role/boto"
+    sts = client("sts")
+    me = sts.get_caller_identity()
+    assert me["Account"] == ACCOUNT and me["Arn"] == f"arn:aws:iam::{ACCOUNT}:root", me
+
+    admin_put("/_emulator/iam/roles", {"arn": role, "trust": [{"principal": "999999999999"}]})
+    error = expect_error("AccessDenied", sts.assume_role, RoleArn=role, RoleSessionName="boto")
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 403, error.response
+    assert error.response["Error"]["Type"] == "Sender", error.response
+    assert "is not authorized to perform: sts:AssumeRole" in error.response["Error"]["Message"]
+
+    admin_put(
+        "/_emulator/iam/roles",
+        {"arn": role, "trust": [{"principal": f"arn:aws:iam::{ACCOUNT}:root", "externalId": "ext-1"}]},
+    )
+    expect_error("AccessDenied", sts.assume_role, RoleArn=role, RoleSessionName="boto")
+    # Longer than the role allows (botocore itself checks the API reference's 900..43200).
+    error = expect_error(
+        "ValidationError", sts.assume_role, RoleArn=role, RoleSessionName="boto", ExternalId="ext-1", DurationSeconds=3601
+    )
+    assert "MaxSessionDuration" in error.response["Error"]["Message"], error.response
+    assumed = sts.assume_role(RoleArn=role, RoleSessionName="boto", ExternalId="ext-1", DurationSeconds=900)
+    credentials = assumed["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA"), credentials
+    assert isinstance(credentials["Expiration"], datetime.datetime), credentials
+    left = credentials["Expiration"] - datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.timedelta(seconds=890) < left <= datetime.timedelta(seconds=900), left
+    assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{team}:assumed-role/boto/boto", assumed
+
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+    team_sts = session.client("sts", config=CONFIG)
+    assert team_sts.get_caller_identity()["Account"] == team
+    team_logs = session.client("logs", config=CONFIG)
+    team_logs.create_log_group(logGroupName="/boto/team")
+    groups = team_logs.describe_log_groups(logGroupNamePrefix="/boto/")["logGroups"]
+    assert groups[0]["arn"] == f"arn:aws:logs:{REGION}:{team}:log-group:/boto/team:*", groups
+    assert client("logs").describe_log_groups(logGroupNamePrefix="/boto/")["logGroups"] == []
+
+    admin_put("/_emulator/sts", {"sessionSeconds": 1})
+    short = sts.assume_role(RoleArn=role, RoleSessionName="boto", ExternalId="ext-1")["Credentials"]
+    admin_put("/_emulator/sts", {})
+    expired = boto3.session.Session(
+        aws_access_key_id=short["AccessKeyId"],
+        aws_secret_access_key=short["SecretAccessKey"],
+        aws_session_token=short["SessionToken"],
+        region_name=REGION,
+    )
+    time.sleep(1.2)
+    expect_error("ExpiredToken", expired.client("sts", config=CONFIG).get_caller_identity)
+    expect_error("ExpiredTokenException", expired.client("logs", config=CONFIG).describe_log_groups)
+    team_logs.delete_log_group(logGroupName="/boto/team")
+
+
 def main():
-    steps = [cloudwatch_round_trip, logs_round_trip, firehose_round_trip, xray_round_trip]
+    steps = [cloudwatch_round_trip, logs_round_trip, firehose_round_trip, xray_round_trip, sts_round_trip]
     for step in steps:
         step()
         print(f"ok {step.__name__}")
