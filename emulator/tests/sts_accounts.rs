@@ -316,7 +316,8 @@ async fn invalid_parameters_answer_validation_error_at_their_bounds() {
 #[tokio::test]
 async fn temporary_credentials_expire_and_unknown_ones_are_refused() {
     let config = EmulatorConfig {
-        sts_session_seconds: Some(1),
+        // Expiration is a whole second, so two leave at least one for the first call.
+        sts_session_seconds: Some(2),
         ..Default::default()
     };
     let (emulator, _) = common::start_with(config).await;
@@ -338,7 +339,7 @@ async fn temporary_credentials_expire_and_unknown_ones_are_refused() {
         .send()
         .await
         .expect("fresh credentials work");
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
 
     let expired = team_cw.describe_alarms().send().await.unwrap_err();
     assert_eq!(
@@ -460,4 +461,53 @@ async fn the_admin_api_refuses_invalid_roles_and_sets_the_session_cap() {
         204
     );
     assert!(emulator.roles().is_empty());
+}
+
+#[tokio::test]
+async fn roles_survive_a_restart_but_issued_credentials_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EmulatorConfig {
+        state_file: Some(dir.path().join("state.json")),
+        ..Default::default()
+    };
+    let (emulator, _) = common::start_with(config.clone()).await;
+    emulator
+        .put_role(role(TEAM_ROLE, &[(ACCOUNT, Some("ext-1"))]))
+        .unwrap();
+    let (base_config, sts) = base(&emulator).await;
+    let assumed = sts
+        .assume_role()
+        .role_arn(TEAM_ROLE)
+        .role_session_name("before")
+        .external_id("ext-1")
+        .send()
+        .await
+        .unwrap();
+    let issued = assumed.credentials().unwrap().clone();
+    emulator.shutdown().await.unwrap();
+
+    let (emulator, _) = common::start_with(config).await;
+    assert_eq!(
+        emulator.roles(),
+        [role(TEAM_ROLE, &[(ACCOUNT, Some("ext-1"))])]
+    );
+    let endpoint = emulator.endpoint();
+    let old_session = with_session(&base_config, &issued)
+        .into_builder()
+        .endpoint_url(&endpoint)
+        .build();
+    let error = aws_sdk_sts::Client::new(&old_session)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some("InvalidClientTokenId"));
+    let (_, sts) = base(&emulator).await;
+    sts.assume_role()
+        .role_arn(TEAM_ROLE)
+        .role_session_name("after")
+        .external_id("ext-1")
+        .send()
+        .await
+        .expect("the trust was kept");
 }

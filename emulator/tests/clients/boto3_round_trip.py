@@ -268,7 +268,7 @@ def sts_round_trip():
     assert groups[0]["arn"] == f"arn:aws:logs:{REGION}:{team}:log-group:/boto/team:*", groups
     assert client("logs").describe_log_groups(logGroupNamePrefix="/boto/")["logGroups"] == []
 
-    admin_put("/_emulator/sts", {"sessionSeconds": 1})
+    admin_put("/_emulator/sts", {"sessionSeconds": 2})
     short = sts.assume_role(RoleArn=role, RoleSessionName="boto", ExternalId="ext-1")["Credentials"]
     admin_put("/_emulator/sts", {})
     expired = boto3.session.Session(
@@ -277,7 +277,7 @@ def sts_round_trip():
         aws_session_token=short["SessionToken"],
         region_name=REGION,
     )
-    time.sleep(1.2)
+    time.sleep(2.1)
     expect_error("ExpiredToken", expired.client("sts", config=CONFIG).get_caller_identity)
     expect_error("ExpiredTokenException", expired.client("logs", config=CONFIG).describe_log_groups)
     team_logs.delete_log_group(logGroupName="/boto/team")
