@@ -120,6 +120,12 @@ async fn the_chart_installs_and_its_rbac_runs_every_kind() -> Result<()> {
         ("patch", "alarms.cwo.dev", "yes"),
         ("patch", "samplingrules.cwo.dev/status", "yes"),
         ("create", "events.events.k8s.io", "yes"),
+        // AWSAccounts are the cluster admin's grants: the operator reads them and keeps its
+        // finalizer and status on them, but cannot create or delete one.
+        ("watch", "awsaccounts.cwo.dev", "yes"),
+        ("patch", "awsaccounts.cwo.dev/status", "yes"),
+        ("create", "awsaccounts.cwo.dev", "no"),
+        ("delete", "awsaccounts.cwo.dev", "no"),
     ] {
         let out = s
             .bed
