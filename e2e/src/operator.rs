@@ -250,6 +250,10 @@ impl Drop for EmulatorHandle {
     }
 }
 
+/// The label that gives an AWSAccount to the operator of one scenario: by default it serves the
+/// AWSAccounts labelled with the scenario's namespace name.
+pub const E2E_OPERATOR_LABEL: &str = "cwo-e2e/operator";
+
 /// How to run the operator in a scenario.
 #[derive(Clone, Debug)]
 pub struct OperatorOptions {
@@ -263,6 +267,9 @@ pub struct OperatorOptions {
     pub kubeconfig: Option<PathBuf>,
     /// Elect a leader through this Lease (namespace, name); off when `None`.
     pub leader_election: Option<(String, String)>,
+    /// Watch every namespace instead of the scenario's own (narrow it with `--label-selector` in
+    /// `extra_args`: other tests share the cluster).
+    pub all_namespaces: bool,
     /// Run the release build ([`operator_binary_release`]) instead of the debug one.
     pub release: bool,
     /// Run the release build with a heap profiler ([`operator_binary_heap_profile`]), which
@@ -278,6 +285,7 @@ impl Default for OperatorOptions {
             env: Vec::new(),
             kubeconfig: None,
             leader_election: None,
+            all_namespaces: false,
             release: false,
             heap_profile: None,
         }
@@ -313,6 +321,7 @@ impl OperatorProcess {
         if let Some(namespace) = namespace {
             command.arg("--watch-namespace").arg(namespace);
         }
+
         command
             .arg("--aws-endpoint-url")
             .arg(endpoint)
@@ -601,11 +610,24 @@ impl Scenario {
             .dir
             .path()
             .join(format!("operator-{}.log", self.starts));
+        // AWSAccounts are cluster-scoped, and tests run side by side on one cluster: a scenario's
+        // operator serves only the AWSAccounts labelled for it, unless the test says otherwise.
+        let mut options = self.options.clone();
+        if !options
+            .extra_args
+            .iter()
+            .any(|a| a.starts_with("--account-label-selector"))
+        {
+            options.extra_args.extend([
+                "--account-label-selector".to_string(),
+                format!("{E2E_OPERATOR_LABEL}={}", self.namespace.name()),
+            ]);
+        }
         let op = OperatorProcess::start(
             self.bed,
-            Some(self.namespace.name()),
+            (!options.all_namespaces).then(|| self.namespace.name()),
             &self.emulator.endpoint(),
-            &self.options,
+            &options,
             &log,
         )?;
         self.operator = Some(op);

@@ -1,6 +1,7 @@
 //! End-to-end tests against a real kube-apiserver: one test binary, so one bed
 //! ([`cwo_e2e::Bed::shared`]) serves every test in it.
 
+mod accounts;
 mod alarms;
 mod chart;
 mod composite_alarms;

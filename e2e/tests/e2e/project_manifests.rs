@@ -9,8 +9,10 @@ use cwo_e2e::repo_root;
 
 use crate::corpus;
 
-/// The kinds DESIGN.md defines; each has one CRD file in `crds/`.
-const KINDS: [&str; 5] = [
+/// The kinds DESIGN.md defines, and the cluster-scoped AWSAccount that grants namespaces the
+/// AWS accounts they use; each has one CRD file in `crds/`.
+const KINDS: [&str; 6] = [
+    "AWSAccount",
     "Alarm",
     "CompositeAlarm",
     "LogSubscription",
