@@ -14,6 +14,7 @@
 //! See `e2e/README.md` for how the binaries are built and cached.
 
 pub mod bed;
+pub mod chaos;
 pub mod checks;
 pub mod control_plane;
 pub mod health;

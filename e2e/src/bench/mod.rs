@@ -3,6 +3,7 @@
 //! emulator, measuring the real operator binary from outside, and reports of what was measured.
 
 pub mod aws;
+pub mod chaos;
 pub mod fleet;
 pub mod measure;
 pub mod procfs;

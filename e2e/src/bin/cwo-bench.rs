@@ -6,6 +6,7 @@
 //!
 //! ```sh
 //! cargo run --release -p cwo-e2e --bin cwo-bench -- [--scenario alarms,mixed] [--quick]
+//! cargo run --release -p cwo-e2e --bin cwo-bench -- --chaos [--seed N] [--chaos-iterations N]
 //! ```
 
 // The benchmark's modules live in `src/bench/` and are compiled into this binary only, not into
@@ -46,6 +47,18 @@ struct Args {
     /// `--operator-arg=--concurrency=16`).
     #[arg(long = "operator-arg", allow_hyphen_values = true)]
     operator_args: Vec<String>,
+    /// Instead of the scenarios: the randomized crash test at length (the operator SIGKILLed at
+    /// random points while a mixed fleet is created, edited and deleted; then with throttling
+    /// and 5xx answers too), checking for orphans, duplicates and stuck objects.
+    #[arg(long, conflicts_with = "scenario")]
+    chaos: bool,
+    /// With --chaos: the seed to replay (printed by every run). Default: a fresh one per run.
+    #[arg(long, requires = "chaos")]
+    seed: Option<u64>,
+    /// With --chaos: iterations of the first run (the second runs half as many). Default: 200
+    /// (20 with --quick).
+    #[arg(long, requires = "chaos")]
+    chaos_iterations: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +106,18 @@ async fn run(args: Args) -> Result<bool> {
         cwo_e2e::operator::operator_binary_release()?
     };
     eprintln!("cwo-bench: operator {}", binary.display());
+    if args.chaos {
+        let options = bench::chaos::ChaosOptions {
+            quick: args.quick,
+            seed: args.seed,
+            iterations: args.chaos_iterations,
+            operator_args: args.operator_args,
+            logs,
+        };
+        let (markdown, passed) = bench::chaos::run(&options, &out).await?;
+        println!("{markdown}");
+        return Ok(passed);
+    }
     let options = RunOptions {
         quick: args.quick,
         heap_profile: args.heap_profile,

@@ -6,6 +6,7 @@ mod alarms;
 mod chart;
 mod composite_alarms;
 mod corpus;
+mod crash_chaos;
 mod fixture_manifests;
 mod gitops;
 mod gitops_live;
