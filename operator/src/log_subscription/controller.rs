@@ -290,7 +290,9 @@ struct PutContext<'a> {
 }
 
 /// Turns a failed PutSubscriptionFilter into the failure to report, with the status it must
-/// keep.
+/// keep. An answer that proves the Put created nothing (the log group is gone, the limit, a
+/// terminal refusal) withdraws the intent recorded before it: the status from before this
+/// reconcile is written back. Any other failure keeps the intent.
 fn put_failed(
     e: Error,
     obj: &LogSubscription,
@@ -299,19 +301,22 @@ fn put_failed(
 ) -> Failed<LogSubscriptionStatus> {
     let previous = obj.status.as_ref();
     let key = &p.d.key;
+    let refused = |error: Error, notices: Vec<Notice>| {
+        Failed::with_status(error, previous.cloned().unwrap_or_default()).notices(notices)
+    };
     match e.reason {
         // The log group was deleted since it was listed.
         Reason::NotFound => {
-            return Error::dependency(format!(
+            let error = Error::dependency(format!(
                 "log group {:?} does not exist in {}; {key} is created once it exists ({})",
                 key.log_group_name, p.location, e.message
-            ))
-            .into();
+            ));
+            return refused(error, notices);
         }
         // AWS's own count (the configured limit may be higher than the account's).
         Reason::LimitExceeded => {
             let others = limit::others(p.filters, key, p.plan.delete_old.as_ref());
-            return limit::refused(key, &others, p.limit).into();
+            return refused(limit::refused(key, &others, p.limit), notices);
         }
         _ => {}
     }
@@ -329,17 +334,18 @@ fn put_failed(
         };
         return Failed::with_status(failure, status(key, seen, previous)).notices(notices);
     }
-    if e.aws_code.is_none() && !e.is_terminal() {
-        // No answer from AWS (a timeout, a lost connection): the Put may have been applied. The
-        // ownership record is kept, so that a filter created this way is recognised as ours.
-        let seen = Seen {
-            ownership: Some(p.record),
-            creation_time: None,
-            test_message_failing_since: previous.and_then(|s| s.test_message_failing_since.clone()),
-        };
-        return Failed::with_status(e, status(key, seen, previous)).notices(notices);
+    if e.is_terminal() {
+        return refused(e, notices);
     }
-    Failed::from(e).notices(notices)
+    // Throttling, a 5xx, a timeout or a lost connection may come after an attempt that AWS
+    // applied: the ownership record is kept, so that a filter created this way is recognised as
+    // ours (and deleted with this object).
+    let seen = Seen {
+        ownership: Some(p.record),
+        creation_time: None,
+        test_message_failing_since: previous.and_then(|s| s.test_message_failing_since.clone()),
+    };
+    Failed::with_status(e, status(key, seen, previous)).notices(notices)
 }
 
 /// Deletes `key`, a filter this object's status records as its own, unless another object's
@@ -386,4 +392,83 @@ async fn cleanup(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> R
     };
     delete_owned(obj, r, &key).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_subscription::desired::tests::firehose_spec;
+
+    fn aws(reason: Reason, code: &str) -> Error {
+        Error {
+            aws_code: Some(code.into()),
+            ..Error::new(reason, "from AWS")
+        }
+    }
+
+    /// The status a Put failing with `e` leaves, for a create whose intent names the filter.
+    fn after_failed_create(e: Error) -> (Reason, Option<LogSubscriptionStatus>) {
+        let mut obj = LogSubscription::new("x", firehose_spec());
+        obj.metadata.uid = Some("u-1".into());
+        let d = desired(&obj.spec, "x");
+        let record = FilterOwnership {
+            origin: OwnershipOrigin::Created,
+            owner_uid: "u-1".into(),
+            log_group_name: d.key.log_group_name.clone(),
+            filter_name: d.key.filter_name.clone(),
+        };
+        let plan = FilterPlan {
+            delete_old: None,
+            change: Some(Change::Create),
+        };
+        let context = PutContext {
+            d: &d,
+            record,
+            filters: &[],
+            plan: &plan,
+            limit: 2,
+            location: &Location::new(None, "us-east-1"),
+        };
+        let failed = put_failed(e, &obj, context, Vec::new());
+        (failed.error.reason, failed.status)
+    }
+
+    fn keeps_the_record(status: Option<LogSubscriptionStatus>) -> bool {
+        status
+            .and_then(|s| s.ownership)
+            .is_some_and(|r| r.owner_uid == "u-1" && r.filter_name == "x")
+    }
+
+    #[test]
+    fn a_put_that_may_have_been_applied_keeps_the_intent() {
+        for e in [
+            aws(Reason::Throttled, "ThrottlingException"),
+            aws(Reason::AwsUnavailable, "ServiceUnavailableException"),
+            aws(Reason::AwsUnavailable, "InternalFailure"),
+            Error::new(Reason::AwsUnavailable, "timed out"),
+        ] {
+            let (reason, status) = after_failed_create(e.clone());
+            assert_eq!(reason, e.reason);
+            assert!(keeps_the_record(status), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_put_refused_outright_withdraws_the_intent() {
+        for e in [
+            aws(Reason::LimitExceeded, "LimitExceededException"),
+            aws(Reason::NotFound, "ResourceNotFoundException"),
+            aws(Reason::InvalidSpec, "InvalidParameterException"),
+        ] {
+            let (_, status) = after_failed_create(e.clone());
+            let status = status.expect("the status from before is written back");
+            assert_eq!(status.ownership, None, "{e}");
+        }
+        let (reason, _) = after_failed_create(aws(Reason::NotFound, "ResourceNotFoundException"));
+        assert_eq!(
+            reason,
+            Reason::DependencyNotReady,
+            "the log group went away"
+        );
+    }
 }

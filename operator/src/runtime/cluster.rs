@@ -93,7 +93,9 @@ pub async fn reconcile<K: ClusterKind>(
                         ctx.metrics.set_ready(K::LABEL, &key, None);
                         Ok(Action::await_change())
                     }
-                    Err(e) => Err(Held(report_failure(&api, &*o, ctx, Failed::from(e)).await)),
+                    Err(e) => Err(Held(
+                        report_failure(&api, &*o, ctx, o.reported(), Failed::from(e)).await,
+                    )),
                 },
             }
         })
@@ -128,11 +130,11 @@ async fn apply<K: ClusterKind>(api: &Api<K>, obj: &K, kc: &ClusterContext<K>) ->
         notices,
     } = match obj.apply(ctx, &kc.shared).await {
         Ok(applied) => applied,
-        Err(failed) => return report_failure(api, obj, ctx, failed).await,
+        Err(failed) => return report_failure(api, obj, ctx, obj.reported(), failed).await,
     };
     set_conditions::<K>(obj, &mut status, &verdict);
-    if let Err(e) = write_status(ctx, api, obj, &status).await {
-        return report_failure(api, obj, ctx, Failed::from(e)).await;
+    if let Err(e) = write_status(ctx, api, obj, obj.reported(), &status).await {
+        return report_failure(api, obj, ctx, obj.reported(), Failed::from(e)).await;
     }
     publish(ctx, obj, &notices).await;
     if verdict.ready != is_ready(obj) {

@@ -193,7 +193,7 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
     let key = object_key(obj);
     let r = match scope(obj, kc).await {
         Ok(r) => r,
-        Err(e) => return report_failure(api, obj, ctx, Failed::from(e)).await,
+        Err(e) => return report_failure(api, obj, ctx, obj.status(), Failed::from(e)).await,
     };
     let Applied {
         mut status,
@@ -205,13 +205,15 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
             if let Some(status) = failed.status.as_mut() {
                 r.record_place(K::common_status_mut(status));
             }
-            return report_failure(api, obj, ctx, failed).await;
+            return report_failure(api, obj, ctx, r.shown().as_ref(), failed).await;
         }
     };
     r.record_place(K::common_status_mut(&mut status));
     set_conditions::<K>(obj, &mut status, &verdict);
-    if let Err(e) = write_status(ctx, api, obj, &status).await {
-        return report_failure(api, obj, ctx, Failed::from(e)).await;
+    let shown = r.shown();
+    if let Err(e) = write_status(ctx, api, obj, shown.as_ref(), &status).await {
+        // Reported over what the object shows now: an intent recorded by this reconcile stays.
+        return report_failure(api, obj, ctx, shown.as_ref(), Failed::from(e)).await;
     }
     publish(ctx, obj, &notices).await;
     if verdict.reason == ConditionReason::Available {
@@ -271,7 +273,7 @@ async fn cleanup<K: ManagedKind>(
             None => return Err(CleanupPending(Action::requeue(CLEANUP_RECHECK))),
             Some(Err(e)) => {
                 return Err(CleanupPending(
-                    report_failure(api, &**obj, ctx, Failed::from(e)).await,
+                    report_failure(api, &**obj, ctx, obj.status(), Failed::from(e)).await,
                 ));
             }
             Some(Ok(())) => {}
@@ -309,11 +311,14 @@ async fn cleanup<K: ManagedKind>(
 }
 
 /// Reports a failure on the object (status, the Events of what was done before it, a Warning
-/// Event when the problem is new, metrics) and returns the requeue its policy asks for.
+/// Event when the problem is new, metrics) and returns the requeue its policy asks for. The
+/// failure's conditions go on its own status fields if it has them, else on `shown`, what the
+/// object shows now.
 pub(super) async fn report_failure<K: Reported>(
     api: &Api<K>,
     obj: &K,
     ctx: &Context,
+    shown: Option<&K::Status>,
     failed: Failed<K::Status>,
 ) -> Action {
     let Failed {
@@ -328,12 +333,10 @@ pub(super) async fn report_failure<K: Reported>(
         .reported()
         .and_then(|s| status_of(K::conditions_of(s), condition::READY))
         .map(|c| (c.reason.clone(), c.message.clone()));
-    let mut status = status
-        .or_else(|| obj.reported().cloned())
-        .unwrap_or_default();
+    let mut status = status.or_else(|| shown.cloned()).unwrap_or_default();
     let verdict = Verdict::failed(error.reason, error.message.clone());
     set_conditions::<K>(obj, &mut status, &verdict);
-    if let Err(e) = write_status(ctx, api, obj, &status).await {
+    if let Err(e) = write_status(ctx, api, obj, shown, &status).await {
         tracing::warn!(error = %e, "could not write the failure status");
     }
     let is_new = previous != Some((verdict.reason.as_str().to_string(), verdict.message.clone()));

@@ -19,6 +19,7 @@ use crate::tags::TagDiff;
 use crate::vocabulary::condition;
 use kube::ResourceExt;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// One reconcile of the object `obj` of kind `K`.
 pub struct Reconcile<'a, K: ManagedKind> {
@@ -48,6 +49,9 @@ pub struct Reconcile<'a, K: ManagedKind> {
     /// same name (its status says so, or this process saw it: `runtime::confirmed`): its
     /// ownership needs no fresh proof.
     pub confirmed: bool,
+    /// The status the object shows now: its status when the reconcile began, until
+    /// [`Reconcile::record_intent`] writes another.
+    shown: Mutex<Option<K::Status>>,
 }
 
 impl<'a, K: ManagedKind> Reconcile<'a, K> {
@@ -68,6 +72,7 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             spec_changed: previous.and_then(|p| p.observed_generation) != obj.meta().generation,
             confirmed: ownership_confirmed(previous, &name, &location)
                 || ctx.confirmed.holds(obj, &name),
+            shown: Mutex::new(obj.status().cloned()),
             name,
             obj,
             ctx,
@@ -85,9 +90,16 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
         status.account_id = Some(self.account_id.clone());
     }
 
-    /// The status the object has now.
+    /// The status the object had when the reconcile began.
     pub fn previous(&self) -> Option<&'a K::Status> {
         self.obj.status()
+    }
+
+    /// The status the object shows now: [`Reconcile::previous`], or the intent recorded since.
+    /// A failure that names no status of its own is written over this one, so a recorded intent
+    /// stays recorded.
+    pub fn shown(&self) -> Option<K::Status> {
+        self.shown.lock().expect("shown status lock").clone()
     }
 
     /// `managementPolicy: ObserveOnly`: read and report, never write.
@@ -173,9 +185,14 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
         Verdict::observed(notices::observed_message(&self.what, differences))
     }
 
-    /// Writes `status` before an AWS call that creates something the object cannot otherwise
-    /// prove it owns (AWS objects without tags): if the process stops right after the call, the
-    /// restarted operator finds its intent recorded.
+    /// Writes `status`, which names what is about to be created and where, before an AWS call
+    /// that creates something the object cannot otherwise prove it owns (AWS objects without
+    /// tags): if the process stops right after the call, the restarted operator finds its intent
+    /// recorded. From then on the intent is what the object shows: a failure of this reconcile
+    /// that names no status keeps it (the call may have worked: a timeout, a 5xx, throttling after
+    /// an attempt that got through); a kind drops it only on an answer that proves nothing was
+    /// created, by failing with the status from before ([`Reconcile::previous`]). See
+    /// ARCHITECTURE.md, "AWS objects without tags".
     pub async fn record_intent(&self, mut status: K::Status) -> Result<()> {
         let common = K::common_status_mut(&mut status);
         self.record_place(common);
@@ -184,7 +201,9 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             self.ctx.client.clone(),
             &self.obj.namespace().unwrap_or_default(),
         );
-        write_status(self.ctx, &api, self.obj, &status).await?;
+        let shown = self.shown();
+        write_status(self.ctx, &api, self.obj, shown.as_ref(), &status).await?;
+        *self.shown.lock().expect("shown status lock") = Some(status);
         Ok(())
     }
 }

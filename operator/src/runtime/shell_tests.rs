@@ -38,6 +38,10 @@ pub enum Script {
     Ready,
     Terminal,
     Retried,
+    /// Records an intent (`arn:intent`), then fails as throttled.
+    IntentThenRetried,
+    /// Records an intent, then fails with an answer that proves nothing was created.
+    IntentThenRefused,
 }
 
 #[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -58,7 +62,7 @@ pub struct WidgetStatus {
 
 /// What the widget's reconciles share: a record of the calls the shell made.
 #[derive(Default)]
-pub struct Calls(Mutex<Vec<&'static str>>);
+pub struct Calls(Mutex<Vec<String>>);
 
 impl ManagedKind for Widget {
     const KIND: &'static str = "Widget";
@@ -79,7 +83,7 @@ impl ManagedKind for Widget {
         &self,
         r: &Reconcile<'_, Self>,
     ) -> Result<Applied<WidgetStatus>, Failed<WidgetStatus>> {
-        r.shared.0.lock().unwrap().push("apply");
+        r.shared.0.lock().unwrap().push("apply".into());
         let mut status = r.previous().cloned().unwrap_or_default();
         status.common.aws_name = Some(r.name.clone());
         match self.spec.script {
@@ -91,11 +95,27 @@ impl ManagedKind for Widget {
             }
             Script::Terminal => Err(Error::invalid_spec("no such widget").into()),
             Script::Retried => Err(Error::new(Reason::Throttled, "slow down").into()),
+            Script::IntentThenRetried | Script::IntentThenRefused => {
+                let mut intent = status.clone();
+                intent.common.arn = Some("arn:intent".into());
+                r.record_intent(intent).await?;
+                if self.spec.script == Script::IntentThenRetried {
+                    Err(Error::new(Reason::Throttled, "slow down").into())
+                } else {
+                    let before = r.previous().cloned().unwrap_or_default();
+                    Err(Failed::with_status(Error::invalid_spec("refused"), before))
+                }
+            }
         }
     }
 
+    /// Records which AWS object the status named: what a kind without tags would delete.
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
-        r.shared.0.lock().unwrap().push("cleanup");
+        let owned = r.previous().and_then(|s| s.common.arn.clone());
+        r.shared.0.lock().unwrap().push(format!(
+            "cleanup of {}",
+            owned.as_deref().unwrap_or("nothing")
+        ));
         Ok(())
     }
 }
@@ -402,7 +422,7 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
         .expect("the cleanup's end queues the object")
         .unwrap();
     assert_eq!(again.name, "w");
-    assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup"]);
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup of nothing"]);
 
     // The reconcile it queues reports the outcome: the Event, then the finalizer goes.
     let mut released = obj.clone();
@@ -417,7 +437,7 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
     .await;
     assert_eq!(
         *kc.shared.0.lock().unwrap(),
-        ["cleanup"],
+        ["cleanup of nothing"],
         "the cleanup ran once"
     );
 }
@@ -524,4 +544,90 @@ async fn an_account_whose_role_cannot_be_assumed_keeps_apply_from_running() {
         "{reconciling}"
     );
     assert!(kc.shared.0.lock().unwrap().is_empty(), "apply never ran");
+}
+
+/// The widget as the API server answers a status write: its version moved on to `version`.
+fn answered(obj: &Widget, status: &Value, version: &str) -> Value {
+    let mut answer = serde_json::to_value(obj).unwrap();
+    answer["status"] = status.clone();
+    answer["metadata"]["resourceVersion"] = json!(version);
+    answer
+}
+
+#[tokio::test]
+async fn a_failure_after_an_intent_keeps_the_intent_recorded() {
+    let kc = shell().await;
+    let obj = widget(Script::IntentThenRetried, true, None);
+    let mut intent = Value::Null;
+    let mut failure = Value::Null;
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            intent = expect(
+                api,
+                "PATCH",
+                &format!("{WIDGET}/status"),
+                answered(&obj, &Value::Null, "8"),
+            )
+            .await["status"]
+                .clone();
+            failure = expect(
+                api,
+                "PATCH",
+                &format!("{WIDGET}/status"),
+                answered(&obj, &Value::Null, "9"),
+            )
+            .await["status"]
+                .clone();
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    assert_eq!(intent["arn"], "arn:intent");
+    assert_eq!(intent["awsName"], "widget");
+    assert_eq!(
+        failure["arn"], "arn:intent",
+        "the failure is written over the intent"
+    );
+    assert_eq!(
+        condition(&failure, "Reconciling").unwrap()["reason"],
+        "Throttled"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_after_an_intent_withdraws_it() {
+    let kc = shell().await;
+    let obj = widget(Script::IntentThenRefused, true, None);
+    let mut failure = Value::Null;
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            let intent = expect(
+                api,
+                "PATCH",
+                &format!("{WIDGET}/status"),
+                answered(&obj, &Value::Null, "8"),
+            )
+            .await;
+            assert_eq!(intent["status"]["arn"], "arn:intent");
+            failure = expect(
+                api,
+                "PATCH",
+                &format!("{WIDGET}/status"),
+                answered(&obj, &Value::Null, "9"),
+            )
+            .await["status"]
+                .clone();
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    assert!(failure.get("arn").is_none(), "{failure}");
+    assert_eq!(
+        condition(&failure, "Stalled").unwrap()["reason"],
+        "InvalidSpec"
+    );
 }

@@ -17,14 +17,16 @@ pub enum Written {
     Unchanged,
 }
 
-/// Applies `status` to `obj` unless it already has it.
+/// Applies `status` to `obj` unless `shown`, the status the object shows now (its status when
+/// the reconcile began, or what the reconcile wrote since), already is it.
 pub async fn write_status<K: Reported>(
     ctx: &Context,
     api: &Api<K>,
     obj: &K,
+    shown: Option<&K::Status>,
     status: &K::Status,
 ) -> Result<Written> {
-    if obj.reported() == Some(status) {
+    if shown == Some(status) {
         return Ok(Written::Unchanged);
     }
     let patch = serde_json::json!({
