@@ -1,6 +1,7 @@
 //! Prometheus metrics on `/metrics`: reconciles and their duration by kind, errors by kind and
-//! reason, AWS calls by service, operation and outcome, Kubernetes writes by kind and verb, and
-//! objects by kind and readiness. Every label value comes from a closed set (kinds, reasons, AWS
+//! reason, AWS calls by service, operation and outcome, Kubernetes writes by kind and verb, reads
+//! of objects whose cached copy lagged the operator's own write, and objects by kind and
+//! readiness. Every label value comes from a closed set (kinds, reasons, AWS
 //! operation names, outcomes): no object names and no AWS messages.
 
 use crate::aws::api::Api;
@@ -105,6 +106,7 @@ pub struct Metrics {
     reconcile_errors: Family<ErrorLabels, Counter>,
     aws_calls: Family<AwsCallLabels, Counter>,
     kube_writes: Family<WriteLabels, Counter>,
+    fresh_reads: Family<KindLabel, Counter>,
     objects: Family<ReadyLabels, Gauge>,
     readiness: Mutex<HashMap<(&'static str, String), bool>>,
 }
@@ -150,6 +152,13 @@ impl Metrics {
             "Writes to the Kubernetes API, by kind and what was written",
             kube_writes.clone(),
         );
+        let fresh_reads = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "kube_fresh_reads",
+            "Objects read from the API server because the watch cache did not yet show the \
+             operator's last write to them, by kind",
+            fresh_reads.clone(),
+        );
         let objects = Family::<ReadyLabels, Gauge>::default();
         registry.register(
             "objects",
@@ -173,6 +182,7 @@ impl Metrics {
             reconcile_errors,
             aws_calls,
             kube_writes,
+            fresh_reads,
             objects,
             readiness: Mutex::new(HashMap::new()),
         }
@@ -242,6 +252,12 @@ impl Metrics {
                 write: write.as_str(),
             })
             .inc();
+    }
+
+    /// Counts a read of an object of `kind` from the API server (its cached copy lacked the
+    /// operator's last write).
+    pub fn fresh_read(&self, kind: &'static str) {
+        self.fresh_reads.get_or_create(&KindLabel { kind }).inc();
     }
 
     /// Records whether the object `key` of `kind` is Ready (`None`: the object is gone).

@@ -158,6 +158,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         backoffs: Backoffs::default(),
         tag_reads: TagReads::new(args.tag_resync_period),
         confirmed: Default::default(),
+        versions: Default::default(),
         namespaces,
         namespaces_synced,
         accounts: Arc::new(Grants::new(accounts.clone())),

@@ -1,14 +1,16 @@
 //! What every reconcile of every kind shares: the Kubernetes client, AWS access, metrics, the
-//! event recorder, runtime settings, per-object backoff and tag-read schedules, the namespace
-//! cache (for the region and account annotations and the labels accounts select on), and the
-//! accounts (who may use which, and who uses which). What only one kind (or one family of kinds) shares is that
-//! kind's [`ManagedKind::Shared`](super::ManagedKind::Shared).
+//! event recorder, runtime settings, per-object backoff and tag-read schedules, the version of
+//! each object this process last wrote, the namespace cache (for the region and account
+//! annotations and the labels accounts select on), and the accounts (who may use which, and who
+//! uses which). What only one kind (or one family of kinds) shares is that kind's
+//! [`ManagedKind::Shared`](super::ManagedKind::Shared).
 
 use super::accounts::{AccountGate, AccountUsers};
 use super::backoff::Backoffs;
 use super::confirmed::Confirmed;
 use super::events::EventPublisher;
 use super::tag_reads::TagReads;
+use super::versions::KnownVersions;
 use super::watch::Synced;
 use crate::aws::Aws;
 use crate::metrics::Metrics;
@@ -43,6 +45,9 @@ pub struct Context {
     pub tag_reads: TagReads,
     /// Objects this process saw confirm their ownership.
     pub confirmed: Confirmed,
+    /// The newest version of each object this process wrote, to tell a cached copy that lacks
+    /// the write.
+    pub versions: Arc<KnownVersions>,
     /// Namespaces (metadata only), for the `cwo.dev/region` and `cwo.dev/account` annotations
     /// and the labels AWSAccounts select namespaces by.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,

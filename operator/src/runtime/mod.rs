@@ -36,6 +36,7 @@ mod shell_tests;
 pub mod shutdown;
 pub mod status_write;
 pub mod tag_reads;
+pub mod versions;
 pub mod watch;
 
 use crate::aws::Location;

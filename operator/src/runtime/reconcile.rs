@@ -1,4 +1,6 @@
 //! The reconcile shell every kind runs through:
+//! 0. the object from the watch cache, or, when the cache may not yet hold this process's last
+//!    write to it, from the API server (network: Kubernetes; see `runtime::versions`);
 //! 1. finalizer helper (kube): adds `cwo.dev/cleanup` before anything is written to AWS, and
 //!    routes a deleting object to cleanup;
 //! 2. region and account resolution, and whether the object's namespace may use that account
@@ -70,6 +72,17 @@ pub async fn reconcile<K: ManagedKind>(
             return Ok(Action::await_change());
         };
         let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+        let obj = match current(&api, obj, ctx).await {
+            Ok(Some(obj)) => obj,
+            // Deleted (and released) since the cache saw it.
+            Ok(None) => return Ok(Action::await_change()),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the object failed");
+                ctx.metrics
+                    .reconcile_failed(K::KIND, Reason::KubernetesError);
+                return Ok(Action::requeue(ctx.backoffs.failed(&key)));
+            }
+        };
         // kube's helper adds the finalizer to a live object that lacks it, and removes it from
         // a deleting object once cleanup succeeds: either is one write to the API server.
         let finalizer_write = obj.finalizers().iter().any(|f| f == FINALIZER)
@@ -101,6 +114,33 @@ pub async fn reconcile<K: ManagedKind>(
     }
     .instrument(span)
     .await
+}
+
+/// `obj` if it holds every status write this process made to it, else the object as the API
+/// server has it now; `None` when it is gone (or replaced by a new object of the same name).
+async fn current<K: ManagedKind>(
+    api: &Api<K>,
+    obj: Arc<K>,
+    ctx: &Context,
+) -> Result<Option<Arc<K>>, kube::Error> {
+    let uid = obj.uid().unwrap_or_default();
+    if ctx
+        .versions
+        .is_current(&uid, obj.meta().resource_version.as_deref())
+    {
+        return Ok(Some(obj));
+    }
+    ctx.metrics.fresh_read(K::KIND);
+    let Some(mut fresh) = api.get_opt(&obj.name_any()).await? else {
+        return Ok(None);
+    };
+    if fresh.uid().as_deref() != Some(uid.as_str()) {
+        return Ok(None);
+    }
+    super::watch::strip(&mut fresh);
+    ctx.versions
+        .saw(&uid, fresh.meta().resource_version.as_deref());
+    Ok(Some(Arc::new(fresh)))
 }
 
 /// The controller's error policy. `reconcile` reports its own errors, so this only runs if the
@@ -305,6 +345,7 @@ async fn cleanup<K: ManagedKind>(
         ctx.account_users.released(&account);
     }
     ctx.confirmed.forget::<K>(&**obj);
+    ctx.versions.forget(&obj.uid().unwrap_or_default());
     ctx.backoffs.succeeded(&key);
     ctx.metrics.set_ready(K::KIND, &key, None);
     Ok(Action::await_change())

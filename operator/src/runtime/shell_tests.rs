@@ -186,6 +186,7 @@ async fn context(
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
             confirmed: Default::default(),
+            versions: Default::default(),
             namespaces,
             accounts_synced: namespaces_synced.clone(),
             namespaces_synced,
@@ -255,6 +256,7 @@ where
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
             confirmed: Default::default(),
+            versions: Arc::clone(&kc.ctx.versions),
             namespaces: kc.ctx.namespaces.clone(),
             namespaces_synced: kc.ctx.namespaces_synced.clone(),
             accounts: Arc::clone(&kc.ctx.accounts),
@@ -546,12 +548,144 @@ async fn an_account_whose_role_cannot_be_assumed_keeps_apply_from_running() {
     assert!(kc.shared.0.lock().unwrap().is_empty(), "apply never ran");
 }
 
+fn deleting(mut obj: Widget) -> Widget {
+    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
+    obj
+}
+
 /// The widget as the API server answers a status write: its version moved on to `version`.
 fn answered(obj: &Widget, status: &Value, version: &str) -> Value {
     let mut answer = serde_json::to_value(obj).unwrap();
     answer["status"] = status.clone();
     answer["metadata"]["resourceVersion"] = json!(version);
     answer
+}
+
+#[tokio::test]
+async fn a_cached_copy_without_the_last_status_write_is_read_again_before_cleanup() {
+    let (kc, mut woken) = shell_with_wakes().await;
+    let obj = widget(Script::Ready, true, None);
+    let mut written = Value::Null;
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            let answer = answered(&obj, &Value::Null, "8");
+            written =
+                expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    // The deletion arrives with a copy from before the write (version 7, no status): the shell
+    // reads the object, which names the AWS object, before the cleanup task takes it, and the
+    // cleanup deletes that.
+    let stale = deleting(widget(Script::Ready, true, None));
+    let fresh = answered(&stale, &written, "8");
+    run(stale, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect(api, "GET", WIDGET, fresh.clone()).await;
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("the cleanup's end queues the object")
+        .unwrap();
+    assert_eq!(
+        *kc.shared.0.lock().unwrap(),
+        ["apply", "cleanup of arn:widget"]
+    );
+    // The reconcile it queues starts from the cache, which has the write by now.
+    let mut released = fresh.clone();
+    released["metadata"]["finalizers"] = Value::Null;
+    let cached: Widget = serde_json::from_value(fresh).unwrap();
+    run(cached, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect(api, "POST", EVENTS, json!({})).await;
+        expect(api, "PATCH", WIDGET, released).await;
+    })
+    .await;
+    assert!(
+        kc.ctx
+            .metrics
+            .encode()
+            .contains("cwo_kube_fresh_reads_total{kind=\"Widget\"} 1"),
+        "{}",
+        kc.ctx.metrics.encode()
+    );
+}
+
+#[tokio::test]
+async fn a_status_write_notes_the_version_it_made_and_a_copy_at_it_is_used_as_is() {
+    let (kc, mut woken) = shell_with_wakes().await;
+    let obj = widget(Script::Ready, true, None);
+    let status = json!({"arn": "arn:widget"});
+    let answer = answered(&obj, &status, "8");
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await;
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    assert!(!kc.ctx.versions.is_current("u-1", Some("7")));
+    // A copy that has the write: no read, cleanup acts on it.
+    let mut current = deleting(widget(Script::Ready, true, Some(status)));
+    current.metadata.resource_version = Some("8".into());
+    run(
+        current.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("the cleanup's end queues the object")
+        .unwrap();
+    assert_eq!(
+        kc.shared.0.lock().unwrap().last().map(String::as_str),
+        Some("cleanup of arn:widget")
+    );
+    let mut released = serde_json::to_value(&current).unwrap();
+    released["metadata"]["finalizers"] = Value::Null;
+    run(current, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect(api, "POST", EVENTS, json!({})).await;
+        expect(api, "PATCH", WIDGET, released).await;
+    })
+    .await;
+    assert!(
+        kc.ctx.versions.is_current("u-1", Some("7")),
+        "a released object is forgotten"
+    );
+}
+
+#[tokio::test]
+async fn an_object_gone_from_the_api_server_is_left_alone() {
+    let kc = shell().await;
+    kc.ctx.versions.saw("u-1", Some("8"));
+    let stale = deleting(widget(Script::Ready, true, None));
+    let gone = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
+        "code": 404, "message": "widgets \"w\" not found"
+    });
+    let action = run(stale, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        let (request, send) = api.next_request().await.unwrap();
+        assert_eq!(
+            (request.method().as_str(), request.uri().path()),
+            ("GET", WIDGET)
+        );
+        send.send_response(
+            Response::builder()
+                .status(404)
+                .body(Body::from(serde_json::to_vec(&gone).unwrap()))
+                .unwrap(),
+        );
+    })
+    .await;
+    assert_eq!(action, Action::await_change());
+    assert!(kc.shared.0.lock().unwrap().is_empty(), "no cleanup ran");
 }
 
 #[tokio::test]
@@ -594,6 +728,7 @@ async fn a_failure_after_an_intent_keeps_the_intent_recorded() {
         condition(&failure, "Reconciling").unwrap()["reason"],
         "Throttled"
     );
+    assert!(kc.ctx.versions.is_current("u-1", Some("9")));
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Writes an object's status with server-side apply, under the operator's one field manager, and
 //! only when it differs from what the object already shows: a reconcile with nothing new makes no
-//! write at all.
+//! write at all. The version the write produced is noted (see [`super::versions`]), so the next
+//! reconcile can tell a cached copy that does not have it yet.
 
 use super::Reported;
 use super::context::Context;
@@ -40,7 +41,13 @@ pub async fn write_status<K: Reported>(
         .patch_status(&obj.name_any(), &params, &Patch::Apply(&patch))
         .await
     {
-        Ok(_) => Ok(Written::Yes),
+        Ok(written) => {
+            ctx.versions.saw(
+                &obj.uid().unwrap_or_default(),
+                written.resource_version().as_deref(),
+            );
+            Ok(Written::Yes)
+        }
         // The object was deleted while we worked on it: nothing to report on.
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(Written::Unchanged),
         Err(e) => Err(Error::from(e)),
