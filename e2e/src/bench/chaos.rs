@@ -45,7 +45,7 @@ pub struct ChaosOptions {
     pub quick: bool,
     /// Replays this seed (every run uses it); otherwise each run takes a fresh one.
     pub seed: Option<u64>,
-    /// Iterations per run; default 200 (20 with `--quick`).
+    /// Iterations per run; default 200 without faults and 100 with them (20 and 10 with `--quick`).
     pub iterations: Option<usize>,
     pub operator_args: Vec<String>,
     pub logs: PathBuf,

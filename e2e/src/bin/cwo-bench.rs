@@ -55,8 +55,8 @@ struct Args {
     /// With --chaos: the seed to replay (printed by every run). Default: a fresh one per run.
     #[arg(long, requires = "chaos")]
     seed: Option<u64>,
-    /// With --chaos: iterations of the first run (the second runs half as many). Default: 200
-    /// (20 with --quick).
+    /// With --chaos: iterations of each run. Default: 200 without faults, 100 with them (20 and
+    /// 10 with --quick).
     #[arg(long, requires = "chaos")]
     chaos_iterations: Option<usize>,
 }
