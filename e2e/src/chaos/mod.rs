@@ -32,7 +32,7 @@ use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::Bed;
-use crate::operator::{EmulatorHandle, OperatorOptions, OperatorProcess};
+use crate::operator::{E2E_OPERATOR_LABEL, EmulatorHandle, OperatorOptions, OperatorProcess};
 use aws_state::Difference;
 use fleet::{Fleet, Kind, Op, Plan, Sizes};
 
@@ -281,11 +281,18 @@ impl Chaos<'_> {
     fn start_operator(&mut self) -> Result<()> {
         self.starts += 1;
         let log = self.log_path(self.starts);
+        // AWSAccounts are cluster-scoped and other scenarios share the cluster: this operator
+        // serves only those labelled for its namespace (the fleet uses none).
+        let mut options = self.settings.operator.clone();
+        options.extra_args.extend([
+            "--account-label-selector".to_string(),
+            format!("{E2E_OPERATOR_LABEL}={}", self.target.namespace),
+        ]);
         let op = OperatorProcess::start(
             self.target.bed,
             Some(self.target.namespace),
             &self.target.emulator.endpoint(),
-            &self.settings.operator,
+            &options,
             &log,
         )?;
         self.operator = Some(op);
