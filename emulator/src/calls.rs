@@ -76,8 +76,8 @@ impl CallCounts {
             .sum()
     }
 
-    /// Calls to operations that change state, i.e. every operation that is not a
-    /// `Describe*`, `Get*` or `List*` read.
+    /// Calls to operations that change state, i.e. every operation that is not a read
+    /// ([`is_read_operation`]).
     pub fn writes(&self) -> u64 {
         self.services
             .values()
@@ -88,9 +88,10 @@ impl CallCounts {
     }
 }
 
-/// True for the read-only operations (`Describe*`, `Get*`, `List*`).
+/// True for the operations that change nothing (`Describe*`, `Get*`, `List*`, and
+/// `TestMetricFilter`, which only runs a pattern over the events it is given).
 pub fn is_read_operation(operation: &str) -> bool {
-    ["Describe", "Get", "List"]
+    ["Describe", "Get", "List", "Test"]
         .iter()
         .any(|p| operation.starts_with(p))
 }
@@ -261,5 +262,23 @@ mod tests {
         assert_eq!(recorder.snapshot_of("333333333333").total(), 0);
         recorder.reset();
         assert_eq!(recorder.snapshot_of("111111111111").total(), 0);
+    }
+
+    #[test]
+    fn testing_a_metric_filter_pattern_is_a_read() {
+        for read in [
+            "DescribeMetricFilters",
+            "TestMetricFilter",
+            "DescribeDestinations",
+        ] {
+            assert!(is_read_operation(read), "{read}");
+        }
+        for write in [
+            "PutMetricFilter",
+            "DeleteMetricFilter",
+            "PutDestinationPolicy",
+        ] {
+            assert!(!is_read_operation(write), "{write}");
+        }
     }
 }

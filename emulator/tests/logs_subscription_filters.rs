@@ -319,17 +319,38 @@ async fn firehose_destinations_must_exist_and_filters_need_a_log_group() {
         .put_subscription_filter()
         .log_group_name("g")
         .filter_name("regex")
-        .filter_pattern("%a% %b% %c%")
+        .filter_pattern("{ $.a = %x% || $.b = %y% || $.c = %z% }")
         .destination_arn(KINESIS)
         .role_arn(ROLE)
         .send()
         .await
         .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
     assert_eq!(
-        error_code(&err),
-        "InvalidParameterException",
-        "at most 2 regular expressions"
+        error_message(&err),
+        "A filter pattern can contain at most 2 regular expressions"
     );
+    for (pattern, message) in [
+        ("{ $.level = }", "Invalid subscription filter pattern"),
+        ("[a, b = 1 && c = 2]", "Invalid subscription filter pattern"),
+        (
+            "user@example.com",
+            "Invalid character(s) in term 'user@example.com'",
+        ),
+    ] {
+        let err = logs
+            .put_subscription_filter()
+            .log_group_name("g")
+            .filter_name("bad-pattern")
+            .filter_pattern(pattern)
+            .destination_arn(KINESIS)
+            .role_arn(ROLE)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidParameterException", "{pattern}");
+        assert_eq!(error_message(&err), message, "{pattern}");
+    }
     let err = logs
         .put_subscription_filter()
         .log_group_name("g")

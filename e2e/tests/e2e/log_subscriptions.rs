@@ -219,7 +219,7 @@ async fn drift_is_put_back_and_a_filter_deleted_out_of_band_is_recreated() -> Re
     s.apply_yaml(&subscription("drifty", "/app/drift", ""))?;
     s.wait_ready("logsubscription", "drifty").await?;
 
-    put_foreign(&logs, "/app/drift", "drifty", "something-else").await?;
+    put_foreign(&logs, "/app/drift", "drifty", "SOMETHING_ELSE").await?;
     wait_filter(&s, &logs, "/app/drift", "drifty", "drift put back", |f| {
         f.is_some_and(|f| f.filter_pattern() == Some("ERROR"))
     })

@@ -117,6 +117,7 @@ pub fn create_log_group(call: &mut Call<'_>, input: CreateLogGroupInput) -> AwsR
             deletion_protection_enabled: input.deletion_protection_enabled.unwrap_or(false),
             tags: input.tags.unwrap_or_default(),
             filters: BTreeMap::new(),
+            metric_filters: BTreeMap::new(),
         },
     );
     Ok(())
@@ -266,7 +267,7 @@ pub fn describe_log_groups(
             LogGroupView {
                 log_group_name: g.name.clone(),
                 creation_time: g.creation_time,
-                metric_filter_count: 0,
+                metric_filter_count: g.metric_filters.len() as i64,
                 arn: format!("{log_group_arn}:*"),
                 stored_bytes: 0,
                 kms_key_id: g.kms_key_id.clone(),

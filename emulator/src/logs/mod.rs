@@ -1,10 +1,15 @@
-//! CloudWatch Logs (awsJson 1.1): log groups and subscription filters.
+//! CloudWatch Logs (awsJson 1.1): log groups, subscription filters, metric filters and
+//! destinations.
 //!
 //! Logs errors carry the shape name as their code and answer HTTP 400, including
 //! `ResourceNotFoundException`. Model-constraint failures answer `InvalidParameterException`
 //! with AWS's validator message.
 
+pub mod filter_pattern;
 mod log_groups;
+mod metric_filters;
+mod metric_transformation;
+mod selection_criteria;
 pub mod state;
 mod subscription_filters;
 
@@ -12,6 +17,7 @@ use crate::call::{Call, reply, unit};
 use crate::error::{AwsError, AwsResult};
 use crate::validation::{Violations, all_chars};
 use crate::wire::{Encoded, Protocol};
+use filter_pattern::PatternError;
 
 pub use state::LogsState;
 
@@ -34,6 +40,16 @@ pub fn dispatch(
         "DeleteSubscriptionFilter" => unit(protocol, body, |i| {
             subscription_filters::delete_subscription_filter(call, i)
         }),
+        "PutMetricFilter" => unit(protocol, body, |i| {
+            metric_filters::put_metric_filter(call, i)
+        }),
+        "DescribeMetricFilters" => reply(protocol, body, |i| {
+            metric_filters::describe_metric_filters(call, i)
+        }),
+        "DeleteMetricFilter" => unit(protocol, body, |i| {
+            metric_filters::delete_metric_filter(call, i)
+        }),
+        "TestMetricFilter" => reply(protocol, body, metric_filters::test_metric_filter),
         other => Err(AwsError::unknown_operation(other)),
     }
 }
@@ -44,6 +60,20 @@ pub fn invalid_parameter(message: impl Into<String>) -> AwsError {
 
 pub fn resource_not_found(message: impl Into<String>) -> AwsError {
     AwsError::bad_request("ResourceNotFoundException", message)
+}
+
+/// AWS's answer to a pattern it cannot parse; `filter` says whose (`metric`,
+/// `subscription`).
+pub fn invalid_pattern(error: &PatternError, filter: &str) -> AwsError {
+    tracing::debug!(?error, "filter pattern refused");
+    invalid_parameter(match error {
+        PatternError::InvalidTerm(term) => format!("Invalid character(s) in term '{term}'"),
+        PatternError::TooManyRegexes(_) => format!(
+            "A filter pattern can contain at most {} regular expressions",
+            filter_pattern::MAX_REGEX_PER_PATTERN
+        ),
+        PatternError::Syntax(_) => format!("Invalid {filter} filter pattern"),
+    })
 }
 
 pub fn log_group_not_found() -> AwsError {

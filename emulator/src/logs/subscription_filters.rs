@@ -7,17 +7,21 @@
 //! region must exist, or AWS's test message fails (`InvalidParameterException`); Kinesis and
 //! Firehose destinations need a role; a destination is a Kinesis stream, a Firehose stream, a
 //! Lambda function or a Logs destination; emitted system fields are `@aws.account` and
-//! `@aws.region`; a filter pattern holds at most 2 regular expressions;
-//! DescribeSubscriptionFilters matches `filterNamePrefix` as a prefix.
+//! `@aws.region`; the filter pattern is parsed as metric filters parse it
+//! ([`super::filter_pattern`]), and patterns with regular expressions count towards the log
+//! group's quota shared with metric filters; DescribeSubscriptionFilters matches
+//! `filterNamePrefix` as a prefix.
 
 use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
-use super::state::SubscriptionFilter;
+use super::filter_pattern::FilterPattern;
+use super::metric_filters::{check_regex_quota, check_system_field_options};
+use super::state::{Except, SubscriptionFilter};
 use super::{
-    check_filter_name, check_log_group_name, invalid_parameter, log_group_not_found,
-    resource_not_found,
+    check_filter_name, check_log_group_name, invalid_parameter, invalid_pattern,
+    log_group_not_found, resource_not_found,
 };
 use crate::arn::Arn;
 use crate::call::Call;
@@ -26,11 +30,8 @@ use crate::paging;
 use crate::validation::Violations;
 
 const DISTRIBUTIONS: &[&str] = &["Random", "ByLogStream"];
-/// AWS: "Valid values are @aws.account and @aws.region."
-const SYSTEM_FIELDS: &[&str] = &["@aws.account", "@aws.region"];
 /// Kinesis streams, Firehose streams, Lambda functions and Logs destinations (cross-account).
 const DESTINATION_SERVICES: &[&str] = &["kinesis", "firehose", "lambda", "logs"];
-const MAX_REGEX_PER_PATTERN: usize = 2;
 const DEFAULT_LIMIT: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,23 +70,6 @@ pub struct DescribeSubscriptionFiltersOutput {
 pub struct DeleteSubscriptionFilterInput {
     pub log_group_name: Option<String>,
     pub filter_name: Option<String>,
-}
-
-/// Regular expressions in a filter pattern are written between `%` signs, outside quotes.
-pub fn count_regex_terms(pattern: &str) -> usize {
-    let mut in_quotes = false;
-    let mut percents = 0;
-    let mut escaped = false;
-    for c in pattern.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => in_quotes = !in_quotes,
-            '%' if !in_quotes => percents += 1,
-            _ => {}
-        }
-    }
-    percents / 2
 }
 
 fn check_destination(call: &Call<'_>, destination: &str, role: Option<&String>) -> AwsResult<()> {
@@ -156,25 +140,19 @@ pub fn put_subscription_filter(
     let filter_name = input.filter_name.expect("checked above");
     let pattern = input.filter_pattern.expect("checked above");
     let destination = input.destination_arn.expect("checked above");
-    if let Some(field) = input
-        .emit_system_fields
-        .iter()
-        .flatten()
-        .find(|f| !SYSTEM_FIELDS.contains(&f.as_str()))
-    {
-        return Err(invalid_parameter(format!(
-            "Invalid emitSystemFields value {field}: valid values are {}",
-            SYSTEM_FIELDS.join(", ")
-        )));
-    }
-    if count_regex_terms(&pattern) > MAX_REGEX_PER_PATTERN {
-        return Err(invalid_parameter(format!(
-            "A filter pattern can contain at most {MAX_REGEX_PER_PATTERN} regular expressions"
-        )));
-    }
-    if !call.state.logs.groups.contains_key(&group_name) {
-        return Err(log_group_not_found());
-    }
+    let parsed = FilterPattern::parse(&pattern).map_err(|e| invalid_pattern(&e, "subscription"))?;
+    check_system_field_options(
+        input.field_selection_criteria.as_deref(),
+        "emitSystemFields",
+        input.emit_system_fields.as_deref(),
+    )?;
+    let group = call
+        .state
+        .logs
+        .groups
+        .get(&group_name)
+        .ok_or_else(log_group_not_found)?;
+    check_regex_quota(group, &parsed, Except::SubscriptionFilter(&filter_name))?;
     check_destination(call, &destination, input.role_arn.as_ref())?;
     let limit = call.limits.subscription_filter_limit;
     let group = call
@@ -279,17 +257,4 @@ pub fn delete_subscription_filter(
         .remove(input.filter_name.as_deref().expect("checked above"))
         .map(|_| ())
         .ok_or_else(|| resource_not_found("The specified subscription filter does not exist."))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regex_terms_are_counted_outside_quotes() {
-        assert_eq!(count_regex_terms(""), 0);
-        assert_eq!(count_regex_terms("%ERROR|WARN%"), 1);
-        assert_eq!(count_regex_terms("%a% %b% %c%"), 3);
-        assert_eq!(count_regex_terms("\"100%\" %x%"), 1);
-    }
 }
