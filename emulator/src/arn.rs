@@ -43,6 +43,14 @@ pub fn log_group(scope: &Scope, name: &str) -> String {
     )
 }
 
+/// `arn:aws:logs:<region>:<account>:destination:<name>`
+pub fn logs_destination(scope: &Scope, name: &str) -> String {
+    format!(
+        "arn:aws:logs:{}:{}:destination:{name}",
+        scope.region, scope.account
+    )
+}
+
 /// The parts of an ARN: `arn:<partition>:<service>:<region>:<account>:<resource>`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Arn<'a> {
@@ -101,6 +109,10 @@ mod tests {
         assert_eq!(
             log_group(&scope, "/g"),
             "arn:aws:logs:eu-west-1:123456789012:log-group:/g"
+        );
+        assert_eq!(
+            logs_destination(&scope, "central"),
+            "arn:aws:logs:eu-west-1:123456789012:destination:central"
         );
     }
 

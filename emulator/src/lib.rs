@@ -1,7 +1,7 @@
 //! A local, in-memory stand-in for the AWS control-plane APIs cloudwatch-operator uses:
 //! CloudWatch alarms and metric streams, CloudWatch Logs subscription and metric filters and
-//! destinations, Firehose delivery streams and X-Ray sampling rules. It speaks the real wire protocols, so tests
-//! above unit level run the real AWS SDKs against it:
+//! destinations, Firehose delivery streams and X-Ray sampling rules. It speaks the real wire
+//! protocols, so tests above unit level run the real AWS SDKs against it:
 //!
 //! - CloudWatch over Smithy RPC v2 CBOR (the Rust SDK) and awsJson 1.0 (botocore, the CLI);
 //! - CloudWatch Logs and Firehose over awsJson 1.1;

@@ -12,7 +12,7 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 
 use super::state::LogGroup;
-use super::{check_log_group_name, invalid_parameter, log_group_not_found};
+use super::{check_log_group_name, check_tags, invalid_parameter, log_group_not_found};
 use crate::arn;
 use crate::call::Call;
 use crate::error::{AwsError, AwsResult};
@@ -20,8 +20,6 @@ use crate::paging;
 use crate::validation::{Violations, element_path};
 
 const LOG_GROUP_CLASSES: &[&str] = &["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"];
-const TAG_KEY_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$";
-const TAG_VALUE_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
 const NAME_PATTERN_PATTERN: &str = r"[\.\-_/#A-Za-z0-9]*";
 const IDENTIFIER_PATTERN: &str = r"[\w#+=/:,.@-]*";
 const ACCOUNT_ID_PATTERN: &str = r"^\d{12}$";
@@ -88,16 +86,7 @@ pub fn create_log_group(call: &mut Call<'_>, input: CreateLogGroupInput) -> AwsR
             input.log_group_class.as_deref(),
             LOG_GROUP_CLASSES,
         );
-    if let Some(tags) = &input.tags {
-        let entries: Vec<_> = tags.iter().collect();
-        v.count("tags", Some(&entries[..]), 1, Some(50));
-        for (key, value) in tags {
-            v.length("tags.key", Some(key), 1, Some(128))
-                .model_pattern("tags.key", Some(key), TAG_KEY_PATTERN)
-                .length("tags.value", Some(value), 0, Some(256))
-                .model_pattern("tags.value", Some(value), TAG_VALUE_PATTERN);
-        }
-    }
+    check_tags(&mut v, input.tags.as_ref());
     v.finish(invalid_parameter)?;
     let name = input.log_group_name.expect("checked above");
     let groups = &mut call.state.logs.groups;

@@ -5,6 +5,8 @@
 //! `ResourceNotFoundException`. Model-constraint failures answer `InvalidParameterException`
 //! with AWS's validator message.
 
+mod access_policy;
+mod destinations;
 pub mod filter_pattern;
 mod log_groups;
 mod metric_filters;
@@ -12,6 +14,8 @@ mod metric_transformation;
 mod selection_criteria;
 pub mod state;
 mod subscription_filters;
+
+use std::collections::BTreeMap;
 
 use crate::call::{Call, reply, unit};
 use crate::error::{AwsError, AwsResult};
@@ -50,6 +54,16 @@ pub fn dispatch(
             metric_filters::delete_metric_filter(call, i)
         }),
         "TestMetricFilter" => reply(protocol, body, metric_filters::test_metric_filter),
+        "PutDestination" => reply(protocol, body, |i| destinations::put_destination(call, i)),
+        "PutDestinationPolicy" => unit(protocol, body, |i| {
+            destinations::put_destination_policy(call, i)
+        }),
+        "DescribeDestinations" => reply(protocol, body, |i| {
+            destinations::describe_destinations(call, i)
+        }),
+        "DeleteDestination" => unit(protocol, body, |i| {
+            destinations::delete_destination(call, i)
+        }),
         other => Err(AwsError::unknown_operation(other)),
     }
 }
@@ -86,6 +100,24 @@ pub fn check_log_group_name(v: &mut Violations, path: &str, name: Option<&str>) 
         .pattern(path, name, r"[\.\-_/#A-Za-z0-9]+", |n| {
             all_chars(n, |c| c.is_ascii_alphanumeric() || "._-/#".contains(c))
         });
+}
+
+/// Logs tags (log groups, destinations): 1–50, keys of 1–128 and values of up to 256 of the
+/// model's characters.
+pub fn check_tags(v: &mut Violations, tags: Option<&BTreeMap<String, String>>) {
+    const KEY_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$";
+    const VALUE_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
+    let Some(tags) = tags else {
+        return;
+    };
+    let entries: Vec<_> = tags.iter().collect();
+    v.count("tags", Some(&entries[..]), 1, Some(50));
+    for (key, value) in tags {
+        v.length("tags.key", Some(key), 1, Some(128))
+            .model_pattern("tags.key", Some(key), KEY_PATTERN)
+            .length("tags.value", Some(value), 0, Some(256))
+            .model_pattern("tags.value", Some(value), VALUE_PATTERN);
+    }
 }
 
 /// Filter names: `[^:*]*`, 1–512 characters.

@@ -4,9 +4,11 @@
 //! replaces; a log group holds a limited number of filters (configurable, AWS documents 2),
 //! and one more answers `LimitExceededException`; the log group must exist
 //! (`ResourceNotFoundException`); a Firehose destination in the caller's account and
-//! region must exist, or AWS's test message fails (`InvalidParameterException`); Kinesis and
-//! Firehose destinations need a role; a destination is a Kinesis stream, a Firehose stream, a
-//! Lambda function or a Logs destination; emitted system fields are `@aws.account` and
+//! region must exist, or AWS's test message fails (`InvalidParameterException`); a Logs
+//! destination (`arn:aws:logs:...:destination:<name>`) must be in the log group's region and,
+//! in the caller's account, exist (`ResourceNotFoundException`); Kinesis and Firehose
+//! destinations need a role; a destination is a Kinesis stream, a Firehose stream, a Lambda
+//! function or a Logs destination; emitted system fields are `@aws.account` and
 //! `@aws.region`; the filter pattern is parsed as metric filters parse it
 //! ([`super::filter_pattern`]), and patterns with regular expressions count towards the log
 //! group's quota shared with metric filters; DescribeSubscriptionFilters matches
@@ -16,6 +18,7 @@ use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
+use super::destinations::destination_not_found;
 use super::filter_pattern::FilterPattern;
 use super::metric_filters::{check_regex_quota, check_system_field_options};
 use super::state::{Except, SubscriptionFilter};
@@ -72,6 +75,49 @@ pub struct DeleteSubscriptionFilterInput {
     pub filter_name: Option<String>,
 }
 
+/// A Firehose stream in this account and region must exist and be ACTIVE, or AWS's test
+/// message fails; streams elsewhere are not checked.
+pub fn check_firehose_stream(call: &Call<'_>, arn: &Arn<'_>) -> AwsResult<()> {
+    if !arn.is_in(call.scope) {
+        return Ok(());
+    }
+    let name = arn
+        .resource
+        .strip_prefix("deliverystream/")
+        .unwrap_or_default();
+    let active = call
+        .state
+        .firehose
+        .streams
+        .get(name)
+        .is_some_and(|s| s.is_active());
+    if !active {
+        return Err(invalid_parameter(
+            "Could not deliver test message to specified Firehose stream. Check if the given \
+             Firehose stream is in ACTIVE state.",
+        ));
+    }
+    Ok(())
+}
+
+/// A Logs destination must be in the log group's region; one in this account must exist.
+fn check_logs_destination(call: &Call<'_>, arn: &Arn<'_>, destination: &str) -> AwsResult<()> {
+    let Some(name) = arn.resource.strip_prefix("destination:") else {
+        return Err(invalid_parameter(format!(
+            "Invalid destinationArn: {destination}"
+        )));
+    };
+    if arn.region != call.scope.region {
+        return Err(invalid_parameter(
+            "The destination must be in the same region as the log group",
+        ));
+    }
+    if arn.account == call.scope.account && !call.state.logs.destinations.contains_key(name) {
+        return Err(destination_not_found());
+    }
+    Ok(())
+}
+
 fn check_destination(call: &Call<'_>, destination: &str, role: Option<&String>) -> AwsResult<()> {
     let arn = Arn::parse(destination)
         .filter(|arn| DESTINATION_SERVICES.contains(&arn.service))
@@ -88,25 +134,11 @@ fn check_destination(call: &Call<'_>, destination: &str, role: Option<&String>) 
             arn.service
         )));
     }
-    if arn.service == "firehose" && arn.is_in(call.scope) {
-        let name = arn
-            .resource
-            .strip_prefix("deliverystream/")
-            .unwrap_or_default();
-        let exists = call
-            .state
-            .firehose
-            .streams
-            .get(name)
-            .is_some_and(|s| s.is_active());
-        if !exists {
-            return Err(invalid_parameter(
-                "Could not deliver test message to specified Firehose stream. Check if the given \
-                 Firehose stream is in ACTIVE state.",
-            ));
-        }
+    match arn.service {
+        "firehose" => check_firehose_stream(call, &arn),
+        "logs" => check_logs_destination(call, &arn, destination),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 pub fn put_subscription_filter(
