@@ -49,11 +49,15 @@ fn run(emulator: &RunningEmulator, program: &str, script_name: &str) -> String {
 async fn boto3_round_trip_agrees_with_the_emulator() {
     let (emulator, _) = common::start().await;
     let stdout = run(&emulator, "python3", "boto3_round_trip.py");
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
     let calls = emulator.calls();
     for (service, operation) in [
         ("cloudwatch", "PutMetricAlarm"),
         ("logs", "PutSubscriptionFilter"),
+        ("logs", "PutMetricFilter"),
+        ("logs", "TestMetricFilter"),
+        ("logs", "PutDestinationPolicy"),
+        ("logs", "DescribeDestinations"),
         ("firehose", "CreateDeliveryStream"),
         ("xray", "CreateSamplingRule"),
         ("sts", "AssumeRole"),
@@ -78,11 +82,12 @@ async fn aws_cli_round_trip_agrees_with_the_emulator() {
     let (emulator, _) = common::start().await;
     let stdout = run(&emulator, "bash", "aws_cli_round_trip.sh");
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
-    assert!(
-        emulator
-            .calls()
-            .operation("cloudwatch", "DescribeAlarms")
-            .ok
-            >= 3
-    );
+    let calls = emulator.calls();
+    assert!(calls.operation("cloudwatch", "DescribeAlarms").ok >= 3);
+    for operation in ["PutMetricFilter", "TestMetricFilter", "PutDestination"] {
+        assert!(
+            calls.operation("logs", operation).ok >= 1,
+            "logs:{operation}"
+        );
+    }
 }

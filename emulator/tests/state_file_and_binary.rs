@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Statistic};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use common::Clients;
 use cwo_emulator::{Emulator, EmulatorConfig};
 
@@ -92,6 +93,67 @@ async fn state_survives_a_restart_through_the_state_file() {
     let groups = clients.logs.describe_log_groups().send().await.unwrap();
     assert_eq!(groups.log_groups().len(), 1);
     drop(emulator);
+}
+
+#[tokio::test]
+async fn metric_filters_and_destinations_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EmulatorConfig {
+        state_file: Some(dir.path().join("state.json")),
+        ..Default::default()
+    };
+    let (emulator, clients) = common::start_with(config.clone()).await;
+    let logs = &clients.logs;
+    logs.create_log_group()
+        .log_group_name("/aws/lambda/checkout")
+        .send()
+        .await
+        .unwrap();
+    logs.put_metric_filter()
+        .log_group_name("/aws/lambda/checkout")
+        .filter_name("errors")
+        .filter_pattern("[level=ERROR, ...]")
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name("Errors")
+                .metric_namespace("Checkout")
+                .metric_value("1")
+                .default_value(0.0)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    logs.put_destination()
+        .destination_name("central")
+        .target_arn("arn:aws:kinesis:us-east-1:123456789012:stream/central")
+        .role_arn("arn:aws:iam::123456789012:role/CWLtoKinesisRole")
+        .send()
+        .await
+        .unwrap();
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "111111111111"}, "Action": "logs:PutSubscriptionFilter",
+        "Resource": "*"}]}"#;
+    logs.put_destination_policy()
+        .destination_name("central")
+        .access_policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let before = logs.describe_metric_filters().send().await.unwrap();
+    emulator.shutdown().await.unwrap();
+
+    let (_emulator, clients) = common::start_with(config).await;
+    let logs = &clients.logs;
+    let after = logs.describe_metric_filters().send().await.unwrap();
+    assert_eq!(after.metric_filters(), before.metric_filters());
+    assert_eq!(after.metric_filters().len(), 1);
+    let destinations = logs.describe_destinations().send().await.unwrap();
+    assert_eq!(destinations.destinations().len(), 1);
+    assert_eq!(destinations.destinations()[0].access_policy(), Some(policy));
+    let groups = logs.describe_log_groups().send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].metric_filter_count(), Some(1));
 }
 
 #[tokio::test]

@@ -119,3 +119,20 @@ pub struct LogsState {
     #[serde(default)]
     pub destinations: BTreeMap<String, Destination>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Logs part of a state file written before metric filters and destinations.
+    const EARLIER_STATE: &str = r#"{"groups": {"/app": {"name": "/app", "creation_time": 1,
+        "kms_key_id": null, "log_group_class": "STANDARD", "deletion_protection_enabled": false,
+        "tags": {}, "filters": {}}}}"#;
+
+    #[test]
+    fn state_files_written_before_metric_filters_and_destinations_still_load() {
+        let state: LogsState = serde_json::from_str(EARLIER_STATE).unwrap();
+        assert!(state.groups["/app"].metric_filters.is_empty());
+        assert!(state.destinations.is_empty());
+    }
+}

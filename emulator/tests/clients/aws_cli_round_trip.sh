@@ -46,6 +46,18 @@ done
 expect_error LimitExceededException aws logs put-subscription-filter --log-group-name /cli/app --filter-name three \
     --filter-pattern '' --destination-arn "arn:aws:kinesis:$REGION:$ACCOUNT:stream/logs" --role-arn "arn:aws:iam::$ACCOUNT:role/logs"
 equals "$(aws logs describe-subscription-filters --log-group-name /cli/app --query 'length(subscriptionFilters)' --output text)" 2
+aws logs put-metric-filter --log-group-name /cli/app --filter-name errors --filter-pattern '{ $.level = "ERROR" }' \
+    --metric-transformations metricName=Errors,metricNamespace=Checkout,metricValue=1,defaultValue=0
+equals "$(aws logs describe-metric-filters --log-group-name /cli/app --query 'metricFilters[0].metricTransformations[0].metricName' --output text)" Errors
+equals "$(aws logs test-metric-filter --filter-pattern '[ip, user, ..., status_code=5*, bytes]' \
+    --log-event-messages '1.2.3.4 bob GET / 500 12' '1.2.3.4 bob GET / 200 12' --query 'matches[0].extractedValues."$status_code"' --output text)" 500
+expect_error InvalidParameterException aws logs put-metric-filter --log-group-name /cli/app --filter-name bad \
+    --filter-pattern '{ $.level = ' --metric-transformations metricName=E,metricNamespace=N,metricValue=1
+aws logs put-destination --destination-name cli-central --target-arn "arn:aws:kinesis:$REGION:$ACCOUNT:stream/central" \
+    --role-arn "arn:aws:iam::$ACCOUNT:role/CWLtoKinesisRole" >/dev/null
+equals "$(aws logs describe-destinations --destination-name-prefix cli- --query 'destinations[0].arn' --output text)" \
+    "arn:aws:logs:$REGION:$ACCOUNT:destination:cli-central"
+aws logs delete-destination --destination-name cli-central
 aws logs delete-log-group --log-group-name /cli/app
 expect_error ResourceNotFoundException aws logs describe-subscription-filters --log-group-name /cli/app
 echo "ok logs"

@@ -154,6 +154,78 @@ def logs_round_trip():
     logs.delete_log_group(logGroupName="/boto/app")
 
 
+def logs_metric_filters_round_trip():
+    logs = client("logs")
+    logs.create_log_group(logGroupName="/boto/checkout")
+    logs.put_metric_filter(
+        logGroupName="/boto/checkout",
+        filterName="errors",
+        filterPattern='{ $.level = "ERROR" }',
+        metricTransformations=[
+            {
+                "metricName": "Errors",
+                "metricNamespace": "Checkout",
+                "metricValue": "1",
+                "defaultValue": 0.0,
+                "unit": "Count",
+            }
+        ],
+    )
+    filters = logs.describe_metric_filters(logGroupName="/boto/checkout")["metricFilters"]
+    assert [f["filterName"] for f in filters] == ["errors"], filters
+    transformation = filters[0]["metricTransformations"][0]
+    assert transformation["defaultValue"] == 0.0 and transformation["unit"] == "Count", transformation
+    assert isinstance(filters[0]["creationTime"], int), filters
+    by_metric = logs.describe_metric_filters(metricName="Errors", metricNamespace="Checkout")
+    assert len(by_metric["metricFilters"]) == 1, by_metric
+    tested = logs.test_metric_filter(
+        filterPattern="[ip, user, ..., status_code = 5*, bytes]",
+        logEventMessages=["10.0.0.1 alice GET / 503 120", "10.0.0.1 alice GET / 200 90"],
+    )["matches"]
+    assert [m["eventNumber"] for m in tested] == [1], tested
+    values = tested[0]["extractedValues"]
+    assert values["$status_code"] == "503" and values["$bytes"] == "120" and values["$3"] == "GET", values
+    expect_error("InvalidParameterException", logs.test_metric_filter, filterPattern="{ $.a = ", logEventMessages=["x"])
+    error = expect_error(
+        "InvalidParameterException",
+        logs.put_metric_filter,
+        logGroupName="/boto/checkout",
+        filterName="dimensioned",
+        filterPattern="ERROR",
+        metricTransformations=[
+            {"metricName": "E", "metricNamespace": "N", "metricValue": "1", "dimensions": {"Level": "$.level"}}
+        ],
+    )
+    assert "does not support dimensions" in str(error), error
+    logs.delete_metric_filter(logGroupName="/boto/checkout", filterName="errors")
+    expect_error("ResourceNotFoundException", logs.delete_metric_filter, logGroupName="/boto/checkout", filterName="errors")
+    logs.delete_log_group(logGroupName="/boto/checkout")
+
+
+def logs_destinations_round_trip():
+    logs = client("logs")
+    target = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/central"
+    role = f"arn:aws:iam::{ACCOUNT}:role/CWLtoKinesisRole"
+    created = logs.put_destination(destinationName="central", targetArn=target, roleArn=role)["destination"]
+    assert created["arn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:destination:central", created
+    assert "accessPolicy" not in created, created
+    policy = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, '
+        f'"Action": "logs:PutSubscriptionFilter", "Resource": "{created["arn"]}"}}]}}'
+    )
+    logs.put_destination_policy(destinationName="central", accessPolicy=policy)
+    listed = logs.describe_destinations(DestinationNamePrefix="cent")["destinations"]
+    assert [d["accessPolicy"] for d in listed] == [policy], listed
+    expect_error("InvalidParameterException", logs.put_destination_policy, destinationName="central", accessPolicy="{}")
+    logs.create_log_group(logGroupName="/boto/sender")
+    logs.put_subscription_filter(
+        logGroupName="/boto/sender", filterName="central", filterPattern="", destinationArn=created["arn"]
+    )
+    logs.delete_log_group(logGroupName="/boto/sender")
+    logs.delete_destination(destinationName="central")
+    expect_error("ResourceNotFoundException", logs.delete_destination, destinationName="central")
+
+
 def firehose_round_trip():
     firehose = client("firehose")
     created = firehose.create_delivery_stream(
@@ -284,7 +356,15 @@ def sts_round_trip():
 
 
 def main():
-    steps = [cloudwatch_round_trip, logs_round_trip, firehose_round_trip, xray_round_trip, sts_round_trip]
+    steps = [
+        cloudwatch_round_trip,
+        logs_round_trip,
+        logs_metric_filters_round_trip,
+        logs_destinations_round_trip,
+        firehose_round_trip,
+        xray_round_trip,
+        sts_round_trip,
+    ]
     for step in steps:
         step()
         print(f"ok {step.__name__}")
