@@ -12,6 +12,7 @@ pub mod conditions;
 pub mod crds;
 pub mod error;
 pub mod field_diff;
+pub mod filter_ownership;
 #[cfg(test)]
 mod layers;
 pub mod log_subscription;

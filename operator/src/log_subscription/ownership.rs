@@ -1,45 +1,25 @@
-//! Who owns a subscription filter. Filters carry no tags, so the record of ownership is each
-//! object's `status.ownership`, and the other LogSubscription objects in the cluster are asked
-//! whether they claim the same filter (DESIGN.md, "Ownership").
-//!
-//! A claim is an object's ownership record naming the filter (with that object's own UID, in the
-//! same region). When two objects claim one filter — a take-over under `adoption: Force`, or two
-//! objects that created it at the same moment — one claim wins and the other object gives the
-//! filter up, so they never take turns rewriting it: a claim taken under `adoption: Force`
-//! outranks one that was not, then the older object outranks the younger.
+//! Who owns a subscription filter: the ownership recorded in LogSubscription objects' status,
+//! weighed as every CloudWatch Logs filter's is (see `crate::filter_ownership`).
 
 use super::desired::FilterKey;
-use super::spec::{FilterOwnership, LogSubscription, OwnershipOrigin};
+use super::spec::LogSubscription;
 use crate::aws::Location;
-use crate::common_fields::Adoption;
-use crate::ownership::refusal_message;
-use kube::ResourceExt;
-use std::cmp::Reverse;
+use crate::common_fields::{Adoption, CommonStatus};
+use crate::filter_ownership::{self, FilterOwner};
+pub use crate::filter_ownership::{Claim, Decision, FilterOwnership, OwnershipOrigin, own_record};
+use kube::Resource;
 
-/// One object's claim on a filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
-    /// `namespace/name` of the claiming object.
-    pub object: String,
-    pub uid: String,
-    /// The claim was taken over under `adoption: Force`, and the object still says Force.
-    pub forced: bool,
-    /// The object's creation time, in seconds.
-    pub created: i64,
-}
-
-impl Claim {
-    fn rank(&self) -> (bool, Reverse<i64>, Reverse<&str>) {
-        (
-            self.forced,
-            Reverse(self.created),
-            Reverse(self.uid.as_str()),
-        )
+impl FilterOwner for LogSubscription {
+    fn adoption(&self) -> Adoption {
+        self.spec.common.adoption
     }
 
-    /// Whether this claim wins over `other`.
-    pub fn outranks(&self, other: &Claim) -> bool {
-        self.rank() > other.rank()
+    fn ownership_record(&self) -> Option<&FilterOwnership> {
+        self.status.as_ref()?.ownership.as_ref()
+    }
+
+    fn recorded_status(&self) -> Option<&CommonStatus> {
+        Some(&self.status.as_ref()?.common)
     }
 }
 
@@ -51,29 +31,9 @@ pub fn record_key(record: &FilterOwnership) -> FilterKey {
     }
 }
 
-/// The ownership record of `obj`, if it is its own (a record with another UID belongs to an
-/// earlier object of the same name).
-pub fn own_record(obj: &LogSubscription) -> Option<&FilterOwnership> {
-    let uid = obj.uid().unwrap_or_default();
-    obj.status
-        .as_ref()?
-        .ownership
-        .as_ref()
-        .filter(|r| r.owner_uid == uid)
-}
-
 /// The claim `obj` makes on a filter it holds as `origin`.
 pub fn claim(obj: &LogSubscription, origin: OwnershipOrigin) -> Claim {
-    Claim {
-        object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
-        uid: obj.uid().unwrap_or_default(),
-        forced: origin == OwnershipOrigin::Adopted && obj.spec.common.adoption == Adoption::Force,
-        created: obj
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map_or(0, |t| t.0.as_second()),
-    }
+    filter_ownership::claim(obj, origin)
 }
 
 /// `obj`'s claim on `key` at `location` (an account and region), from its status record, if it
@@ -83,19 +43,7 @@ pub fn recorded_claim(
     location: &Location,
     key: &FilterKey,
 ) -> Option<Claim> {
-    let record = own_record(obj).filter(|r| record_key(r) == *key)?;
-    let status = obj.status.as_ref().map(|s| &s.common);
-    // A record written before any region was recorded is taken to be at this location: counting
-    // a claim too many only makes another object wait. Once the region is recorded, the account
-    // is too (the operator's own when none is named), and a filter of another account is another
-    // filter.
-    if let Some(status) = status.filter(|s| s.region.is_some())
-        && (status.region.as_deref() != Some(location.region())
-            || status.account.as_deref() != location.account())
-    {
-        return None;
-    }
-    Some(claim(obj, record.origin))
+    filter_ownership::recorded_claim(obj, location, &key.log_group_name, &key.filter_name)
 }
 
 /// The claims other objects than `me` hold on `key` at `location`.
@@ -105,31 +53,10 @@ pub fn claims_of_others<'a>(
     location: &Location,
     key: &FilterKey,
 ) -> Vec<Claim> {
-    let my_uid = me.uid();
-    objects
-        .into_iter()
-        .filter(|o| o.uid() != my_uid)
-        .filter_map(|o| recorded_claim(o, location, key))
-        .collect()
+    filter_ownership::claims_of_others(objects, me, location, &key.log_group_name, &key.filter_name)
 }
 
-/// What this object may do with the filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// Manage it, recording this origin; `adopted` is an Event note when it is taken over now.
-    Manage {
-        origin: OwnershipOrigin,
-        adopted: Option<String>,
-    },
-    /// Another object's claim outranks ours: give the filter up and drop our record.
-    Yield { message: String },
-    /// The adoption policy does not allow taking the filter: leave it alone.
-    Refuse { message: String },
-}
-
-/// Decides for the filter `what` (`key` shown for people). `recorded` is the origin of this
-/// object's own record for the filter, `me` the claim it makes or would make, `others` the claims
-/// of other objects, `exists` whether AWS has the filter.
+/// Decides for the filter `what` (see [`filter_ownership::decide`]).
 pub fn decide(
     what: &str,
     recorded: Option<OwnershipOrigin>,
@@ -138,62 +65,15 @@ pub fn decide(
     others: &[Claim],
     exists: bool,
 ) -> Decision {
-    let winner = others
-        .iter()
-        .filter(|c| c.outranks(me))
-        .max_by(|a, b| a.rank().cmp(&b.rank()));
-    if let Some(origin) = recorded {
-        return match winner {
-            Some(w) => Decision::Yield {
-                message: format!(
-                    "{what} is now managed by LogSubscription {}; this object no longer manages \
-                     it and will not delete it. Use another log group or filter name, or delete \
-                     one of the two objects",
-                    w.object
-                ),
-            },
-            None => Decision::Manage {
-                origin,
-                adopted: None,
-            },
-        };
-    }
-    let claimant = others.iter().max_by(|a, b| a.rank().cmp(&b.rank()));
-    if !exists && claimant.is_none() {
-        return Decision::Manage {
-            origin: OwnershipOrigin::Created,
-            adopted: None,
-        };
-    }
-    let allowed = match adoption {
-        Adoption::Never => false,
-        Adoption::IfUnowned => claimant.is_none(),
-        Adoption::Force => winner.is_none(),
-    };
-    if allowed {
-        let adopted = match claimant {
-            Some(c) => format!("took over {what} from LogSubscription {}", c.object),
-            None => format!("took over existing {what}"),
-        };
-        return Decision::Manage {
-            origin: OwnershipOrigin::Adopted,
-            adopted: Some(adopted),
-        };
-    }
-    let message = match (claimant, winner) {
-        (_, Some(w)) if adoption == Adoption::Force => format!(
-            "{what} is managed by LogSubscription {}, whose claim takes precedence (it took the \
-             filter over with adoption: Force and is older); it is left untouched",
-            w.object
-        ),
-        (Some(c), _) => format!(
-            "{what} is managed by LogSubscription {}; it is left untouched. Use another log \
-             group or filter name, or set spec.adoption: Force to take it over",
-            c.object
-        ),
-        (None, _) => refusal_message(what, None, adoption),
-    };
-    Decision::Refuse { message }
+    filter_ownership::decide(
+        &LogSubscription::kind(&()),
+        what,
+        recorded,
+        me,
+        adoption,
+        others,
+        exists,
+    )
 }
 
 #[cfg(test)]
@@ -204,17 +84,6 @@ mod tests {
     use crate::log_subscription::spec::LogSubscriptionStatus;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;
-
-    const WHAT: &str = "subscription filter \"x\" on log group \"g\"";
-
-    fn claim(object: &str, forced: bool, created: i64) -> Claim {
-        Claim {
-            object: object.into(),
-            uid: format!("uid-{object}"),
-            forced,
-            created,
-        }
-    }
 
     fn key() -> FilterKey {
         FilterKey {
@@ -251,142 +120,6 @@ mod tests {
             log_group_name: key().log_group_name,
             filter_name: key().filter_name,
         }
-    }
-
-    #[test]
-    fn a_missing_unclaimed_filter_is_created() {
-        let me = claim("a/x", false, 1);
-        for adoption in [Adoption::Never, Adoption::IfUnowned, Adoption::Force] {
-            assert_eq!(
-                decide(WHAT, None, &me, adoption, &[], false),
-                Decision::Manage {
-                    origin: OwnershipOrigin::Created,
-                    adopted: None
-                }
-            );
-        }
-    }
-
-    #[test]
-    fn our_record_keeps_the_filter_ours() {
-        let me = claim("a/x", false, 1);
-        assert_eq!(
-            decide(
-                WHAT,
-                Some(OwnershipOrigin::Created),
-                &me,
-                Adoption::Never,
-                &[],
-                true
-            ),
-            Decision::Manage {
-                origin: OwnershipOrigin::Created,
-                adopted: None
-            }
-        );
-    }
-
-    #[test]
-    fn an_existing_filter_not_recorded_as_ours_follows_the_adoption_policy() {
-        let me = claim("a/x", false, 1);
-        assert!(matches!(
-            decide(WHAT, None, &me, Adoption::Never, &[], true),
-            Decision::Refuse { message } if message.contains("adoption: IfUnowned")
-        ));
-        assert!(matches!(
-            decide(WHAT, None, &me, Adoption::IfUnowned, &[], true),
-            Decision::Manage {
-                origin: OwnershipOrigin::Adopted,
-                adopted: Some(_)
-            }
-        ));
-    }
-
-    #[test]
-    fn if_unowned_refuses_a_filter_another_object_claims_and_names_it() {
-        let me = claim("a/x", false, 1);
-        let theirs = [claim("b/y", false, 5)];
-        let d = decide(WHAT, None, &me, Adoption::IfUnowned, &theirs, true);
-        assert!(
-            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
-            "{d:?}"
-        );
-        // Even when the filter is missing from AWS at the moment: it is that object's to recreate.
-        let d = decide(WHAT, None, &me, Adoption::Never, &theirs, false);
-        assert!(
-            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
-            "{d:?}"
-        );
-    }
-
-    #[test]
-    fn force_takes_over_and_the_previous_owner_yields() {
-        let theirs = claim("b/y", false, 1);
-        let me_taking = claim("a/x", true, 5);
-        let d = decide(
-            WHAT,
-            None,
-            &me_taking,
-            Adoption::Force,
-            std::slice::from_ref(&theirs),
-            true,
-        );
-        assert!(
-            matches!(&d, Decision::Manage { origin: OwnershipOrigin::Adopted, adopted: Some(n) } if n.contains("b/y")),
-            "{d:?}"
-        );
-        // The previous owner, seeing the forced claim, gives the filter up.
-        let d = decide(
-            WHAT,
-            Some(OwnershipOrigin::Created),
-            &theirs,
-            Adoption::Never,
-            &[me_taking],
-            true,
-        );
-        assert!(
-            matches!(&d, Decision::Yield { message } if message.contains("a/x")),
-            "{d:?}"
-        );
-    }
-
-    #[test]
-    fn two_objects_that_created_the_same_filter_settle_on_the_older() {
-        let older = claim("a/x", false, 1);
-        let younger = claim("b/y", false, 2);
-        assert!(matches!(
-            decide(
-                WHAT,
-                Some(OwnershipOrigin::Created),
-                &older,
-                Adoption::Never,
-                std::slice::from_ref(&younger),
-                true
-            ),
-            Decision::Manage { .. }
-        ));
-        assert!(matches!(
-            decide(
-                WHAT,
-                Some(OwnershipOrigin::Created),
-                &younger,
-                Adoption::Never,
-                &[older],
-                true
-            ),
-            Decision::Yield { .. }
-        ));
-    }
-
-    #[test]
-    fn force_does_not_take_from_an_older_forced_claim() {
-        let theirs = [claim("b/y", true, 1)];
-        let me = claim("a/x", true, 5);
-        let d = decide(WHAT, None, &me, Adoption::Force, &theirs, true);
-        assert!(
-            matches!(&d, Decision::Refuse { message } if message.contains("b/y")),
-            "{d:?}"
-        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common_fields::{CommonSpec, CommonStatus};
+pub use crate::filter_ownership::{FilterOwnership, OwnershipOrigin};
 
 /// The subscription filter as it should be in CloudWatch Logs: which log group, which events,
 /// and where they go.
@@ -169,33 +170,4 @@ pub struct LogSubscriptionStatus {
     /// before reporting the failure as terminal. Cleared once the filter is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_message_failing_since: Option<Time>,
-}
-
-/// The subscription filter an object owns.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct FilterOwnership {
-    /// Created if this object created the filter, Adopted if the filter existed and was taken
-    /// over under spec.adoption.
-    pub origin: OwnershipOrigin,
-
-    /// UID of the owning Kubernetes object. A record with another UID belongs to an earlier
-    /// object of the same name.
-    pub owner_uid: String,
-
-    /// Log group of the owned filter.
-    pub log_group_name: String,
-
-    /// Name of the owned filter.
-    pub filter_name: String,
-}
-
-/// How an object came to own its AWS object.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
-pub enum OwnershipOrigin {
-    // This object created the AWS object.
-    #[default]
-    Created,
-    // The AWS object existed and this object took it over.
-    Adopted,
 }
