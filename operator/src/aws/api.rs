@@ -27,6 +27,17 @@ pub enum Api {
     PutSubscriptionFilter,
     DescribeSubscriptionFilters,
     DeleteSubscriptionFilter,
+    PutMetricFilter,
+    DescribeMetricFilters,
+    DeleteMetricFilter,
+    TestMetricFilter,
+    PutDestination,
+    PutDestinationPolicy,
+    DescribeDestinations,
+    DeleteDestination,
+    LogsTagResource,
+    LogsUntagResource,
+    LogsListTagsForResource,
     // Firehose
     DescribeDeliveryStream,
     // X-Ray
@@ -44,7 +55,7 @@ pub enum Api {
 
 impl Api {
     /// Every operation.
-    pub const ALL: [Api; 26] = [
+    pub const ALL: [Api; 37] = [
         Api::PutMetricAlarm,
         Api::PutCompositeAlarm,
         Api::DeleteAlarms,
@@ -61,6 +72,17 @@ impl Api {
         Api::PutSubscriptionFilter,
         Api::DescribeSubscriptionFilters,
         Api::DeleteSubscriptionFilter,
+        Api::PutMetricFilter,
+        Api::DescribeMetricFilters,
+        Api::DeleteMetricFilter,
+        Api::TestMetricFilter,
+        Api::PutDestination,
+        Api::PutDestinationPolicy,
+        Api::DescribeDestinations,
+        Api::DeleteDestination,
+        Api::LogsTagResource,
+        Api::LogsUntagResource,
+        Api::LogsListTagsForResource,
         Api::DescribeDeliveryStream,
         Api::CreateSamplingRule,
         Api::UpdateSamplingRule,
@@ -90,9 +112,20 @@ impl Api {
             | StartMetricStreams
             | StopMetricStreams
             | DeleteMetricStream => "cloudwatch",
-            PutSubscriptionFilter | DescribeSubscriptionFilters | DeleteSubscriptionFilter => {
-                "logs"
-            }
+            PutSubscriptionFilter
+            | DescribeSubscriptionFilters
+            | DeleteSubscriptionFilter
+            | PutMetricFilter
+            | DescribeMetricFilters
+            | DeleteMetricFilter
+            | TestMetricFilter
+            | PutDestination
+            | PutDestinationPolicy
+            | DescribeDestinations
+            | DeleteDestination
+            | LogsTagResource
+            | LogsUntagResource
+            | LogsListTagsForResource => "logs",
             DescribeDeliveryStream => "firehose",
             CreateSamplingRule
             | UpdateSamplingRule
@@ -113,9 +146,11 @@ impl Api {
             PutCompositeAlarm => "PutCompositeAlarm",
             DeleteAlarms => "DeleteAlarms",
             DescribeAlarms => "DescribeAlarms",
-            CloudWatchTagResource | XRayTagResource => "TagResource",
-            CloudWatchUntagResource | XRayUntagResource => "UntagResource",
-            CloudWatchListTagsForResource | XRayListTagsForResource => "ListTagsForResource",
+            CloudWatchTagResource | XRayTagResource | LogsTagResource => "TagResource",
+            CloudWatchUntagResource | XRayUntagResource | LogsUntagResource => "UntagResource",
+            CloudWatchListTagsForResource | XRayListTagsForResource | LogsListTagsForResource => {
+                "ListTagsForResource"
+            }
             PutMetricStream => "PutMetricStream",
             GetMetricStream => "GetMetricStream",
             ListMetricStreams => "ListMetricStreams",
@@ -125,6 +160,14 @@ impl Api {
             PutSubscriptionFilter => "PutSubscriptionFilter",
             DescribeSubscriptionFilters => "DescribeSubscriptionFilters",
             DeleteSubscriptionFilter => "DeleteSubscriptionFilter",
+            PutMetricFilter => "PutMetricFilter",
+            DescribeMetricFilters => "DescribeMetricFilters",
+            DeleteMetricFilter => "DeleteMetricFilter",
+            TestMetricFilter => "TestMetricFilter",
+            PutDestination => "PutDestination",
+            PutDestinationPolicy => "PutDestinationPolicy",
+            DescribeDestinations => "DescribeDestinations",
+            DeleteDestination => "DeleteDestination",
             DescribeDeliveryStream => "DescribeDeliveryStream",
             CreateSamplingRule => "CreateSamplingRule",
             UpdateSamplingRule => "UpdateSamplingRule",
@@ -142,6 +185,8 @@ impl Api {
 
     /// AWS's default quota in transactions per second, per account and region. X-Ray does not
     /// publish quotas for the sampling rule APIs; 5 per second is a conservative assumption.
+    /// CloudWatch Logs gives 5 per second for its control-plane operations that are not listed
+    /// with a quota of their own, which covers the metric filter, destination and tag calls.
     /// STS allows 600 requests per second per account and region for its calls together.
     pub const fn default_quota_tps(self) -> f64 {
         use Api::*;
@@ -153,6 +198,9 @@ impl Api {
             PutMetricStream | GetMetricStream | ListMetricStreams | StartMetricStreams
             | StopMetricStreams | DeleteMetricStream => 10.0,
             PutSubscriptionFilter | DescribeSubscriptionFilters | DeleteSubscriptionFilter => 5.0,
+            PutMetricFilter | DescribeMetricFilters | DeleteMetricFilter | TestMetricFilter => 5.0,
+            PutDestination | PutDestinationPolicy | DescribeDestinations | DeleteDestination => 5.0,
+            LogsTagResource | LogsUntagResource | LogsListTagsForResource => 5.0,
             DescribeDeliveryStream => 5.0,
             CreateSamplingRule
             | UpdateSamplingRule
@@ -176,6 +224,10 @@ impl Api {
                 | GetMetricStream
                 | ListMetricStreams
                 | DescribeSubscriptionFilters
+                | DescribeMetricFilters
+                | TestMetricFilter
+                | DescribeDestinations
+                | LogsListTagsForResource
                 | DescribeDeliveryStream
                 | GetSamplingRules
                 | XRayListTagsForResource
@@ -239,5 +291,15 @@ mod tests {
         assert_eq!(Api::DescribeAlarms.default_quota_tps(), 9.0);
         assert!(!Api::DescribeAlarms.is_write());
         assert!(Api::PutMetricAlarm.is_write());
+    }
+
+    #[test]
+    fn testing_a_filter_pattern_is_a_read() {
+        // TestMetricFilter changes nothing in AWS: an idle fleet of metric filters that tests
+        // its patterns still makes no writes.
+        assert!(!Api::TestMetricFilter.is_write());
+        assert!(Api::PutMetricFilter.is_write());
+        assert!(Api::PutDestinationPolicy.is_write());
+        assert_eq!("logs:TagResource".parse::<Api>(), Ok(Api::LogsTagResource));
     }
 }

@@ -1,0 +1,268 @@
+//! Batched reads of what CloudWatch Logs keeps per log group (subscription filters, metric
+//! filters), one listing per log group.
+//!
+//! The Describe call of each (DescribeSubscriptionFilters, DescribeMetricFilters) lists one log
+//! group's filters, and its quota is a few calls per second for the account and region. Each
+//! call answers for one log group, so a batch here is one log group: through a [`Batcher`] of one
+//! key per batch, reconciles of filters on the same log group that run together share one listing
+//! (and keep joining it while the quota's rate limit is saturated); each gets the whole listing.
+//!
+//! The drift resync prefetches the log groups of a whole chunk of objects, one listing per log
+//! group, and the reconciles it then triggers take their listing from that prefetch. A
+//! prefetched listing is handed to as many reconciles as it was read for, once each, and kept
+//! only briefly, so no reconcile acts on an old reading; a write by the operator to a log group
+//! drops what was prefetched for it.
+
+use super::api::Api;
+use super::batch::{BatchCall, Batcher};
+use super::{Aws, Location};
+use crate::error::Error;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Log groups listed per batch: one, since each is a call of its own.
+const GROUPS_PER_BATCH: usize = 1;
+
+/// A log group's items, or `None` when the log group does not exist.
+pub type Listing<T> = Option<Vec<T>>;
+
+/// Lists every item of one log group (all pages) at a location, or `None` when the log group
+/// does not exist. The flag says the first page goes out in a rate-limit slot the caller holds
+/// (a batch's), so it must not wait for another (`Aws::call_in_slot`).
+pub type ListGroup<T> = Arc<
+    dyn Fn(
+            Arc<Aws>,
+            Location,
+            String,
+            bool,
+        ) -> Pin<Box<dyn Future<Output = Result<Listing<T>, Error>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Prefetched listings by (location, log group): when each was read, how many reconciles may still
+/// take it, and the listing.
+struct Prefetched<T> {
+    listings: HashMap<(Location, String), (Instant, usize, Listing<T>)>,
+}
+
+impl<T> Default for Prefetched<T> {
+    fn default() -> Self {
+        Prefetched {
+            listings: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> Prefetched<T> {
+    /// Keeps `listing` of `key`, read at `now`, for `uses` reconciles; drops expired ones.
+    fn put(
+        &mut self,
+        key: (Location, String),
+        now: Instant,
+        uses: usize,
+        listing: Listing<T>,
+        ttl: Duration,
+    ) {
+        self.listings
+            .retain(|_, (read_at, _, _)| now.duration_since(*read_at) <= ttl);
+        self.listings.insert(key, (now, uses, listing));
+    }
+
+    /// Hands out the listing of `key` once, if it is younger than `ttl` at `now`.
+    fn take(
+        &mut self,
+        key: &(Location, String),
+        now: Instant,
+        ttl: Duration,
+    ) -> Option<Listing<T>> {
+        let (read_at, uses, listing) = self.listings.get_mut(key)?;
+        if now.duration_since(*read_at) > ttl {
+            self.listings.remove(key);
+            return None;
+        }
+        let listing = listing.clone();
+        if *uses <= 1 {
+            self.listings.remove(key);
+        } else {
+            *uses -= 1;
+        }
+        Some(listing)
+    }
+
+    fn forget(&mut self, key: &(Location, String)) {
+        self.listings.remove(key);
+    }
+}
+
+/// Reads one kind of per-log-group item in batches. Share it through its `Arc`.
+pub struct LogGroupReader<T> {
+    aws: Arc<Aws>,
+    list: ListGroup<T>,
+    batcher: Arc<Batcher<Vec<T>>>,
+    prefetch_ttl: Duration,
+    prefetched: Mutex<Prefetched<T>>,
+}
+
+impl<T: Clone + Send + Sync + 'static> LogGroupReader<T> {
+    /// A reader listing log groups with `list` (calls to `api`), that waits at least `window`
+    /// (and while the rate limit is saturated) for reconciles asking about the same log group,
+    /// and keeps prefetched listings for `prefetch_ttl`.
+    pub fn with_listing(
+        aws: Arc<Aws>,
+        api: Api,
+        window: Duration,
+        prefetch_ttl: Duration,
+        list: ListGroup<T>,
+    ) -> Arc<Self> {
+        let caller = Arc::clone(&aws);
+        let lister = Arc::clone(&list);
+        let call: BatchCall<Vec<T>> = Arc::new(move |location: Location, groups| {
+            let aws = Arc::clone(&caller);
+            let list = Arc::clone(&lister);
+            Box::pin(async move {
+                let mut found = HashMap::new();
+                for (i, group) in groups.iter().enumerate() {
+                    // The batch's slot serves its first log group (its only one).
+                    let listing = list(Arc::clone(&aws), location.clone(), group.clone(), i == 0);
+                    if let Some(items) = listing.await? {
+                        found.insert(group.clone(), items);
+                    }
+                }
+                Ok(found)
+            })
+        });
+        let limiter = Arc::clone(aws.limiter());
+        Arc::new(LogGroupReader {
+            aws,
+            list,
+            batcher: Batcher::new(api, limiter, window, GROUPS_PER_BATCH, call),
+            prefetch_ttl,
+            prefetched: Mutex::default(),
+        })
+    }
+
+    /// Every item of `log_group` at `location`, or `None` when the log group does not exist.
+    pub async fn filters(&self, location: &Location, log_group: &str) -> Result<Listing<T>, Error> {
+        if let Some(listing) = self.take_prefetched(location, log_group) {
+            return Ok(listing);
+        }
+        self.batcher.request(location, log_group).await
+    }
+
+    /// Reads the log groups of `uses` (log group → how many reconciles will ask for it) now,
+    /// one listing per log group, and keeps each listing for that many reconciles.
+    pub async fn prefetch(
+        &self,
+        location: &Location,
+        uses: &BTreeMap<String, usize>,
+    ) -> Result<(), Error> {
+        let groups: Vec<String> = uses.keys().cloned().collect();
+        let found = list_groups(&self.aws, &self.list, location, &groups).await?;
+        let now = Instant::now();
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        for (group, n) in uses {
+            let key = (location.clone(), group.clone());
+            prefetched.put(key, now, *n, found.get(group).cloned(), self.prefetch_ttl);
+        }
+        Ok(())
+    }
+
+    /// Drops what was prefetched for `log_group`, after a write to it.
+    pub fn forget(&self, location: &Location, log_group: &str) {
+        self.prefetched
+            .lock()
+            .expect("prefetch lock")
+            .forget(&(location.clone(), log_group.to_string()));
+    }
+
+    fn take_prefetched(&self, location: &Location, log_group: &str) -> Option<Listing<T>> {
+        let key = (location.clone(), log_group.to_string());
+        self.prefetched
+            .lock()
+            .expect("prefetch lock")
+            .take(&key, Instant::now(), self.prefetch_ttl)
+    }
+}
+
+/// Lists the items of each of `groups`, together, each call waiting for its own rate-limit
+/// slot; a log group that does not exist is left out.
+async fn list_groups<T>(
+    aws: &Arc<Aws>,
+    list: &ListGroup<T>,
+    location: &Location,
+    groups: &[String],
+) -> Result<HashMap<String, Vec<T>>, Error> {
+    let listings = futures::future::join_all(
+        groups
+            .iter()
+            .map(|g| list(Arc::clone(aws), location.clone(), g.clone(), false)),
+    )
+    .await;
+    let mut found = HashMap::new();
+    for (group, listing) in groups.iter().zip(listings) {
+        if let Some(items) = listing? {
+            found.insert(group.clone(), items);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(group: &str) -> (Location, String) {
+        (Location::of("us-east-1"), group.to_string())
+    }
+
+    fn listing(name: &str) -> Listing<String> {
+        Some(vec![name.to_string()])
+    }
+
+    const TTL: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn a_prefetched_listing_serves_each_reconcile_it_was_read_for_once() {
+        let mut p = Prefetched::default();
+        let now = Instant::now();
+        p.put(key("/g"), now, 2, listing("a"), TTL);
+        assert_eq!(p.take(&key("/g"), now, TTL), Some(listing("a")));
+        assert_eq!(p.take(&key("/g"), now, TTL), Some(listing("a")));
+        assert_eq!(
+            p.take(&key("/g"), now, TTL),
+            None,
+            "a third reconcile reads AWS"
+        );
+    }
+
+    #[test]
+    fn a_missing_log_group_is_prefetched_too() {
+        let mut p = Prefetched::<String>::default();
+        let now = Instant::now();
+        p.put(key("/gone"), now, 1, None, TTL);
+        assert_eq!(p.take(&key("/gone"), now, TTL), Some(None));
+    }
+
+    #[test]
+    fn old_or_forgotten_listings_are_not_handed_out() {
+        let mut p = Prefetched::default();
+        let now = Instant::now();
+        p.put(key("/g"), now, 5, listing("a"), TTL);
+        assert_eq!(
+            p.take(&key("/g"), now + TTL + Duration::from_secs(1), TTL),
+            None
+        );
+        p.put(key("/g"), now, 5, listing("a"), TTL);
+        p.forget(&key("/g"));
+        assert_eq!(
+            p.take(&key("/g"), now, TTL),
+            None,
+            "a write drops the prefetch"
+        );
+    }
+}
