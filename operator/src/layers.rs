@@ -1,19 +1,38 @@
 //! The import rules of operator/ARCHITECTURE.md, checked on the source: the runtime and AWS
-//! access know no kind, a kind knows no other kind except through the shared alarm module, and
-//! only the app knows every kind.
+//! access know no kind, a kind knows no other kind except through the shared alarm module and
+//! the kinds its spec references, and only the app knows every kind.
 
 use std::path::{Path, PathBuf};
 
 /// The modules that are kinds (or, for `cloudwatch_alarm`, what two kinds share).
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 9] = [
     "alarm",
     "aws_account",
     "composite_alarm",
     "metric_stream",
     "log_subscription",
     "sampling_rule",
+    "metric_filter",
+    "log_destination",
     "cloudwatch_alarm",
 ];
+
+/// (referrer, referenced): the referrer's spec names objects of the referenced kind (an alarm's
+/// `metricFilterRef`, a subscription's `destinationRef`), so it reads them from their cache. A
+/// reference goes one way: the referenced kind never imports its referrer, and asks what it
+/// needs of it through a trait of its own that the referrer implements.
+const REFERENCES: [(&str, &str); 2] = [
+    ("cloudwatch_alarm", "metric_filter"),
+    ("log_subscription", "log_destination"),
+];
+
+/// The kinds `module` references.
+fn referenced_by(module: &str) -> impl Iterator<Item = &'static str> + '_ {
+    REFERENCES
+        .iter()
+        .filter(move |(from, _)| *from == module)
+        .map(|(_, to)| *to)
+}
 
 fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("the source directory is readable") {
@@ -49,13 +68,25 @@ fn forbidden(relative: &Path) -> Vec<&'static str> {
     match top {
         "app" | "main" | "crds" | "lib" | "layers" => vec![],
         "runtime" | "aws" => KINDS.iter().copied().chain(["app"]).collect(),
-        "cloudwatch_alarm" => vec!["metric_stream", "log_subscription", "sampling_rule", "app"],
-        kind if KINDS.contains(&kind) => KINDS
+        "cloudwatch_alarm" => KINDS
             .iter()
             .copied()
-            .filter(|k| *k != kind && *k != "cloudwatch_alarm")
+            .filter(|k| !["cloudwatch_alarm", "alarm", "composite_alarm"].contains(k))
+            .filter(|k| !referenced_by(top).any(|r| r == *k))
             .chain(["app"])
             .collect(),
+        kind if KINDS.contains(&kind) => {
+            // The shared alarm module is open to every kind except those it references.
+            let shared_alarms_allowed = !referenced_by("cloudwatch_alarm").any(|r| r == kind);
+            KINDS
+                .iter()
+                .copied()
+                .filter(|k| *k != kind)
+                .filter(|k| !(*k == "cloudwatch_alarm" && shared_alarms_allowed))
+                .filter(|k| !referenced_by(kind).any(|r| r == *k))
+                .chain(["app"])
+                .collect()
+        }
         // Shared vocabulary and pure helpers know no kind.
         _ => KINDS.iter().copied().chain(["app", "runtime"]).collect(),
     }
@@ -96,4 +127,14 @@ fn the_check_sees_a_forbidden_import() {
     assert!(!forbidden(Path::new("alarm/controller.rs")).contains(&"cloudwatch_alarm"));
     assert!(!forbidden(Path::new("cloudwatch_alarm/dependents.rs")).contains(&"alarm"));
     assert!(forbidden(Path::new("tags.rs")).contains(&"runtime"));
+    // References go one way.
+    assert!(
+        !forbidden(Path::new("cloudwatch_alarm/metric_filter_ref.rs")).contains(&"metric_filter")
+    );
+    assert!(forbidden(Path::new("metric_filter/controller.rs")).contains(&"cloudwatch_alarm"));
+    assert!(forbidden(Path::new("metric_filter/controller.rs")).contains(&"alarm"));
+    assert!(!forbidden(Path::new("log_subscription/controller.rs")).contains(&"log_destination"));
+    assert!(forbidden(Path::new("log_destination/controller.rs")).contains(&"log_subscription"));
+    assert!(forbidden(Path::new("cloudwatch_alarm/dependents.rs")).contains(&"log_destination"));
+    assert!(!forbidden(Path::new("alarm/controller.rs")).contains(&"cloudwatch_alarm"));
 }

@@ -16,6 +16,7 @@ pub mod filter_ownership;
 #[cfg(test)]
 mod layers;
 pub mod log_subscription;
+pub mod metric_filter;
 pub mod metric_stream;
 pub mod metrics;
 pub mod ownership;
@@ -25,4 +26,5 @@ pub mod runtime;
 pub mod sampling_rule;
 pub mod statistics;
 pub mod tags;
+pub mod units;
 pub mod vocabulary;

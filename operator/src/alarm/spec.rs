@@ -19,6 +19,7 @@ pub use crate::cloudwatch_alarm::spec::{
 };
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
 use crate::statistics::{EXTENDED_STATISTIC_PATTERN, STATISTIC_PATTERN};
+pub use crate::units::StandardUnit;
 
 /// CEL: a CloudWatch alarm period is 10, 20 or 30 seconds (high resolution) or a multiple of 60.
 pub(crate) const PERIOD_RULE: &str = "self in [10, 20, 30] || self % 60 == 0";
@@ -603,49 +604,6 @@ pub enum EvaluateLowSampleCountPercentile {
     #[default]
     Evaluate,
     Ignore,
-}
-
-/// A CloudWatch unit.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
-pub enum StandardUnit {
-    Seconds,
-    Microseconds,
-    Milliseconds,
-    Bytes,
-    Kilobytes,
-    Megabytes,
-    Gigabytes,
-    Terabytes,
-    Bits,
-    Kilobits,
-    Megabits,
-    Gigabits,
-    Terabits,
-    Percent,
-    Count,
-    #[serde(rename = "Bytes/Second")]
-    BytesPerSecond,
-    #[serde(rename = "Kilobytes/Second")]
-    KilobytesPerSecond,
-    #[serde(rename = "Megabytes/Second")]
-    MegabytesPerSecond,
-    #[serde(rename = "Gigabytes/Second")]
-    GigabytesPerSecond,
-    #[serde(rename = "Terabytes/Second")]
-    TerabytesPerSecond,
-    #[serde(rename = "Bits/Second")]
-    BitsPerSecond,
-    #[serde(rename = "Kilobits/Second")]
-    KilobitsPerSecond,
-    #[serde(rename = "Megabits/Second")]
-    MegabitsPerSecond,
-    #[serde(rename = "Gigabits/Second")]
-    GigabitsPerSecond,
-    #[serde(rename = "Terabits/Second")]
-    TerabitsPerSecond,
-    #[serde(rename = "Count/Second")]
-    CountPerSecond,
-    None,
 }
 
 /// What the operator last saw of the alarm in CloudWatch.
