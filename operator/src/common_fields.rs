@@ -296,6 +296,57 @@ impl JsonSchema for XRayTags {
     }
 }
 
+/// The characters CloudWatch Logs allows in tag keys and values: Unicode letters, numbers and
+/// separators, and `_ . : / = + - @` (CloudWatch Logs API reference, `TagResource`).
+const LOGS_TAG_CHARACTERS: &str = r"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$";
+
+/// Tags to put on a CloudWatch Logs resource (a destination): the limits of [`Tags`], plus the
+/// character set CloudWatch Logs allows in keys and values.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct LogsTags(pub Tags);
+
+impl LogsTags {
+    /// Whether there are no tags.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Deref for LogsTags {
+    type Target = Tags;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<String, String>> for LogsTags {
+    fn from(tags: BTreeMap<String, String>) -> Self {
+        Self(Tags(tags))
+    }
+}
+
+impl JsonSchema for LogsTags {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LogsTags".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        tags_schema(
+            json!({ "type": "string", "maxLength": 256, "pattern": LOGS_TAG_CHARACTERS }),
+            vec![json!({
+                "rule": format!("self.all(k, k.matches(r'{LOGS_TAG_CHARACTERS}'))"),
+                "message": "CloudWatch Logs tag keys may hold only letters, digits, spaces and _ . : / = + - @"
+            })],
+        )
+    }
+}
+
 /// The schema of a tag map: at most [`MAX_USER_TAGS`] entries whose values follow `value`, keys
 /// of 1 to 128 characters outside the `aws:` and `cwo.dev/` prefixes, and `key_rules` on top.
 fn tags_schema(value: serde_json::Value, key_rules: Vec<serde_json::Value>) -> Schema {

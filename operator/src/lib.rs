@@ -15,6 +15,7 @@ pub mod field_diff;
 pub mod filter_ownership;
 #[cfg(test)]
 mod layers;
+pub mod log_destination;
 pub mod log_subscription;
 pub mod metric_filter;
 pub mod metric_stream;

@@ -1,0 +1,282 @@
+//! The LogDestination controller: the thin shell that runs the pure steps against AWS.
+//!
+//! apply:
+//! 1. desired destination, access policy and tags from the spec (pure);
+//! 2. the destination through the batched DescribeDestinations reader (network), and
+//!    ListTagsForResource when ownership is unconfirmed, the spec changed, or the tag resync is
+//!    due (network);
+//! 3. ownership decision (pure); under ObserveOnly, a report of the differences and stop here;
+//! 4. plan (pure); PutDestination (with the tags when it creates), PutDestinationPolicy with the
+//!    policy for the destination's ARN, TagResource / UntagResource as planned (network) —
+//!    nothing when the plan is empty;
+//! 5. status from what AWS reported (pure); the runtime writes it only if it changed.
+//!
+//! A destination carries the ownership tags from its create, so a crash between PutDestination
+//! and the status write leaves a destination the next reconcile recognises as its own (and puts
+//! the policy it may lack).
+//!
+//! cleanup: wait while a LogSubscription in the namespace still sends to this destination; then
+//! DeleteDestination, only for a destination this object owns: one whose ownership an earlier
+//! reconcile confirmed is deleted at once, any other is read (DescribeDestinations,
+//! ListTagsForResource) first. A successful delete is not read back.
+
+use super::LogDestinations;
+use super::desired::{Desired, aws_name, desired, put_request};
+use super::diff::{Change, plan};
+use super::observed::{LiveDestination, live, observed};
+use super::spec::{LogDestination, LogDestinationStatus};
+use super::status::status;
+use crate::aws::Location;
+use crate::aws::api::Api;
+use crate::aws::logs_tags;
+use crate::error::{Error, Result};
+use crate::field_diff::changed_fields;
+use crate::reason::Reason;
+use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
+use crate::tags::{check_count, desired_tags};
+use aws_sdk_cloudwatchlogs::types::Destination;
+use kube::ResourceExt;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl ManagedKind for LogDestination {
+    const KIND: &'static str = "LogDestination";
+    type Status = LogDestinationStatus;
+    type Shared = LogDestinations;
+    /// One DescribeDestinations listing serves a whole chunk.
+    const RESYNC_CHUNK: usize = 100;
+
+    crate::common_field_accessors!(LogDestinationStatus);
+
+    fn aws_name(&self) -> String {
+        aws_name(&self.spec, &self.name_any())
+    }
+
+    fn describe(&self) -> String {
+        format!("log destination {:?}", self.aws_name())
+    }
+
+    async fn apply(
+        &self,
+        r: &Reconcile<'_, Self>,
+    ) -> Result<Applied<LogDestinationStatus>, Failed<LogDestinationStatus>> {
+        Ok(apply(self, r).await?)
+    }
+
+    async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
+        cleanup(self, r).await
+    }
+
+    async fn prefetch(shared: &LogDestinations, location: &Location, objects: &[Arc<Self>]) {
+        let names: Vec<String> = objects.iter().map(|d| d.aws_name()).collect();
+        if let Err(e) = shared.destinations.prefetch(location, &names).await {
+            tracing::debug!(error = %e, "prefetching destinations failed");
+        }
+    }
+
+    fn became_ready(&self, shared: &LogDestinations) {
+        // Subscriptions waiting for this destination's ARN can go ahead now.
+        shared
+            .subscribers
+            .wake(&self.namespace().unwrap_or_default(), &self.name_any());
+    }
+}
+
+async fn apply(
+    obj: &LogDestination,
+    r: &Reconcile<'_, LogDestination>,
+) -> Result<Applied<LogDestinationStatus>> {
+    let location = &r.location;
+    let name = r.name.as_str();
+    let previous = r.previous();
+    let d = desired(&obj.spec, &obj.name_any())?;
+    let want_tags = desired_tags(&obj.spec.tags, &r.owner);
+    if !r.observe_only() {
+        check_count(&want_tags, &obj.spec.tags)?;
+    }
+    let existing = r.shared.destinations.describe(location, name).await?;
+
+    if r.observe_only() {
+        let Some(existing) = existing else {
+            let status = status(name, &LiveDestination::default(), previous);
+            return Ok(Applied::new(status, r.not_found()));
+        };
+        let differences = differences(&d, &existing, &want_tags);
+        return Ok(Applied::new(
+            status(name, &live(&existing), previous),
+            r.observed(&differences),
+        ));
+    }
+
+    let mut notices = Vec::new();
+    let mut observed_tags = None;
+    if let Some(existing) = &existing {
+        if r.tags_due() {
+            let arn = existing.arn().unwrap_or_default();
+            observed_tags = Some(logs_tags::list(&r.ctx.aws, location, arn).await?);
+        }
+        if let Some(tags) = &observed_tags {
+            notices.extend(r.gate(tags)?);
+        }
+    }
+    let observed_config = existing.as_ref().map(observed);
+    let plan = plan(
+        &d,
+        existing
+            .as_ref()
+            .zip(observed_config.as_ref())
+            .map(|(e, c)| (c, e.access_policy(), e.arn().unwrap_or_default())),
+        &want_tags,
+        observed_tags.as_ref(),
+    );
+
+    let mut current = existing.as_ref().map(live).unwrap_or_default();
+    match &plan.change {
+        None => {}
+        Some(change) => {
+            let tags = (*change == Change::Create).then_some(&want_tags);
+            if let Some(written) = put_destination(r, &d, tags).await? {
+                current = live(&written);
+            }
+            notices.push(match change {
+                Change::Create => {
+                    r.tags_written();
+                    r.created("PutDestination")
+                }
+                Change::Update { fields } => r.changed("PutDestination", fields),
+            });
+        }
+    }
+    let arn = match current.arn.clone() {
+        Some(arn) => arn,
+        None => read_arn(r, name).await?,
+    };
+    current.arn = Some(arn.clone());
+    if plan.policy {
+        let client = &r.ctx.aws.clients(location).logs;
+        let request = client
+            .put_destination_policy()
+            .destination_name(name)
+            .access_policy(d.access.document(&arn))
+            .send();
+        r.ctx
+            .aws
+            .call(location, Api::PutDestinationPolicy, request)
+            .await?;
+        r.shared.destinations.wrote(location, name);
+        // A create's Event covers the policy that goes with it.
+        if plan.change != Some(Change::Create) {
+            notices.push(r.changed("PutDestinationPolicy", &["accessPolicy".to_string()]));
+        }
+    }
+    if !plan.tags.is_empty() {
+        logs_tags::apply(&r.ctx.aws, location, &arn, &plan.tags).await?;
+        notices.extend(r.tags_changed("TagResource", &plan.tags));
+    }
+    Ok(Applied::new(status(name, &current, previous), r.matches_spec()).notices(notices))
+}
+
+/// The fields in which the destination `existing` differs from `d` (ObserveOnly).
+fn differences(
+    d: &Desired,
+    existing: &Destination,
+    want_tags: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let config = observed(existing);
+    let mut fields = changed_fields(&d.config, &config);
+    let p = plan(
+        d,
+        Some((
+            &config,
+            existing.access_policy(),
+            existing.arn().unwrap_or_default(),
+        )),
+        want_tags,
+        None,
+    );
+    if p.policy {
+        fields.push("accessPolicy".to_string());
+    }
+    fields
+}
+
+/// PutDestination (create, with `tags`, or update); returns the destination AWS reports.
+async fn put_destination(
+    r: &Reconcile<'_, LogDestination>,
+    d: &Desired,
+    tags: Option<&BTreeMap<String, String>>,
+) -> Result<Option<Destination>> {
+    let location = &r.location;
+    let client = &r.ctx.aws.clients(location).logs;
+    let request = put_request(client.put_destination(), d, tags).send();
+    let out = r.ctx.aws.call(location, Api::PutDestination, request).await;
+    r.shared.destinations.wrote(location, &d.name);
+    Ok(out?.destination)
+}
+
+/// The ARN of the destination `name`, read back when a write did not report it.
+async fn read_arn(r: &Reconcile<'_, LogDestination>, name: &str) -> Result<String> {
+    r.shared
+        .destinations
+        .describe(&r.location, name)
+        .await?
+        .and_then(|d| d.arn)
+        .ok_or_else(|| {
+            Error::new(
+                Reason::AwsUnavailable,
+                format!(
+                    "DescribeDestinations reports no ARN for {}; reading again",
+                    r.what
+                ),
+            )
+        })
+}
+
+async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Result<()> {
+    // A subscription still sending here goes first. Before the subscriptions' cache holds its
+    // first list, "none" proves nothing.
+    let subscribers = &r.shared.subscribers;
+    subscribers.synced().wait().await;
+    let sending = subscribers.subscribing(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    if !sending.is_empty() {
+        return Err(Error::dependency(format!(
+            "{} is still the destination of LogSubscription {}; it is deleted once they no \
+             longer name it in destinationRef",
+            r.what,
+            sending.join(", ")
+        )));
+    }
+    r.forget_tags();
+    let location = &r.location;
+    if !r.confirmed {
+        // Never confirmed as this object's: only a destination that carries its owner tag goes.
+        let Some(existing) = r.shared.destinations.describe(location, &r.name).await? else {
+            return Ok(());
+        };
+        let arn = existing.arn().unwrap_or_default();
+        let tags = match logs_tags::list(&r.ctx.aws, location, arn).await {
+            Ok(tags) => tags,
+            Err(e) if e.reason == Reason::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if !r.owner.owns(&tags) {
+            tracing::info!(destination = %r.name, "not deleting a destination this object does not own");
+            return Ok(());
+        }
+    }
+    // DeleteDestination's success, or "not found", means the destination is gone: no read
+    // before (for a confirmed owner) or after.
+    let client = &r.ctx.aws.clients(location).logs;
+    let request = client.delete_destination().destination_name(&r.name).send();
+    let result = r
+        .ctx
+        .aws
+        .call(location, Api::DeleteDestination, request)
+        .await;
+    r.shared.destinations.wrote(location, &r.name);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason == Reason::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
