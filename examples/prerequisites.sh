@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the AWS resources the examples point at but do not manage themselves: two Firehose
-# delivery streams (the metric stream's and the log subscription's destinations) and the log
-# group the subscription filter attaches to.
+# delivery streams (the metric stream's destination, and the one behind the log subscription and
+# the central logging destination) and the log groups the subscription and metric filters attach
+# to.
 #
 # Meant for the local demo: run it in a shell prepared by `cwo-bed` (its exports point the AWS
 # CLI at the emulator through AWS_ENDPOINT_URL). Against a real account, create these resources
@@ -28,9 +29,10 @@ for stream in cloudwatch-metrics central-logs; do
   fi
 done
 
-group=/aws/lambda/checkout
-if ! aws logs describe-log-groups --log-group-name-prefix "$group" \
-  --query "logGroups[?logGroupName=='$group'] | length(@)" --output text | grep -qx 1; then
-  aws logs create-log-group --log-group-name "$group"
-  echo "created log group $group in $region"
-fi
+for group in /aws/lambda/checkout /ecs/orders; do
+  if ! aws logs describe-log-groups --log-group-name-prefix "$group" \
+    --query "logGroups[?logGroupName=='$group'] | length(@)" --output text | grep -qx 1; then
+    aws logs create-log-group --log-group-name "$group"
+    echo "created log group $group in $region"
+  fi
+done

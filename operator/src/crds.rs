@@ -1,4 +1,4 @@
-//! The CustomResourceDefinitions, generated from the Rust types, and their YAML form: the five
+//! The CustomResourceDefinitions, generated from the Rust types, and their YAML form: the seven
 //! namespaced kinds the operator manages in AWS, and the cluster-scoped AWSAccount.
 //!
 //! `crds/` in the repository holds one generated file per kind (`cloudwatch-operator crds --out
@@ -14,7 +14,9 @@ use serde_json::Value;
 use crate::alarm::Alarm;
 use crate::aws_account::AWSAccount;
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_destination::LogDestination;
 use crate::log_subscription::LogSubscription;
+use crate::metric_filter::MetricFilter;
 use crate::metric_stream::MetricStream;
 use crate::sampling_rule::SamplingRule;
 
@@ -57,6 +59,8 @@ pub fn managed() -> Vec<CustomResourceDefinition> {
         MetricStream::crd(),
         LogSubscription::crd(),
         SamplingRule::crd(),
+        MetricFilter::crd(),
+        LogDestination::crd(),
     ]
     .into_iter()
     .map(finish)
@@ -431,7 +435,10 @@ mod tests {
                 crd_name(&crd)
             );
         }
-        assert_eq!(seen, 4, "every kind but LogSubscription has tags");
+        assert_eq!(
+            seen, 5,
+            "every kind but the filters (LogSubscription, MetricFilter) has tags"
+        );
     }
 
     /// Conditions carry the validation upstream CRDs give `metav1.Condition`, and generations
@@ -593,6 +600,8 @@ mod tests {
                     "LogSubscription" => round_trip::<LogSubscription>(&value),
                     "SamplingRule" => round_trip::<SamplingRule>(&value),
                     "AWSAccount" => round_trip::<AWSAccount>(&value),
+                    "MetricFilter" => round_trip::<MetricFilter>(&value),
+                    "LogDestination" => round_trip::<LogDestination>(&value),
                     other => panic!("{}: unexpected kind {other:?}", path.display()),
                 };
                 let parsed = parsed

@@ -294,6 +294,8 @@ mod tests {
             crate::metric_stream::MetricStream::kind(&()).into_owned(),
             crate::sampling_rule::SamplingRule::kind(&()).into_owned(),
             crate::log_subscription::LogSubscription::kind(&()).into_owned(),
+            crate::metric_filter::MetricFilter::kind(&()).into_owned(),
+            crate::log_destination::LogDestination::kind(&()).into_owned(),
         ]
     }
 

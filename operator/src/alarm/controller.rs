@@ -1,15 +1,17 @@
 //! The Alarm controller: the kind's part of the reconcile path it shares with composite alarms
 //! (`cloudwatch_alarm::apply`, whose steps it follows):
-//! - prepare: nothing (a metric alarm depends on nothing else the operator manages);
+//! - prepare: a metricFilterRef resolved to the metric the MetricFilter publishes (cache),
+//!   waiting with `DependencyNotReady` while the filter is missing or not Ready;
 //! - desired: the spec as the exact PutMetricAlarm request, server defaults filled (pure);
 //! - observed: DescribeAlarms' metric alarm in the same form (pure);
 //! - put: PutMetricAlarm (network);
 //! - status: the live state (pure).
 //!
 //! cleanup: wait while a CompositeAlarm in the cluster still names this alarm; then DeleteAlarms,
-//! only for an alarm this object owns, and a describe to confirm it is gone.
+//! only for an alarm this object owns, and a describe to confirm it is gone. A MetricFilter this
+//! alarm watched waits for it, and is woken once it is gone.
 
-use super::desired::{desired, put_request};
+use super::desired::{desired, put_request, with_filter_metric};
 use super::observed::observed;
 use super::spec::{Alarm, AlarmSpec, AlarmStatus};
 use super::status::status;
@@ -19,6 +21,7 @@ use crate::aws::api::Api;
 use crate::cloudwatch_alarm::apply::Write;
 use crate::cloudwatch_alarm::delete::{AlarmType, cleanup};
 use crate::cloudwatch_alarm::live::{self, LiveState};
+use crate::cloudwatch_alarm::metric_filter_ref::{self, FilterMetric};
 use crate::cloudwatch_alarm::spec::AlarmState;
 use crate::cloudwatch_alarm::{AlarmFamily, AlarmKind, dependents};
 use crate::common_fields::Tags;
@@ -26,6 +29,7 @@ use crate::error::Result;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -71,12 +75,21 @@ impl ManagedKind for Alarm {
             family.wake_composite(composite);
         }
     }
+
+    fn deleted(&self, family: &AlarmFamily) {
+        // The MetricFilter this alarm watched may be waiting to be deleted.
+        if let Some(reference) = &self.spec.metric_filter_ref {
+            let namespace = self.namespace().unwrap_or_default();
+            family.wake_metric_filter(ObjectRef::new(&reference.name).within(&namespace));
+        }
+    }
 }
 
 impl AlarmKind for Alarm {
     type Record = MetricAlarm;
     type Fields = AlarmSpec;
-    type Prepared = ();
+    /// The metric of the MetricFilter the alarm watches, if it names one.
+    type Prepared = Option<FilterMetric>;
     const PUT: &'static str = "PutMetricAlarm";
     const READ_AFTER_CREATE: bool = false;
     const TYPE: AlarmType = AlarmType::Metric;
@@ -92,12 +105,13 @@ impl AlarmKind for Alarm {
         }
     }
 
-    async fn prepare(&self, _r: &Reconcile<'_, Self>) -> Result<()> {
-        Ok(())
+    async fn prepare(&self, r: &Reconcile<'_, Self>) -> Result<Option<FilterMetric>> {
+        metric_filter_ref::resolve_for(r.shared, self, &r.region).await
     }
 
-    fn desired(&self, _: &()) -> AlarmSpec {
-        desired(&self.spec, &self.name_any()).fields
+    fn desired(&self, metric: &Option<FilterMetric>) -> AlarmSpec {
+        let spec = with_filter_metric(&self.spec, metric.as_ref());
+        desired(&spec, &self.name_any()).fields
     }
 
     fn observed(record: &MetricAlarm) -> AlarmSpec {
@@ -116,7 +130,11 @@ impl AlarmKind for Alarm {
         status.state_value
     }
 
-    async fn before_write(_r: &Reconcile<'_, Self>, _: &(), _write: Write<'_>) -> Result<()> {
+    async fn before_write(
+        _r: &Reconcile<'_, Self>,
+        _: &Option<FilterMetric>,
+        _write: Write<'_>,
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -138,7 +156,7 @@ impl AlarmKind for Alarm {
         r: &Reconcile<'_, Self>,
         _record: Option<&MetricAlarm>,
         live: &LiveState,
-        _: &(),
+        _: &Option<FilterMetric>,
     ) -> AlarmStatus {
         status(&r.name, live, r.previous())
     }

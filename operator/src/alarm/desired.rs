@@ -6,6 +6,7 @@
 use super::spec::*;
 use crate::aws::cloudwatch_tags::sdk_tags;
 use crate::aws::wire::to_wire;
+use crate::cloudwatch_alarm::metric_filter_ref::FilterMetric;
 use crate::cloudwatch_alarm::spec::normalize_actions;
 use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types as cw;
@@ -13,7 +14,8 @@ use std::collections::BTreeMap;
 
 /// The alarm's configuration in a normal form both the spec and AWS's answer map to: the
 /// AWS-facing spec fields, with sets sorted, defaults filled and AWS's empty values removed.
-/// `common`, `alarmName` and `tags` are not part of it (tags are compared separately).
+/// `common`, `alarmName`, `metricFilterRef` and `tags` are not part of it (tags are compared
+/// separately; a metricFilterRef is resolved into metricName and namespace).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlarmConfig {
     /// The alarm's name in CloudWatch.
@@ -29,6 +31,16 @@ pub fn aws_name(spec: &AlarmSpec, object_name: &str) -> String {
         .unwrap_or_else(|| object_name.to_string())
 }
 
+/// `spec` with its metricFilterRef resolved to `metric`, the metric the filter publishes.
+pub fn with_filter_metric(spec: &AlarmSpec, metric: Option<&FilterMetric>) -> AlarmSpec {
+    let mut spec = spec.clone();
+    if let Some(m) = metric {
+        spec.metric_name = Some(m.metric_name.clone());
+        spec.namespace = Some(m.namespace.clone());
+    }
+    spec
+}
+
 /// The desired configuration for `spec`.
 pub fn desired(spec: &AlarmSpec, object_name: &str) -> AlarmConfig {
     AlarmConfig {
@@ -41,6 +53,8 @@ pub fn desired(spec: &AlarmSpec, object_name: &str) -> AlarmConfig {
 pub fn normalize(mut s: AlarmSpec) -> AlarmSpec {
     s.common = Default::default();
     s.alarm_name = None;
+    // Not an AWS field: the reconcile resolves it into metricName and namespace first.
+    s.metric_filter_ref = None;
     s.tags = Default::default();
     s.description = s.description.filter(|d| !d.is_empty());
     normalize_actions([

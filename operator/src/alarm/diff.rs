@@ -25,9 +25,10 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::desired::{desired, normalize};
+    use crate::alarm::desired::{desired, normalize, with_filter_metric};
     use crate::alarm::observed::observed;
     use crate::alarm::spec::*;
+    use crate::cloudwatch_alarm::metric_filter_ref::FilterMetric;
 
     fn cpu() -> AlarmSpec {
         AlarmSpec {
@@ -168,5 +169,39 @@ mod tests {
     fn normalize_is_idempotent_on_a_full_spec() {
         let n = normalize(cpu());
         assert_eq!(normalize(n.clone()), n);
+    }
+
+    #[test]
+    fn an_alarm_on_a_filters_metric_is_the_alarm_on_that_metric() {
+        let on_filter = AlarmSpec {
+            metric_name: None,
+            namespace: None,
+            metric_filter_ref: Some(MetricFilterRef {
+                name: "cpu-lines".into(),
+                metric_name: None,
+            }),
+            ..cpu()
+        };
+        let metric = FilterMetric {
+            namespace: "AWS/EC2".into(),
+            metric_name: "CPUUtilization".into(),
+        };
+        let d = desired(&with_filter_metric(&on_filter, Some(&metric)), "cpu");
+        // What AWS reports of the alarm carries no reference: nothing to write.
+        let seen = desired(&cpu(), "cpu");
+        assert_eq!(d.fields.metric_filter_ref, None);
+        assert!(plan(&d, Some(&seen), &BTreeMap::new(), None).is_empty());
+        // The filter's metric renamed: the alarm follows.
+        let renamed = FilterMetric {
+            metric_name: "CPUBusy".into(),
+            ..metric
+        };
+        let d = desired(&with_filter_metric(&on_filter, Some(&renamed)), "cpu");
+        assert_eq!(
+            plan(&d, Some(&seen), &BTreeMap::new(), None).change,
+            Some(Change::Update {
+                fields: vec!["metricName".into()]
+            })
+        );
     }
 }

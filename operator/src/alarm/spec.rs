@@ -32,9 +32,9 @@ const DIMENSION_NAME_PATTERN: &str = "^([!-9;-~]| +[!-~])[ -~]*$";
 const DIMENSION_VALUE_PATTERN: &str = "^ *[!-~][ -~]*$";
 
 /// The alarm as it should be in CloudWatch. Choose what it watches with exactly one of metricName
-/// (one metric), metrics (metric math or an anomaly detection band) or evaluationCriteria (a
-/// PromQL query), then how it compares: comparisonOperator with threshold or thresholdMetricId,
-/// over evaluationPeriods.
+/// (one metric), metricFilterRef (the metric of a MetricFilter), metrics (metric math or an
+/// anomaly detection band) or evaluationCriteria (a PromQL query), then how it compares:
+/// comparisonOperator with threshold or thresholdMetricId, over evaluationPeriods.
 #[derive(CustomResource, Clone, Debug, Deserialize, Serialize, KubeSchema, PartialEq)]
 #[kube(
     group = "cwo.dev",
@@ -45,7 +45,7 @@ const DIMENSION_VALUE_PATTERN: &str = "^ *[!-~][ -~]*$";
     derive = "PartialEq",
     shortname = "cwa",
     category = "cloudwatch",
-    doc = "Alarm is an AWS CloudWatch metric alarm managed by cloudwatch-operator. It watches one metric (metricName), a metric math expression or anomaly detection band (metrics), or a PromQL query (evaluationCriteria), and runs actions when its state changes. The operator creates the alarm with PutMetricAlarm, keeps it matching this spec, and reports the alarm's live state in status.",
+    doc = "Alarm is an AWS CloudWatch metric alarm managed by cloudwatch-operator. It watches one metric (metricName, or the metric a MetricFilter publishes from log events: metricFilterRef), a metric math expression or anomaly detection band (metrics), or a PromQL query (evaluationCriteria), and runs actions when its state changes. The operator creates the alarm with PutMetricAlarm, keeps it matching this spec, and reports the alarm's live state in status.",
     printcolumn(name = "State", type_ = "string", json_path = ".status.stateValue", description = "Live alarm state in CloudWatch: OK, ALARM or INSUFFICIENT_DATA"),
     printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#, description = "The alarm exists in AWS and matches the spec"),
     printcolumn(name = "Synced", type_ = "string", json_path = r#".status.conditions[?(@.type=="Synced")].status"#, description = "The last reconcile with AWS succeeded"),
@@ -62,12 +62,12 @@ const DIMENSION_VALUE_PATTERN: &str = "^ *[!-~][ -~]*$";
 #[serde(rename_all = "camelCase")]
 #[x_kube(
     validation = Rule::new(
-        "(has(self.metricName) ? 1 : 0) + (has(self.metrics) ? 1 : 0) + (has(self.evaluationCriteria) ? 1 : 0) == 1"
+        "(has(self.metricName) ? 1 : 0) + (has(self.metricFilterRef) ? 1 : 0) + (has(self.metrics) ? 1 : 0) + (has(self.evaluationCriteria) ? 1 : 0) == 1"
     ).message(
-        "set exactly one of metricName (one metric), metrics (metric math or an anomaly detection band) or evaluationCriteria (a PromQL query)"
+        "set exactly one of metricName (one metric), metrics (metric math or an anomaly detection band), evaluationCriteria (a PromQL query) or metricFilterRef (the metric of a MetricFilter)"
     ),
     validation = Rule::new(
-        "has(self.metricName) || !(has(self.namespace) || has(self.dimensions) || has(self.statistic) || has(self.extendedStatistic) || has(self.period) || has(self.unit))"
+        "has(self.metricName) || has(self.metricFilterRef) || !(has(self.namespace) || has(self.dimensions) || has(self.statistic) || has(self.extendedStatistic) || has(self.period) || has(self.unit))"
     ).message(
         "namespace, dimensions, statistic, extendedStatistic, period and unit describe the single metric named by metricName: set metricName, or for metric math move them into metrics[].metricStat"
     ),
@@ -75,13 +75,18 @@ const DIMENSION_VALUE_PATTERN: &str = "^ *[!-~][ -~]*$";
         "!has(self.metricName) || (has(self.namespace) && has(self.period))"
     ).message("an alarm on one metric (metricName) needs namespace and period"),
     validation = Rule::new(
+        "!has(self.metricFilterRef) || (!has(self.namespace) && has(self.period))"
+    ).message(
+        "an alarm on a MetricFilter's metric (metricFilterRef) needs period, and takes its namespace from the filter: remove namespace"
+    ),
+    validation = Rule::new(
         "!(has(self.statistic) && has(self.extendedStatistic))"
     ).message(
         "statistic and extendedStatistic are mutually exclusive: use statistic for SampleCount, Average, Sum, Minimum or Maximum, and extendedStatistic for percentiles and other statistics such as p99"
     ),
     validation = Rule::new(
-        "!has(self.metricName) || has(self.statistic) || has(self.extendedStatistic)"
-    ).message("an alarm on one metric (metricName) needs statistic or extendedStatistic"),
+        "!(has(self.metricName) || has(self.metricFilterRef)) || has(self.statistic) || has(self.extendedStatistic)"
+    ).message("an alarm on one metric (metricName or metricFilterRef) needs statistic or extendedStatistic"),
     validation = Rule::new(
         "!(has(self.threshold) && has(self.thresholdMetricId))"
     ).message(
@@ -202,11 +207,19 @@ pub struct AlarmSpec {
     pub insufficient_data_actions: Vec<String>,
 
     /// Name of the one metric the alarm watches, for example CPUUtilization (1 to 255
-    /// characters). Set exactly one of metricName, metrics or evaluationCriteria. With metricName,
-    /// also set namespace, period and statistic or extendedStatistic.
+    /// characters). Set exactly one of metricName, metricFilterRef, metrics or evaluationCriteria.
+    /// With metricName, also set namespace, period and statistic or extendedStatistic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub metric_name: Option<String>,
+
+    /// The metric a MetricFilter in this namespace publishes, instead of metricName and
+    /// namespace: the alarm watches that metric, waits (DependencyNotReady) until the filter is
+    /// Ready, and is deleted before the filter. Set exactly one of metricName, metricFilterRef,
+    /// metrics or evaluationCriteria. With metricFilterRef, also set period and statistic or
+    /// extendedStatistic, and dimensions when the filter publishes some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_filter_ref: Option<MetricFilterRef>,
 
     /// Namespace of the metric named by metricName, for example AWS/EC2 (1 to 255 characters, not
     /// starting with a colon). Only with metricName.
@@ -358,6 +371,21 @@ impl Default for AlarmSpec {
     fn default() -> Self {
         serde_json::from_value(serde_json::json!({})).expect("an empty spec deserializes")
     }
+}
+
+/// A MetricFilter whose metric an alarm watches.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricFilterRef {
+    /// Name of the MetricFilter object, in the alarm's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+
+    /// Which of the filter's metric transformations, by its metricName. Default: the filter's
+    /// only one (CloudWatch Logs gives a filter exactly one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub metric_name: Option<String>,
 }
 
 /// A dimension: a name/value pair that identifies one time series of a metric.

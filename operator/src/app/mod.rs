@@ -12,7 +12,9 @@ use crate::aws::{Aws, AwsSettings};
 use crate::aws_account::{AWSAccount, Grants};
 use crate::cloudwatch_alarm::AlarmFamily;
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_destination::{self, LogDestination};
 use crate::log_subscription::{self, LogSubscription};
+use crate::metric_filter::{self, MetricFilter};
 use crate::metric_stream::{self, MetricStream};
 use crate::metrics::Metrics;
 use crate::runtime::accounts::AccountUsers;
@@ -197,11 +199,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         scope.api::<LogSubscription>(client.clone()),
         scope.watcher_config(),
     );
+    let (metric_filters, metric_filters_synced, metric_filter_stream) = watch::reconcile_stream(
+        scope.api::<MetricFilter>(client.clone()),
+        scope.watcher_config(),
+    );
+    let (destinations, destinations_synced, destination_stream) = watch::reconcile_stream(
+        scope.api::<LogDestination>(client.clone()),
+        scope.watcher_config(),
+    );
+    // Kinds that reference others (an alarm's metricFilterRef, a subscription's destinationRef)
+    // read the referenced kind's cache and wake its objects; the referenced kind learns of its
+    // referrers through what the referrer shares.
     let alarm_queue = controller::queue::<Alarm>();
     let composite_queue = controller::queue::<CompositeAlarm>();
     let stream_queue = controller::queue::<MetricStream>();
     let rule_queue = controller::queue::<SamplingRule>();
     let subscription_queue = controller::queue::<LogSubscription>();
+    let metric_filter_queue = controller::queue::<MetricFilter>();
+    let destination_queue = controller::queue::<LogDestination>();
     // Who uses which AWSAccount: every kind, before any controller starts.
     let users = &ctx.account_users;
     users.register(alarms.clone(), alarms_synced.clone(), alarm_queue.0.clone());
@@ -214,8 +229,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     users.register(rules.clone(), rules_synced, rule_queue.0.clone());
     users.register(
         subscriptions.clone(),
-        subscriptions_synced,
+        subscriptions_synced.clone(),
         subscription_queue.0.clone(),
+    );
+    users.register(
+        metric_filters.clone(),
+        metric_filters_synced.clone(),
+        metric_filter_queue.0.clone(),
+    );
+    users.register(
+        destinations.clone(),
+        destinations_synced.clone(),
+        destination_queue.0.clone(),
     );
     let alarm_family = AlarmFamily::new(
         Arc::clone(&ctx),
@@ -225,14 +250,35 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             composites_synced,
             composite_queue.0.clone(),
         ),
+        (
+            metric_filters.clone(),
+            metric_filters_synced,
+            metric_filter_queue.0.clone(),
+        ),
     );
     let stream_shared = metric_stream::shared(Arc::clone(&aws));
     let rule_shared = sampling_rule::shared(Arc::clone(&aws));
     let subscription_shared = log_subscription::shared(
         Arc::clone(&aws),
-        subscriptions.clone(),
+        (
+            subscriptions.clone(),
+            subscriptions_synced,
+            subscription_queue.0.clone(),
+        ),
+        (
+            destinations.clone(),
+            destinations_synced,
+            destination_queue.0.clone(),
+        ),
         args.subscription_filter_limit,
     );
+    let metric_filter_shared = metric_filter::shared(
+        Arc::clone(&aws),
+        metric_filters.clone(),
+        Arc::clone(&alarm_family) as _,
+    );
+    let destination_shared =
+        log_destination::shared(Arc::clone(&aws), Arc::clone(&subscription_shared) as _);
 
     let stop = shutdown::controllers_stop(stop, leadership);
     health.set_ready(true);
@@ -255,6 +301,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             n,
             Arc::clone(&ctx),
             subscription_shared,
+            stop.clone()
+        ),
+        controller::run(
+            metric_filters,
+            metric_filter_stream,
+            metric_filter_queue,
+            n,
+            Arc::clone(&ctx),
+            metric_filter_shared,
+            stop.clone()
+        ),
+        controller::run(
+            destinations,
+            destination_stream,
+            destination_queue,
+            n,
+            Arc::clone(&ctx),
+            destination_shared,
             stop.clone()
         ),
         controller::run(
@@ -304,6 +368,8 @@ async fn probe_crds(client: &Client, scope: &Scope) -> anyhow::Result<()> {
     probe::<CompositeAlarm>(client, scope).await?;
     probe::<MetricStream>(client, scope).await?;
     probe::<LogSubscription>(client, scope).await?;
+    probe::<MetricFilter>(client, scope).await?;
+    probe::<LogDestination>(client, scope).await?;
     probe::<SamplingRule>(client, scope).await
 }
 

@@ -6,6 +6,7 @@ use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::AlarmReader;
 use crate::common_fields::CommonStatus;
 use crate::composite_alarm::CompositeAlarm;
+use crate::metric_filter::MetricFilter;
 use crate::runtime::ManagedKind;
 use crate::runtime::context::Context;
 use crate::runtime::reconcile::resolve_location;
@@ -48,16 +49,22 @@ pub struct AlarmFamily {
     /// CompositeAlarm objects, for the composite graph.
     pub composites: Store<CompositeAlarm>,
     pub composites_synced: Synced,
+    /// MetricFilter objects, for alarms' `metricFilterRef`s.
+    pub metric_filters: Store<MetricFilter>,
+    pub metric_filters_synced: Synced,
     alarm_wakeups: mpsc::Sender<ObjectRef<Alarm>>,
     composite_wakeups: mpsc::Sender<ObjectRef<CompositeAlarm>>,
+    metric_filter_wakeups: mpsc::Sender<ObjectRef<MetricFilter>>,
 }
 
 impl AlarmFamily {
-    /// The family over the two kinds' caches and queues; `ctx` tells where each object lives.
+    /// The family over the two kinds' caches and queues, and those of the metric filters alarms
+    /// watch; `ctx` tells where each object lives.
     pub fn new(
         ctx: Arc<Context>,
         alarms: KindHandle<Alarm>,
         composites: KindHandle<CompositeAlarm>,
+        metric_filters: KindHandle<MetricFilter>,
     ) -> Arc<Self> {
         let aws = Arc::clone(&ctx.aws);
         let reader = AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL, ABSENT_TTL);
@@ -76,6 +83,9 @@ impl AlarmFamily {
             composites: composites.0,
             composites_synced: composites.1,
             composite_wakeups: composites.2,
+            metric_filters: metric_filters.0,
+            metric_filters_synced: metric_filters.1,
+            metric_filter_wakeups: metric_filters.2,
         })
     }
 
@@ -88,6 +98,11 @@ impl AlarmFamily {
     /// Reconciles the CompositeAlarm `obj` soon (best effort, as [`AlarmFamily::wake_alarm`]).
     pub fn wake_composite(&self, obj: ObjectRef<CompositeAlarm>) {
         let _ = self.composite_wakeups.try_send(obj);
+    }
+
+    /// Reconciles the MetricFilter `obj` soon (best effort, as [`AlarmFamily::wake_alarm`]).
+    pub fn wake_metric_filter(&self, obj: ObjectRef<MetricFilter>) {
+        let _ = self.metric_filter_wakeups.try_send(obj);
     }
 
     /// Reads `objects`' alarms ahead of their drift-resync reconciles, in one DescribeAlarms per

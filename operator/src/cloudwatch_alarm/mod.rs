@@ -3,7 +3,8 @@
 //! the same DeleteAlarms with its silent "unknown names are ignored" that needs a describe to
 //! confirm, the same live states, and one reconcile path ([`apply`]) that each kind fills in
 //! with what is its own. It is also the one place that sees both kinds at once: the composite
-//! graph (which composites name an alarm; cycles) lives in [`dependents`].
+//! graph (which composites name an alarm; cycles) lives in [`dependents`]. Alarms on the metric
+//! of a MetricFilter resolve their reference here too ([`metric_filter_ref`]).
 
 pub(crate) mod actions;
 pub mod apply;
@@ -11,6 +12,7 @@ pub mod delete;
 pub mod dependents;
 pub mod family;
 pub mod live;
+pub mod metric_filter_ref;
 pub mod spec;
 
 pub use apply::{AlarmKind, apply};

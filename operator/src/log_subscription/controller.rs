@@ -1,7 +1,9 @@
 //! The LogSubscription controller: the thin shell that runs the pure steps against AWS.
 //!
 //! apply:
-//! 1. desired identity and filter from the spec (pure);
+//! 1. a destinationRef resolved to the LogDestination's ARN (cache), waiting with
+//!    `DependencyNotReady` while it is missing or not Ready; desired identity and filter from
+//!    the spec (pure);
 //! 2. the log group's filters through the batched DescribeSubscriptionFilters reader (network);
 //!    a missing log group is `DependencyNotReady`;
 //! 3. ownership from this object's status record and the other LogSubscription objects' records
@@ -13,9 +15,11 @@
 //!
 //! cleanup: DeleteSubscriptionFilter of the filter this object's status records as its own,
 //! unless another object's claim on it now takes precedence (its success, or "not found", means
-//! the filter is gone).
+//! the filter is gone). A LogDestination this subscription sent to waits for it, and is woken
+//! once it is gone.
 
-use super::desired::{Desired, FilterKey, desired, put_request};
+use super::desired::{Desired, FilterKey, desired, desired_with, put_request};
+use super::destination_ref::destination_arn;
 use super::diff::{Change, FilterPlan, plan};
 use super::observed::{creation_time, find, observed};
 use super::ownership::{Decision, claim, claims_of_others, decide, own_record, record_key};
@@ -36,6 +40,7 @@ use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionF
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -76,11 +81,20 @@ impl ManagedKind for LogSubscription {
             tracing::debug!(error = %e, "prefetching subscription filters failed");
         }
     }
+
+    fn deleted(&self, shared: &LogSubscriptions) {
+        // The LogDestination this subscription sent to may be waiting to be deleted.
+        if let Some(reference) = &self.spec.destination_ref {
+            let namespace = self.namespace().unwrap_or_default();
+            shared.wake_destination(ObjectRef::new(&reference.name).within(&namespace));
+        }
+    }
 }
 
 async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Outcome {
     let location = &r.location;
-    let d = desired(&obj.spec, &obj.name_any());
+    let destination = destination_arn(r.shared, obj).await?;
+    let d = desired_with(&obj.spec, &obj.name_any(), &destination);
     let what = r.what.as_str();
     let previous = r.previous();
     let observe_only = r.observe_only();

@@ -61,8 +61,23 @@ pub fn filter_name(spec: &LogSubscriptionSpec, object_name: &str) -> String {
         .unwrap_or_else(|| object_name.to_string())
 }
 
-/// The desired filter for `spec`.
+/// The desired filter for `spec`, delivering to `spec.destinationArn` (empty with a
+/// destinationRef: see [`desired_with`]).
 pub fn desired(spec: &LogSubscriptionSpec, object_name: &str) -> Desired {
+    desired_with(
+        spec,
+        object_name,
+        spec.destination_arn.as_deref().unwrap_or_default(),
+    )
+}
+
+/// The desired filter for `spec`, delivering to `destination_arn` (spec.destinationArn, or the
+/// ARN of the LogDestination spec.destinationRef names).
+pub fn desired_with(
+    spec: &LogSubscriptionSpec,
+    object_name: &str,
+    destination_arn: &str,
+) -> Desired {
     Desired {
         key: FilterKey {
             log_group_name: spec.log_group_name.clone(),
@@ -70,7 +85,7 @@ pub fn desired(spec: &LogSubscriptionSpec, object_name: &str) -> Desired {
         },
         config: FilterConfig {
             filter_pattern: spec.filter_pattern.clone(),
-            destination_arn: spec.destination_arn.clone(),
+            destination_arn: destination_arn.to_string(),
             role_arn: non_empty(spec.role_arn.as_deref()),
             distribution: to_wire(&spec.distribution.unwrap_or_default()),
             apply_on_transformed_logs: spec.apply_on_transformed_logs.unwrap_or(false),
@@ -179,8 +194,9 @@ pub(crate) mod tests {
             log_group_name: "/aws/lambda/checkout".into(),
             filter_name: None,
             filter_pattern: r#"{ $.level = "ERROR" }"#.into(),
-            destination_arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/central"
-                .into(),
+            destination_arn: Some(
+                "arn:aws:firehose:us-east-1:123456789012:deliverystream/central".into(),
+            ),
             role_arn: Some("arn:aws:iam::123456789012:role/logs-to-firehose".into()),
             ..Default::default()
         }
@@ -211,7 +227,7 @@ pub(crate) mod tests {
         let firehose = request(&desired(&firehose_spec(), "x"));
         assert_eq!(firehose.get_distribution(), &None);
         let mut kinesis = firehose_spec();
-        kinesis.destination_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/logs".into();
+        kinesis.destination_arn = Some("arn:aws:kinesis:us-east-1:123456789012:stream/logs".into());
         let r = request(&desired(&kinesis, "x"));
         assert_eq!(r.get_distribution(), &Some(logs::Distribution::ByLogStream));
         kinesis.distribution = Some(Distribution::Random);

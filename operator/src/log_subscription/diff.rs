@@ -126,7 +126,7 @@ mod tests {
                 log_group_name,
                 filter_name,
                 filter_pattern,
-                destination_arn: destination_arn.into(),
+                destination_arn: Some(destination_arn.into()),
                 role_arn: (needs_role || with_role)
                     .then(|| "arn:aws:iam::123456789012:role/logs".to_string()),
                 distribution,

@@ -25,13 +25,14 @@ pub use crate::filter_ownership::{FilterOwnership, OwnershipOrigin};
     derive = "PartialEq",
     shortname = "cwls",
     category = "cloudwatch",
-    doc = "LogSubscription is an AWS CloudWatch Logs subscription filter managed by cloudwatch-operator: it forwards the log events of one log group that match a filter pattern to a Kinesis data stream, an Amazon Data Firehose delivery stream, a Lambda function or a cross-account Logs destination. Subscription filters carry no tags, so the operator records in status whether this object created the filter or adopted it.",
+    doc = "LogSubscription is an AWS CloudWatch Logs subscription filter managed by cloudwatch-operator: it forwards the log events of one log group that match a filter pattern to a Kinesis data stream, an Amazon Data Firehose delivery stream, a Lambda function or a Logs destination (by ARN, or a LogDestination through spec.destinationRef). Subscription filters carry no tags, so the operator records in status whether this object created the filter or adopted it.",
     printcolumn(name = "Log Group", type_ = "string", json_path = ".spec.logGroupName", description = "Log group the filter subscribes to"),
     printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#, description = "The filter exists in AWS and matches the spec"),
     printcolumn(name = "Synced", type_ = "string", json_path = r#".status.conditions[?(@.type=="Synced")].status"#, description = "The last reconcile with AWS succeeded"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     printcolumn(name = "Filter", type_ = "string", json_path = ".status.awsName", priority = 1, description = "Name of the subscription filter in CloudWatch Logs"),
     printcolumn(name = "Destination", type_ = "string", json_path = ".spec.destinationArn", priority = 1, description = "Where matching log events go"),
+    printcolumn(name = "Destination Ref", type_ = "string", json_path = ".spec.destinationRef.name", priority = 1, description = "The LogDestination matching log events go to"),
     printcolumn(name = "Region", type_ = "string", json_path = ".status.region", priority = 1, description = "AWS region of the log group"),
     validation = Rule::new(
         "(has(self.spec.filterName) ? self.spec.filterName : self.metadata.name) == (has(oldSelf.spec.filterName) ? oldSelf.spec.filterName : oldSelf.metadata.name)"
@@ -41,13 +42,16 @@ pub use crate::filter_ownership::{FilterOwnership, OwnershipOrigin};
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
+    validation = Rule::new("has(self.destinationArn) != has(self.destinationRef)").message(
+        "set exactly one of destinationArn (a Kinesis data stream, Firehose delivery stream, Lambda function or Logs destination) or destinationRef (a LogDestination in this namespace)"
+    ),
     validation = Rule::new(
-        "has(self.roleArn) || !self.destinationArn.matches('^arn:aws[a-z-]*:(kinesis|firehose):')"
+        "has(self.roleArn) || !has(self.destinationArn) || !self.destinationArn.matches('^arn:aws[a-z-]*:(kinesis|firehose):')"
     ).message(
         "a Kinesis or Firehose destination needs roleArn, an IAM role CloudWatch Logs assumes to write to it"
     ).field_path(".roleArn"),
     validation = Rule::new(
-        "!has(self.distribution) || self.distribution == 'ByLogStream' || self.destinationArn.matches('^arn:aws[a-z-]*:kinesis:')"
+        "!has(self.distribution) || self.distribution == 'ByLogStream' || (has(self.destinationArn) && self.destinationArn.matches('^arn:aws[a-z-]*:kinesis:'))"
     ).message(
         "distribution Random applies only to Kinesis data stream destinations: remove it or use ByLogStream"
     ).field_path(".distribution"),
@@ -80,14 +84,23 @@ pub struct LogSubscriptionSpec {
     /// Where matching events go: the ARN of a Kinesis data stream, an Amazon Data Firehose
     /// delivery stream or a Lambda function in the same account, or of a CloudWatch Logs
     /// destination (for cross-account delivery). Kinesis and Firehose need roleArn; a Lambda
-    /// function needs a resource policy allowing logs.amazonaws.com to invoke it.
+    /// function needs a resource policy allowing logs.amazonaws.com to invoke it. Set this or
+    /// destinationRef.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(
         "self.matches('^arn:aws[a-z-]*:(kinesis:[a-z0-9-]+:[0-9]{12}:stream/.+|firehose:[a-z0-9-]+:[0-9]{12}:deliverystream/.+|lambda:[a-z0-9-]+:[0-9]{12}:function:.+|logs:[a-z0-9-]+:[0-9]{12}:destination:.+)$')"
     ).message(
         "destinationArn must be the ARN of a Kinesis data stream (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME), a Firehose delivery stream (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME), a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME) or a Logs destination (arn:aws:logs:REGION:ACCOUNT:destination:NAME)"
     ))]
-    pub destination_arn: String,
+    pub destination_arn: Option<String>,
+
+    /// A LogDestination in this namespace to send matching events to, instead of
+    /// destinationArn: the subscription waits (DependencyNotReady) until the destination is
+    /// Ready, then uses its ARN; the destination is not deleted while this subscription names
+    /// it. Set this or destinationArn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_ref: Option<LogDestinationRef>,
 
     /// ARN of the IAM role CloudWatch Logs assumes to write to a Kinesis or Firehose
     /// destination, for example arn:aws:iam::123456789012:role/logs-to-kinesis. Required for
@@ -122,6 +135,15 @@ pub struct LogSubscriptionSpec {
     #[schemars(length(max = 3))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub emit_system_fields: Vec<SystemField>,
+}
+
+/// A LogDestination a subscription sends to.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LogDestinationRef {
+    /// Name of the LogDestination object, in the subscription's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
 }
 
 /// How a subscription spreads events over Kinesis shards.

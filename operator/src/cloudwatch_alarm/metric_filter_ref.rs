@@ -1,0 +1,237 @@
+//! Alarms on the metric of a MetricFilter (`Alarm.spec.metricFilterRef`): the reference resolved
+//! to the metric the filter publishes, waiting while the filter is not Ready, and what a filter
+//! asks of the alarms watching it ([`MetricWatchers`]): it is not deleted while one does, and it
+//! wakes them when it turns Ready.
+
+use super::family::AlarmFamily;
+use crate::alarm::{Alarm, MetricFilterRef};
+use crate::conditions::status_of;
+use crate::error::{Error, Result};
+use crate::metric_filter::{MetricFilter, MetricWatchers};
+use crate::runtime::watch::Synced;
+use crate::vocabulary::condition;
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+/// The metric a MetricFilter publishes, as an alarm names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilterMetric {
+    pub namespace: String,
+    pub metric_name: String,
+}
+
+/// Resolves `reference` (from an alarm in `namespace` and `region`) against the MetricFilter
+/// `filter` (`None`: the cluster has no such object). A filter that is missing, not Ready for its
+/// current generation, or publishes no metric of the name asked for is waited for; a filter in
+/// another region can never work and is refused.
+pub fn resolve(
+    reference: &MetricFilterRef,
+    namespace: &str,
+    region: &str,
+    filter: Option<&MetricFilter>,
+) -> Result<FilterMetric> {
+    let what = format!("MetricFilter {namespace}/{}", reference.name);
+    let Some(filter) = filter else {
+        return Err(Error::dependency(format!(
+            "waiting for {what}: it does not exist"
+        )));
+    };
+    let status = filter.status.as_ref();
+    let filter_region = status.and_then(|s| s.common.region.as_deref());
+    if let Some(filter_region) = filter_region
+        && filter_region != region
+    {
+        return Err(Error::invalid_spec(format!(
+            "{what} is in {filter_region}, and an alarm in {region} cannot watch its metric: \
+             CloudWatch alarms watch metrics of their own region. Put the alarm in \
+             {filter_region} (spec.region) or refer to a filter in {region}"
+        )));
+    }
+    let ready = status.is_some_and(|s| {
+        s.common.observed_generation == filter.metadata.generation
+            && status_of(&s.common.conditions, condition::READY).is_some_and(|c| c.status == "True")
+    });
+    if !ready {
+        return Err(Error::dependency(format!(
+            "waiting for {what} to be Ready: its metric is published once the filter exists as \
+             its spec says"
+        )));
+    }
+    let transformations = &filter.spec.metric_transformations;
+    let chosen = match &reference.metric_name {
+        Some(name) => transformations.iter().find(|t| &t.metric_name == name),
+        None => transformations.first(),
+    };
+    let Some(t) = chosen else {
+        let published: Vec<&str> = transformations
+            .iter()
+            .map(|t| t.metric_name.as_str())
+            .collect();
+        return Err(Error::dependency(format!(
+            "{what} publishes no metric named {:?} (it publishes {}); waiting for it to, or \
+             correct metricFilterRef.metricName",
+            reference.metric_name.as_deref().unwrap_or_default(),
+            published.join(", ")
+        )));
+    };
+    Ok(FilterMetric {
+        namespace: t.metric_namespace.clone(),
+        metric_name: t.metric_name.clone(),
+    })
+}
+
+/// Resolves the metricFilterRef of `alarm` (in `region`) from the cluster's MetricFilter
+/// objects, once their cache holds its first list (a filter missing from a cache still being
+/// filled is not missing). `None` for an alarm without one.
+pub async fn resolve_for(
+    family: &AlarmFamily,
+    alarm: &Alarm,
+    region: &str,
+) -> Result<Option<FilterMetric>> {
+    let Some(reference) = &alarm.spec.metric_filter_ref else {
+        return Ok(None);
+    };
+    family.metric_filters_synced.wait().await;
+    let namespace = alarm.namespace().unwrap_or_default();
+    let filter = family
+        .metric_filters
+        .get(&ObjectRef::new(&reference.name).within(&namespace));
+    resolve(reference, &namespace, region, filter.as_deref()).map(Some)
+}
+
+/// The Alarm objects in `namespace` whose metricFilterRef names the MetricFilter `filter`.
+fn alarms_watching(family: &AlarmFamily, namespace: &str, filter: &str) -> Vec<ObjectRef<Alarm>> {
+    let mut out: Vec<ObjectRef<Alarm>> = family
+        .alarms
+        .state()
+        .iter()
+        .filter(|a| a.namespace().as_deref() == Some(namespace))
+        .filter(|a| {
+            a.spec
+                .metric_filter_ref
+                .as_ref()
+                .is_some_and(|r| r.name == filter)
+        })
+        .map(|a| ObjectRef::from_obj(&**a))
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+impl MetricWatchers for AlarmFamily {
+    fn synced(&self) -> &Synced {
+        &self.alarms_synced
+    }
+
+    fn watching(&self, namespace: &str, filter: &str) -> Vec<String> {
+        alarms_watching(self, namespace, filter)
+            .into_iter()
+            .map(|a| format!("{namespace}/{}", a.name))
+            .collect()
+    }
+
+    fn wake(&self, namespace: &str, filter: &str) {
+        for alarm in alarms_watching(self, namespace, filter) {
+            self.wake_alarm(alarm);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common_fields::CommonStatus;
+    use crate::conditions::{Verdict, conditions};
+    use crate::metric_filter::{MetricFilterSpec, MetricFilterStatus, MetricTransformation};
+    use crate::reason::Reason;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn filter(region: &str, ready: bool, generation: i64, observed: i64) -> MetricFilter {
+        let mut f = MetricFilter::new(
+            "checkout-errors",
+            MetricFilterSpec {
+                log_group_name: "/aws/lambda/checkout".into(),
+                metric_transformations: vec![MetricTransformation {
+                    metric_name: "CheckoutErrors".into(),
+                    metric_namespace: "Checkout".into(),
+                    metric_value: "1".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        );
+        f.metadata.generation = Some(generation);
+        let verdict = if ready {
+            Verdict::available("matches the spec")
+        } else {
+            Verdict::failed(Reason::DependencyNotReady, "no log group")
+        };
+        f.status = Some(MetricFilterStatus {
+            common: CommonStatus {
+                observed_generation: Some(observed),
+                region: Some(region.into()),
+                conditions: conditions(
+                    &[],
+                    &verdict,
+                    Some(observed),
+                    Timestamp::from_second(1).unwrap(),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        f
+    }
+
+    fn reference(metric_name: Option<&str>) -> MetricFilterRef {
+        MetricFilterRef {
+            name: "checkout-errors".into(),
+            metric_name: metric_name.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_ready_filter_gives_its_metric() {
+        let f = filter("us-east-1", true, 2, 2);
+        for r in [reference(None), reference(Some("CheckoutErrors"))] {
+            assert_eq!(
+                resolve(&r, "shop", "us-east-1", Some(&f)).unwrap(),
+                FilterMetric {
+                    namespace: "Checkout".into(),
+                    metric_name: "CheckoutErrors".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_or_unready_filter_is_waited_for() {
+        let e = resolve(&reference(None), "shop", "us-east-1", None).unwrap_err();
+        assert_eq!(e.reason, Reason::DependencyNotReady);
+        assert!(e.message.contains("shop/checkout-errors"), "{}", e.message);
+        for f in [
+            filter("us-east-1", false, 1, 1),
+            // Ready for an older spec: the metric may not be the one the spec names now.
+            filter("us-east-1", true, 3, 2),
+        ] {
+            let e = resolve(&reference(None), "shop", "us-east-1", Some(&f)).unwrap_err();
+            assert_eq!(e.reason, Reason::DependencyNotReady, "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn a_metric_the_filter_does_not_publish_is_waited_for_and_named() {
+        let f = filter("us-east-1", true, 1, 1);
+        let e = resolve(&reference(Some("Other")), "shop", "us-east-1", Some(&f)).unwrap_err();
+        assert_eq!(e.reason, Reason::DependencyNotReady);
+        assert!(e.message.contains("CheckoutErrors"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_filter_in_another_region_is_refused() {
+        let f = filter("eu-west-1", true, 1, 1);
+        let e = resolve(&reference(None), "shop", "us-east-1", Some(&f)).unwrap_err();
+        assert!(e.is_terminal());
+        assert!(e.message.contains("eu-west-1"), "{}", e.message);
+    }
+}

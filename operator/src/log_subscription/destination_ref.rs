@@ -1,0 +1,158 @@
+//! Subscriptions to a LogDestination (`spec.destinationRef`): the reference resolved to the
+//! destination's ARN, waiting while the destination is not Ready, and what a destination asks of
+//! the subscriptions sending to it ([`DestinationSubscribers`]): it is not deleted while one
+//! does, and it wakes them when it turns Ready.
+
+use super::LogSubscriptions;
+use super::spec::{LogDestinationRef, LogSubscription};
+use crate::conditions::status_of;
+use crate::error::{Error, Result};
+use crate::log_destination::{DestinationSubscribers, LogDestination};
+use crate::runtime::watch::Synced;
+use crate::vocabulary::condition;
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+/// The ARN of the LogDestination `destination` (`None`: the cluster has no such object) that
+/// `reference`, from a subscription in `namespace`, names. A destination that is missing or not
+/// Ready for its current generation is waited for.
+pub fn resolve(
+    reference: &LogDestinationRef,
+    namespace: &str,
+    destination: Option<&LogDestination>,
+) -> Result<String> {
+    let what = format!("LogDestination {namespace}/{}", reference.name);
+    let Some(destination) = destination else {
+        return Err(Error::dependency(format!(
+            "waiting for {what}: it does not exist"
+        )));
+    };
+    let status = destination.status.as_ref();
+    let ready = status.is_some_and(|s| {
+        s.common.observed_generation == destination.metadata.generation
+            && status_of(&s.common.conditions, condition::READY).is_some_and(|c| c.status == "True")
+    });
+    match status.and_then(|s| s.common.arn.clone()) {
+        Some(arn) if ready => Ok(arn),
+        _ => Err(Error::dependency(format!(
+            "waiting for {what} to be Ready: its ARN is known once it exists as its spec says"
+        ))),
+    }
+}
+
+/// The destination ARN of `obj`: spec.destinationArn, or the ARN of the LogDestination
+/// spec.destinationRef names, once the destinations' cache holds its first list (a destination
+/// missing from a cache still being filled is not missing).
+pub async fn destination_arn(shared: &LogSubscriptions, obj: &LogSubscription) -> Result<String> {
+    let Some(reference) = &obj.spec.destination_ref else {
+        return Ok(obj.spec.destination_arn.clone().unwrap_or_default());
+    };
+    shared.destinations_synced.wait().await;
+    let namespace = obj.namespace().unwrap_or_default();
+    let destination = shared
+        .destinations
+        .get(&ObjectRef::new(&reference.name).within(&namespace));
+    resolve(reference, &namespace, destination.as_deref())
+}
+
+/// The LogSubscription objects in `namespace` whose destinationRef names `destination`.
+fn sending_to(
+    shared: &LogSubscriptions,
+    namespace: &str,
+    destination: &str,
+) -> Vec<ObjectRef<LogSubscription>> {
+    let mut out: Vec<ObjectRef<LogSubscription>> = shared
+        .objects
+        .state()
+        .iter()
+        .filter(|s| s.namespace().as_deref() == Some(namespace))
+        .filter(|s| {
+            s.spec
+                .destination_ref
+                .as_ref()
+                .is_some_and(|r| r.name == destination)
+        })
+        .map(|s| ObjectRef::from_obj(&**s))
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+impl DestinationSubscribers for LogSubscriptions {
+    fn synced(&self) -> &Synced {
+        &self.objects_synced
+    }
+
+    fn subscribing(&self, namespace: &str, destination: &str) -> Vec<String> {
+        sending_to(self, namespace, destination)
+            .into_iter()
+            .map(|s| format!("{namespace}/{}", s.name))
+            .collect()
+    }
+
+    fn wake(&self, namespace: &str, destination: &str) {
+        for subscription in sending_to(self, namespace, destination) {
+            self.wake(subscription);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common_fields::CommonStatus;
+    use crate::conditions::{Verdict, conditions};
+    use crate::log_destination::{LogDestinationSpec, LogDestinationStatus};
+    use crate::reason::Reason;
+    use k8s_openapi::jiff::Timestamp;
+
+    const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
+
+    fn destination(ready: bool, generation: i64, observed: i64) -> LogDestination {
+        let mut d = LogDestination::new("central", LogDestinationSpec::default());
+        d.metadata.generation = Some(generation);
+        let verdict = if ready {
+            Verdict::available("matches the spec")
+        } else {
+            Verdict::failed(Reason::AwsUnavailable, "try again")
+        };
+        d.status = Some(LogDestinationStatus {
+            common: CommonStatus {
+                observed_generation: Some(observed),
+                arn: Some(ARN.into()),
+                conditions: conditions(
+                    &[],
+                    &verdict,
+                    Some(observed),
+                    Timestamp::from_second(1).unwrap(),
+                ),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        d
+    }
+
+    fn reference() -> LogDestinationRef {
+        LogDestinationRef {
+            name: "central".into(),
+        }
+    }
+
+    #[test]
+    fn a_ready_destination_gives_its_arn() {
+        let d = destination(true, 1, 1);
+        assert_eq!(resolve(&reference(), "logs", Some(&d)).unwrap(), ARN);
+    }
+
+    #[test]
+    fn a_missing_unready_or_stale_destination_is_waited_for() {
+        let e = resolve(&reference(), "logs", None).unwrap_err();
+        assert_eq!(e.reason, Reason::DependencyNotReady);
+        assert!(e.message.contains("logs/central"), "{}", e.message);
+        for d in [destination(false, 1, 1), destination(true, 2, 1)] {
+            let e = resolve(&reference(), "logs", Some(&d)).unwrap_err();
+            assert_eq!(e.reason, Reason::DependencyNotReady, "{}", e.message);
+        }
+    }
+}
