@@ -23,10 +23,12 @@ use serde_json::Value;
 use crate::{Tools, repo_root};
 
 /// The kinds the operator serves, each with one Argo CD health script.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 7] = [
     "Alarm",
     "CompositeAlarm",
+    "LogDestination",
     "LogSubscription",
+    "MetricFilter",
     "MetricStream",
     "SamplingRule",
 ];

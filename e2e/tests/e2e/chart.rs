@@ -119,6 +119,8 @@ async fn the_chart_installs_and_its_rbac_runs_every_kind() -> Result<()> {
         ("delete", "alarms.cwo.dev", "no"),
         ("patch", "alarms.cwo.dev", "yes"),
         ("patch", "samplingrules.cwo.dev/status", "yes"),
+        ("watch", "metricfilters.cwo.dev", "yes"),
+        ("patch", "logdestinations.cwo.dev/status", "yes"),
         ("create", "events.events.k8s.io", "yes"),
         // AWSAccounts are the cluster admin's grants: the operator reads them and keeps its
         // finalizer and status on them, but cannot create or delete one.
@@ -147,12 +149,16 @@ async fn the_chart_installs_and_its_rbac_runs_every_kind() -> Result<()> {
     for stream in ["cloudwatch-metrics", "central-logs"] {
         create_delivery_stream(&s.sdk, stream).await?;
     }
-    create_log_group(&s.sdk, "/aws/lambda/checkout").await?;
+    for group in ["/aws/lambda/checkout", "/ecs/orders"] {
+        create_log_group(&s.sdk, group).await?;
+    }
     for file in [
         "examples/composite-alarm.yaml",
         "examples/metric-stream.yaml",
         "examples/log-subscription.yaml",
         "examples/sampling-rule.yaml",
+        "examples/log-error-alarm.yaml",
+        "examples/central-logging.yaml",
     ] {
         s.apply_file(file)?;
     }
@@ -162,6 +168,8 @@ async fn the_chart_installs_and_its_rbac_runs_every_kind() -> Result<()> {
         ("metricstream", "observability-export"),
         ("logsubscription", "checkout-errors"),
         ("samplingrule", "checkout-orders"),
+        ("metricfilter", "checkout-error-lines"),
+        ("logdestination", "central-logs"),
     ] {
         s.wait_ready(kind, name).await?;
     }

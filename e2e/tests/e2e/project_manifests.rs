@@ -11,11 +11,13 @@ use crate::corpus;
 
 /// The kinds DESIGN.md defines, and the cluster-scoped AWSAccount that grants namespaces the
 /// AWS accounts they use; each has one CRD file in `crds/`.
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 8] = [
     "AWSAccount",
     "Alarm",
     "CompositeAlarm",
+    "LogDestination",
     "LogSubscription",
+    "MetricFilter",
     "MetricStream",
     "SamplingRule",
 ];

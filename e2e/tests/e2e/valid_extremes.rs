@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use cloudwatch_operator::alarm::Alarm;
 use cloudwatch_operator::common_fields::MAX_USER_TAGS;
 use cloudwatch_operator::composite_alarm::CompositeAlarm;
+use cloudwatch_operator::log_destination::LogDestination;
 use cloudwatch_operator::log_subscription::LogSubscription;
+use cloudwatch_operator::metric_filter::MetricFilter;
 use cloudwatch_operator::metric_stream::MetricStream;
 use cloudwatch_operator::sampling_rule::SamplingRule;
 use cwo_e2e::checks::TestNamespace;
@@ -64,6 +66,20 @@ fn xray_tags() -> Value {
             (
                 long(&format!("équipe {i:02} +-=._:/ "), 'é', 128),
                 Value::from(long(&format!("Zürich {i} 東京 +-=._:/ "), 'ü', 255)),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The most tags a log destination may carry, the longest CloudWatch Logs allows, using every
+/// character class it takes (letters of any script, digits, spaces and _ . : / = + - @).
+fn logs_tags() -> Value {
+    (0..MAX_USER_TAGS)
+        .map(|i| {
+            (
+                long(&format!("équipe {i:02} _.:/=+-@ "), 'é', 128),
+                Value::from(long(&format!("Zürich {i} 東京 _.:/=+-@ "), 'ü', 256)),
             )
         })
         .collect::<serde_json::Map<_, _>>()
@@ -335,6 +351,53 @@ fn cases() -> Vec<(&'static str, Value)> {
         "emitSystemFields": ["@aws.account", "@aws.region", "@source.log"],
     });
 
+    // A metric filter at its limits: the longest names and pattern, 2 dimensions with the
+    // longest names plus both system field dimensions would be 4, so 1 plus both make the 3
+    // allowed; 50 tests with the longest events.
+    let metric_filter = json!({
+        "logGroupName": long("/aws/lambda/#._-", 'g', 512),
+        "filterName": long("filter ✓ ", 'f', 512),
+        "filterPattern": long("{ $.level = \"ERROR\" } ", ' ', 1024),
+        "metricTransformations": [{
+            "metricName": long("Errors ✓ ", 'm', 255),
+            "metricNamespace": long("Checkout/", 'n', 255),
+            "metricValue": long("$.", 'v', 100),
+            "dimensions": { long("Dim", 'd', 255): long("$.", 'f', 255) },
+            "unit": "Count/Second",
+        }],
+        "applyOnTransformedLogs": true,
+        "fieldSelectionCriteria": long("@aws.region = \"us-east-1\" ", ' ', 2000),
+        "emitSystemFieldDimensions": ["@aws.account", "@aws.region"],
+        "tests": (0..50)
+            .map(|i| json!({"logEvent": long(&format!("{{\"n\":{i}}} "), 'e', 4096), "value": i}))
+            .collect::<Vec<_>>(),
+    });
+    // Three dimensions and a default value, no system field dimensions.
+    let metric_filter_dimensions = json!({
+        "logGroupName": "/app/orders",
+        "filterPattern": "[ip, user, status, bytes]",
+        "metricTransformations": [{
+            "metricName": "Bytes",
+            "metricNamespace": "Orders",
+            "metricValue": "$bytes",
+            "defaultValue": -1.5e300,
+            "dimensions": {"Status": "$status", "User": "$user", "Ip": "$ip"},
+        }],
+        "tests": [{"logEvent": "1.2.3.4 alice 200 512", "value": 512}, {"logEvent": "-", "noMatch": true}],
+    });
+    let destination = json!({
+        "destinationName": long("central ✓ ", 'd', 512),
+        "targetArn": format!("arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{}", long("", 's', 128)),
+        "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/logs"),
+        "senderAccountIds": (0..100).map(|i| format!("{:012}", 100_000_000_000u64 + i)).collect::<Vec<_>>(),
+        "tags": logs_tags(),
+    });
+    let destination_policy = json!({
+        "targetArn": format!("arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/central"),
+        "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/logs"),
+        "accessPolicy": long("{\"Version\":\"2012-10-17\",\"Statement\":[]} ", ' ', 5120),
+    });
+
     let rule_at_limits = json!({
         "ruleName": long("Rule-", 'r', 32),
         "resourceArn": long("arn:aws:ecs:*", '*', 500),
@@ -424,6 +487,26 @@ fn cases() -> Vec<(&'static str, Value)> {
             object("LogSubscription", &longest, subscription),
         ),
         (
+            "MetricFilter with the longest names, pattern and criteria, and 50 tests",
+            object("MetricFilter", &longest, metric_filter),
+        ),
+        (
+            "MetricFilter with 3 dimensions and a default value",
+            object(
+                "MetricFilter",
+                "filter-dimensions",
+                metric_filter_dimensions,
+            ),
+        ),
+        (
+            "LogDestination with the longest name, 100 senders and 48 tags",
+            object("LogDestination", &longest, destination),
+        ),
+        (
+            "LogDestination with the longest access policy",
+            object("LogDestination", "destination-policy", destination_policy),
+        ),
+        (
             "SamplingRule with every field at its limit",
             object("SamplingRule", "rule-limits", rule_at_limits),
         ),
@@ -451,6 +534,8 @@ fn parses_into_the_operators_type(object: &Value) -> Result<()> {
         Some("MetricStream") => round_trip::<MetricStream>(object)?,
         Some("LogSubscription") => round_trip::<LogSubscription>(object)?,
         Some("SamplingRule") => round_trip::<SamplingRule>(object)?,
+        Some("MetricFilter") => round_trip::<MetricFilter>(object)?,
+        Some("LogDestination") => round_trip::<LogDestination>(object)?,
         other => bail!("unexpected kind {other:?}"),
     };
     contained_in(&object["spec"], &parsed["spec"], "spec")
