@@ -14,6 +14,7 @@ mod gitops_manifests;
 mod harness;
 mod helm_wait;
 mod log_subscriptions;
+mod metric_filters;
 mod metric_streams;
 mod ownership;
 mod project_manifests;

@@ -92,12 +92,31 @@ impl ManagedKind for MetricFilter {
 }
 
 async fn apply(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Outcome {
+    let tests = check_tests(obj, r).await?;
+    // Whatever fails after the tests passed keeps their results in status, so a retry (waiting
+    // for the log group, say) does not ask TestMetricFilter again.
+    apply_tested(obj, r, tests.clone())
+        .await
+        .map_err(|mut failed| {
+            let status = failed
+                .status
+                .get_or_insert_with(|| r.previous().cloned().unwrap_or_default());
+            status.tests = tests;
+            failed
+        })
+}
+
+/// The rest of `apply`, once spec.tests passed (`tests`: their results).
+async fn apply_tested(
+    obj: &MetricFilter,
+    r: &Reconcile<'_, MetricFilter>,
+    tests: Option<TestResults>,
+) -> Outcome {
     let location = &r.location;
     let d = desired(&obj.spec, &obj.name_any());
     let what = r.what.as_str();
     let previous = r.previous();
     let observe_only = r.observe_only();
-    let tests = check_tests(obj, r).await?;
 
     let Some(filters) = r
         .shared
