@@ -14,6 +14,7 @@ mod metric_transformation;
 mod selection_criteria;
 pub mod state;
 mod subscription_filters;
+mod tagging;
 
 use std::collections::BTreeMap;
 
@@ -64,6 +65,11 @@ pub fn dispatch(
         "DeleteDestination" => unit(protocol, body, |i| {
             destinations::delete_destination(call, i)
         }),
+        "TagResource" => unit(protocol, body, |i| tagging::tag_resource(call, i)),
+        "UntagResource" => unit(protocol, body, |i| tagging::untag_resource(call, i)),
+        "ListTagsForResource" => {
+            reply(protocol, body, |i| tagging::list_tags_for_resource(call, i))
+        }
         other => Err(AwsError::unknown_operation(other)),
     }
 }
