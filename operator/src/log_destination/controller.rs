@@ -200,7 +200,14 @@ fn differences(
     fields
 }
 
-/// PutDestination (create, with `tags`, or update); returns the destination AWS reports.
+/// What CloudWatch Logs says when it cannot deliver its test message to the target (compared
+/// case-insensitively): the stream does not exist or is not ACTIVE yet, or the role cannot be
+/// assumed yet.
+const TEST_MESSAGE_FAILURE: &str = "could not deliver test message";
+
+/// PutDestination (create, with `tags`, or update); returns the destination AWS reports. A
+/// target CloudWatch Logs cannot deliver to yet is waited for, as a metric stream waits for its
+/// delivery stream.
 async fn put_destination(
     r: &Reconcile<'_, LogDestination>,
     d: &Desired,
@@ -211,7 +218,17 @@ async fn put_destination(
     let request = put_request(client.put_destination(), d, tags).send();
     let out = r.ctx.aws.call(location, Api::PutDestination, request).await;
     r.shared.destinations.wrote(location, &d.name);
-    Ok(out?.destination)
+    match out {
+        Ok(out) => Ok(out.destination),
+        Err(e) if e.message.to_lowercase().contains(TEST_MESSAGE_FAILURE) => {
+            Err(Error::dependency(format!(
+                "waiting for {} to accept CloudWatch Logs' test message (it must exist and be \
+                 ACTIVE, and the role must let CloudWatch Logs write to it): {}",
+                d.config.target_arn, e.message
+            )))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The ARN of the destination `name`, read back when a write did not report it.

@@ -93,7 +93,7 @@ impl ManagedKind for LogSubscription {
 
 async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Outcome {
     let location = &r.location;
-    let destination = destination_arn(r.shared, obj).await?;
+    let destination = destination_arn(r.shared, obj, location.region()).await?;
     let d = desired_with(&obj.spec, &obj.name_any(), &destination);
     let what = r.what.as_str();
     let previous = r.previous();

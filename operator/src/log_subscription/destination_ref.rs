@@ -14,11 +14,14 @@ use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
 /// The ARN of the LogDestination `destination` (`None`: the cluster has no such object) that
-/// `reference`, from a subscription in `namespace`, names. A destination that is missing or not
-/// Ready for its current generation is waited for.
+/// `reference`, from a subscription in `namespace` and `region`, names. A destination that is
+/// missing or not Ready for its current generation is waited for; one in another region can
+/// never work (CloudWatch Logs sends only to a destination in the log group's region) and is
+/// refused.
 pub fn resolve(
     reference: &LogDestinationRef,
     namespace: &str,
+    region: &str,
     destination: Option<&LogDestination>,
 ) -> Result<String> {
     let what = format!("LogDestination {namespace}/{}", reference.name);
@@ -28,6 +31,16 @@ pub fn resolve(
         )));
     };
     let status = destination.status.as_ref();
+    if let Some(other) = status
+        .and_then(|s| s.common.region.as_deref())
+        .filter(|r| *r != region)
+    {
+        return Err(Error::invalid_spec(format!(
+            "{what} is in {other}, and CloudWatch Logs sends a log group's events only to a \
+             destination in the log group's region ({region}): subscribe from {other} \
+             (spec.region) or refer to a destination in {region}"
+        )));
+    }
     let ready = status.is_some_and(|s| {
         s.common.observed_generation == destination.metadata.generation
             && status_of(&s.common.conditions, condition::READY).is_some_and(|c| c.status == "True")
@@ -40,10 +53,14 @@ pub fn resolve(
     }
 }
 
-/// The destination ARN of `obj`: spec.destinationArn, or the ARN of the LogDestination
-/// spec.destinationRef names, once the destinations' cache holds its first list (a destination
-/// missing from a cache still being filled is not missing).
-pub async fn destination_arn(shared: &LogSubscriptions, obj: &LogSubscription) -> Result<String> {
+/// The destination ARN of `obj` (in `region`): spec.destinationArn, or the ARN of the
+/// LogDestination spec.destinationRef names, once the destinations' cache holds its first list
+/// (a destination missing from a cache still being filled is not missing).
+pub async fn destination_arn(
+    shared: &LogSubscriptions,
+    obj: &LogSubscription,
+    region: &str,
+) -> Result<String> {
     let Some(reference) = &obj.spec.destination_ref else {
         return Ok(obj.spec.destination_arn.clone().unwrap_or_default());
     };
@@ -52,7 +69,7 @@ pub async fn destination_arn(shared: &LogSubscriptions, obj: &LogSubscription) -
     let destination = shared
         .destinations
         .get(&ObjectRef::new(&reference.name).within(&namespace));
-    resolve(reference, &namespace, destination.as_deref())
+    resolve(reference, &namespace, region, destination.as_deref())
 }
 
 /// The LogSubscription objects in `namespace` whose destinationRef names `destination`.
@@ -109,6 +126,10 @@ mod tests {
     const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
 
     fn destination(ready: bool, generation: i64, observed: i64) -> LogDestination {
+        in_region("us-east-1", ready, generation, observed)
+    }
+
+    fn in_region(region: &str, ready: bool, generation: i64, observed: i64) -> LogDestination {
         let mut d = LogDestination::new("central", LogDestinationSpec::default());
         d.metadata.generation = Some(generation);
         let verdict = if ready {
@@ -120,6 +141,7 @@ mod tests {
             common: CommonStatus {
                 observed_generation: Some(observed),
                 arn: Some(ARN.into()),
+                region: Some(region.into()),
                 conditions: conditions(
                     &[],
                     &verdict,
@@ -142,17 +164,28 @@ mod tests {
     #[test]
     fn a_ready_destination_gives_its_arn() {
         let d = destination(true, 1, 1);
-        assert_eq!(resolve(&reference(), "logs", Some(&d)).unwrap(), ARN);
+        assert_eq!(
+            resolve(&reference(), "logs", "us-east-1", Some(&d)).unwrap(),
+            ARN
+        );
     }
 
     #[test]
     fn a_missing_unready_or_stale_destination_is_waited_for() {
-        let e = resolve(&reference(), "logs", None).unwrap_err();
+        let e = resolve(&reference(), "logs", "us-east-1", None).unwrap_err();
         assert_eq!(e.reason, Reason::DependencyNotReady);
         assert!(e.message.contains("logs/central"), "{}", e.message);
         for d in [destination(false, 1, 1), destination(true, 2, 1)] {
-            let e = resolve(&reference(), "logs", Some(&d)).unwrap_err();
+            let e = resolve(&reference(), "logs", "us-east-1", Some(&d)).unwrap_err();
             assert_eq!(e.reason, Reason::DependencyNotReady, "{}", e.message);
         }
+    }
+
+    #[test]
+    fn a_destination_in_another_region_is_refused() {
+        let d = in_region("eu-west-1", true, 1, 1);
+        let e = resolve(&reference(), "logs", "us-east-1", Some(&d)).unwrap_err();
+        assert!(e.is_terminal());
+        assert!(e.message.contains("eu-west-1"), "{}", e.message);
     }
 }
