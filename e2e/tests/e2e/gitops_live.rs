@@ -429,6 +429,140 @@ async fn log_subscription_in_every_state_reads_right_in_kstatus_and_argo_cd() ->
     .await
 }
 
+fn metric_filter(name: &str, group: &str, extra: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: MetricFilter
+metadata:
+  name: {name}
+spec:
+  logGroupName: {group}
+  filterPattern: ERROR
+  metricTransformations:
+    - metricName: ErrorLines
+      metricNamespace: Orders
+      metricValue: "1"
+{extra}"#
+    )
+}
+
+#[tokio::test]
+async fn metric_filter_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    every_state(
+        "MetricFilter",
+        OperatorOptions::default(),
+        async |s| {
+            create_log_group(&s.sdk, "/app/orders").await?;
+            aws_sdk_cloudwatchlogs::Client::new(&s.sdk)
+                .put_metric_filter()
+                .log_group_name("/app/orders")
+                .filter_name("theirs")
+                .filter_pattern("")
+                .metric_transformations(
+                    aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                        .metric_name("Lines")
+                        .metric_namespace("Orders")
+                        .metric_value("1")
+                        .build()?,
+                )
+                .send()
+                .await?;
+            Ok(())
+        },
+        vec![
+            Case::ready(
+                "errors",
+                metric_filter(
+                    "errors",
+                    "/app/orders",
+                    "  tests:\n    - logEvent: ERROR card declined\n      value: 1\n",
+                ),
+            ),
+            Case::waiting(
+                "no-group",
+                "DependencyNotReady",
+                metric_filter("no-group", "/app/not-created-yet", ""),
+            ),
+            Case::stalled(
+                "theirs",
+                "AlreadyExistsUnowned",
+                metric_filter("theirs", "/app/orders", ""),
+            ),
+            // A test the pattern fails: the schema cannot know, TestMetricFilter does.
+            Case::stalled(
+                "wrong-test",
+                "InvalidSpec",
+                metric_filter(
+                    "wrong-test",
+                    "/app/orders",
+                    "  tests:\n    - logEvent: WARN disk almost full\n      value: 1\n",
+                ),
+            ),
+        ],
+        r#"{"spec":{"filterPattern":"FATAL"}}"#,
+    )
+    .await
+}
+
+const LOGS_ROLE: &str = "arn:aws:iam::123456789012:role/cloudwatch-logs-to-firehose";
+
+fn log_destination(name: &str, extra: &str) -> String {
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: LogDestination
+metadata:
+  name: {name}
+spec:
+  targetArn: arn:aws:firehose:us-east-1:123456789012:deliverystream/central
+  roleArn: {LOGS_ROLE}
+{extra}"#
+    )
+}
+
+#[tokio::test]
+async fn log_destination_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    let senders = "  senderAccountIds: [\"123456789012\"]\n";
+    every_state(
+        "LogDestination",
+        OperatorOptions::default(),
+        async |s| {
+            create_delivery_stream(&s.sdk, "central").await?;
+            aws_sdk_cloudwatchlogs::Client::new(&s.sdk)
+                .put_destination()
+                .destination_name("theirs")
+                .target_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/central")
+                .role_arn(LOGS_ROLE)
+                .send()
+                .await?;
+            Ok(())
+        },
+        vec![
+            Case::ready("central", log_destination("central", senders)),
+            Case::waiting(
+                "absent",
+                "NotFound",
+                log_destination(
+                    "absent",
+                    &format!("{senders}  managementPolicy: ObserveOnly\n"),
+                ),
+            ),
+            Case::stalled(
+                "theirs",
+                "AlreadyExistsUnowned",
+                log_destination("theirs", senders),
+            ),
+            // An access policy that is not JSON: admission cannot tell, the operator can.
+            Case::stalled(
+                "bad-policy",
+                "InvalidSpec",
+                log_destination("bad-policy", "  accessPolicy: allow everyone\n"),
+            ),
+        ],
+        r#"{"spec":{"senderAccountIds":["123456789012","210987654321"]}}"#,
+    )
+    .await
+}
+
 fn rule(name: &str, extra: &str) -> String {
     format!(
         r#"apiVersion: cwo.dev/v1alpha1
