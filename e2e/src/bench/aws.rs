@@ -30,7 +30,11 @@ pub async fn create_prerequisites(sdk: &SdkConfig, fleet: &Fleet) -> Result<()> 
             .await?;
     }
     let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
-    for group in fleet.log_groups() {
+    for group in fleet
+        .log_groups()
+        .into_iter()
+        .chain(fleet.metric_log_groups())
+    {
         logs.create_log_group().log_group_name(group).send().await?;
     }
     Ok(())
@@ -44,6 +48,8 @@ pub struct Leftovers {
     pub subscription_filters: usize,
     /// Sampling rules other than X-Ray's `Default`, which cannot be deleted.
     pub sampling_rules: usize,
+    pub metric_filters: usize,
+    pub destinations: usize,
 }
 
 impl Leftovers {
@@ -52,8 +58,8 @@ impl Leftovers {
     }
 }
 
-/// Counts every metric and composite alarm, metric stream, subscription filter on the fleet's log
-/// groups, and sampling rule (paging through each list).
+/// Counts every metric and composite alarm, metric stream, subscription filter and metric filter
+/// on the fleet's log groups, log destination, and sampling rule (paging through each list).
 pub async fn leftovers(sdk: &SdkConfig, fleet: &Fleet) -> Result<Leftovers> {
     let mut out = Leftovers::default();
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
@@ -102,6 +108,43 @@ pub async fn leftovers(sdk: &SdkConfig, fleet: &Fleet) -> Result<Leftovers> {
             .send()
             .await?;
         out.subscription_filters += page.subscription_filters().len();
+    }
+    for group in fleet.metric_log_groups() {
+        let mut token = None;
+        loop {
+            let page = logs
+                .describe_metric_filters()
+                .log_group_name(&group)
+                .set_next_token(token)
+                .send()
+                .await?;
+            out.metric_filters += page.metric_filters().len();
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    if fleet.log_destinations > 0 {
+        let mut token = None;
+        loop {
+            let page = logs
+                .describe_destinations()
+                .set_next_token(token)
+                .send()
+                .await?;
+            out.destinations += page.destinations().len();
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
     }
     if fleet.sampling_rules > 0 {
         let xray = aws_sdk_xray::Client::new(sdk);

@@ -30,21 +30,34 @@ const DELIVERY_STREAMS: usize = 5;
 /// Children of each composite alarm.
 pub const COMPOSITE_CHILDREN: usize = 10;
 
-/// The five kinds, in the order they are created (children before the composites naming them).
+/// Metric filters put on one log group (AWS allows 100).
+pub const METRIC_FILTERS_PER_LOG_GROUP: usize = 10;
+
+/// Subscriptions sending to each log destination (by `destinationRef`); the others send to a
+/// delivery stream directly.
+const SUBSCRIPTIONS_PER_DESTINATION: usize = 4;
+
+/// The seven kinds, in the order they are created (what is referenced before what refers to
+/// it: filters before the alarms on their metrics, children before the composites naming them,
+/// destinations before the subscriptions sending to them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    MetricFilter,
     Alarm,
     CompositeAlarm,
     MetricStream,
+    LogDestination,
     LogSubscription,
     SamplingRule,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
+        Kind::MetricFilter,
         Kind::Alarm,
         Kind::CompositeAlarm,
         Kind::MetricStream,
+        Kind::LogDestination,
         Kind::LogSubscription,
         Kind::SamplingRule,
     ];
@@ -56,6 +69,8 @@ impl Kind {
             Kind::MetricStream => "MetricStream",
             Kind::LogSubscription => "LogSubscription",
             Kind::SamplingRule => "SamplingRule",
+            Kind::MetricFilter => "MetricFilter",
+            Kind::LogDestination => "LogDestination",
         }
     }
 
@@ -66,6 +81,8 @@ impl Kind {
             Kind::MetricStream => "metricstreams",
             Kind::LogSubscription => "logsubscriptions",
             Kind::SamplingRule => "samplingrules",
+            Kind::MetricFilter => "metricfilters",
+            Kind::LogDestination => "logdestinations",
         }
     }
 
@@ -89,6 +106,11 @@ pub struct Fleet {
     pub metric_streams: usize,
     pub log_subscriptions: usize,
     pub sampling_rules: usize,
+    /// Metric filters; alarm `i` watches the metric of filter `i` (`metricFilterRef`) while
+    /// there are filters.
+    pub metric_filters: usize,
+    /// Log destinations; the first subscriptions send to them (`destinationRef`).
+    pub log_destinations: usize,
 }
 
 impl Fleet {
@@ -106,6 +128,8 @@ impl Fleet {
             Kind::MetricStream => self.metric_streams,
             Kind::LogSubscription => self.log_subscriptions,
             Kind::SamplingRule => self.sampling_rules,
+            Kind::MetricFilter => self.metric_filters,
+            Kind::LogDestination => self.log_destinations,
         }
     }
 
@@ -132,7 +156,7 @@ impl Fleet {
 
     /// Alarms, composites over them, and the kinds that need AWS resources created first.
     pub fn needs_delivery_streams(&self) -> bool {
-        self.metric_streams > 0 || self.log_subscriptions > 0
+        self.metric_streams > 0 || self.log_subscriptions > 0 || self.log_destinations > 0
     }
 
     pub fn delivery_streams(&self) -> Vec<String> {
@@ -151,17 +175,29 @@ impl Fleet {
             .collect()
     }
 
+    /// The log groups the metric filters read.
+    pub fn metric_log_groups(&self) -> Vec<String> {
+        (0..self.metric_filters.div_ceil(METRIC_FILTERS_PER_LOG_GROUP))
+            .map(metric_log_group)
+            .collect()
+    }
+
     /// Every object's manifest, in creation order.
     pub fn manifests(&self) -> Vec<(Kind, Value)> {
         let mut out = Vec::with_capacity(self.total());
-        out.extend((0..self.alarms).map(|i| (Kind::Alarm, alarm(i))));
+        out.extend((0..self.metric_filters).map(|i| (Kind::MetricFilter, metric_filter(i))));
+        out.extend((0..self.alarms).map(|i| (Kind::Alarm, alarm(i, self.metric_filters))));
         out.extend(
             (0..self.composite_alarms).map(|i| (Kind::CompositeAlarm, composite(i, self.alarms))),
         );
         out.extend((0..self.metric_streams).map(|i| (Kind::MetricStream, metric_stream(i))));
-        out.extend(
-            (0..self.log_subscriptions).map(|i| (Kind::LogSubscription, log_subscription(i))),
-        );
+        out.extend((0..self.log_destinations).map(|i| (Kind::LogDestination, log_destination(i))));
+        out.extend((0..self.log_subscriptions).map(|i| {
+            (
+                Kind::LogSubscription,
+                log_subscription(i, self.log_destinations),
+            )
+        }));
         out.extend((0..self.sampling_rules).map(|i| (Kind::SamplingRule, sampling_rule(i))));
         out
     }
@@ -207,6 +243,18 @@ pub fn sampling_rule_name(i: usize) -> String {
     format!("bench-rule-{i:02}")
 }
 
+fn metric_log_group(i: usize) -> String {
+    format!("/bench/metrics-{i:04}")
+}
+
+pub fn metric_filter_name(i: usize) -> String {
+    format!("bench-filter-{i:04}")
+}
+
+pub fn log_destination_name(i: usize) -> String {
+    format!("bench-destination-{i:03}")
+}
+
 fn firehose_arn(i: usize) -> String {
     format!(
         "arn:aws:firehose:{REGION}:{DEFAULT_ACCOUNT}:deliverystream/bench-delivery-{}",
@@ -217,7 +265,28 @@ fn firehose_arn(i: usize) -> String {
 /// The threshold every alarm starts with; the edit phase raises it.
 pub const THRESHOLD: f64 = 100.0;
 
-fn alarm(i: usize) -> Value {
+/// Alarm `i`: on the metric of metric filter `i` while `i < filters`, else on a shard's latency.
+fn alarm(i: usize, filters: usize) -> Value {
+    if i < filters {
+        return json!({
+            "apiVersion": "cwo.dev/v1alpha1",
+            "kind": "Alarm",
+            "metadata": {"name": alarm_name(i)},
+            "spec": {
+                "description": format!("error lines of service {i} above the threshold"),
+                "metricFilterRef": {"name": metric_filter_name(i)},
+                "statistic": "Sum",
+                "period": 60,
+                "evaluationPeriods": 3,
+                "datapointsToAlarm": 2,
+                "comparisonOperator": "GreaterThanThreshold",
+                "threshold": THRESHOLD,
+                "treatMissingData": "notBreaching",
+                "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+                "tags": {"team": "bench"}
+            }
+        });
+    }
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "Alarm",
@@ -273,17 +342,63 @@ fn metric_stream(i: usize) -> Value {
     })
 }
 
-/// Two subscriptions per log group, the default limit.
-fn log_subscription(i: usize) -> Value {
+/// Two subscriptions per log group, the default limit. The first ones send to the log
+/// destinations (each to one of `destinations`, by reference), the others to a delivery stream.
+fn log_subscription(i: usize, destinations: usize) -> Value {
+    let mut spec = json!({
+        "logGroupName": log_group(i),
+        "filterPattern": "ERROR",
+    });
+    if i < destinations * SUBSCRIPTIONS_PER_DESTINATION {
+        spec["destinationRef"] = json!({"name": log_destination_name(i % destinations)});
+    } else {
+        spec["destinationArn"] = json!(firehose_arn(i));
+        spec["roleArn"] = json!(format!(
+            "arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose"
+        ));
+    }
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "LogSubscription",
         "metadata": {"name": log_subscription_name(i)},
+        "spec": spec
+    })
+}
+
+/// Ten metric filters per log group, each counting the errors of one service, with a test.
+fn metric_filter(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "MetricFilter",
+        "metadata": {"name": metric_filter_name(i)},
         "spec": {
-            "logGroupName": log_group(i),
-            "filterPattern": "ERROR",
-            "destinationArn": firehose_arn(i),
-            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose")
+            "logGroupName": metric_log_group(i / METRIC_FILTERS_PER_LOG_GROUP),
+            "filterPattern": format!("{{ $.level = \"ERROR\" && $.service = \"service-{i}\" }}"),
+            "metricTransformations": [{
+                "metricName": "ErrorLines",
+                "metricNamespace": format!("Bench/Service{i}"),
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count"
+            }],
+            "tests": [
+                {"logEvent": format!("{{\"level\":\"ERROR\",\"service\":\"service-{i}\"}}"), "value": 1},
+                {"logEvent": format!("{{\"level\":\"INFO\",\"service\":\"service-{i}\"}}"), "noMatch": true}
+            ]
+        }
+    })
+}
+
+fn log_destination(i: usize) -> Value {
+    json!({
+        "apiVersion": "cwo.dev/v1alpha1",
+        "kind": "LogDestination",
+        "metadata": {"name": log_destination_name(i)},
+        "spec": {
+            "targetArn": firehose_arn(i),
+            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose"),
+            "senderAccountIds": [DEFAULT_ACCOUNT],
+            "tags": {"team": "bench"}
         }
     })
 }
@@ -727,10 +842,32 @@ mod tests {
             metric_streams: 50,
             log_subscriptions: 200,
             sampling_rules: 20,
+            metric_filters: 100,
+            log_destinations: 10,
         };
         let manifests = fleet.manifests();
-        assert_eq!(manifests.len(), 1370);
+        assert_eq!(manifests.len(), 1480);
         assert_eq!(fleet.log_groups().len(), 100);
+        assert_eq!(fleet.metric_log_groups().len(), 10);
+        // Each metric filter is watched by one alarm, and created before it.
+        let position = |kind: Kind, name: &str| {
+            manifests
+                .iter()
+                .position(|(k, m)| *k == kind && m["metadata"]["name"] == name)
+                .unwrap()
+        };
+        let watching: Vec<_> = manifests
+            .iter()
+            .filter_map(|(_, m)| m["spec"]["metricFilterRef"]["name"].as_str())
+            .collect();
+        assert_eq!(watching.len(), 100);
+        assert!(position(Kind::MetricFilter, watching[0]) < position(Kind::Alarm, &alarm_name(0)));
+        // Four subscriptions per destination send to it by reference.
+        let by_reference = manifests
+            .iter()
+            .filter(|(_, m)| m["spec"]["destinationRef"].is_object())
+            .count();
+        assert_eq!(by_reference, 40);
         let mut per_group = BTreeMap::<String, usize>::new();
         for (_, m) in manifests
             .iter()
