@@ -1,5 +1,6 @@
-//! cloudwatch-operator: manage AWS CloudWatch alarms, composite alarms, metric streams, log
-//! subscription filters and X-Ray sampling rules from Kubernetes.
+//! cloudwatch-operator: manage AWS CloudWatch alarms, composite alarms, metric streams,
+//! CloudWatch Logs subscription filters, metric filters and destinations, and X-Ray sampling
+//! rules from Kubernetes.
 
 pub mod alarm;
 pub mod app;

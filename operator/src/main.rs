@@ -9,8 +9,8 @@ use cloudwatch_operator::app::args::{RunArgs, init_logging};
 use cloudwatch_operator::app::run;
 use cloudwatch_operator::crds;
 
-/// Manage AWS CloudWatch alarms, composite alarms, metric streams, log subscription filters and
-/// X-Ray sampling rules from Kubernetes.
+/// Manage AWS CloudWatch alarms, composite alarms, metric streams, CloudWatch Logs subscription
+/// filters, metric filters and destinations, and X-Ray sampling rules from Kubernetes.
 #[derive(Debug, Parser)]
 #[command(name = "cloudwatch-operator", version, about)]
 struct Cli {
