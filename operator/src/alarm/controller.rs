@@ -106,7 +106,7 @@ impl AlarmKind for Alarm {
     }
 
     async fn prepare(&self, r: &Reconcile<'_, Self>) -> Result<Option<FilterMetric>> {
-        metric_filter_ref::resolve_for(r.shared, self, &r.region).await
+        metric_filter_ref::resolve_for(r.shared, self, &r.location).await
     }
 
     fn desired(&self, metric: &Option<FilterMetric>) -> AlarmSpec {

@@ -5,6 +5,7 @@
 
 use super::family::AlarmFamily;
 use crate::alarm::{Alarm, MetricFilterRef};
+use crate::aws::Location;
 use crate::conditions::status_of;
 use crate::error::{Error, Result};
 use crate::metric_filter::{MetricFilter, MetricWatchers};
@@ -20,16 +21,17 @@ pub struct FilterMetric {
     pub metric_name: String,
 }
 
-/// Resolves `reference` (from an alarm in `namespace` and `region`) against the MetricFilter
+/// Resolves `reference` (from an alarm in `namespace` at `location`) against the MetricFilter
 /// `filter` (`None`: the cluster has no such object). A filter that is missing, not Ready for its
 /// current generation, or publishes no metric of the name asked for is waited for; a filter in
-/// another region can never work and is refused.
+/// another region or account can never work and is refused.
 pub fn resolve(
     reference: &MetricFilterRef,
     namespace: &str,
-    region: &str,
+    location: &Location,
     filter: Option<&MetricFilter>,
 ) -> Result<FilterMetric> {
+    let region = location.region();
     let what = format!("MetricFilter {namespace}/{}", reference.name);
     let Some(filter) = filter else {
         return Err(Error::dependency(format!(
@@ -45,6 +47,26 @@ pub fn resolve(
             "{what} is in {filter_region}, and an alarm in {region} cannot watch its metric: \
              CloudWatch alarms watch metrics of their own region. Put the alarm in \
              {filter_region} (spec.region) or refer to a filter in {region}"
+        )));
+    }
+    // Once the region is recorded the account is too (none: the operator's own).
+    let filter_account = status
+        .filter(|s| s.common.region.is_some())
+        .map(|s| s.common.account.as_deref());
+    if let Some(filter_account) = filter_account
+        && filter_account != location.account()
+    {
+        let name = |a: Option<&str>| {
+            a.map_or("the operator's own account".to_string(), |a| {
+                format!("AWSAccount {a}")
+            })
+        };
+        return Err(Error::invalid_spec(format!(
+            "{what} is in {}, and an alarm in {} cannot watch its metric: CloudWatch alarms \
+             watch metrics of their own account. Put the alarm in the filter's account \
+             (spec.accountRef) or refer to a filter in the alarm's",
+            name(filter_account),
+            name(location.account())
         )));
     }
     let ready = status.is_some_and(|s| {
@@ -80,13 +102,13 @@ pub fn resolve(
     })
 }
 
-/// Resolves the metricFilterRef of `alarm` (in `region`) from the cluster's MetricFilter
+/// Resolves the metricFilterRef of `alarm` (at `location`) from the cluster's MetricFilter
 /// objects, once their cache holds its first list (a filter missing from a cache still being
 /// filled is not missing). `None` for an alarm without one.
 pub async fn resolve_for(
     family: &AlarmFamily,
     alarm: &Alarm,
-    region: &str,
+    location: &Location,
 ) -> Result<Option<FilterMetric>> {
     let Some(reference) = &alarm.spec.metric_filter_ref else {
         return Ok(None);
@@ -96,7 +118,7 @@ pub async fn resolve_for(
     let filter = family
         .metric_filters
         .get(&ObjectRef::new(&reference.name).within(&namespace));
-    resolve(reference, &namespace, region, filter.as_deref()).map(Some)
+    resolve(reference, &namespace, location, filter.as_deref()).map(Some)
 }
 
 /// The Alarm objects in `namespace` whose metricFilterRef names the MetricFilter `filter`.
@@ -183,6 +205,10 @@ mod tests {
         f
     }
 
+    fn here() -> Location {
+        Location::of("us-east-1")
+    }
+
     fn reference(metric_name: Option<&str>) -> MetricFilterRef {
         MetricFilterRef {
             name: "checkout-errors".into(),
@@ -195,7 +221,7 @@ mod tests {
         let f = filter("us-east-1", true, 2, 2);
         for r in [reference(None), reference(Some("CheckoutErrors"))] {
             assert_eq!(
-                resolve(&r, "shop", "us-east-1", Some(&f)).unwrap(),
+                resolve(&r, "shop", &here(), Some(&f)).unwrap(),
                 FilterMetric {
                     namespace: "Checkout".into(),
                     metric_name: "CheckoutErrors".into()
@@ -206,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_missing_or_unready_filter_is_waited_for() {
-        let e = resolve(&reference(None), "shop", "us-east-1", None).unwrap_err();
+        let e = resolve(&reference(None), "shop", &here(), None).unwrap_err();
         assert_eq!(e.reason, Reason::DependencyNotReady);
         assert!(e.message.contains("shop/checkout-errors"), "{}", e.message);
         for f in [
@@ -214,7 +240,7 @@ mod tests {
             // Ready for an older spec: the metric may not be the one the spec names now.
             filter("us-east-1", true, 3, 2),
         ] {
-            let e = resolve(&reference(None), "shop", "us-east-1", Some(&f)).unwrap_err();
+            let e = resolve(&reference(None), "shop", &here(), Some(&f)).unwrap_err();
             assert_eq!(e.reason, Reason::DependencyNotReady, "{}", e.message);
         }
     }
@@ -222,7 +248,7 @@ mod tests {
     #[test]
     fn a_metric_the_filter_does_not_publish_is_waited_for_and_named() {
         let f = filter("us-east-1", true, 1, 1);
-        let e = resolve(&reference(Some("Other")), "shop", "us-east-1", Some(&f)).unwrap_err();
+        let e = resolve(&reference(Some("Other")), "shop", &here(), Some(&f)).unwrap_err();
         assert_eq!(e.reason, Reason::DependencyNotReady);
         assert!(e.message.contains("CheckoutErrors"), "{}", e.message);
     }
@@ -230,8 +256,20 @@ mod tests {
     #[test]
     fn a_filter_in_another_region_is_refused() {
         let f = filter("eu-west-1", true, 1, 1);
-        let e = resolve(&reference(None), "shop", "us-east-1", Some(&f)).unwrap_err();
+        let e = resolve(&reference(None), "shop", &here(), Some(&f)).unwrap_err();
         assert!(e.is_terminal());
         assert!(e.message.contains("eu-west-1"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_filter_in_another_account_is_refused() {
+        let mut f = filter("us-east-1", true, 1, 1);
+        f.status.as_mut().unwrap().common.account = Some("team-a".into());
+        let e = resolve(&reference(None), "shop", &here(), Some(&f)).unwrap_err();
+        assert!(e.is_terminal(), "{}", e.message);
+        assert!(e.message.contains("AWSAccount team-a"), "{}", e.message);
+        // The same filter, from an alarm in that account, gives its metric.
+        let there = Location::new(Some("team-a"), "us-east-1");
+        assert!(resolve(&reference(None), "shop", &there, Some(&f)).is_ok());
     }
 }
