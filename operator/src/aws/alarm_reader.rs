@@ -19,6 +19,9 @@
 //!   started before the write keeps nothing for it, so a reading taken before a write is never
 //!   handed to a reconcile after it; what the write made true (the alarm exists, or not) is
 //!   known for as long as an absent reading is kept;
+//! - a cleanup that must know whether an alarm not confirmed as its own still exists reads it
+//!   afresh ([`AlarmReader::describe_fresh`], batched like every read): a kept reading that it
+//!   does not exist could miss a Put this process did not make;
 //! - the ARN prefix of each location (partition and account) is learned from the first alarm ARN
 //!   an answer holds, so a created alarm's ARN needs no read.
 
@@ -143,6 +146,31 @@ impl AlarmReader {
             return Ok(record);
         }
         self.batcher.request(location, name).await
+    }
+
+    /// The alarm `name` at `location` as AWS holds it now, read through the batches (so a
+    /// hundred such reads share one call) and never answered by a kept reading: what decides
+    /// that an alarm whose ownership is not confirmed is gone must be current, since a Put this
+    /// process did not make (a killed predecessor's late one, an old replica's) can create the
+    /// alarm after a reading that it does not exist was taken. A reading kept from before it is
+    /// dropped, whatever the answer.
+    pub async fn describe_fresh(
+        &self,
+        location: &Location,
+        name: &str,
+    ) -> Result<Option<AlarmRecord>, Error> {
+        let started = Instant::now();
+        let answer = self.batcher.request(location, name).await;
+        let key = (location.clone(), name.to_string());
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        if prefetched
+            .records
+            .get(&key)
+            .is_some_and(|(read_at, _)| *read_at < started)
+        {
+            prefetched.records.remove(&key);
+        }
+        answer
     }
 
     /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
@@ -581,6 +609,30 @@ mod tests {
         assert_eq!(extra.len(), 98);
         assert_eq!(extra[0], "e001", "already read, or asked for: left out");
         assert!(!extra.contains(&"asked".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_cleanup_read_is_never_answered_by_a_kept_reading_that_the_alarm_is_gone() {
+        // A reading that "a" does not exist is kept; then a Put this process did not make (a
+        // killed predecessor's, an old replica's) creates it. Trusting the kept reading would
+        // release the object's finalizer and leave the alarm in AWS.
+        let r = reader().await;
+        r.keep(&here(), &names(&["a"]), &HashMap::new(), Instant::now());
+        assert_eq!(r.describe(&here(), "a").await.unwrap(), None, "kept");
+        // Nothing listens at the endpoint: only a read from AWS fails.
+        assert!(
+            r.describe_fresh(&here(), "a").await.is_err(),
+            "a cleanup read goes to AWS"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_read_replaces_the_reading_kept_from_before_it() {
+        let r = reader().await;
+        r.keep(&here(), &names(&["a"]), &HashMap::new(), Instant::now());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let _ = r.describe_fresh(&here(), "a").await;
+        assert_eq!(kept(&r, "a"), None);
     }
 
     #[tokio::test]

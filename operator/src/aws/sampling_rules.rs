@@ -9,6 +9,8 @@
 //!   is not repeated once per waiter);
 //! - a listing is reused for a short time only (a few seconds), so drift made outside the
 //!   operator is seen by the next resync;
+//! - a cleanup deciding that a rule not confirmed as its own is gone takes a listing asked for
+//!   after it ([`RuleLister::list_fresh`]), never a kept one;
 //! - a write through the operator ([`RuleLister::invalidate`]) makes every earlier listing
 //!   unusable, so a reconcile never acts on a listing taken before its own create or delete.
 
@@ -134,6 +136,29 @@ impl RuleLister {
             }
             generation
         };
+        self.list_now(location, generation).await
+    }
+
+    /// Every rule at `location` from a listing asked for after this call (shared with everyone
+    /// who asks before it goes out), never a listing kept from before: what decides that a rule
+    /// whose ownership is not confirmed is gone must be current, since a create this process
+    /// did not make (a killed predecessor's late one, an old replica's) can add the rule after
+    /// a kept listing was taken.
+    pub async fn list_fresh(&self, location: &Location) -> Result<Arc<RuleListing>, Error> {
+        let generation = {
+            let listings = self.listings.lock().expect("rule lister lock");
+            listings.writes.get(location).copied().unwrap_or(0)
+        };
+        self.list_now(location, generation).await
+    }
+
+    /// A new listing (shared with everyone who asks before it goes out), kept for others as of
+    /// the write count `generation`.
+    async fn list_now(
+        &self,
+        location: &Location,
+        generation: u64,
+    ) -> Result<Arc<RuleListing>, Error> {
         let listing = self
             .batcher
             .request(location, ALL_RULES)
@@ -267,6 +292,25 @@ mod tests {
         lister.list(&here()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         tokio::time::advance(Duration::from_secs(3)).await;
+        lister.list(&here()).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cleanup_listing_is_never_a_kept_one_and_is_shared_while_unsent() {
+        // A kept listing without the rule must not tell a cleanup it is gone: a create this
+        // process did not make may have added it since.
+        let (lister, calls, _) = lister();
+        lister.list(&here()).await.unwrap();
+        let at = here();
+        let all = futures::future::join_all((0..5).map(|_| lister.list_fresh(&at))).await;
+        assert!(all.iter().all(|r| r.is_ok()));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "one new listing for all five"
+        );
+        // What it read serves later reconciles as usual.
         lister.list(&here()).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }

@@ -1,8 +1,9 @@
 //! Deleting a CloudWatch alarm. DeleteAlarms ignores unknown names silently and refuses (the whole
 //! call) to delete an alarm a composite still names, so its success means every name of the call
 //! is gone: an alarm this object is known to own is deleted without a read before or after. An
-//! alarm whose ownership was never confirmed is read first (its type, its ARN) and its tags
-//! checked, so that only this object's alarm is deleted.
+//! alarm whose ownership was never confirmed is read first (its type, its ARN; afresh, batched,
+//! never from a kept reading) and its tags checked, so that only this object's alarm is deleted
+//! and no alarm of it is left behind.
 
 use super::apply::AlarmKind;
 use super::family::AlarmFamily;
@@ -80,7 +81,10 @@ pub async fn delete(
     ownership: Ownership<'_>,
 ) -> Result<()> {
     if let Ownership::Unconfirmed(owner) = ownership {
-        let arn = match (family.reader.describe(location, name).await?, kind) {
+        // Read afresh, never from a kept reading: a Put this process did not make (a killed
+        // predecessor's late one, an old replica's) may have created the alarm since, and
+        // finding it gone here releases the object for good.
+        let arn = match (family.reader.describe_fresh(location, name).await?, kind) {
             (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
             (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
             _ => return Ok(()),

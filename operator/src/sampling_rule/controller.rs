@@ -99,8 +99,10 @@ impl ManagedKind for SamplingRule {
         }
         if !r.confirmed {
             // Never confirmed as this object's: only a rule that carries its owner tag goes. A
-            // confirmed rule is deleted at once (a rule already gone counts as deleted).
-            let listing = r.shared.list(&r.location).await?;
+            // confirmed rule is deleted at once (a rule already gone counts as deleted). The
+            // listing is a new one: a kept listing may predate a create this process did not
+            // make, and finding the rule gone releases the object for good.
+            let listing = r.shared.list_fresh(&r.location).await?;
             let Some(record) = listing.find(&r.name) else {
                 return Ok(());
             };
