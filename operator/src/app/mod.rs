@@ -9,7 +9,7 @@ pub mod args;
 use crate::alarm::Alarm;
 use crate::aws::rate_limit::RateLimitConfig;
 use crate::aws::{Aws, AwsSettings};
-use crate::aws_account::{AWSAccount, Grants};
+use crate::aws_account::{self, AWSAccount, Grants};
 use crate::cloudwatch_alarm::AlarmFamily;
 use crate::composite_alarm::CompositeAlarm;
 use crate::log_destination::{self, LogDestination};
@@ -167,8 +167,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         accounts_synced,
         account_users: AccountUsers::default(),
     });
-    ctx.account_users.on_released(move |account| {
-        let _ = account_wakeups.try_send(ObjectRef::<AWSAccount>::new(account));
+    ctx.account_users.on_released({
+        let accounts = accounts.clone();
+        move |account| {
+            let account = ObjectRef::<AWSAccount>::new(account);
+            if aws_account::controller::waits_for_its_users(accounts.get(&account).as_deref()) {
+                let _ = account_wakeups.try_send(account);
+            }
+        }
     });
     tokio::spawn({
         let ctx = Arc::clone(&ctx);

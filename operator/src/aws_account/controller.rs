@@ -114,6 +114,13 @@ impl ClusterKind for AWSAccount {
     }
 }
 
+/// Whether the release of an object living in `account` should wake the account: only a deletion
+/// held for its users has anything to do then. Waking a live account would only repeat its
+/// STS GetCallerIdentity check, once per deleted object.
+pub fn waits_for_its_users(account: Option<&AWSAccount>) -> bool {
+    account.is_some_and(|a| a.metadata.deletion_timestamp.is_some())
+}
+
 fn was_ready(status: Option<&AWSAccountStatus>) -> bool {
     status
         .and_then(|s| status_of(&s.conditions, condition::READY))
@@ -144,6 +151,25 @@ pub fn held_message(account: &str, users: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_account_being_deleted_is_woken_when_an_object_leaves_it() {
+        let live: AWSAccount = serde_json::from_value(serde_json::json!({
+            "apiVersion": "cwo.dev/v1alpha1",
+            "kind": "AWSAccount",
+            "metadata": {"name": "prod"},
+            "spec": {"roleArn": "arn:aws:iam::210987654321:role/cloudwatch-operator"},
+        }))
+        .expect("an AWSAccount");
+        assert!(!waits_for_its_users(Some(&live)));
+        assert!(!waits_for_its_users(None));
+        let mut deleting = live.clone();
+        deleting.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+            ));
+        assert!(waits_for_its_users(Some(&deleting)));
+    }
 
     #[test]
     fn a_held_deletion_names_its_first_users_and_counts_the_rest() {
