@@ -1467,7 +1467,14 @@ mod tests {
             &[
                 (
                     "aws_leftovers",
-                    json!({"alarms": 0, "metric_streams": 0, "subscription_filters": 0, "sampling_rules": 1}),
+                    json!({
+                        "alarms": 0,
+                        "metric_streams": 0,
+                        "subscription_filters": 0,
+                        "sampling_rules": 1,
+                        "metric_filters": 0,
+                        "destinations": 0,
+                    }),
                 ),
                 ("objects_left", json!(0)),
             ],
