@@ -117,7 +117,8 @@ impl ControlPlane {
                     cp.started_in = started.elapsed();
                     return Ok(cp);
                 }
-                // Free ports are picked before the servers bind them; another process may win.
+                // Free ports are picked before the servers bind them; another process may win,
+                // and only the servers themselves listening counts as started.
                 Err(StartError::PortTaken(e)) if attempt < START_ATTEMPTS => {
                     eprintln!("cwo-bed: a port was taken during start-up, retrying: {e:#}");
                     attempt += 1;

@@ -13,7 +13,7 @@
 //! ```
 
 use crate::checks::TestNamespace;
-use crate::process::{ServerProcess, free_port, tail};
+use crate::process::{ServerProcess, tail, wait_for_listener};
 use crate::prometheus::Scrape;
 use crate::{Bed, repo_root, report};
 use anyhow::{Context, Result, bail};
@@ -292,6 +292,9 @@ impl Default for OperatorOptions {
     }
 }
 
+/// How long the operator may take to listen and become ready.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The operator binary running against the bed and an emulator.
 pub struct OperatorProcess {
     process: ServerProcess,
@@ -308,7 +311,6 @@ impl OperatorProcess {
         options: &OperatorOptions,
         log: &Path,
     ) -> Result<OperatorProcess> {
-        let port = free_port()?;
         let binary = if options.heap_profile.is_some() {
             operator_binary_heap_profile()?
         } else if options.release {
@@ -329,8 +331,9 @@ impl OperatorProcess {
             .arg(REGION)
             .arg("--cluster-id")
             .arg("e2e")
+            // Port 0: the kernel picks a port no other process holds, learned once it listens.
             .arg("--metrics-address")
-            .arg(format!("127.0.0.1:{port}"))
+            .arg("127.0.0.1:0")
             .arg("--resync-period")
             .arg(format!("{}ms", options.resync_period.as_millis()))
             .args(&options.extra_args)
@@ -369,15 +372,18 @@ impl OperatorProcess {
         if let Some(profile) = &options.heap_profile {
             command.env("CWO_HEAP_PROFILE", profile);
         }
-        let process = ServerProcess::spawn("cloudwatch-operator", command, log)?;
-        let metrics = format!("http://127.0.0.1:{port}");
+        let mut process = ServerProcess::spawn("cloudwatch-operator", command, log)?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        let addr = wait_for_listener(&mut process, START_TIMEOUT).with_context(|| {
+            format!("the operator's metrics address:\n{}", process.log_tail(40))
+        })?;
+        let metrics = format!("http://{addr}");
         let mut op = OperatorProcess { process, metrics };
-        op.wait_until_serving()?;
+        op.wait_until_serving(deadline)?;
         Ok(op)
     }
 
-    fn wait_until_serving(&mut self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    fn wait_until_serving(&mut self, deadline: Instant) -> Result<()> {
         while Instant::now() < deadline {
             if let Some(status) = self.process.exited() {
                 bail!(
@@ -391,7 +397,7 @@ impl OperatorProcess {
             std::thread::sleep(Duration::from_millis(100));
         }
         bail!(
-            "the operator did not become ready within 60 s:\n{}",
+            "the operator did not become ready within {START_TIMEOUT:?}:\n{}",
             self.process.log_tail(40)
         )
     }

@@ -3,7 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -167,13 +167,17 @@ fn spawn_from_keeper_thread(command: Command) -> io::Result<Child> {
 }
 
 /// A loopback port that was free a moment ago. Another process can take it before the server
-/// binds it; the control plane retries start-up when that happens.
+/// binds it: a server started on it is waited for with [`wait_for_port`], which only accepts the
+/// server's own listener, and the control plane retries start-up when the port was lost.
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free loopback port")?;
     Ok(listener.local_addr()?.port())
 }
 
-/// Waits until something accepts TCP connections on `addr`, failing early if `process` exits.
+/// Waits until `process` itself listens on `addr`, failing early if it exits.
+///
+/// Something accepting connections on `addr` is not enough: when another process took the port
+/// first, a connection reaches that one while `process` fails to bind and exits.
 pub fn wait_for_port(
     process: &mut ServerProcess,
     addr: SocketAddr,
@@ -181,7 +185,10 @@ pub fn wait_for_port(
 ) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        if listening_addresses(process.pid())?
+            .iter()
+            .any(|l| serves(*l, addr))
+        {
             return Ok(());
         }
         if let Some(status) = process.exited() {
@@ -198,6 +205,99 @@ pub fn wait_for_port(
         }
         thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Waits until `process`, told to listen on port 0, listens, and returns the address the kernel
+/// gave it: no other process can hold that port, so there is no race to lose. The process must
+/// have exactly one listening TCP socket.
+pub fn wait_for_listener(process: &mut ServerProcess, timeout: Duration) -> Result<SocketAddr> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listening_addresses(process.pid())?.as_slice() {
+            [] => {}
+            [addr] => return Ok(*addr),
+            many => bail!(
+                "{} listens on {many:?}: cannot tell which one was asked for",
+                process.name()
+            ),
+        }
+        if let Some(status) = process.exited() {
+            bail!("{} exited ({status}) before listening", process.name());
+        }
+        if Instant::now() > deadline {
+            bail!("{} did not listen within {timeout:?}", process.name());
+        }
+        thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Whether a listener on `listening` takes connections to `addr`.
+fn serves(listening: SocketAddr, addr: SocketAddr) -> bool {
+    listening.port() == addr.port()
+        && (listening.ip() == addr.ip() || listening.ip().is_unspecified())
+}
+
+/// The TCP addresses process `pid` listens on: the listening sockets of its network namespace
+/// (`/proc/<pid>/net/tcp` and `tcp6`) whose inode is one of its open file descriptors.
+fn listening_addresses(pid: u32) -> Result<Vec<SocketAddr>> {
+    let fd_dir = format!("/proc/{pid}/fd");
+    let mut inodes = Vec::new();
+    // A process that has just exited has no descriptors left: it listens on nothing.
+    let Ok(fds) = fs::read_dir(&fd_dir) else {
+        return Ok(Vec::new());
+    };
+    for fd in fds.flatten() {
+        if let Ok(target) = fs::read_link(fd.path())
+            && let Some(inode) = target
+                .to_str()
+                .and_then(|t| t.strip_prefix("socket:["))
+                .and_then(|t| t.strip_suffix(']'))
+        {
+            inodes.push(inode.to_string());
+        }
+    }
+    let mut addresses = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(&state), Some(inode)) =
+                (fields.get(1), fields.get(3), fields.get(9))
+            else {
+                continue;
+            };
+            if state == TCP_LISTEN && inodes.iter().any(|i| i == inode) {
+                addresses
+                    .push(parse_proc_net_address(local).with_context(|| {
+                        format!("reading {local:?} in /proc/{pid}/net/{table}")
+                    })?);
+            }
+        }
+    }
+    Ok(addresses)
+}
+
+/// The `st` column of a listening socket in `/proc/net/tcp`.
+const TCP_LISTEN: &str = "0A";
+
+/// `0100007F:1F90` (IPv4) or 32 hex digits and a port (IPv6): each 32-bit group of the address
+/// is printed as a number in the host's byte order, the port as a plain number.
+fn parse_proc_net_address(text: &str) -> Result<SocketAddr> {
+    let (ip, port) = text.split_once(':').context("no ':'")?;
+    let port = u16::from_str_radix(port, 16)?;
+    let mut octets = Vec::with_capacity(16);
+    for group in 0..ip.len() / 8 {
+        let word = u32::from_str_radix(&ip[group * 8..group * 8 + 8], 16)?;
+        octets.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip: IpAddr = match octets.len() {
+        4 => <[u8; 4]>::try_from(octets.as_slice())?.into(),
+        16 => <[u8; 16]>::try_from(octets.as_slice())?.into(),
+        n => bail!("an address of {n} bytes"),
+    };
+    Ok(SocketAddr::new(ip, port))
 }
 
 /// The last `lines` lines of a file, reading at most its last 64 KiB.
@@ -252,6 +352,57 @@ mod tests {
         // SAFETY: signal 0 only checks whether the pid exists.
         let alive = unsafe { libc::kill(pid, 0) } == 0;
         assert!(!alive, "the child survived drop");
+    }
+
+    #[test]
+    fn wait_for_port_ignores_a_port_another_process_listens_on() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let mut proc = ServerProcess::spawn("sleep", cmd, &dir.path().join("sleep.log")).unwrap();
+        let err = wait_for_port(&mut proc, addr, Duration::from_millis(300)).unwrap_err();
+        assert!(
+            err.to_string().contains("did not listen"),
+            "unexpected error: {err:#}"
+        );
+    }
+
+    #[test]
+    fn wait_for_listener_learns_the_port_a_process_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        // python3 binds port 0 and waits: the port is known only to it and the kernel.
+        let mut cmd = Command::new("python3");
+        cmd.args([
+            "-c",
+            "import socket, time\n\
+             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+             print(s.getsockname()[1], flush=True); time.sleep(30)",
+        ]);
+        let log = dir.path().join("listener.log");
+        let mut proc = ServerProcess::spawn("listener", cmd, &log).unwrap();
+        let addr = wait_for_listener(&mut proc, Duration::from_secs(10)).unwrap();
+        assert_eq!(addr.ip(), IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(proc.log_tail(1), addr.port().to_string());
+        wait_for_port(&mut proc, addr, Duration::from_secs(1)).unwrap();
+    }
+
+    #[test]
+    fn proc_net_addresses_parse_in_host_byte_order() {
+        let v4 = format!("{:08X}:1F90", u32::from_ne_bytes([127, 0, 0, 1]));
+        assert_eq!(
+            parse_proc_net_address(&v4).unwrap(),
+            "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+        );
+        let loopback6: String = [[0u8; 4], [0; 4], [0; 4], [0, 0, 0, 1]]
+            .iter()
+            .map(|g| format!("{:08X}", u32::from_ne_bytes(*g)))
+            .collect();
+        assert_eq!(
+            parse_proc_net_address(&format!("{loopback6}:FFFF")).unwrap(),
+            "[::1]:65535".parse::<SocketAddr>().unwrap()
+        );
     }
 
     #[test]
