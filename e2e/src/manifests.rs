@@ -1,12 +1,14 @@
-//! The manifests the end-to-end checks run over: CRDs (`crds/`), examples (`examples/`) and the
-//! invalid-manifest corpus (`e2e/invalid/`), read generically so every file added there is
-//! checked without touching a test.
+//! The manifests the end-to-end checks run over: CRDs (`crds/`), examples (`examples/`), the
+//! invalid-manifest corpus (`e2e/invalid/`) and the chart's rendering, read generically so every
+//! file added there is checked without touching a test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+
+use crate::{Tools, repo_root};
 
 /// The prefix of an invalid manifest's first line; the rest of the line is a substring the API
 /// server's (or kubectl's) refusal must contain.
@@ -18,6 +20,33 @@ pub const UPDATE_SUFFIX: &str = ".update.yaml";
 /// the same object with a status the API server must refuse, applied to the status subresource
 /// (the schema of what the operator writes, such as its conditions).
 pub const STATUS_SUFFIX: &str = ".status.yaml";
+
+/// `helm template` of the chart (release `cwo` in namespace `cloudwatch-operator`) with `args`,
+/// as documents.
+pub fn helm_template(args: &[&str]) -> Result<Vec<Value>> {
+    let chart = repo_root().join("charts/cloudwatch-operator");
+    let home = std::env::temp_dir().join("cwo-helm-template");
+    let out = std::process::Command::new(&Tools::ensure()?.helm)
+        .arg("template")
+        .arg("cwo")
+        .arg(&chart)
+        .args(["--namespace", "cloudwatch-operator"])
+        .args(args)
+        .env("HELM_CACHE_HOME", &home)
+        .env("HELM_CONFIG_HOME", &home)
+        .env("HELM_DATA_HOME", &home)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "helm template failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    split_documents(&String::from_utf8_lossy(&out.stdout))
+        .iter()
+        .map(|d| Ok(serde_yaml::from_str(d)?))
+        .collect()
+}
 
 /// The `*.yaml` / `*.yml` files directly in `dir`, sorted by name. An empty or missing directory
 /// is an error: a check over nothing would pass without checking anything.

@@ -104,7 +104,7 @@ fn text<'a>(c: &'a Value, field: &str) -> Result<&'a str> {
 /// message. Returns both verdicts.
 pub fn check_verdicts(kind: &str, state: &State, obj: &Value) -> Result<(Health, Health)> {
     let kstatus = health::kstatus(obj)?;
-    let argocd = health::argocd(&argocd_script(kind), obj)?;
+    let argocd = health::argocd(&argocd_script(kind)?, obj)?;
     let what = format!("{kind} {} ({})", obj["metadata"]["name"], state.name());
     ensure!(
         kstatus.status == state.kstatus(),
@@ -416,7 +416,7 @@ fn the_health_scripts_decide_on_generation_then_stalled_then_ready() {
     );
     let not_ready = cond("Ready", "False", "InvalidSpec", "AWS refused it");
     for kind in KINDS {
-        let script = argocd_script(kind);
+        let script = argocd_script(kind).unwrap();
         let run = |obj: Value| health::argocd(&script, &obj).unwrap();
         // An object stored before the CRD defaulted its status has none at all.
         assert_eq!(run(object(kind, 1, None)).status, "Progressing", "{kind}");
@@ -479,7 +479,7 @@ fn only_a_stopped_metric_stream_is_suspended() {
     for kind in KINDS {
         let mut obj = object(kind, 1, Some(status.clone()));
         obj["spec"]["desiredState"] = json!("Stopped");
-        let verdict = health::argocd(&argocd_script(kind), &obj).unwrap();
+        let verdict = health::argocd(&argocd_script(kind).unwrap(), &obj).unwrap();
         let expected = if kind == "MetricStream" {
             "Suspended"
         } else {
@@ -489,7 +489,7 @@ fn only_a_stopped_metric_stream_is_suspended() {
     }
     let mut running = object("MetricStream", 1, Some(status));
     running["spec"]["desiredState"] = json!("Running");
-    let verdict = health::argocd(&argocd_script("MetricStream"), &running).unwrap();
+    let verdict = health::argocd(&argocd_script("MetricStream").unwrap(), &running).unwrap();
     assert_eq!(verdict.status, "Healthy");
 }
 

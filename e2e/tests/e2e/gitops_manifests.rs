@@ -7,9 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
-use cwo_e2e::health::{self, KINDS, argocd_key, argocd_script};
-use cwo_e2e::manifests::{parse_documents, split_documents, yaml_files};
+use cwo_e2e::health::{self, KINDS, argocd_key};
+use cwo_e2e::manifests::{helm_template, parse_documents, split_documents, yaml_files};
 use cwo_e2e::{Tools, repo_root};
 use serde_json::{Value, json};
 
@@ -19,17 +18,9 @@ use crate::gitops::WRITE_FIXTURES_ENV;
 /// The argocd-cm snippet users merge into Argo CD's configuration.
 const ARGOCD_CM: &str = "examples/gitops/argocd/argocd-cm.yaml";
 
-/// The scripts by argocd-cm key, read from the chart's files.
+/// The scripts by argocd-cm key, as the chart renders them.
 fn scripts() -> BTreeMap<String, String> {
-    KINDS
-        .iter()
-        .map(|kind| {
-            let path = argocd_script(kind);
-            let body = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-            (argocd_key(kind), body)
-        })
-        .collect()
+    health::argocd_scripts().unwrap().clone()
 }
 
 /// The argocd-cm snippet as it must read: a header, then every script under its key.
@@ -66,8 +57,9 @@ fn the_argocd_cm_snippet_holds_exactly_the_charts_scripts() {
     let committed = std::fs::read_to_string(&path).unwrap();
     assert!(
         committed == expected,
-        "{ARGOCD_CM} differs from the scripts in {} (set {WRITE_FIXTURES_ENV}=1 to rewrite it)",
-        health::ARGOCD_SCRIPTS_DIR
+        "{ARGOCD_CM} differs from the scripts the chart renders from {} (set {WRITE_FIXTURES_ENV}=1 \
+         to rewrite it)",
+        health::ARGOCD_SCRIPT_TEMPLATE
     );
     // And it parses to exactly those keys and bodies (the hand-written YAML above is right).
     let docs = parse_documents(&path).unwrap();
@@ -78,40 +70,6 @@ fn the_argocd_cm_snippet_holds_exactly_the_charts_scripts() {
         docs[0]["metadata"],
         json!({"name": "argocd-cm", "namespace": "argocd"})
     );
-}
-
-/// `helm template` of the chart with `args`, as documents.
-fn helm_template(args: &[&str]) -> Result<Vec<Value>> {
-    let chart = repo_root().join("charts/cloudwatch-operator");
-    let out = std::process::Command::new(&Tools::ensure()?.helm)
-        .arg("template")
-        .arg("cwo")
-        .arg(&chart)
-        .args(["--namespace", "cloudwatch-operator"])
-        .args(args)
-        .env(
-            "HELM_CACHE_HOME",
-            std::env::temp_dir().join("cwo-helm-template"),
-        )
-        .env(
-            "HELM_CONFIG_HOME",
-            std::env::temp_dir().join("cwo-helm-template"),
-        )
-        .env(
-            "HELM_DATA_HOME",
-            std::env::temp_dir().join("cwo-helm-template"),
-        )
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "helm template failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    split_documents(&String::from_utf8_lossy(&out.stdout))
-        .iter()
-        .map(|d| Ok(serde_yaml::from_str(d)?))
-        .collect()
 }
 
 fn health_config_map(docs: &[Value]) -> Option<&Value> {
@@ -135,10 +93,11 @@ fn the_chart_renders_every_health_script_only_when_asked() {
     assert_eq!(cm["metadata"]["namespace"], "argocd");
     let data: BTreeMap<String, String> = serde_json::from_value(cm["data"].clone()).unwrap();
     assert_eq!(
-        data,
-        scripts(),
-        "the chart renders the script files unchanged"
+        data.keys().cloned().collect::<BTreeSet<_>>(),
+        KINDS.iter().map(|kind| argocd_key(kind)).collect(),
+        "one script for every kind, and only those"
     );
+    assert_eq!(data, scripts(), "the same scripts in any namespace");
     let in_release = helm_template(&["--set", "argocd.healthChecks.enabled=true"]).unwrap();
     assert_eq!(
         health_config_map(&in_release).unwrap()["metadata"]["namespace"],

@@ -1,7 +1,14 @@
--- Argo CD health check for cwo.dev/MetricStream (cloudwatch-operator), for argocd-cm as
--- resource.customizations.health.cwo.dev_MetricStream.
+{{- /*
+The Argo CD health check of every kind, rendered once per kind by templates/argocd-health.yaml
+with .kind the kind's name. A kind's own rule (MetricStream's Suspended) is a block guarded by
+its name, so the kinds share every other line.
+*/ -}}
+-- Argo CD health check for cwo.dev/{{ .kind }} (cloudwatch-operator), for argocd-cm as
+-- resource.customizations.health.cwo.dev_{{ .kind }}.
 --   Healthy      Ready=True and the operator has observed the current generation.
+{{- if eq .kind "MetricStream" }}
 --   Suspended    as Healthy, but spec.desiredState is Stopped: the stream exists and is stopped.
+{{- end }}
 --   Degraded     Stalled=True: a terminal reason (InvalidSpec, LimitExceeded,
 --                AlreadyExistsUnowned) that only a change to the spec can resolve.
 --   Progressing  anything else: not reconciled yet, a newer generation not observed yet,
@@ -46,11 +53,13 @@ end
 
 local ready = find(conditions, "Ready")
 if ready ~= nil and ready.status == "True" then
+{{- if eq .kind "MetricStream" }}
   if obj.spec ~= nil and obj.spec.desiredState == "Stopped" then
     hs.status = "Suspended"
     hs.message = "Stopped (spec.desiredState): " .. (ready.message or "")
     return hs
   end
+{{- end }}
   hs.status = "Healthy"
   hs.message = ready.message or ""
   return hs
