@@ -20,6 +20,7 @@ pub mod control_plane;
 pub mod health;
 pub mod kubeconfig;
 pub mod kubectl;
+pub mod logs_scenario;
 pub mod manifests;
 pub mod operator;
 pub mod pki;

@@ -6,25 +6,13 @@
 use anyhow::Result;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::Destination;
-use cloudwatch_operator::aws::CRASH_AFTER_ENV;
-use cwo_e2e::operator::{OperatorOptions, Scenario, create_delivery_stream, create_log_group};
-use cwo_emulator::EmulatorConfig;
+use cwo_e2e::logs_scenario::{self, ERROR_REASONS, Seed, logs_calls, restart_after_crash};
+use cwo_e2e::operator::{create_delivery_stream, create_log_group};
 use serde_json::Value;
 use std::time::Duration;
 
 const ACCOUNT: &str = "123456789012";
 const ROLE: &str = "arn:aws:iam::123456789012:role/cloudwatch-logs-to-firehose";
-
-/// Event reasons that mean something went wrong.
-const ERROR_REASONS: &[&str] = &[
-    "AwsUnavailable",
-    "Throttled",
-    "InvalidSpec",
-    "AlreadyExistsUnowned",
-    "LimitExceeded",
-    "DependencyNotReady",
-    "KubernetesError",
-];
 
 fn firehose(name: &str) -> String {
     format!("arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/{name}")
@@ -75,15 +63,10 @@ fn senders(d: &Destination) -> Vec<String> {
     out
 }
 
-fn logs_calls(s: &Scenario, operation: &str) -> u64 {
-    s.emulator.calls().total_of("logs", operation)
-}
-
 #[tokio::test]
 async fn the_central_logging_example_waits_for_its_stream_and_log_group_then_delivers_and_idles_without_writes()
 -> Result<()> {
-    let s = Scenario::start("ld-example").await?;
-    let logs = Client::new(&s.sdk);
+    let (s, logs) = logs_scenario::start("ld-example", Seed::default()).await?;
     s.apply_file("examples/central-logging.yaml")?;
 
     // No delivery stream yet: CloudWatch Logs cannot deliver its test message, which is waited
@@ -227,9 +210,7 @@ async fn the_central_logging_example_waits_for_its_stream_and_log_group_then_del
 #[tokio::test]
 async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_writes() -> Result<()>
 {
-    let s = Scenario::start("ld-ownership").await?;
-    let logs = Client::new(&s.sdk);
-    create_delivery_stream(&s.sdk, "fh").await?;
+    let (s, logs) = logs_scenario::start("ld-ownership", Seed::delivery_streams(&["fh"])).await?;
     for name in ["theirs", "unowned"] {
         logs.put_destination()
             .destination_name(name)
@@ -322,14 +303,8 @@ async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_wr
 #[tokio::test]
 async fn a_crash_after_create_before_the_status_write_leaves_one_destination_and_ends_ready()
 -> Result<()> {
-    let crashing = OperatorOptions {
-        env: vec![(CRASH_AFTER_ENV.into(), "PutDestination".into())],
-        ..Default::default()
-    };
-    let mut s = Scenario::without_operator("ld-crash", EmulatorConfig::default(), crashing)?;
-    let logs = Client::new(&s.sdk);
-    create_delivery_stream(&s.sdk, "fh").await?;
-    s.start_operator()?;
+    let seed = Seed::delivery_streams(&["fh"]);
+    let (mut s, logs) = logs_scenario::crashing_after("ld-crash", "PutDestination", seed).await?;
     s.apply_yaml(&destination("survivor", "fh", ""))?;
     s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(logs_calls(&s, "PutDestination"), 1);
@@ -344,9 +319,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_destination_and
         obj["status"]
     );
 
-    s.set_operator_options(OperatorOptions::default());
-    s.emulator.reset_calls();
-    s.start_operator()?;
+    restart_after_crash(&mut s)?;
     let message = s
         .wait_condition("logdestination", "survivor", "True", Some("Available"))
         .await?;

@@ -2,27 +2,18 @@
 //! emulator through the real AWS SDK. Log groups, delivery streams and foreign filters are made in
 //! the emulator first, as a user (or another tool) makes them in AWS.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
-use cloudwatch_operator::aws::CRASH_AFTER_ENV;
+use cwo_e2e::logs_scenario::{
+    self, ERROR_REASONS, LogGroupFilter, Seed, logs_calls, restart_after_crash,
+};
 use cwo_e2e::operator::{OperatorOptions, Scenario, create_delivery_stream, create_log_group};
 use cwo_emulator::EmulatorConfig;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/cloudwatch-logs-to-firehose";
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:ship-logs";
-
-/// Event reasons that mean something went wrong.
-const ERROR_REASONS: &[&str] = &[
-    "AwsUnavailable",
-    "Throttled",
-    "InvalidSpec",
-    "AlreadyExistsUnowned",
-    "LimitExceeded",
-    "DependencyNotReady",
-    "KubernetesError",
-];
 
 /// A LogSubscription of `group` into the Lambda function, with `extra` spec lines.
 fn subscription(name: &str, group: &str, extra: &str) -> String {
@@ -51,54 +42,6 @@ async fn put_foreign(logs: &Client, group: &str, name: &str, pattern: &str) -> R
     Ok(())
 }
 
-async fn filters(logs: &Client, group: &str) -> Vec<SubscriptionFilter> {
-    match logs
-        .describe_subscription_filters()
-        .log_group_name(group)
-        .send()
-        .await
-    {
-        Ok(out) => out.subscription_filters().to_vec(),
-        Err(_) => Vec::new(),
-    }
-}
-
-async fn filter(logs: &Client, group: &str, name: &str) -> Option<SubscriptionFilter> {
-    filters(logs, group)
-        .await
-        .into_iter()
-        .find(|f| f.filter_name() == Some(name))
-}
-
-/// Waits (up to 30 s) until `check` accepts the filter `name` on `group` (`None`: missing),
-/// reading it from the emulator.
-async fn wait_filter(
-    s: &Scenario,
-    logs: &Client,
-    group: &str,
-    name: &str,
-    what: &str,
-    check: impl Fn(Option<&SubscriptionFilter>) -> bool,
-) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if check(filter(logs, group, name).await.as_ref()) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "timed out waiting for {what}\n--- operator log (tail) ---\n{}",
-                s.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn logs_calls(s: &Scenario, operation: &str) -> u64 {
-    s.emulator.calls().total_of("logs", operation)
-}
-
 fn has_event(s: &Scenario, name: &str, reason: &str) -> Result<Option<()>> {
     Ok(s.event_reasons(name)?
         .iter()
@@ -109,8 +52,7 @@ fn has_event(s: &Scenario, name: &str, reason: &str) -> Result<Option<()>> {
 #[tokio::test]
 async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_idles_without_writes()
 -> Result<()> {
-    let s = Scenario::start("ls-example").await?;
-    let logs = Client::new(&s.sdk);
+    let (s, logs) = logs_scenario::start("ls-example", Seed::default()).await?;
     s.apply_file("examples/log-subscription.yaml")?;
 
     // No log group yet: waiting, not a crash loop.
@@ -147,7 +89,7 @@ async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_i
     create_delivery_stream(&s.sdk, "central-logs").await?;
 
     s.wait_ready("logsubscription", "checkout-errors").await?;
-    let f = filter(&logs, "/aws/lambda/checkout", "checkout-errors")
+    let f = SubscriptionFilter::named(&logs, "/aws/lambda/checkout", "checkout-errors")
         .await
         .expect("the filter exists in CloudWatch Logs");
     assert_eq!(f.filter_pattern(), Some(r#"{ $.level = "ERROR" }"#));
@@ -193,7 +135,7 @@ async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_i
         r#"{"spec":{"filterPattern":"{ $.level = \"FATAL\" }","emitSystemFields":["@aws.region"]}}"#,
     ])?
     .ok()?;
-    wait_filter(
+    SubscriptionFilter::wait(
         &s,
         &logs,
         "/aws/lambda/checkout",
@@ -213,14 +155,12 @@ async fn the_example_waits_for_its_log_group_and_destination_then_is_ready_and_i
 
 #[tokio::test]
 async fn drift_is_put_back_and_a_filter_deleted_out_of_band_is_recreated() -> Result<()> {
-    let s = Scenario::start("ls-drift").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/drift").await?;
+    let (s, logs) = logs_scenario::start("ls-drift", Seed::log_groups(&["/app/drift"])).await?;
     s.apply_yaml(&subscription("drifty", "/app/drift", ""))?;
     s.wait_ready("logsubscription", "drifty").await?;
 
     put_foreign(&logs, "/app/drift", "drifty", "SOMETHING_ELSE").await?;
-    wait_filter(&s, &logs, "/app/drift", "drifty", "drift put back", |f| {
+    SubscriptionFilter::wait(&s, &logs, "/app/drift", "drifty", "drift put back", |f| {
         f.is_some_and(|f| f.filter_pattern() == Some("ERROR"))
     })
     .await?;
@@ -234,7 +174,7 @@ async fn drift_is_put_back_and_a_filter_deleted_out_of_band_is_recreated() -> Re
         .filter_name("drifty")
         .send()
         .await?;
-    wait_filter(
+    SubscriptionFilter::wait(
         &s,
         &logs,
         "/app/drift",
@@ -254,11 +194,8 @@ async fn drift_is_put_back_and_a_filter_deleted_out_of_band_is_recreated() -> Re
 #[tokio::test]
 async fn a_new_log_group_moves_the_filter_and_a_full_log_group_is_terminal_naming_its_filters()
 -> Result<()> {
-    let s = Scenario::start("ls-move").await?;
-    let logs = Client::new(&s.sdk);
-    for group in ["/app/a", "/app/full", "/app/b"] {
-        create_log_group(&s.sdk, group).await?;
-    }
+    let groups = ["/app/a", "/app/full", "/app/b"];
+    let (s, logs) = logs_scenario::start("ls-move", Seed::log_groups(&groups)).await?;
     put_foreign(&logs, "/app/full", "audit", "AUDIT").await?;
     put_foreign(&logs, "/app/full", "archive", "").await?;
     s.apply_yaml(&subscription("mover", "/app/a", ""))?;
@@ -275,7 +212,9 @@ async fn a_new_log_group_moves_the_filter_and_a_full_log_group_is_terminal_namin
         "{message}"
     );
     assert!(
-        filter(&logs, "/app/a", "mover").await.is_some(),
+        SubscriptionFilter::named(&logs, "/app/a", "mover")
+            .await
+            .is_some(),
         "a move that cannot complete leaves the filter where it was"
     );
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -294,10 +233,16 @@ async fn a_new_log_group_moves_the_filter_and_a_full_log_group_is_terminal_namin
     s.apply_yaml(&subscription("mover", "/app/b", ""))?;
     s.wait_ready("logsubscription", "mover").await?;
     assert!(
-        filter(&logs, "/app/a", "mover").await.is_none(),
+        SubscriptionFilter::named(&logs, "/app/a", "mover")
+            .await
+            .is_none(),
         "the old filter is deleted"
     );
-    assert!(filter(&logs, "/app/b", "mover").await.is_some());
+    assert!(
+        SubscriptionFilter::named(&logs, "/app/b", "mover")
+            .await
+            .is_some()
+    );
     let obj = s.get("logsubscription", "mover")?.unwrap();
     assert_eq!(obj["status"]["ownership"]["logGroupName"], "/app/b");
     assert!(s.event_reasons("mover")?.contains(&"Replaced".to_string()));
@@ -305,9 +250,15 @@ async fn a_new_log_group_moves_the_filter_and_a_full_log_group_is_terminal_namin
     // Deleting the object deletes the filter it owns now, and only that one.
     s.kubectl(["delete", "logsubscription", "mover"])?.ok()?;
     s.wait_gone("logsubscription", "mover").await?;
-    assert!(filter(&logs, "/app/b", "mover").await.is_none());
+    assert!(
+        SubscriptionFilter::named(&logs, "/app/b", "mover")
+            .await
+            .is_none()
+    );
     assert_eq!(
-        filters(&logs, "/app/full").await.len(),
+        SubscriptionFilter::on_log_group(&logs, "/app/full")
+            .await
+            .len(),
         2,
         "other filters are untouched"
     );
@@ -317,17 +268,16 @@ async fn a_new_log_group_moves_the_filter_and_a_full_log_group_is_terminal_namin
 #[tokio::test]
 async fn the_configured_limit_is_used_and_a_lower_account_limit_is_terminal_too() -> Result<()> {
     // The account (emulator) allows 2 filters per log group; the operator is told 3.
-    let s = Scenario::start_with(
+    let (s, logs) = logs_scenario::start_with(
         "ls-limit-flag",
         EmulatorConfig::default(),
         OperatorOptions {
             extra_args: vec!["--subscription-filter-limit".into(), "3".into()],
             ..Default::default()
         },
+        Seed::log_groups(&["/app/two"]),
     )
     .await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/two").await?;
     put_foreign(&logs, "/app/two", "audit", "AUDIT").await?;
     put_foreign(&logs, "/app/two", "archive", "").await?;
     s.emulator.reset_calls();
@@ -361,9 +311,7 @@ async fn the_configured_limit_is_used_and_a_lower_account_limit_is_terminal_too(
 #[tokio::test]
 async fn an_existing_filter_is_adopted_only_when_the_policy_allows_and_never_from_another_object()
 -> Result<()> {
-    let s = Scenario::start("ls-adopt").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/adopt").await?;
+    let (s, logs) = logs_scenario::start("ls-adopt", Seed::log_groups(&["/app/adopt"])).await?;
     put_foreign(&logs, "/app/adopt", "theirs", "THEIRS").await?;
     put_foreign(&logs, "/app/adopt", "unowned", "OLD").await?;
     s.emulator.reset_calls();
@@ -386,7 +334,9 @@ async fn an_existing_filter_is_adopted_only_when_the_policy_allows_and_never_fro
         "  adoption: IfUnowned\n",
     ))?;
     s.wait_ready("logsubscription", "unowned").await?;
-    let f = filter(&logs, "/app/adopt", "unowned").await.unwrap();
+    let f = SubscriptionFilter::named(&logs, "/app/adopt", "unowned")
+        .await
+        .unwrap();
     assert_eq!(
         f.filter_pattern(),
         Some("ERROR"),
@@ -417,7 +367,7 @@ async fn an_existing_filter_is_adopted_only_when_the_policy_allows_and_never_fro
         "names the owner: {message}"
     );
     assert_eq!(
-        filter(&logs, "/app/adopt", "unowned")
+        SubscriptionFilter::named(&logs, "/app/adopt", "unowned")
             .await
             .unwrap()
             .filter_pattern(),
@@ -430,11 +380,15 @@ async fn an_existing_filter_is_adopted_only_when_the_policy_allows_and_never_fro
     s.wait_gone("logsubscription", "theirs").await?;
     s.wait_gone("logsubscription", "copycat").await?;
     assert!(
-        filter(&logs, "/app/adopt", "theirs").await.is_some(),
+        SubscriptionFilter::named(&logs, "/app/adopt", "theirs")
+            .await
+            .is_some(),
         "someone else's filter survives"
     );
     assert!(
-        filter(&logs, "/app/adopt", "unowned").await.is_some(),
+        SubscriptionFilter::named(&logs, "/app/adopt", "unowned")
+            .await
+            .is_some(),
         "the owner's filter survives"
     );
     Ok(())
@@ -442,9 +396,7 @@ async fn an_existing_filter_is_adopted_only_when_the_policy_allows_and_never_fro
 
 #[tokio::test]
 async fn observe_only_reports_without_writing() -> Result<()> {
-    let s = Scenario::start("ls-observe").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/watched").await?;
+    let (s, logs) = logs_scenario::start("ls-observe", Seed::log_groups(&["/app/watched"])).await?;
     put_foreign(&logs, "/app/watched", "watched", "WARN").await?;
     s.emulator.reset_calls();
     s.apply_yaml(&subscription(
@@ -478,7 +430,7 @@ async fn observe_only_reports_without_writing() -> Result<()> {
     s.kubectl(["delete", "logsubscription", "watched"])?.ok()?;
     s.wait_gone("logsubscription", "watched").await?;
     assert_eq!(
-        filter(&logs, "/app/watched", "watched")
+        SubscriptionFilter::named(&logs, "/app/watched", "watched")
             .await
             .unwrap()
             .filter_pattern(),
@@ -490,9 +442,7 @@ async fn observe_only_reports_without_writing() -> Result<()> {
 
 #[tokio::test]
 async fn delete_removes_the_filter_and_retain_leaves_it() -> Result<()> {
-    let s = Scenario::start("ls-delete").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/del").await?;
+    let (s, logs) = logs_scenario::start("ls-delete", Seed::log_groups(&["/app/del"])).await?;
     s.apply_yaml(&subscription("gone", "/app/del", ""))?;
     s.apply_yaml(&subscription(
         "kept",
@@ -506,11 +456,15 @@ async fn delete_removes_the_filter_and_retain_leaves_it() -> Result<()> {
     s.wait_gone("logsubscription", "gone").await?;
     s.wait_gone("logsubscription", "kept").await?;
     assert!(
-        filter(&logs, "/app/del", "gone").await.is_none(),
+        SubscriptionFilter::named(&logs, "/app/del", "gone")
+            .await
+            .is_none(),
         "Delete removes the filter"
     );
     assert!(
-        filter(&logs, "/app/del", "kept").await.is_some(),
+        SubscriptionFilter::named(&logs, "/app/del", "kept")
+            .await
+            .is_some(),
         "Retain leaves the filter"
     );
     Ok(())
@@ -519,19 +473,16 @@ async fn delete_removes_the_filter_and_retain_leaves_it() -> Result<()> {
 #[tokio::test]
 async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends_ready()
 -> Result<()> {
-    let crashing = OperatorOptions {
-        env: vec![(CRASH_AFTER_ENV.into(), "PutSubscriptionFilter".into())],
-        ..Default::default()
-    };
-    let mut s = Scenario::without_operator("ls-crash", EmulatorConfig::default(), crashing)?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/crash").await?;
-    s.start_operator()?;
+    let seed = Seed::log_groups(&["/app/crash"]);
+    let (mut s, logs) =
+        logs_scenario::crashing_after("ls-crash", "PutSubscriptionFilter", seed).await?;
     s.apply_yaml(&subscription("survivor", "/app/crash", ""))?;
     s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(logs_calls(&s, "PutSubscriptionFilter"), 1);
     assert!(
-        filter(&logs, "/app/crash", "survivor").await.is_some(),
+        SubscriptionFilter::named(&logs, "/app/crash", "survivor")
+            .await
+            .is_some(),
         "the create went through"
     );
     let obj = s.get("logsubscription", "survivor")?.unwrap();
@@ -541,15 +492,15 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
         obj["status"]
     );
 
-    s.set_operator_options(OperatorOptions::default());
-    s.emulator.reset_calls();
-    s.start_operator()?;
+    restart_after_crash(&mut s)?;
     let message = s
         .wait_condition("logsubscription", "survivor", "True", Some("Available"))
         .await?;
     assert!(message.contains("matches the spec"), "{message}");
     assert_eq!(
-        filters(&logs, "/app/crash").await.len(),
+        SubscriptionFilter::on_log_group(&logs, "/app/crash")
+            .await
+            .len(),
         1,
         "no duplicate filter"
     );
@@ -573,8 +524,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
 
 #[tokio::test]
 async fn filters_on_one_log_group_share_one_read_per_resync() -> Result<()> {
-    let s = Scenario::start("ls-shared-read").await?;
-    create_log_group(&s.sdk, "/app/shared").await?;
+    let (s, _) = logs_scenario::start("ls-shared-read", Seed::log_groups(&["/app/shared"])).await?;
     s.apply_yaml(&subscription("errors", "/app/shared", ""))?;
     s.apply_yaml(&subscription(
         "warnings",

@@ -2,25 +2,15 @@
 //! server, against the emulator through the real AWS SDK. Log groups and foreign filters are made
 //! in the emulator first, as a user (or another tool) makes them in AWS.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_sdk_cloudwatch::types::AlarmType;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::{MetricFilter, MetricTransformation};
-use cloudwatch_operator::aws::CRASH_AFTER_ENV;
-use cwo_e2e::operator::{OperatorOptions, Scenario, create_log_group};
-use cwo_emulator::EmulatorConfig;
-use std::time::{Duration, Instant};
-
-/// Event reasons that mean something went wrong.
-const ERROR_REASONS: &[&str] = &[
-    "AwsUnavailable",
-    "Throttled",
-    "InvalidSpec",
-    "AlreadyExistsUnowned",
-    "LimitExceeded",
-    "DependencyNotReady",
-    "KubernetesError",
-];
+use cwo_e2e::logs_scenario::{
+    self, ERROR_REASONS, LogGroupFilter, Seed, logs_calls, restart_after_crash,
+};
+use cwo_e2e::operator::create_log_group;
+use std::time::Duration;
 
 /// A MetricFilter counting ERROR lines of `group`, with `extra` spec lines.
 fn filter(name: &str, group: &str, extra: &str) -> String {
@@ -58,68 +48,10 @@ async fn put_foreign(logs: &Client, group: &str, name: &str, pattern: &str) -> R
     Ok(())
 }
 
-async fn filters(logs: &Client, group: &str) -> Vec<MetricFilter> {
-    match logs
-        .describe_metric_filters()
-        .log_group_name(group)
-        .send()
-        .await
-    {
-        Ok(out) => out.metric_filters().to_vec(),
-        Err(_) => Vec::new(),
-    }
-}
-
-async fn metric_filter(logs: &Client, group: &str, name: &str) -> Option<MetricFilter> {
-    filters(logs, group)
-        .await
-        .into_iter()
-        .find(|f| f.filter_name() == Some(name))
-}
-
-/// Waits (up to 30 s) until `check` accepts the metric filter `name` on `group` (`None`:
-/// missing), reading it from the emulator.
-async fn wait_filter(
-    s: &Scenario,
-    logs: &Client,
-    group: &str,
-    name: &str,
-    what: &str,
-    check: impl Fn(Option<&MetricFilter>) -> bool,
-) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if check(metric_filter(logs, group, name).await.as_ref()) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "timed out waiting for {what}\n--- operator log (tail) ---\n{}",
-                s.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn logs_calls(s: &Scenario, operation: &str) -> u64 {
-    s.emulator.calls().total_of("logs", operation)
-}
-
-/// The operator's status writes for `kind` (an error when the series is missing).
-fn status_writes(s: &Scenario, kind: &str) -> Result<u64> {
-    let writes = s.operator_scrape()?.value(
-        "cwo_kube_writes_total",
-        &[("kind", kind), ("write", "status")],
-    )?;
-    Ok(writes as u64)
-}
-
 #[tokio::test]
 async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter_to_composite_and_idles_without_writes()
 -> Result<()> {
-    let s = Scenario::start("mf-example").await?;
-    let logs = Client::new(&s.sdk);
+    let (s, logs) = logs_scenario::start("mf-example", Seed::default()).await?;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&s.sdk);
     s.apply_file("examples/log-error-alarm.yaml")?;
 
@@ -167,7 +99,7 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
     s.wait_ready("alarm", "checkout-error-lines-high").await?;
     s.wait_ready("compositealarm", "checkout-failing").await?;
 
-    let f = metric_filter(&logs, "/aws/lambda/checkout", "checkout-error-lines")
+    let f = MetricFilter::named(&logs, "/aws/lambda/checkout", "checkout-error-lines")
         .await
         .expect("the metric filter exists in CloudWatch Logs");
     assert_eq!(f.filter_pattern(), Some(r#"{ $.level = "ERROR" }"#));
@@ -204,7 +136,7 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
 
     // Idle: several resync periods (3 s each) without an AWS write, a repeated test or a
     // status write.
-    let status_writes_before = status_writes(&s, "MetricFilter")?;
+    let status_writes_before = s.status_writes("MetricFilter")?;
     s.emulator.reset_calls();
     tokio::time::sleep(Duration::from_secs(12)).await;
     let calls = s.emulator.calls();
@@ -219,7 +151,7 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
         "the tests run again only when the spec changes: {calls:?}"
     );
     assert_eq!(
-        status_writes(&s, "MetricFilter")?,
+        s.status_writes("MetricFilter")?,
         status_writes_before,
         "idle resyncs wrote status"
     );
@@ -247,7 +179,7 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
         .await?;
     assert!(message.contains("checkout-error-lines-high"), "{message}");
     assert!(
-        metric_filter(&logs, "/aws/lambda/checkout", "checkout-error-lines")
+        MetricFilter::named(&logs, "/aws/lambda/checkout", "checkout-error-lines")
             .await
             .is_some(),
         "the filter stays while an alarm watches it"
@@ -258,7 +190,9 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
     s.wait_gone("metricfilter", "checkout-error-lines").await?;
     s.wait_gone("alarm", "checkout-error-lines-high").await?;
     assert!(
-        filters(&logs, "/aws/lambda/checkout").await.is_empty(),
+        MetricFilter::on_log_group(&logs, "/aws/lambda/checkout")
+            .await
+            .is_empty(),
         "the filter is deleted"
     );
     let left = cloudwatch
@@ -277,9 +211,7 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
 #[tokio::test]
 async fn a_wrong_expectation_in_spec_tests_shows_in_status_writes_nothing_and_is_not_retried()
 -> Result<()> {
-    let s = Scenario::start("mf-tests").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/tests").await?;
+    let (s, logs) = logs_scenario::start("mf-tests", Seed::log_groups(&["/app/tests"])).await?;
     s.emulator.reset_calls();
     // "WARN disk" matches no ERROR pattern, yet the test expects it to publish 1.
     s.apply_yaml(&filter(
@@ -304,7 +236,11 @@ async fn a_wrong_expectation_in_spec_tests_shows_in_status_writes_nothing_and_is
     assert_eq!(stalled.0, "True", "{stalled:?}");
 
     // Terminal: no filter in AWS, and neither the write nor the test is repeated.
-    assert!(metric_filter(&logs, "/app/tests", "errors").await.is_none());
+    assert!(
+        MetricFilter::named(&logs, "/app/tests", "errors")
+            .await
+            .is_none()
+    );
     let tested = logs_calls(&s, "TestMetricFilter");
     assert_eq!(tested, 1, "one TestMetricFilter for the spec");
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -325,7 +261,11 @@ async fn a_wrong_expectation_in_spec_tests_shows_in_status_writes_nothing_and_is
     ))?;
     s.wait_ready("metricfilter", "errors").await?;
     assert_eq!(logs_calls(&s, "TestMetricFilter"), tested + 1);
-    assert!(metric_filter(&logs, "/app/tests", "errors").await.is_some());
+    assert!(
+        MetricFilter::named(&logs, "/app/tests", "errors")
+            .await
+            .is_some()
+    );
     let obj = s.get("metricfilter", "errors")?.unwrap();
     assert_eq!(obj["status"]["tests"]["summary"], "2/2 passed");
 
@@ -346,9 +286,7 @@ async fn a_wrong_expectation_in_spec_tests_shows_in_status_writes_nothing_and_is
 #[tokio::test]
 async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_writes() -> Result<()>
 {
-    let s = Scenario::start("mf-ownership").await?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/own").await?;
+    let (s, logs) = logs_scenario::start("mf-ownership", Seed::log_groups(&["/app/own"])).await?;
     put_foreign(&logs, "/app/own", "theirs", "THEIRS").await?;
     put_foreign(&logs, "/app/own", "unowned", "OLD").await?;
     s.apply_yaml(&filter("mine", "/app/own", ""))?;
@@ -356,7 +294,7 @@ async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_wr
 
     // Drift: someone changes the pattern; the operator puts it back.
     put_foreign(&logs, "/app/own", "mine", "SOMETHING").await?;
-    wait_filter(&s, &logs, "/app/own", "mine", "drift put back", |f| {
+    MetricFilter::wait(&s, &logs, "/app/own", "mine", "drift put back", |f| {
         f.is_some_and(|f| f.filter_pattern() == Some("ERROR"))
     })
     .await?;
@@ -387,7 +325,7 @@ async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_wr
     let obj = s.get("metricfilter", "unowned")?.unwrap();
     assert_eq!(obj["status"]["ownership"]["origin"], "Adopted");
     assert_eq!(
-        metric_filter(&logs, "/app/own", "unowned")
+        MetricFilter::named(&logs, "/app/own", "unowned")
             .await
             .unwrap()
             .filter_pattern(),
@@ -414,22 +352,24 @@ async fn drift_is_put_back_adoption_follows_the_policy_and_observe_only_never_wr
     for name in ["theirs", "watched", "mine"] {
         s.wait_gone("metricfilter", name).await?;
     }
-    assert!(metric_filter(&logs, "/app/own", "theirs").await.is_some());
-    assert!(metric_filter(&logs, "/app/own", "mine").await.is_none());
+    assert!(
+        MetricFilter::named(&logs, "/app/own", "theirs")
+            .await
+            .is_some()
+    );
+    assert!(
+        MetricFilter::named(&logs, "/app/own", "mine")
+            .await
+            .is_none()
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends_ready()
 -> Result<()> {
-    let crashing = OperatorOptions {
-        env: vec![(CRASH_AFTER_ENV.into(), "PutMetricFilter".into())],
-        ..Default::default()
-    };
-    let mut s = Scenario::without_operator("mf-crash", EmulatorConfig::default(), crashing)?;
-    let logs = Client::new(&s.sdk);
-    create_log_group(&s.sdk, "/app/crash").await?;
-    s.start_operator()?;
+    let seed = Seed::log_groups(&["/app/crash"]);
+    let (mut s, logs) = logs_scenario::crashing_after("mf-crash", "PutMetricFilter", seed).await?;
     s.apply_yaml(&filter(
         "survivor",
         "/app/crash",
@@ -438,7 +378,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
     s.wait_operator_exit(Duration::from_secs(60)).await?;
     assert_eq!(logs_calls(&s, "PutMetricFilter"), 1);
     assert!(
-        metric_filter(&logs, "/app/crash", "survivor")
+        MetricFilter::named(&logs, "/app/crash", "survivor")
             .await
             .is_some(),
         "the create went through"
@@ -450,15 +390,13 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
         obj["status"]
     );
 
-    s.set_operator_options(OperatorOptions::default());
-    s.emulator.reset_calls();
-    s.start_operator()?;
+    restart_after_crash(&mut s)?;
     let message = s
         .wait_condition("metricfilter", "survivor", "True", Some("Available"))
         .await?;
     assert!(message.contains("matches the spec"), "{message}");
     assert_eq!(
-        filters(&logs, "/app/crash").await.len(),
+        MetricFilter::on_log_group(&logs, "/app/crash").await.len(),
         1,
         "no duplicate filter"
     );
@@ -482,8 +420,7 @@ async fn a_crash_after_create_before_the_status_write_leaves_one_filter_and_ends
 
 #[tokio::test]
 async fn filters_on_one_log_group_share_one_read_per_resync() -> Result<()> {
-    let s = Scenario::start("mf-shared-read").await?;
-    create_log_group(&s.sdk, "/app/shared").await?;
+    let (s, _) = logs_scenario::start("mf-shared-read", Seed::log_groups(&["/app/shared"])).await?;
     for (name, pattern) in [
         ("errors", "ERROR"),
         ("warnings", "WARN"),
