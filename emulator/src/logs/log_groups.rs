@@ -11,6 +11,7 @@ use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
+use super::filter_store::FilterStore;
 use super::state::LogGroup;
 use super::{check_log_group_name, check_tags, invalid_parameter, log_group_not_found};
 use crate::arn;
@@ -105,8 +106,8 @@ pub fn create_log_group(call: &mut Call<'_>, input: CreateLogGroupInput) -> AwsR
             log_group_class: input.log_group_class.unwrap_or_else(|| "STANDARD".into()),
             deletion_protection_enabled: input.deletion_protection_enabled.unwrap_or(false),
             tags: input.tags.unwrap_or_default(),
-            filters: BTreeMap::new(),
-            metric_filters: BTreeMap::new(),
+            filters: FilterStore::default(),
+            metric_filters: FilterStore::default(),
         },
     );
     Ok(())

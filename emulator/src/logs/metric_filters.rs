@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::filter_pattern::FilterPattern;
+use super::filter_store::{DeleteFilterInput, check_filter_key, delete_filter};
 use super::state::{Except, MetricFilter, MetricTransformation};
 use super::{
     check_filter_name, check_log_group_name, invalid_parameter, invalid_pattern,
-    log_group_not_found, metric_transformation, resource_not_found, selection_criteria,
+    log_group_not_found, metric_transformation, selection_criteria,
 };
 use crate::call::Call;
 use crate::error::{AwsError, AwsResult};
@@ -102,13 +103,6 @@ pub struct DescribeMetricFiltersOutput {
     pub metric_filters: Vec<MetricFilter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteMetricFilterInput {
-    pub log_group_name: Option<String>,
-    pub filter_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,10 +196,11 @@ pub fn check_regex_quota(
 
 pub fn put_metric_filter(call: &mut Call<'_>, input: PutMetricFilterInput) -> AwsResult<()> {
     let mut v = Violations::new();
-    v.required("logGroupName", input.log_group_name.as_ref());
-    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
-    v.required("filterName", input.filter_name.as_ref());
-    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
+    check_filter_key(
+        &mut v,
+        input.log_group_name.as_ref(),
+        input.filter_name.as_ref(),
+    );
     v.required("filterPattern", input.filter_pattern.as_ref())
         .length(
             "filterPattern",
@@ -268,31 +263,29 @@ pub fn put_metric_filter(call: &mut Call<'_>, input: PutMetricFilterInput) -> Aw
         .groups
         .get_mut(&group_name)
         .ok_or_else(log_group_not_found)?;
-    let existing = group.metric_filters.get(&filter_name);
-    if existing.is_none() && group.metric_filters.len() >= MAX_METRIC_FILTERS_PER_GROUP {
-        return Err(AwsError::bad_request(
-            "LimitExceededException",
-            format!(
-                "Resource limit exceeded: a log group has at most {MAX_METRIC_FILTERS_PER_GROUP} \
-                 metric filters"
-            ),
-        ));
-    }
+    group
+        .metric_filters
+        .check_room(&filter_name, MAX_METRIC_FILTERS_PER_GROUP, || {
+            AwsError::bad_request(
+                "LimitExceededException",
+                format!(
+                    "Resource limit exceeded: a log group has at most \
+                     {MAX_METRIC_FILTERS_PER_GROUP} metric filters"
+                ),
+            )
+        })?;
     check_regex_quota(group, &pattern, Except::MetricFilter(&filter_name))?;
-    let creation_time = existing.map_or(now, |f| f.creation_time);
-    group.metric_filters.insert(
-        filter_name.clone(),
-        MetricFilter {
-            filter_name,
-            filter_pattern: pattern_text,
-            metric_transformations: vec![transformation],
-            creation_time,
-            log_group_name: group_name,
-            apply_on_transformed_logs: input.apply_on_transformed_logs.unwrap_or(false),
-            field_selection_criteria: input.field_selection_criteria,
-            emit_system_field_dimensions: input.emit_system_field_dimensions,
-        },
-    );
+    let creation_time = group.metric_filters.creation_time_of(&filter_name, now);
+    group.metric_filters.put(MetricFilter {
+        filter_name,
+        filter_pattern: pattern_text,
+        metric_transformations: vec![transformation],
+        creation_time,
+        log_group_name: group_name,
+        apply_on_transformed_logs: input.apply_on_transformed_logs.unwrap_or(false),
+        field_selection_criteria: input.field_selection_criteria,
+        emit_system_field_dimensions: input.emit_system_field_dimensions,
+    });
     Ok(())
 }
 
@@ -370,24 +363,8 @@ pub fn describe_metric_filters(
     })
 }
 
-pub fn delete_metric_filter(call: &mut Call<'_>, input: DeleteMetricFilterInput) -> AwsResult<()> {
-    let mut v = Violations::new();
-    v.required("logGroupName", input.log_group_name.as_ref());
-    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
-    v.required("filterName", input.filter_name.as_ref());
-    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
-    v.finish(invalid_parameter)?;
-    let group = call
-        .state
-        .logs
-        .groups
-        .get_mut(input.log_group_name.as_deref().expect("checked above"))
-        .ok_or_else(log_group_not_found)?;
-    group
-        .metric_filters
-        .remove(input.filter_name.as_deref().expect("checked above"))
-        .map(|_| ())
-        .ok_or_else(|| resource_not_found("The specified metric filter does not exist."))
+pub fn delete_metric_filter(call: &mut Call<'_>, input: DeleteFilterInput) -> AwsResult<()> {
+    delete_filter(call, input, |g| &mut g.metric_filters, "metric filter")
 }
 
 pub fn test_metric_filter(input: TestMetricFilterInput) -> AwsResult<TestMetricFilterOutput> {

@@ -8,6 +8,7 @@
 mod access_policy;
 mod destinations;
 pub mod filter_pattern;
+pub mod filter_store;
 mod log_groups;
 mod metric_filters;
 mod metric_transformation;

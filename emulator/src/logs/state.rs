@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::filter_store::{FilterStore, StoredFilter};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionFilter {
@@ -55,6 +57,24 @@ pub struct MetricFilter {
     pub emit_system_field_dimensions: Option<Vec<String>>,
 }
 
+impl StoredFilter for SubscriptionFilter {
+    fn filter_name(&self) -> &str {
+        &self.filter_name
+    }
+    fn creation_time(&self) -> i64 {
+        self.creation_time
+    }
+}
+
+impl StoredFilter for MetricFilter {
+    fn filter_name(&self) -> &str {
+        &self.filter_name
+    }
+    fn creation_time(&self) -> i64 {
+        self.creation_time
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogGroup {
     pub name: String,
@@ -64,10 +84,10 @@ pub struct LogGroup {
     pub deletion_protection_enabled: bool,
     pub tags: BTreeMap<String, String>,
     /// Subscription filters by name.
-    pub filters: BTreeMap<String, SubscriptionFilter>,
+    pub filters: FilterStore<SubscriptionFilter>,
     /// Metric filters by name (state files written before metric filters have none).
     #[serde(default)]
-    pub metric_filters: BTreeMap<String, MetricFilter>,
+    pub metric_filters: FilterStore<MetricFilter>,
 }
 
 impl LogGroup {
@@ -132,7 +152,7 @@ mod tests {
     #[test]
     fn state_files_written_before_metric_filters_and_destinations_still_load() {
         let state: LogsState = serde_json::from_str(EARLIER_STATE).unwrap();
-        assert!(state.groups["/app"].metric_filters.is_empty());
+        assert_eq!(state.groups["/app"].metric_filters.values().count(), 0);
         assert!(state.destinations.is_empty());
     }
 }

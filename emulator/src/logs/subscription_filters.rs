@@ -20,11 +20,12 @@ use serde::{Deserialize, Serialize};
 
 use super::destinations::destination_not_found;
 use super::filter_pattern::FilterPattern;
+use super::filter_store::{DeleteFilterInput, check_filter_key, delete_filter};
 use super::metric_filters::{check_regex_quota, check_system_field_options};
 use super::state::{Except, SubscriptionFilter};
 use super::{
     check_filter_name, check_log_group_name, invalid_parameter, invalid_pattern,
-    log_group_not_found, resource_not_found,
+    log_group_not_found,
 };
 use crate::arn::Arn;
 use crate::call::Call;
@@ -66,13 +67,6 @@ pub struct DescribeSubscriptionFiltersOutput {
     pub subscription_filters: Vec<SubscriptionFilter>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteSubscriptionFilterInput {
-    pub log_group_name: Option<String>,
-    pub filter_name: Option<String>,
 }
 
 /// A Firehose stream in this account and region must exist and be ACTIVE, or AWS's test
@@ -146,10 +140,11 @@ pub fn put_subscription_filter(
     input: PutSubscriptionFilterInput,
 ) -> AwsResult<()> {
     let mut v = Violations::new();
-    v.required("logGroupName", input.log_group_name.as_ref());
-    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
-    v.required("filterName", input.filter_name.as_ref());
-    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
+    check_filter_key(
+        &mut v,
+        input.log_group_name.as_ref(),
+        input.filter_name.as_ref(),
+    );
     v.required("filterPattern", input.filter_pattern.as_ref())
         .length(
             "filterPattern",
@@ -193,29 +188,24 @@ pub fn put_subscription_filter(
         .groups
         .get_mut(&group_name)
         .expect("checked above");
-    let existing = group.filters.get(&filter_name);
-    if existing.is_none() && group.filters.len() >= limit {
-        return Err(AwsError::bad_request(
-            "LimitExceededException",
-            "Resource limit exceeded.",
-        ));
-    }
-    let creation_time = existing.map_or(call.now.epoch_millis(), |f| f.creation_time);
-    group.filters.insert(
-        filter_name.clone(),
-        SubscriptionFilter {
-            filter_name,
-            log_group_name: group_name,
-            filter_pattern: pattern,
-            destination_arn: destination,
-            role_arn: input.role_arn,
-            distribution: input.distribution.unwrap_or_else(|| "ByLogStream".into()),
-            apply_on_transformed_logs: input.apply_on_transformed_logs.unwrap_or(false),
-            creation_time,
-            field_selection_criteria: input.field_selection_criteria,
-            emit_system_fields: input.emit_system_fields,
-        },
-    );
+    group.filters.check_room(&filter_name, limit, || {
+        AwsError::bad_request("LimitExceededException", "Resource limit exceeded.")
+    })?;
+    let creation_time = group
+        .filters
+        .creation_time_of(&filter_name, call.now.epoch_millis());
+    group.filters.put(SubscriptionFilter {
+        filter_name,
+        log_group_name: group_name,
+        filter_pattern: pattern,
+        destination_arn: destination,
+        role_arn: input.role_arn,
+        distribution: input.distribution.unwrap_or_else(|| "ByLogStream".into()),
+        apply_on_transformed_logs: input.apply_on_transformed_logs.unwrap_or(false),
+        creation_time,
+        field_selection_criteria: input.field_selection_criteria,
+        emit_system_fields: input.emit_system_fields,
+    });
     Ok(())
 }
 
@@ -253,7 +243,6 @@ pub fn describe_subscription_filters(
     let mut filters: Vec<SubscriptionFilter> = group
         .filters
         .range((start, Bound::Unbounded))
-        .map(|(_, f)| f)
         .filter(|f| f.filter_name.starts_with(prefix))
         .take(limit + 1)
         .cloned()
@@ -268,25 +257,6 @@ pub fn describe_subscription_filters(
     })
 }
 
-pub fn delete_subscription_filter(
-    call: &mut Call<'_>,
-    input: DeleteSubscriptionFilterInput,
-) -> AwsResult<()> {
-    let mut v = Violations::new();
-    v.required("logGroupName", input.log_group_name.as_ref());
-    check_log_group_name(&mut v, "logGroupName", input.log_group_name.as_deref());
-    v.required("filterName", input.filter_name.as_ref());
-    check_filter_name(&mut v, "filterName", input.filter_name.as_deref());
-    v.finish(invalid_parameter)?;
-    let group = call
-        .state
-        .logs
-        .groups
-        .get_mut(input.log_group_name.as_deref().expect("checked above"))
-        .ok_or_else(log_group_not_found)?;
-    group
-        .filters
-        .remove(input.filter_name.as_deref().expect("checked above"))
-        .map(|_| ())
-        .ok_or_else(|| resource_not_found("The specified subscription filter does not exist."))
+pub fn delete_subscription_filter(call: &mut Call<'_>, input: DeleteFilterInput) -> AwsResult<()> {
+    delete_filter(call, input, |g| &mut g.filters, "subscription filter")
 }
