@@ -240,6 +240,7 @@ impl Fleet {
     }
 
     /// Metric and composite alarms in each account of [`Fleet::account_ids`].
+    #[cfg(test)]
     pub fn alarms_per_account(&self) -> Vec<usize> {
         let metric = self.per_account(Kind::Alarm);
         let composite = self.per_account(Kind::CompositeAlarm);
@@ -294,7 +295,8 @@ impl Fleet {
             .collect()
     }
 
-    /// The log groups the metric filters read.
+    /// The log groups the metric filters read, in every account.
+    #[cfg(test)]
     pub fn metric_log_groups(&self) -> Vec<String> {
         (0..self.metric_filters.div_ceil(METRIC_FILTERS_PER_LOG_GROUP))
             .map(metric_log_group)
@@ -825,6 +827,21 @@ impl Cluster {
             }
         }
         Ok(out)
+    }
+
+    /// The status of every AWSAccount, keyed `AWSAccount/name`, as [`Cluster::statuses`].
+    pub async fn account_statuses(&self) -> Result<BTreeMap<String, Value>> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &aws_account_resource());
+        Ok(api
+            .list(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .map(|o| {
+                let key = format!("AWSAccount/{}", o.metadata.name.unwrap_or_default());
+                (key, o.data.get("status").cloned().unwrap_or(Value::Null))
+            })
+            .collect())
     }
 
     async fn states_of(&self, kind: Kind) -> Result<Vec<ObjectState>> {
