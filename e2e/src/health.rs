@@ -22,8 +22,10 @@ use serde_json::Value;
 
 use crate::{Tools, repo_root};
 
-/// The kinds the operator serves, each with one Argo CD health script.
-pub const KINDS: [&str; 7] = [
+/// The kinds the operator serves, each with one Argo CD health script: the namespaced kinds and
+/// the cluster-scoped AWSAccount.
+pub const KINDS: [&str; 8] = [
+    "AWSAccount",
     "Alarm",
     "CompositeAlarm",
     "LogDestination",
