@@ -26,8 +26,10 @@ use tempfile::TempDir;
 use crate::Tools;
 use crate::manifests::helm_template;
 
-/// The kinds the operator serves, each with one Argo CD health script.
-pub const KINDS: [&str; 7] = [
+/// The kinds the operator serves, each with one Argo CD health script: the namespaced kinds and
+/// the cluster-scoped AWSAccount.
+pub const KINDS: [&str; 8] = [
+    "AWSAccount",
     "Alarm",
     "CompositeAlarm",
     "LogDestination",

@@ -98,6 +98,14 @@ impl Kind {
     }
 }
 
+/// The cluster-scoped AWSAccount kind.
+fn aws_account_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cwo.dev", "v1alpha1", "AWSAccount"),
+        "awsaccounts",
+    )
+}
+
 /// How many objects of each kind a scenario creates.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Fleet {
@@ -111,6 +119,27 @@ pub struct Fleet {
     pub metric_filters: usize,
     /// Log destinations; the first subscriptions send to them (`destinationRef`).
     pub log_destinations: usize,
+    /// AWS accounts the objects are spread over, each an `AWSAccount` named by the objects'
+    /// `spec.accountRef` ([`Fleet::account_of`]); 0: none, every object in the operator's own
+    /// account.
+    pub accounts: usize,
+}
+
+/// The `AWSAccount` (cluster-scoped) of the fleet's `k`-th account.
+pub fn account_name(k: usize) -> String {
+    format!("bench-account-{k}")
+}
+
+/// The AWS account id of the fleet's `k`-th account (a 12-digit access key id is that account's
+/// in the emulator).
+pub fn account_id(k: usize) -> String {
+    assert!(k < 100, "at most 100 accounts");
+    (210_987_654_300 + k as u64).to_string()
+}
+
+/// The role the operator assumes in the fleet's `k`-th account.
+pub fn role_arn(k: usize) -> String {
+    format!("arn:aws:iam::{}:role/cloudwatch-operator", account_id(k))
 }
 
 impl Fleet {
@@ -145,13 +174,19 @@ impl Fleet {
             .collect()
     }
 
-    /// "1,000 Alarm, 100 CompositeAlarm, ..."
+    /// "1,000 Alarm, 100 CompositeAlarm, ..." (", over 3 AWS accounts" when spread)
     pub fn describe(&self) -> String {
-        self.kinds()
+        let kinds = self
+            .kinds()
             .iter()
             .map(|k| format!("{} {}", thousands(self.count(*k) as u64), k.name()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if self.accounts == 0 {
+            kinds
+        } else {
+            format!("{kinds}, over {} AWS accounts", self.accounts)
+        }
     }
 
     /// Alarms, composites over them, and the kinds that need AWS resources created first.
@@ -159,6 +194,91 @@ impl Fleet {
         self.metric_streams > 0 || self.log_subscriptions > 0 || self.log_destinations > 0
     }
 
+    /// The account (`0..accounts`) object `i` of `kind` is in, `None` for the operator's own.
+    /// Alarms go by blocks of [`COMPOSITE_CHILDREN`], the children of one composite, and a
+    /// composite goes with its children: CloudWatch resolves a composite's rule in the
+    /// composite's own account. Subscriptions and metric filters go by log group (a group is in
+    /// one account), and a metric filter's ten to a group are in the account of the block of
+    /// alarms watching them (an alarm's `metricFilterRef` names a filter of its own account);
+    /// the other kinds take turns. A destination serves subscriptions of every account.
+    pub fn account_of(&self, kind: Kind, i: usize) -> Option<usize> {
+        if self.accounts == 0 {
+            return None;
+        }
+        let n = self.accounts;
+        Some(match kind {
+            Kind::Alarm => (i / COMPOSITE_CHILDREN) % n,
+            Kind::CompositeAlarm => (composite_child(i, 0, self.alarms) / COMPOSITE_CHILDREN) % n,
+            Kind::MetricFilter => (i / METRIC_FILTERS_PER_LOG_GROUP) % n,
+            Kind::LogSubscription => (i / FILTERS_PER_LOG_GROUP) % n,
+            Kind::MetricStream | Kind::LogDestination | Kind::SamplingRule => i % n,
+        })
+    }
+
+    /// The AWS account id object `i` of `kind` is in.
+    fn account_id_of(&self, kind: Kind, i: usize) -> String {
+        self.account_of(kind, i)
+            .map(account_id)
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string())
+    }
+
+    /// The account ids the fleet is spread over; the operator's own alone when it is not.
+    pub fn account_ids(&self) -> Vec<String> {
+        if self.accounts == 0 {
+            return vec![DEFAULT_ACCOUNT.to_string()];
+        }
+        (0..self.accounts).map(account_id).collect()
+    }
+
+    /// How many objects of `kind` each account of [`Fleet::account_ids`] holds.
+    pub fn per_account(&self, kind: Kind) -> Vec<usize> {
+        let mut out = vec![0; self.accounts.max(1)];
+        for i in 0..self.count(kind) {
+            out[self.account_of(kind, i).unwrap_or(0)] += 1;
+        }
+        out
+    }
+
+    /// Metric and composite alarms in each account of [`Fleet::account_ids`].
+    #[cfg(test)]
+    pub fn alarms_per_account(&self) -> Vec<usize> {
+        let metric = self.per_account(Kind::Alarm);
+        let composite = self.per_account(Kind::CompositeAlarm);
+        metric.iter().zip(&composite).map(|(m, c)| m + c).collect()
+    }
+
+    /// Σ ⌈n / 100⌉ over the accounts, `n` the alarms of `kinds` in each: the fewest
+    /// DescribeAlarms (or DeleteAlarms) calls that can cover them, since a call names at most
+    /// 100 alarms of one account.
+    pub fn hundreds_per_account(&self, kinds: &[Kind]) -> usize {
+        let mut per_account = vec![0; self.accounts.max(1)];
+        for kind in kinds {
+            for (k, n) in self.per_account(*kind).into_iter().enumerate() {
+                per_account[k] += n;
+            }
+        }
+        per_account.iter().map(|n| n.div_ceil(100)).sum()
+    }
+
+    /// The log groups of [`Fleet::log_groups`] in account `k` of [`Fleet::account_ids`].
+    pub fn log_groups_in(&self, k: usize) -> Vec<String> {
+        (0..self.log_subscriptions)
+            .step_by(FILTERS_PER_LOG_GROUP)
+            .filter(|i| self.account_of(Kind::LogSubscription, *i).unwrap_or(0) == k)
+            .map(log_group)
+            .collect()
+    }
+
+    /// The log groups of [`Fleet::metric_log_groups`] in account `k` of [`Fleet::account_ids`].
+    pub fn metric_log_groups_in(&self, k: usize) -> Vec<String> {
+        (0..self.metric_filters)
+            .step_by(METRIC_FILTERS_PER_LOG_GROUP)
+            .filter(|i| self.account_of(Kind::MetricFilter, *i).unwrap_or(0) == k)
+            .map(|i| metric_log_group(i / METRIC_FILTERS_PER_LOG_GROUP))
+            .collect()
+    }
+
+    /// The delivery streams each account holds (the same names in every account).
     pub fn delivery_streams(&self) -> Vec<String> {
         if !self.needs_delivery_streams() {
             return Vec::new();
@@ -175,7 +295,8 @@ impl Fleet {
             .collect()
     }
 
-    /// The log groups the metric filters read.
+    /// The log groups the metric filters read, in every account.
+    #[cfg(test)]
     pub fn metric_log_groups(&self) -> Vec<String> {
         (0..self.metric_filters.div_ceil(METRIC_FILTERS_PER_LOG_GROUP))
             .map(metric_log_group)
@@ -185,20 +306,42 @@ impl Fleet {
     /// Every object's manifest, in creation order.
     pub fn manifests(&self) -> Vec<(Kind, Value)> {
         let mut out = Vec::with_capacity(self.total());
-        out.extend((0..self.metric_filters).map(|i| (Kind::MetricFilter, metric_filter(i))));
-        out.extend((0..self.alarms).map(|i| (Kind::Alarm, alarm(i, self.metric_filters))));
+        let account = |kind: Kind, i: usize| self.account_id_of(kind, i);
+        // `spec.accountRef` names the object's AWSAccount when the fleet is spread.
+        let object = |kind: Kind, i: usize, mut manifest: Value| {
+            if let Some(k) = self.account_of(kind, i) {
+                manifest["spec"]["accountRef"] = json!(account_name(k));
+            }
+            (kind, manifest)
+        };
         out.extend(
-            (0..self.composite_alarms).map(|i| (Kind::CompositeAlarm, composite(i, self.alarms))),
+            (0..self.metric_filters).map(|i| object(Kind::MetricFilter, i, metric_filter(i))),
         );
-        out.extend((0..self.metric_streams).map(|i| (Kind::MetricStream, metric_stream(i))));
-        out.extend((0..self.log_destinations).map(|i| (Kind::LogDestination, log_destination(i))));
-        out.extend((0..self.log_subscriptions).map(|i| {
-            (
-                Kind::LogSubscription,
-                log_subscription(i, self.log_destinations),
-            )
+        out.extend((0..self.alarms).map(|i| {
+            let manifest = alarm(i, self.metric_filters, &account(Kind::Alarm, i));
+            object(Kind::Alarm, i, manifest)
         }));
-        out.extend((0..self.sampling_rules).map(|i| (Kind::SamplingRule, sampling_rule(i))));
+        out.extend((0..self.composite_alarms).map(|i| {
+            let manifest = composite(i, self.alarms, &account(Kind::CompositeAlarm, i));
+            object(Kind::CompositeAlarm, i, manifest)
+        }));
+        out.extend((0..self.metric_streams).map(|i| {
+            let manifest = metric_stream(i, &account(Kind::MetricStream, i));
+            object(Kind::MetricStream, i, manifest)
+        }));
+        out.extend((0..self.log_destinations).map(|i| {
+            let manifest =
+                log_destination(i, &account(Kind::LogDestination, i), &self.account_ids());
+            object(Kind::LogDestination, i, manifest)
+        }));
+        out.extend((0..self.log_subscriptions).map(|i| {
+            let manifest =
+                log_subscription(i, self.log_destinations, &account(Kind::LogSubscription, i));
+            object(Kind::LogSubscription, i, manifest)
+        }));
+        out.extend(
+            (0..self.sampling_rules).map(|i| object(Kind::SamplingRule, i, sampling_rule(i))),
+        );
         out
     }
 }
@@ -255,9 +398,14 @@ pub fn log_destination_name(i: usize) -> String {
     format!("bench-destination-{i:03}")
 }
 
-fn firehose_arn(i: usize) -> String {
+/// Child `c` of composite `i`: alarms `10i` to `10i + 9`, wrapping round the fleet's alarms.
+fn composite_child(i: usize, c: usize, alarms: usize) -> usize {
+    (i * COMPOSITE_CHILDREN + c) % alarms.max(1)
+}
+
+fn firehose_arn(i: usize, account: &str) -> String {
     format!(
-        "arn:aws:firehose:{REGION}:{DEFAULT_ACCOUNT}:deliverystream/bench-delivery-{}",
+        "arn:aws:firehose:{REGION}:{account}:deliverystream/bench-delivery-{}",
         i % DELIVERY_STREAMS
     )
 }
@@ -266,7 +414,7 @@ fn firehose_arn(i: usize) -> String {
 pub const THRESHOLD: f64 = 100.0;
 
 /// Alarm `i`: on the metric of metric filter `i` while `i < filters`, else on a shard's latency.
-fn alarm(i: usize, filters: usize) -> Value {
+fn alarm(i: usize, filters: usize, account: &str) -> Value {
     if i < filters {
         return json!({
             "apiVersion": "cwo.dev/v1alpha1",
@@ -282,7 +430,7 @@ fn alarm(i: usize, filters: usize) -> Value {
                 "comparisonOperator": "GreaterThanThreshold",
                 "threshold": THRESHOLD,
                 "treatMissingData": "notBreaching",
-                "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+                "alarmActions": [format!("arn:aws:sns:{REGION}:{account}:bench-oncall")],
                 "tags": {"team": "bench"}
             }
         });
@@ -303,16 +451,16 @@ fn alarm(i: usize, filters: usize) -> Value {
             "comparisonOperator": "GreaterThanThreshold",
             "threshold": THRESHOLD,
             "treatMissingData": "missing",
-            "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+            "alarmActions": [format!("arn:aws:sns:{REGION}:{account}:bench-oncall")],
             "tags": {"team": "bench"}
         }
     })
 }
 
 /// Composite `i` is in ALARM when any of its ten alarms is (alarms `10i` to `10i + 9`).
-fn composite(i: usize, alarms: usize) -> Value {
+fn composite(i: usize, alarms: usize, account: &str) -> Value {
     let children: Vec<Value> = (0..COMPOSITE_CHILDREN)
-        .map(|c| json!({"alarm": {"alarmRef": alarm_name((i * COMPOSITE_CHILDREN + c) % alarms.max(1))}}))
+        .map(|c| json!({"alarm": {"alarmRef": alarm_name(composite_child(i, c, alarms))}}))
         .collect();
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
@@ -321,20 +469,20 @@ fn composite(i: usize, alarms: usize) -> Value {
         "spec": {
             "description": format!("any shard of group {i} is slow"),
             "rule": {"anyOf": children},
-            "alarmActions": [format!("arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT}:bench-oncall")],
+            "alarmActions": [format!("arn:aws:sns:{REGION}:{account}:bench-oncall")],
             "tags": {"team": "bench"}
         }
     })
 }
 
-fn metric_stream(i: usize) -> Value {
+fn metric_stream(i: usize, account: &str) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "MetricStream",
         "metadata": {"name": metric_stream_name(i)},
         "spec": {
-            "firehoseArn": firehose_arn(i),
-            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-metric-stream"),
+            "firehoseArn": firehose_arn(i, account),
+            "roleArn": format!("arn:aws:iam::{account}:role/bench-metric-stream"),
             "outputFormat": "json",
             "includeFilters": [{"namespace": format!("Bench/Stream{i}")}],
             "tags": {"team": "bench"}
@@ -343,8 +491,9 @@ fn metric_stream(i: usize) -> Value {
 }
 
 /// Two subscriptions per log group, the default limit. The first ones send to the log
-/// destinations (each to one of `destinations`, by reference), the others to a delivery stream.
-fn log_subscription(i: usize, destinations: usize) -> Value {
+/// destinations (each to one of `destinations`, by reference, whichever account it is in), the
+/// others to a delivery stream of their own account.
+fn log_subscription(i: usize, destinations: usize, account: &str) -> Value {
     let mut spec = json!({
         "logGroupName": log_group(i),
         "filterPattern": "ERROR",
@@ -352,9 +501,9 @@ fn log_subscription(i: usize, destinations: usize) -> Value {
     if i < destinations * SUBSCRIPTIONS_PER_DESTINATION {
         spec["destinationRef"] = json!({"name": log_destination_name(i % destinations)});
     } else {
-        spec["destinationArn"] = json!(firehose_arn(i));
+        spec["destinationArn"] = json!(firehose_arn(i, account));
         spec["roleArn"] = json!(format!(
-            "arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose"
+            "arn:aws:iam::{account}:role/bench-logs-to-firehose"
         ));
     }
     json!({
@@ -389,15 +538,17 @@ fn metric_filter(i: usize) -> Value {
     })
 }
 
-fn log_destination(i: usize) -> Value {
+/// Destination `i`, in `account` in front of that account's delivery stream; every account of
+/// the fleet (`senders`) may subscribe to it, as a central logging account lets its senders.
+fn log_destination(i: usize, account: &str, senders: &[String]) -> Value {
     json!({
         "apiVersion": "cwo.dev/v1alpha1",
         "kind": "LogDestination",
         "metadata": {"name": log_destination_name(i)},
         "spec": {
-            "targetArn": firehose_arn(i),
-            "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/bench-logs-to-firehose"),
-            "senderAccountIds": [DEFAULT_ACCOUNT],
+            "targetArn": firehose_arn(i, account),
+            "roleArn": format!("arn:aws:iam::{account}:role/bench-logs-to-firehose"),
+            "senderAccountIds": senders,
             "tags": {"team": "bench"}
         }
     })
@@ -526,6 +677,64 @@ impl Cluster {
         Ok(())
     }
 
+    /// Creates the AWSAccounts of a spread fleet, each granting the benchmark's namespace the
+    /// role [`role_arn`] of its account.
+    pub async fn create_accounts(&self, fleet: &Fleet) -> Result<()> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &aws_account_resource());
+        for k in 0..fleet.accounts {
+            let object: DynamicObject = serde_json::from_value(json!({
+                "apiVersion": "cwo.dev/v1alpha1",
+                "kind": "AWSAccount",
+                "metadata": {"name": account_name(k)},
+                "spec": {"roleArn": role_arn(k), "namespaces": [self.namespace]}
+            }))?;
+            let params = PostParams::default();
+            let exists = |e: &kube::Error| matches!(e, kube::Error::Api(s) if s.code == 409);
+            self.write(|| api.create(&params, &object), exists)
+                .await
+                .with_context(|| format!("creating AWSAccount {}", account_name(k)))?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the fleet's `accounts` AWSAccounts are Ready for their generation, or
+    /// `timeout` passes (false).
+    pub async fn wait_accounts_ready(&self, accounts: usize, timeout: Duration) -> Result<bool> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &aws_account_resource());
+        let t0 = Instant::now();
+        loop {
+            let list = api.list(&ListParams::default()).await?;
+            let ready = list
+                .items
+                .iter()
+                .filter(|o| {
+                    let generation = o.metadata.generation;
+                    o.data["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|c| {
+                            c["type"] == "Ready"
+                                && c["status"] == "True"
+                                && c["observedGeneration"].as_i64() == generation
+                        })
+                })
+                .count();
+            if ready == accounts {
+                eprintln!(
+                    "cwo-bench:   {accounts} AWSAccounts Ready after {:.1} s",
+                    t0.elapsed().as_secs_f64()
+                );
+                return Ok(true);
+            }
+            if t0.elapsed() >= timeout {
+                eprintln!("cwo-bench:   {ready} of {accounts} AWSAccounts Ready after {timeout:?}");
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Merge-patches the threshold of each named alarm to `threshold`.
     pub async fn set_thresholds(&self, names: &[String], threshold: f64) -> Result<()> {
         let api = Kind::Alarm.api(&self.client, &self.namespace);
@@ -618,6 +827,21 @@ impl Cluster {
             }
         }
         Ok(out)
+    }
+
+    /// The status of every AWSAccount, keyed `AWSAccount/name`, as [`Cluster::statuses`].
+    pub async fn account_statuses(&self) -> Result<BTreeMap<String, Value>> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &aws_account_resource());
+        Ok(api
+            .list(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .map(|o| {
+                let key = format!("AWSAccount/{}", o.metadata.name.unwrap_or_default());
+                (key, o.data.get("status").cloned().unwrap_or(Value::Null))
+            })
+            .collect())
     }
 
     async fn states_of(&self, kind: Kind) -> Result<Vec<ObjectState>> {
@@ -844,6 +1068,7 @@ mod tests {
             sampling_rules: 20,
             metric_filters: 100,
             log_destinations: 10,
+            accounts: 0,
         };
         let manifests = fleet.manifests();
         assert_eq!(manifests.len(), 1480);
@@ -891,6 +1116,233 @@ mod tests {
             .filter_map(|c| c["alarm"]["alarmRef"].as_str())
             .collect();
         assert_eq!(refs.len(), COMPOSITE_CHILDREN);
+    }
+
+    /// The mixed fleet at its full and `--quick` sizes.
+    fn mixed(accounts: usize) -> [Fleet; 2] {
+        let full = Fleet {
+            alarms: 1000,
+            composite_alarms: 100,
+            metric_streams: 50,
+            log_subscriptions: 200,
+            sampling_rules: 20,
+            metric_filters: 100,
+            log_destinations: 10,
+            accounts,
+        };
+        let quick = Fleet {
+            alarms: 100,
+            composite_alarms: 10,
+            metric_streams: 5,
+            log_subscriptions: 20,
+            sampling_rules: 2,
+            metric_filters: 10,
+            log_destinations: 2,
+            accounts,
+        };
+        [full, quick]
+    }
+
+    /// name → (kind, manifest).
+    fn by_name(fleet: &Fleet) -> BTreeMap<String, (Kind, Value)> {
+        fleet
+            .manifests()
+            .into_iter()
+            .map(|(k, m)| (m["metadata"]["name"].as_str().unwrap().to_string(), (k, m)))
+            .collect()
+    }
+
+    fn account_ref(m: &Value) -> Option<&str> {
+        m["spec"]["accountRef"].as_str()
+    }
+
+    #[test]
+    fn a_spread_fleet_puts_each_composite_in_the_account_of_all_its_children() {
+        for fleet in mixed(3) {
+            let objects = by_name(&fleet);
+            let composites: Vec<&Value> = objects
+                .values()
+                .filter(|(k, _)| *k == Kind::CompositeAlarm)
+                .map(|(_, m)| m)
+                .collect();
+            assert_eq!(composites.len(), fleet.composite_alarms);
+            for composite in composites {
+                let own = account_ref(composite).expect("a composite names its account");
+                for child in composite["spec"]["rule"]["anyOf"].as_array().unwrap() {
+                    let name = child["alarm"]["alarmRef"].as_str().unwrap();
+                    let (_, alarm) = &objects[name];
+                    assert_eq!(account_ref(alarm), Some(own), "{name} of {composite}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_spread_fleet_gives_every_account_objects_of_each_kind_and_arns_of_its_own() {
+        for fleet in mixed(3) {
+            let mut kinds_per_account = BTreeMap::<usize, std::collections::BTreeSet<Kind>>::new();
+            let manifests = fleet.manifests();
+            assert_eq!(manifests.len(), fleet.total());
+            for (kind, m) in &manifests {
+                let name = account_ref(m).unwrap_or_else(|| panic!("no accountRef: {m}"));
+                let k: usize = name
+                    .strip_prefix("bench-account-")
+                    .and_then(|k| k.parse().ok())
+                    .unwrap_or_else(|| panic!("{name} is not one of the fleet's accounts"));
+                assert!(k < 3, "{name}");
+                kinds_per_account.entry(k).or_default().insert(*kind);
+                // Every ARN the object carries is in its account: AWS refuses a stream's
+                // Firehose or role in another account.
+                let id = account_id(k);
+                let spec = m["spec"].to_string();
+                let arns = spec.matches("arn:aws:").count();
+                let own = spec.matches(&format!(":{id}:")).count();
+                assert_eq!(arns, own, "{m}");
+            }
+            // Each kind is in every account it has objects enough for: the quick fleet's two
+            // sampling rules and two destinations are in two, its ten metric filters on one log
+            // group in one.
+            for kind in Kind::ALL {
+                let holding = kinds_per_account
+                    .values()
+                    .filter(|kinds| kinds.contains(&kind))
+                    .count();
+                let enough = match kind {
+                    Kind::MetricFilter => fleet.metric_log_groups().len(),
+                    _ => fleet.count(kind),
+                };
+                assert_eq!(holding, enough.min(3), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_spread_fleet_puts_each_alarm_on_a_filters_metric_in_the_filters_account() {
+        for fleet in mixed(3) {
+            let objects = by_name(&fleet);
+            let watching: Vec<&Value> = objects
+                .values()
+                .filter(|(k, m)| *k == Kind::Alarm && m["spec"]["metricFilterRef"].is_object())
+                .map(|(_, m)| m)
+                .collect();
+            assert_eq!(watching.len(), fleet.metric_filters);
+            for alarm in watching {
+                let name = alarm["spec"]["metricFilterRef"]["name"].as_str().unwrap();
+                let (kind, filter) = &objects[name];
+                assert_eq!(*kind, Kind::MetricFilter);
+                assert_eq!(account_ref(filter), account_ref(alarm), "{name} of {alarm}");
+                assert!(account_ref(alarm).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn a_spread_fleets_destinations_let_every_account_subscribe() {
+        for fleet in mixed(3) {
+            let objects = by_name(&fleet);
+            let ids: Vec<Value> = (0..3).map(|k| json!(account_id(k))).collect();
+            let mut sending_accounts = BTreeMap::<&str, std::collections::BTreeSet<&str>>::new();
+            for (kind, m) in objects.values() {
+                if *kind == Kind::LogDestination {
+                    assert_eq!(m["spec"]["senderAccountIds"].as_array(), Some(&ids), "{m}");
+                }
+                if let Some(name) = m["spec"]["destinationRef"]["name"].as_str() {
+                    assert_eq!(objects[name].0, Kind::LogDestination);
+                    sending_accounts
+                        .entry(name)
+                        .or_default()
+                        .insert(account_ref(m).unwrap());
+                }
+            }
+            // Subscriptions reach destinations from other accounts than the destination's.
+            assert_eq!(sending_accounts.len(), fleet.log_destinations);
+            assert!(
+                sending_accounts
+                    .iter()
+                    .any(|(d, from)| from.iter().any(|a| Some(*a) != account_ref(&objects[*d].1))),
+                "{sending_accounts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_spread_fleets_log_groups_are_each_in_one_account_and_each_created_once() {
+        for fleet in mixed(3) {
+            let mut group_account = BTreeMap::<String, &str>::new();
+            let manifests = fleet.manifests();
+            for (_, m) in manifests
+                .iter()
+                .filter(|(k, _)| matches!(k, Kind::LogSubscription | Kind::MetricFilter))
+            {
+                let group = m["spec"]["logGroupName"].as_str().unwrap().to_string();
+                let account = account_ref(m).unwrap();
+                let first = *group_account.entry(group.clone()).or_insert(account);
+                assert_eq!(first, account, "{group} is in two accounts");
+            }
+            let in_account = |k| [fleet.log_groups_in(k), fleet.metric_log_groups_in(k)].concat();
+            let mut created: Vec<String> = (0..3).flat_map(in_account).collect();
+            created.sort();
+            let mut all = [fleet.log_groups(), fleet.metric_log_groups()].concat();
+            all.sort();
+            assert_eq!(created, all, "each group created once, in one account");
+            for k in 0..3 {
+                for group in in_account(k) {
+                    assert_eq!(group_account[&group], account_name(k));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unspread_fleet_names_no_account_and_stays_in_the_operators_own() {
+        for fleet in mixed(0) {
+            for (_, m) in fleet.manifests() {
+                assert_eq!(account_ref(&m), None, "{m}");
+                let spec = m["spec"].to_string();
+                assert_eq!(
+                    spec.matches("arn:aws:").count(),
+                    spec.matches(&format!(":{DEFAULT_ACCOUNT}:")).count(),
+                    "{m}"
+                );
+            }
+            assert_eq!(fleet.account_ids(), [DEFAULT_ACCOUNT]);
+            assert_eq!(fleet.log_groups_in(0), fleet.log_groups());
+            assert_eq!(fleet.metric_log_groups_in(0), fleet.metric_log_groups());
+        }
+    }
+
+    #[test]
+    fn alarm_reads_need_a_hundred_per_call_in_each_account() {
+        let [full, quick] = mixed(3);
+        // 100 blocks of ten alarms, dealt in turn: 34, 33, 33 blocks, each with its composite.
+        assert_eq!(full.alarms_per_account(), [374, 363, 363]);
+        assert_eq!(
+            full.hundreds_per_account(&[Kind::Alarm, Kind::CompositeAlarm]),
+            12
+        );
+        assert_eq!(full.hundreds_per_account(&[Kind::Alarm]), 4 + 4 + 4);
+        assert_eq!(quick.alarms_per_account(), [44, 33, 33]);
+        assert_eq!(
+            quick.hundreds_per_account(&[Kind::Alarm, Kind::CompositeAlarm]),
+            3
+        );
+        let [one, _] = mixed(0);
+        assert_eq!(one.alarms_per_account(), [1100]);
+        assert_eq!(
+            one.hundreds_per_account(&[Kind::Alarm, Kind::CompositeAlarm]),
+            11
+        );
+        // One account reads as none does; a hundred (the most there are ids for) get a block of
+        // ten alarms and its composite each, one call apiece.
+        let [single, _] = mixed(1);
+        assert_eq!(single.alarms_per_account(), [1100]);
+        let [many, _] = mixed(100);
+        assert_eq!(many.alarms_per_account().iter().sum::<usize>(), 1100);
+        assert_eq!(
+            many.hundreds_per_account(&[Kind::Alarm, Kind::CompositeAlarm]),
+            100
+        );
+        assert_eq!(account_id(99), "210987654399");
     }
 
     #[test]

@@ -141,26 +141,64 @@ pub struct AwsFigures {
     pub throttled: u64,
     /// The emulator's full counts (ok, throttled, errors by code).
     pub calls: CallCounts,
+    /// Account id → `service:Operation` → calls, for a fleet spread over several accounts (the
+    /// account whose state a call addressed; STS AssumeRole counts in the caller's). Empty for
+    /// a fleet in one account.
+    pub per_account: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// `service:Operation` → calls (any outcome).
+fn per_operation(calls: &CallCounts) -> BTreeMap<String, u64> {
+    calls
+        .services
+        .iter()
+        .flat_map(|(service, ops)| {
+            ops.iter()
+                .map(move |(op, c)| (format!("{service}:{op}"), c.total))
+        })
+        .collect()
 }
 
 impl AwsFigures {
     pub fn from_calls(calls: CallCounts) -> AwsFigures {
-        let mut per_operation = BTreeMap::new();
-        let mut throttled = 0;
-        for (service, ops) in &calls.services {
-            for (op, c) in ops {
-                per_operation.insert(format!("{service}:{op}"), c.total);
-                throttled += c.throttled;
-            }
-        }
+        let throttled = calls
+            .services
+            .values()
+            .flat_map(|ops| ops.values())
+            .map(|c| c.throttled)
+            .sum();
         let writes = calls.writes();
         AwsFigures {
             reads: calls.total() - writes,
             writes,
             throttled,
-            per_operation,
+            per_operation: per_operation(&calls),
             calls,
+            per_account: BTreeMap::new(),
         }
+    }
+
+    /// The emulator's counts now: all calls, and the calls in each of `accounts`.
+    pub fn read(emulator: &EmulatorHandle, accounts: &[String]) -> AwsFigures {
+        let mut figures = AwsFigures::from_calls(emulator.calls());
+        figures.per_account = accounts
+            .iter()
+            .map(|a| (a.clone(), per_operation(&emulator.inner().calls_in(a))))
+            .collect();
+        figures
+    }
+
+    /// Calls to `operation` of any service in `account`; `None` when the account's calls were
+    /// not recorded.
+    pub fn of_in(&self, account: &str, operation: &str) -> Option<u64> {
+        let calls = self.per_account.get(account)?;
+        Some(
+            calls
+                .iter()
+                .filter(|(k, _)| k.split_once(':').is_some_and(|(_, op)| op == operation))
+                .map(|(_, v)| v)
+                .sum(),
+        )
     }
 
     /// Calls to `operation` of any service.
@@ -250,16 +288,17 @@ pub async fn begin(
     Snapshot::take(client, operator, bench_writes).await
 }
 
-/// Ends a phase begun with [`begin`].
+/// Ends a phase begun with [`begin`]; the AWS calls in each of `accounts` are recorded too.
 pub async fn end(
     client: &kube::Client,
     emulator: &EmulatorHandle,
+    accounts: &[String],
     operator: &OperatorProcess,
     rss: &RssSampler,
     start: &Snapshot,
     bench_writes: u64,
 ) -> Result<PhaseFigures> {
-    let aws = AwsFigures::from_calls(emulator.calls());
+    let aws = AwsFigures::read(emulator, accounts);
     let stop = Snapshot::take(client, Some(operator), bench_writes).await?;
     let same_operator = start.operator_pid == stop.operator_pid;
     let none = OperatorCounters::default();

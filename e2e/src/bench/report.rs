@@ -208,6 +208,13 @@ impl ScenarioReport {
         if !notes.is_empty() {
             let _ = writeln!(out, "\n{}", notes.join("\n"));
         }
+        if self
+            .phases
+            .iter()
+            .any(|p| !p.figures.aws.per_account.is_empty())
+        {
+            let _ = write!(out, "\n{}", accounts_table(&self.phases));
+        }
         for p in &self.phases {
             if let Some(rows) = p.detail.get("periods").and_then(Value::as_array) {
                 let _ = write!(out, "\n{}", periods_table(&p.name, rows));
@@ -238,6 +245,18 @@ impl ScenarioReport {
         }
         out
     }
+}
+
+/// One row per phase and account of a fleet spread over several accounts: the AWS calls made in
+/// that account (STS AssumeRole in the caller's, the operator's own).
+fn accounts_table(phases: &[Phase]) -> String {
+    let mut out = "| phase | account | AWS calls in the account |\n|---|---|---|\n".to_string();
+    for p in phases {
+        for (account, calls) in &p.figures.aws.per_account {
+            let _ = writeln!(out, "| {} | {account} | {} |", p.name, operations(calls));
+        }
+    }
+    out
 }
 
 /// One row per period of a phase that records them (the soak): what the benchmark changed, the
@@ -358,6 +377,31 @@ mod tests {
             table.contains("| 2 | 9 / 5 | none | **missing** | **missing** |"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_accounts_table_has_a_row_per_phase_and_account() {
+        let mut figures = PhaseFigures::default();
+        figures.aws.per_account = BTreeMap::from([
+            (
+                "210987654300".to_string(),
+                BTreeMap::from([("cloudwatch:DescribeAlarms".to_string(), 4)]),
+            ),
+            ("210987654301".to_string(), BTreeMap::new()),
+        ]);
+        let phase = Phase {
+            name: "idle".into(),
+            seconds: 50.0,
+            completed: true,
+            detail: BTreeMap::new(),
+            figures,
+        };
+        let table = accounts_table(&[phase]);
+        assert!(
+            table.contains("| idle | 210987654300 | DescribeAlarms 4 |"),
+            "{table}"
+        );
+        assert!(table.contains("| idle | 210987654301 | none |"), "{table}");
     }
 
     #[test]

@@ -26,10 +26,11 @@ use cwo_e2e::checks::install_crds;
 use cwo_e2e::manifests::Crd;
 use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, OperatorProcess, sdk_config};
 use cwo_e2e::{Bed, ControlPlaneConfig, repo_root};
-use cwo_emulator::EmulatorConfig;
+use cwo_emulator::sts::iam::{Role, Trust};
+use cwo_emulator::{DEFAULT_ACCOUNT, EmulatorConfig};
 use serde_json::{Value, json};
 
-use super::aws;
+use super::aws::{self, Leftovers};
 use super::fleet::{self, Cluster, Fleet, Kind, thousands};
 use super::measure::{self, PhaseFigures};
 use super::procfs::{self, RssSampler};
@@ -38,6 +39,9 @@ use super::soak::{self, Churn, Soak};
 
 /// The namespace the fleet lives in (and the only one the operator watches).
 const NAMESPACE: &str = "cwo-bench";
+
+/// AWS accounts the `mixed-accounts` fleet is spread over.
+const ACCOUNTS: usize = 3;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -61,12 +65,13 @@ const TAG_RESYNC_RATIO: u32 = 6;
 
 /// Every scenario, in the order a run takes them. A plain run leaves out those only run by name
 /// ([`Scenario::by_name_only`]).
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "alarms",
     "alarms-default-limits",
     "quotas",
     "quotas-full-share",
     "mixed",
+    "mixed-accounts",
     "quotas-mixed",
     "alarms-large",
     "soak",
@@ -123,6 +128,7 @@ pub fn soak_fleet(quick: bool) -> Fleet {
         sampling_rules: size(20),
         metric_filters: 0,
         log_destinations: 0,
+        accounts: 0,
     }
 }
 
@@ -160,6 +166,7 @@ pub fn all(quick: bool) -> Vec<Scenario> {
         sampling_rules: size(20, 2),
         metric_filters: size(100, 10),
         log_destinations: size(10, 2),
+        accounts: 0,
     };
     let mut out = vec![
         Scenario {
@@ -184,6 +191,22 @@ pub fn all(quick: bool) -> Vec<Scenario> {
             name: "mixed",
             description: "every kind, composites over the alarms, without quotas or client-side limits: create, idle, delete".into(),
             fleet: mixed,
+            quotas: false,
+            limits: Limits::Off,
+            idle: true,
+            edit: false,
+            delete: true,
+            idle_resync: short,
+            soak: None,
+            by_name_only: false,
+        },
+        Scenario {
+            name: "mixed-accounts",
+            description: format!("the mixed fleet spread over {ACCOUNTS} AWS accounts (AWSAccounts the operator assumes a role in), without quotas or client-side limits: create, idle, delete"),
+            fleet: Fleet {
+                accounts: ACCOUNTS,
+                ..mixed
+            },
             quotas: false,
             limits: Limits::Off,
             idle: true,
@@ -400,12 +423,25 @@ impl Bench<'_> {
         measure::end(
             &self.cluster.client,
             &self.emulator,
+            &self.measured_accounts(),
             operator,
             &self.rss,
             start,
             self.cluster.writes(),
         )
         .await
+    }
+
+    /// The accounts whose AWS calls are counted apart: those the fleet is spread over and the
+    /// operator's own (where its AssumeRole calls count); none for a fleet in one account.
+    fn measured_accounts(&self) -> Vec<String> {
+        let fleet = &self.scenario.fleet;
+        if fleet.accounts == 0 {
+            return Vec::new();
+        }
+        let mut accounts = fleet.account_ids();
+        accounts.push(DEFAULT_ACCOUNT.to_string());
+        accounts
     }
 
     /// Seconds of timeout for `objects` objects: generous, since a run that times out reports
@@ -439,6 +475,21 @@ async fn run_phases(s: &Scenario, options: &RunOptions, report: &mut ScenarioRep
     aws::create_prerequisites(&sdk, &s.fleet)
         .await
         .context("creating the delivery streams and log groups")?;
+    // A spread fleet's accounts: a role in each that trusts the operator's own account (its
+    // credentials are the emulator's default account's), and an AWSAccount granting the bench's
+    // namespace that role. The bench's operator has its control plane to itself, so it serves
+    // every AWSAccount (no --account-label-selector).
+    for k in 0..s.fleet.accounts {
+        emulator.inner().put_role(Role {
+            arn: fleet::role_arn(k),
+            trust: vec![Trust {
+                principal: DEFAULT_ACCOUNT.into(),
+                external_id: None,
+            }],
+            max_session_duration: 3_600,
+        })?;
+    }
+    cluster.create_accounts(&s.fleet).await?;
     if s.quotas {
         // The delivery streams and log groups are the benchmark's, set up before the quotas
         // apply (CreateLogGroup's is 5 per second): only the operator's calls are measured.
@@ -459,6 +510,17 @@ async fn run_phases(s: &Scenario, options: &RunOptions, report: &mut ScenarioRep
     };
 
     let mut operator = bench.start_operator(CREATE_RESYNC, None)?;
+    if s.fleet.accounts > 0 {
+        // The accounts are the cluster admin's, set up before the fleet: their AssumeRole and
+        // GetCallerIdentity stay out of the create phase's figures.
+        let ready = bench
+            .cluster
+            .wait_accounts_ready(s.fleet.accounts, Duration::from_secs(120))
+            .await?;
+        if !ready {
+            bail!("the AWSAccounts did not become Ready; nothing created");
+        }
+    }
     let created = create(&bench, &mut operator).await?;
     let completed = created.completed;
     report.phases.push(created);
@@ -592,7 +654,8 @@ async fn create(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
 /// Stops nothing itself: the caller has stopped the previous operator.
 async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
     let s = bench.scenario;
-    let total = s.fleet.total() as f64;
+    // The AWSAccounts are reconciled too.
+    let total = (s.fleet.total() + s.fleet.accounts) as f64;
     let resync = s.idle_resync;
     let tag_resync = resync * TAG_RESYNC_RATIO;
     eprintln!(
@@ -600,7 +663,9 @@ async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
         humantime::format_duration(resync),
         humantime::format_duration(tag_resync)
     );
-    let before = bench.cluster.statuses(&s.fleet.kinds()).await?;
+    // The AWSAccounts' status too: a new process assumes every role again, which must not
+    // rewrite it.
+    let before = statuses(bench).await?;
     let start = bench.begin(None).await?;
     let t0 = Instant::now();
     let mut operator = bench.start_operator(resync, Some(tag_resync))?;
@@ -619,8 +684,7 @@ async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
     }
     let seconds = t0.elapsed().as_secs_f64();
     let figures = bench.end(&mut operator, &start).await?;
-    let changed =
-        fleet::changed_status_fields(&before, &bench.cluster.statuses(&s.fleet.kinds()).await?);
+    let changed = fleet::changed_status_fields(&before, &statuses(bench).await?);
     let mut detail = BTreeMap::new();
     detail.insert("status_fields_changed".into(), json!(changed));
     detail.insert(
@@ -633,6 +697,16 @@ async fn restart(bench: &mut Bench<'_>) -> Result<(Phase, OperatorProcess)> {
         )),
     );
     Ok((phase("restart", seconds, done, detail, figures), operator))
+}
+
+/// The status of every object of the fleet, and of its AWSAccounts, keyed `Kind/name`.
+async fn statuses(bench: &Bench<'_>) -> Result<BTreeMap<String, Value>> {
+    let s = bench.scenario;
+    let mut out = bench.cluster.statuses(&s.fleet.kinds()).await?;
+    if s.fleet.accounts > 0 {
+        out.extend(bench.cluster.account_statuses().await?);
+    }
+    Ok(out)
 }
 
 /// `; status fields rewritten: stateValue in 3 objects` (empty when nothing changed).
@@ -684,12 +758,24 @@ async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
         .map(|(k, v)| (k.clone(), *v as f64 / periods))
         .collect();
     let describe = figures.aws.of("DescribeAlarms") as f64 / periods;
+    let describe_by_account: BTreeMap<&String, f64> = figures
+        .aws
+        .per_account
+        .keys()
+        .filter_map(|a| Some((a, figures.aws.of_in(a, "DescribeAlarms")? as f64 / periods)))
+        .collect();
     let tags = figures.aws.of("ListTagsForResource") as f64 / periods;
     let expected_tags = expected_tag_reads_per_period(s);
     let mut detail = BTreeMap::new();
     detail.insert("periods".into(), json!(periods));
     detail.insert("aws_calls_per_period".into(), json!(per_period));
     detail.insert("describe_alarms_per_period".into(), json!(describe));
+    if !describe_by_account.is_empty() {
+        detail.insert(
+            "describe_alarms_per_period_by_account".into(),
+            json!(describe_by_account),
+        );
+    }
     detail.insert("tag_reads_per_period".into(), json!(tags));
     detail.insert("expected_tag_reads_per_period".into(), json!(expected_tags));
     detail.insert(
@@ -697,11 +783,21 @@ async fn idle(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase
         json!(figures.operator.writes_of("status")),
     );
     detail.insert("status_fields_changed".into(), json!(changed));
-    let per_period_text = per_period
+    let mut per_period_text = per_period
         .iter()
         .map(|(k, v)| format!("{} {v:.1}", k.strip_prefix("cloudwatch:").unwrap_or(k)))
         .collect::<Vec<_>>()
         .join(" · ");
+    if !describe_by_account.is_empty() {
+        let by_account: Vec<String> = describe_by_account
+            .iter()
+            .map(|(a, v)| format!("{a} {v:.1}"))
+            .collect();
+        per_period_text.push_str(&format!(
+            " (DescribeAlarms by account: {})",
+            by_account.join(" · ")
+        ));
+    }
     detail.insert(
         "summary".into(),
         json!(format!(
@@ -939,14 +1035,16 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     .await?;
     // The figures stop here, before the benchmark's own AWS reads below.
     let figures = bench.end(operator, &start).await?;
-    let mut left = aws::leftovers(&bench.sdk, &s.fleet).await?;
+    let mut by_account = aws::leftovers(&bench.sdk, &s.fleet).await?;
+    let mut left = Leftovers::sum(by_account.values());
     // The operator removes its finalizer only after AWS confirmed the deletion, so AWS should
     // be empty by the time the last object is gone; if not, the clock runs until it is.
     let empty_with_kubernetes = left.is_empty();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !left.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        left = aws::leftovers(&bench.sdk, &s.fleet).await?;
+        by_account = aws::leftovers(&bench.sdk, &s.fleet).await?;
+        left = Leftovers::sum(by_account.values());
     }
     let seconds = if empty_with_kubernetes {
         wait.seconds
@@ -957,6 +1055,7 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     wait_detail(&mut detail, &wait);
     detail.insert("kubernetes_empty_seconds".into(), json!(wait.seconds));
     detail.insert("aws_leftovers".into(), json!(left));
+    detail.insert("aws_leftovers_by_account".into(), json!(by_account));
     detail.insert("objects_left".into(), json!(wait.last_total));
     detail.insert(
         "summary".into(),
@@ -1065,6 +1164,34 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
         }
         out.push(t);
     }
+    if s.fleet.accounts > 0 && !report.phases.is_empty() {
+        // Every object names one of the fleet's accounts: the operator's own account sees its
+        // AssumeRole calls and nothing else.
+        let own: Option<u64> = report
+            .phases
+            .iter()
+            .map(|p| {
+                let calls = p.figures.aws.per_account.get(DEFAULT_ACCOUNT)?;
+                Some(
+                    calls
+                        .iter()
+                        .filter(|(op, _)| !op.starts_with("sts:"))
+                        .map(|(_, n)| n)
+                        .sum::<u64>(),
+                )
+            })
+            .sum();
+        out.push(
+            Target::equal(
+                "all",
+                &format!("AWS calls outside STS in the operator's own account {DEFAULT_ACCOUNT}"),
+                own.map(|n| n as f64),
+                0.0,
+                "",
+            )
+            .note("every object names one of the fleet's accounts"),
+        );
+    }
     if let Some(p) = phase("idle") {
         let f = &p.figures;
         out.push(Target::equal(
@@ -1088,17 +1215,63 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             0.0,
             "",
         ));
-        let alarms = s.fleet.alarms + s.fleet.composite_alarms;
-        out.push(
-            Target::at_most(
-                "idle",
-                "DescribeAlarms per resync period",
-                tenths(figure(p, "describe_alarms_per_period")),
-                alarms.div_ceil(100) as f64,
-                "",
-            )
-            .note(format!("⌈{alarms}/100⌉, one region")),
+        // The drift resync sweeps each kind on its own, in chunks of up to 100 objects of one
+        // account: metric alarms and composites are read in separate calls, unless a chunk of
+        // one happens to join the other's open batch.
+        let metric = s.fleet.per_account(Kind::Alarm);
+        let composite = s.fleet.per_account(Kind::CompositeAlarm);
+        let sweeps: Vec<(usize, usize)> = metric.into_iter().zip(composite).collect();
+        let sweep_calls = |(m, c): (usize, usize)| m.div_ceil(100) + c.div_ceil(100);
+        let composites = s.fleet.composite_alarms > 0;
+        let sweep_terms = |(m, c): (usize, usize)| {
+            if composites {
+                format!("⌈{m}/100⌉ + ⌈{c}/100⌉")
+            } else {
+                format!("⌈{m}/100⌉")
+            }
+        };
+        let t = Target::at_most(
+            "idle",
+            "DescribeAlarms per resync period",
+            tenths(figure(p, "describe_alarms_per_period")),
+            sweeps.iter().map(|a| sweep_calls(*a)).sum::<usize>() as f64,
+            "",
         );
+        let terms: Vec<String> = sweeps.iter().map(|a| sweep_terms(*a)).collect();
+        out.push(if s.fleet.accounts == 0 && !composites {
+            t.note(format!("{}, one region", terms.join("")))
+        } else if s.fleet.accounts == 0 {
+            t.note(format!(
+                "{}: metric alarms and composites, each kind read in its own chunks; one region",
+                terms.join("")
+            ))
+        } else {
+            t.note(format!(
+                "{}: metric alarms and composites of each account, each kind read in its own chunks, a call reads one account's alarms; one region",
+                terms.join(" + ")
+            ))
+        });
+        // Each account's batches on their own: one account's reads never make up for another's.
+        let by_account = p.detail.get("describe_alarms_per_period_by_account");
+        for (account, sweep) in s.fleet.account_ids().iter().zip(&sweeps) {
+            if s.fleet.accounts == 0 {
+                break;
+            }
+            out.push(
+                Target::at_most(
+                    "idle",
+                    &format!("DescribeAlarms per resync period in account {account}"),
+                    tenths(
+                        by_account
+                            .and_then(|b| b.get(account))
+                            .and_then(Value::as_f64),
+                    ),
+                    sweep_calls(*sweep) as f64,
+                    "",
+                )
+                .note(sweep_terms(*sweep)),
+            );
+        }
         let expected = expected_tag_reads_per_period(s);
         out.push(
             Target::at_most(
@@ -1200,26 +1373,39 @@ fn calls_needed(phase: &str, s: &Scenario, p: &Phase) -> Vec<Target> {
         Some(calls as f64)
     };
     let alarms = f.alarms + f.composite_alarms;
+    // ⌈n/100⌉, or its sum over the accounts when the fleet is spread (a call names one
+    // account's alarms).
+    let hundreds = |kinds: &[Kind]| f.hundreds_per_account(kinds);
+    let of = |n: usize| {
+        if f.accounts == 0 {
+            format!("⌈{n}/100⌉")
+        } else {
+            format!("Σ ⌈n/100⌉ over {} accounts", f.accounts)
+        }
+    };
     let mut out = Vec::new();
     let per_api = |op: &str| format!("AWS calls: {op}");
     match phase {
         "create" => {
             if alarms > 0 {
                 let composites = f.composite_alarms;
+                let batches = hundreds(&[Kind::Alarm, Kind::CompositeAlarm]);
                 let mut t = Target::at_most(
                     phase,
                     &per_api("DescribeAlarms"),
                     calls("DescribeAlarms"),
-                    (alarms.div_ceil(100) * 2 + composites + 10) as f64,
+                    (batches * 2 + composites + 10) as f64,
                     "",
                 );
                 t = if composites == 0 {
                     t.note(format!(
-                        "⌈{alarms}/100⌉ × 2 + 10: the alarms read a hundred per call before their creates, none read after"
+                        "{} × 2 + 10: the alarms read a hundred per call before their creates, none read after",
+                        of(alarms)
                     ))
                 } else {
                     t.note(format!(
-                        "⌈{alarms}/100⌉ × 2 + {composites} + 10: read a hundred per call before the creates; a new composite read once after (CloudWatch evaluates its rule at once), a new metric alarm not"
+                        "{} × 2 + {composites} + 10: read a hundred per call before the creates; a new composite read once after (CloudWatch evaluates its rule at once), a new metric alarm not",
+                        of(alarms)
                     ))
                 };
                 out.push(t);
@@ -1240,17 +1426,19 @@ fn calls_needed(phase: &str, s: &Scenario, p: &Phase) -> Vec<Target> {
                 );
             }
             if f.sampling_rules > 0 {
+                let spare = 5 * f.accounts.max(1);
                 out.push(
                     Target::at_most(
                         phase,
                         &per_api("xray:GetSamplingRules"),
                         service_calls("xray:GetSamplingRules"),
-                        (f.sampling_rules + 5) as f64,
+                        (f.sampling_rules + spare) as f64,
                         "",
                     )
                     .note(format!(
-                        "{} rules + 5: a create makes the region's listing stale, so at most one listing per create",
-                        f.sampling_rules
+                        "{} rules + {spare}: a create makes the region's listing stale, so at most one listing per create{}",
+                        f.sampling_rules,
+                        if f.accounts == 0 { "" } else { "; 5 spare per account, each has its own listing" }
                     )),
                 );
             }
@@ -1276,12 +1464,13 @@ fn calls_needed(phase: &str, s: &Scenario, p: &Phase) -> Vec<Target> {
                         phase,
                         &per_api("DeleteAlarms"),
                         calls("DeleteAlarms"),
-                        (f.alarms.div_ceil(100) + f.composite_alarms + 5) as f64,
+                        (hundreds(&[Kind::Alarm]) + f.composite_alarms + 5) as f64,
                         "",
                     )
                     .note(format!(
-                        "⌈{}/100⌉ + {} + 5: a hundred metric alarms per call, composites one per call (AWS's rule)",
-                        f.alarms, f.composite_alarms
+                        "{} + {} + 5: a hundred metric alarms per call, composites one per call (AWS's rule)",
+                        of(f.alarms),
+                        f.composite_alarms
                     )),
                 );
             }
@@ -1450,6 +1639,96 @@ mod tests {
             ),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_spread_fleet_is_held_to_each_accounts_batches_and_to_nothing_in_the_operators_own() {
+        let s = scenario("mixed-accounts");
+        assert_eq!(s.fleet.accounts, ACCOUNTS);
+        let ids = s.fleet.account_ids();
+        // Quick sizes: 40, 30 and 30 metric alarms, and 4, 3 and 3 composites: two sweep
+        // chunks per account.
+        let idle = |by_account: Value| {
+            let mut p = phase(
+                "idle",
+                &[
+                    ("describe_alarms_per_period", json!(3.0)),
+                    ("describe_alarms_per_period_by_account", by_account),
+                ],
+            );
+            p.figures.aws.per_account = BTreeMap::from([
+                (
+                    DEFAULT_ACCOUNT.to_string(),
+                    BTreeMap::from([("sts:AssumeRole".to_string(), 3)]),
+                ),
+                (
+                    ids[0].clone(),
+                    BTreeMap::from([("cloudwatch:DescribeAlarms".to_string(), 5)]),
+                ),
+            ]);
+            p
+        };
+        let all_read = json!({&ids[0]: 1.0, &ids[1]: 1.0, &ids[2]: 1.0});
+        let found = targets(&s, &report(&s, vec![idle(all_read.clone())]));
+        let total = target(&found, "DescribeAlarms per resync period");
+        assert_eq!(total.limit, 6.0, "{total:?}");
+        assert!(total.met);
+        for id in &ids {
+            let t = target(
+                &found,
+                &format!("DescribeAlarms per resync period in account {id}"),
+            );
+            assert!(t.met && t.limit == 2.0, "{t:?}");
+        }
+        let own = format!("AWS calls outside STS in the operator's own account {DEFAULT_ACCOUNT}");
+        assert!(
+            target(&found, &own).met,
+            "AssumeRole is the operator's own call"
+        );
+
+        // One account read three times is over its own limit though the total is not; an
+        // account not recorded is missing, not zero.
+        let uneven = json!({&ids[0]: 3.0, &ids[1]: 1.0});
+        let found = targets(&s, &report(&s, vec![idle(uneven)]));
+        assert!(target(&found, "DescribeAlarms per resync period").met);
+        let first = target(
+            &found,
+            &format!("DescribeAlarms per resync period in account {}", ids[0]),
+        );
+        assert!(!first.met, "{first:?}");
+        let third = target(
+            &found,
+            &format!("DescribeAlarms per resync period in account {}", ids[2]),
+        );
+        assert!(third.measured.is_none() && !third.met, "{third:?}");
+
+        // A call in the operator's own account is an object in the wrong account; a phase
+        // without the operator's account recorded fails the target as missing.
+        let mut wrong = idle(all_read);
+        wrong
+            .figures
+            .aws
+            .per_account
+            .get_mut(DEFAULT_ACCOUNT)
+            .unwrap()
+            .insert("cloudwatch:PutMetricAlarm".into(), 1);
+        let found = targets(&s, &report(&s, vec![wrong]));
+        assert_eq!(target(&found, &own).measured, Some(1.0));
+        assert!(!target(&found, &own).met);
+        let found = targets(&s, &report(&s, vec![phase("create", &[])]));
+        let t = target(&found, &own);
+        assert!(t.measured.is_none() && !t.met, "{t:?}");
+
+        // The one-account mixed fleet keeps its single limit, ⌈110/100⌉, and no per-account
+        // targets.
+        let s = scenario("mixed");
+        let found = targets(&s, &report(&s, vec![phase("idle", &[])]));
+        assert_eq!(
+            target(&found, "DescribeAlarms per resync period").limit,
+            2.0
+        );
+        assert!(!found.iter().any(|t| t.figure.contains("in account")));
+        assert!(!found.iter().any(|t| t.figure.contains("own account")));
     }
 
     #[test]

@@ -62,6 +62,35 @@ spec:
     )
 }
 
+fn sampling_rule(name: &str, label: &str, account_ref: Option<&str>) -> String {
+    let account_ref = account_ref
+        .map(|a| format!("  accountRef: {a}\n"))
+        .unwrap_or_default();
+    format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: SamplingRule
+metadata:
+  name: {name}
+  labels:
+    {label}
+spec:
+  priority: 100
+  fixedRate: 0.05
+  reservoirSize: 2
+  serviceName: checkout
+{account_ref}"#
+    )
+}
+
+/// Calls to every operation of `service`.
+fn service_calls(calls: &CallCounts, service: &str) -> u64 {
+    calls
+        .services
+        .get(service)
+        .map(|ops| ops.values().map(|c| c.total).sum())
+        .unwrap_or_default()
+}
+
 /// Calls to CloudWatch, Logs, Firehose and X-Ray: everything but STS.
 fn non_sts_calls(calls: &CallCounts) -> u64 {
     calls
@@ -328,6 +357,89 @@ async fn objects_land_in_their_granted_accounts_and_a_namespace_not_granted_gets
             "{ns}: one alarm written in {account}"
         );
     }
+
+    // Another kind behind the same boundary: a sampling rule in namespace C (account A by its
+    // annotation, which A does not grant C) is refused without a single X-Ray call in any
+    // account, while one in namespace B lands in account B by its accountRef.
+    apply_in(&s, &ns_c, &sampling_rule("refused-rule", &label, None))?;
+    let refused = wait_ready_is(
+        &s,
+        Some(&ns_c),
+        "samplingrule",
+        "refused-rule",
+        "False",
+        Some("AccountNotAllowed"),
+        Duration::from_secs(60),
+    )
+    .await?;
+    let stalled = condition(&refused, "Stalled").context("Stalled condition")?;
+    assert_eq!(
+        (stalled.0.as_str(), stalled.1.as_str()),
+        ("True", "AccountNotAllowed")
+    );
+    apply_in(&s, &ns_b, &sampling_rule("checkout", &label, Some(&acct_b)))?;
+    let rule = wait_ready_is(
+        &s,
+        Some(&ns_b),
+        "samplingrule",
+        "checkout",
+        "True",
+        None,
+        Duration::from_secs(60),
+    )
+    .await?;
+    assert_eq!(rule["status"]["accountId"], ACCOUNT_B);
+    assert_eq!(
+        rule["status"]["arn"],
+        format!("arn:aws:xray:us-east-1:{ACCOUNT_B}:sampling-rule/checkout")
+    );
+    assert_eq!(
+        s.emulator
+            .inner()
+            .calls_in(ACCOUNT_B)
+            .total_of("xray", "CreateSamplingRule"),
+        1,
+        "one rule created in {ACCOUNT_B}"
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await; // past a resync period
+    for account in [ACCOUNT_A, ACCOUNT_C, DEFAULT_ACCOUNT] {
+        assert_eq!(
+            service_calls(&s.emulator.inner().calls_in(account), "xray"),
+            0,
+            "the refused rule called X-Ray in {account}"
+        );
+    }
+    assert_eq!(
+        condition(
+            &get(&s, Some(&ns_c), "samplingrule", "refused-rule")?.context("refused-rule")?,
+            "Ready"
+        )
+        .map(|(_, reason, _)| reason)
+        .as_deref(),
+        Some("AccountNotAllowed"),
+        "still refused after a resync period"
+    );
+    // The granted rule is deleted in account B (the refused one goes with account A below).
+    kubectl_ok(
+        &s,
+        &[
+            "delete",
+            "samplingrule",
+            "checkout",
+            "-n",
+            &ns_b,
+            "--wait=true",
+            "--timeout=60s",
+        ],
+    )?;
+    assert_eq!(
+        s.emulator
+            .inner()
+            .calls_in(ACCOUNT_B)
+            .total_of("xray", "DeleteSamplingRule"),
+        1,
+        "the rule deleted in {ACCOUNT_B}"
+    );
     assert_eq!(
         non_sts_calls(&s.emulator.inner().calls_in(DEFAULT_ACCOUNT)),
         0,
@@ -444,17 +556,14 @@ async fn objects_land_in_their_granted_accounts_and_a_namespace_not_granted_gets
     let held = get(&s, None, "awsaccount", &acct_a)?.context("held AWSAccount")?;
     assert!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
     kubectl_ok(&s, &["delete", "alarm", "cpu", "-n", &ns_a, "--wait=false"])?;
-    kubectl_ok(
-        &s,
-        &[
-            "delete",
-            "alarm",
-            "refused-cpu",
-            "-n",
-            &ns_c,
-            "--wait=false",
-        ],
-    )?;
+    for kind in ["alarm", "samplingrule"] {
+        let name = if kind == "alarm" {
+            "refused-cpu"
+        } else {
+            "refused-rule"
+        };
+        kubectl_ok(&s, &["delete", kind, name, "-n", &ns_c, "--wait=false"])?;
+    }
     s.wait_for("AWSAccount released", Duration::from_secs(60), || {
         Ok(get(&s, None, "awsaccount", &acct_a)?
             .is_none()

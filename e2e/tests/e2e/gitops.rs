@@ -209,12 +209,12 @@ fn fixture_path(kind: &str, state: &State) -> PathBuf {
         .join(format!("{kind}.{}.json", state.name()))
 }
 
-/// Compares the live object, normalized, with its fixture, or writes the fixture when
-/// `CWO_E2E_WRITE_FIXTURES` is set. A difference means the operator now writes something the
-/// fixtures (and so the script tests) do not show.
-pub fn check_fixture(kind: &str, state: &State, live: &Value) -> Result<()> {
+/// Compares the live object, normalized (`namespace`: the test's), with its fixture, or writes
+/// the fixture when `CWO_E2E_WRITE_FIXTURES` is set. A difference means the operator now writes
+/// something the fixtures (and so the script tests) do not show.
+pub fn check_fixture(kind: &str, state: &State, live: &Value, namespace: &str) -> Result<()> {
     let path = fixture_path(kind, state);
-    let normalized = normalize(live);
+    let normalized = normalize(live, namespace);
     let text = serde_json::to_string_pretty(&normalized)? + "\n";
     if std::env::var_os(WRITE_FIXTURES_ENV).is_some() {
         std::fs::create_dir_all(path.parent().expect("fixtures have a directory"))?;
@@ -238,13 +238,10 @@ pub fn check_fixture(kind: &str, state: &State, live: &Value) -> Result<()> {
 }
 
 /// The object without what differs between runs: server-set identity and timestamps, the test
-/// namespace (in messages too) and the UID (status may name it).
-pub fn normalize(live: &Value) -> Value {
+/// namespace `namespace` (wherever it appears: in messages, and in the names, labels and spec of
+/// a cluster-scoped object made for the test) and the UID (status may name it).
+pub fn normalize(live: &Value, namespace: &str) -> Value {
     let mut obj = live.clone();
-    let namespace = live["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     let uid = live["metadata"]["uid"]
         .as_str()
         .unwrap_or_default()
@@ -277,7 +274,7 @@ pub fn normalize(live: &Value) -> Value {
             _ => {}
         }
     }
-    walk(&mut obj, &namespace, &uid);
+    walk(&mut obj, namespace, &uid);
     obj
 }
 
@@ -531,11 +528,24 @@ fn timestamps_namespace_and_uid_are_masked_in_fixtures() {
             "message": "owned by ns-1/b (u-1) since 2026-01-02T03:04:05.123+02:00, retrying"}]},
     });
     assert_eq!(
-        normalize(&live),
+        normalize(&live, "ns-1"),
         json!({
             "metadata": {"name": "a", "generation": 1},
             "status": {"conditions": [{"lastTransitionTime": "TIMESTAMP",
                 "message": "owned by NAMESPACE/b (UID) since TIMESTAMP, retrying"}]},
+        })
+    );
+    // A cluster-scoped object has no namespace of its own; the test's is masked in its name,
+    // labels and spec.
+    let account = json!({
+        "metadata": {"name": "ns-1-trusted", "labels": {"cwo-e2e/operator": "ns-1"}},
+        "spec": {"namespaces": ["ns-1"]},
+    });
+    assert_eq!(
+        normalize(&account, "ns-1"),
+        json!({
+            "metadata": {"name": "NAMESPACE-trusted", "labels": {"cwo-e2e/operator": "NAMESPACE"}},
+            "spec": {"namespaces": ["NAMESPACE"]},
         })
     );
     assert_eq!(

@@ -12,8 +12,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_sdk_cloudwatch::Client as CloudWatch;
-use cwo_e2e::operator::{OperatorOptions, Scenario, create_delivery_stream, create_log_group};
-use cwo_emulator::EmulatorConfig;
+use cwo_e2e::operator::{
+    E2E_OPERATOR_LABEL, OperatorOptions, Scenario, create_delivery_stream, create_log_group,
+};
+use cwo_emulator::sts::iam::{Role, Trust};
+use cwo_emulator::{DEFAULT_ACCOUNT, EmulatorConfig};
 use serde_json::Value;
 
 use crate::gitops::{State, check_fixture, check_verdicts};
@@ -21,43 +24,43 @@ use crate::gitops::{State, check_fixture, check_verdicts};
 /// One object of a scenario: its manifest, the state it must reach, and the Ready condition
 /// that shows it has (status, reason).
 struct Case {
-    name: &'static str,
+    name: String,
     manifest: String,
     state: State,
     ready: (&'static str, Option<&'static str>),
 }
 
 impl Case {
-    fn ready(name: &'static str, manifest: String) -> Case {
+    fn ready(name: impl Into<String>, manifest: String) -> Case {
         Case {
-            name,
+            name: name.into(),
             manifest,
             state: State::Ready,
             ready: ("True", None),
         }
     }
 
-    fn stopped(name: &'static str, manifest: String) -> Case {
+    fn stopped(name: impl Into<String>, manifest: String) -> Case {
         Case {
-            name,
+            name: name.into(),
             manifest,
             state: State::Stopped,
             ready: ("True", None),
         }
     }
 
-    fn waiting(name: &'static str, reason: &'static str, manifest: String) -> Case {
+    fn waiting(name: impl Into<String>, reason: &'static str, manifest: String) -> Case {
         Case {
-            name,
+            name: name.into(),
             manifest,
             state: State::Waiting,
             ready: ("False", Some(reason)),
         }
     }
 
-    fn stalled(name: &'static str, reason: &'static str, manifest: String) -> Case {
+    fn stalled(name: impl Into<String>, reason: &'static str, manifest: String) -> Case {
         Case {
-            name,
+            name: name.into(),
             manifest,
             state: State::Stalled(reason.into()),
             ready: ("False", Some(reason)),
@@ -73,7 +76,7 @@ async fn wait_object(s: &Scenario, kind: &str, case: &Case) -> Result<Value> {
         &format!("{kind}/{} Ready={status} reason={reason:?}", case.name),
         Duration::from_secs(60),
         || {
-            let Some(obj) = s.get(kind, case.name)? else {
+            let Some(obj) = s.get(kind, &case.name)? else {
                 return Ok(None);
             };
             let generation = obj["metadata"]["generation"].as_i64();
@@ -102,6 +105,18 @@ async fn every_state(
     cases: Vec<Case>,
     change: &str,
 ) -> Result<()> {
+    every_state_with(kind, options, setup, |_| cases, change).await
+}
+
+/// [`every_state`] with cases that depend on the scenario (the names of cluster-scoped objects
+/// carry its namespace).
+async fn every_state_with(
+    kind: &str,
+    options: OperatorOptions,
+    setup: impl AsyncFnOnce(&Scenario) -> Result<()>,
+    cases: impl FnOnce(&Scenario) -> Vec<Case>,
+    change: &str,
+) -> Result<()> {
     let resource = kind.to_lowercase();
     let mut s = Scenario::without_operator(
         &format!("gitops-{resource}"),
@@ -109,6 +124,7 @@ async fn every_state(
         options,
     )?;
     setup(&s).await?;
+    let cases = cases(&s);
 
     for (i, case) in cases.iter().enumerate() {
         let out = s
@@ -122,7 +138,7 @@ async fn every_state(
             .with_context(|| format!("kubectl create -o json printed {}", out.stdout))?;
         check_verdicts(kind, &State::Created, &created)?;
         if i == 0 {
-            check_fixture(kind, &State::Created, &created)?;
+            check_fixture(kind, &State::Created, &created, s.namespace())?;
         }
     }
 
@@ -130,7 +146,7 @@ async fn every_state(
     for case in &cases {
         let obj = wait_object(&s, &resource, case).await?;
         let (kstatus, argocd) = check_verdicts(kind, &case.state, &obj)?;
-        check_fixture(kind, &case.state, &obj)?;
+        check_fixture(kind, &case.state, &obj, s.namespace())?;
         cwo_e2e::report(&format!(
             "  ok  {kind}/{} {}: kstatus {} ({}); Argo CD {}",
             case.name,
@@ -148,7 +164,7 @@ async fn every_state(
         .kubectl([
             "patch",
             &resource,
-            first.name,
+            &first.name,
             "--type=merge",
             "-p",
             change,
@@ -158,7 +174,7 @@ async fn every_state(
         .ok()?;
     let stale: Value = serde_json::from_str(&out.stdout)?;
     check_verdicts(kind, &State::Stale, &stale)?;
-    check_fixture(kind, &State::Stale, &stale)?;
+    check_fixture(kind, &State::Stale, &stale, s.namespace())?;
     Ok(())
 }
 
@@ -624,6 +640,75 @@ async fn sampling_rule_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Re
             Case::stalled("one-too-many", "LimitExceeded", rule("one-too-many", "")),
         ],
         r#"{"spec":{"fixedRate":0.2}}"#,
+    )
+    .await
+}
+
+/// An AWSAccount for the operator of `s` (the label it serves; AWSAccounts are cluster-scoped,
+/// so the name carries the scenario's namespace) assuming the role of `account`.
+fn aws_account(s: &Scenario, suffix: &str, account: &str, extra: &str) -> (String, String) {
+    let namespace = s.namespace();
+    let name = format!("{namespace}-{suffix}");
+    let manifest = format!(
+        r#"apiVersion: cwo.dev/v1alpha1
+kind: AWSAccount
+metadata:
+  name: {name}
+  labels:
+    {E2E_OPERATOR_LABEL}: {namespace}
+spec:
+  roleArn: arn:aws:iam::{account}:role/cloudwatch-operator
+  namespaces: [{namespace}]
+{extra}"#
+    );
+    (name, manifest)
+}
+
+#[tokio::test]
+async fn aws_account_in_every_state_reads_right_in_kstatus_and_argo_cd() -> Result<()> {
+    // The trusted role's account, and one whose role trusts another account than the
+    // operator's.
+    const TRUSTED: &str = "444444444444";
+    const UNTRUSTED: &str = "555555555555";
+    let role = |account: &str, principal: &str| Role {
+        arn: format!("arn:aws:iam::{account}:role/cloudwatch-operator"),
+        trust: vec![Trust {
+            principal: principal.into(),
+            external_id: None,
+        }],
+        max_session_duration: 3_600,
+    };
+    every_state_with(
+        "AWSAccount",
+        OperatorOptions::default(),
+        async |s| {
+            s.emulator
+                .inner()
+                .put_role(role(TRUSTED, DEFAULT_ACCOUNT))?;
+            s.emulator
+                .inner()
+                .put_role(role(UNTRUSTED, "999999999999"))?;
+            Ok(())
+        },
+        |s| {
+            let (trusted, trusted_manifest) = aws_account(s, "trusted", TRUSTED, "");
+            let (untrusted, untrusted_manifest) = aws_account(s, "untrusted", UNTRUSTED, "");
+            // A requirement `In` without values: the schema takes any label selector, the
+            // operator cannot read this one.
+            let (bad, bad_manifest) = aws_account(
+                s,
+                "bad-selector",
+                TRUSTED,
+                "  namespaceSelector:\n    matchExpressions:\n      - {key: env, operator: In}\n",
+            );
+            vec![
+                Case::ready(trusted, trusted_manifest),
+                // Retried: fixing the role's trust policy is noticed.
+                Case::waiting(untrusted, "AccessDenied", untrusted_manifest),
+                Case::stalled(bad, "InvalidSpec", bad_manifest),
+            ]
+        },
+        r#"{"spec":{"sessionDurationSeconds":900}}"#,
     )
     .await
 }

@@ -160,6 +160,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         backoffs: Backoffs::default(),
         tag_reads: TagReads::new(args.tag_resync_period),
         confirmed: Default::default(),
+        released: Default::default(),
         versions: Default::default(),
         namespaces,
         namespaces_synced,
@@ -277,6 +278,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             destination_queue.0.clone(),
         ),
         args.subscription_filter_limit,
+        Arc::clone(&ctx.released),
     );
     let metric_filter_shared = metric_filter::shared(
         Arc::clone(&aws),

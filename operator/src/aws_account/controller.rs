@@ -26,7 +26,7 @@ use crate::runtime::{Applied, Failed, Reported};
 use crate::vocabulary::condition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Users named in the message of a held deletion; the rest are counted.
 const USERS_NAMED: usize = 10;
@@ -76,7 +76,12 @@ impl ClusterKind for AWSAccount {
             }
             Err(e) => Err(e),
         };
-        let status = status(identity.as_ref().ok(), &session.report(), previous);
+        let status = status(
+            identity.as_ref().ok(),
+            &session.report(),
+            previous,
+            SystemTime::now(),
+        );
         match identity {
             Ok(identity) => {
                 if !was_ready(previous) {

@@ -66,7 +66,7 @@ pub const DEFAULT_SESSION_SECONDS: u32 = 3_600;
         type_ = "date",
         json_path = ".status.lastAssumeRoleTime",
         priority = 1,
-        description = "When AssumeRole last succeeded"
+        description = "When AssumeRole succeeded for the session recorded in status"
     )
 )]
 #[serde(rename_all = "camelCase")]
@@ -164,11 +164,14 @@ pub struct AWSAccountStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_arn: Option<String>,
 
-    /// When AssumeRole last succeeded.
+    /// When AssumeRole succeeded for the session recorded here. The operator renews its
+    /// credentials five minutes before they expire, and a restarted operator assumes the role
+    /// afresh; a newer session of the same caller is recorded once this one has expired, so
+    /// neither rewrites status with nothing new to say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_assume_role_time: Option<Time>,
 
-    /// When the temporary credentials from that call expire (the operator renews them before).
+    /// When the temporary credentials of the recorded session expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_expiration: Option<Time>,
 

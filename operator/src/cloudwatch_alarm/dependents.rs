@@ -95,6 +95,7 @@ pub fn composites_naming(
         .composites
         .state()
         .iter()
+        .filter(|c| !family.released.holds(&c.uid().unwrap_or_default()))
         .filter(|c| {
             let status = c.status.as_ref().map(|s| &s.common);
             if !Known::of(status, &c.spec.common).may_share(&at) {

@@ -10,6 +10,7 @@ use crate::metric_filter::MetricFilter;
 use crate::runtime::ManagedKind;
 use crate::runtime::context::Context;
 use crate::runtime::reconcile::resolve_location;
+use crate::runtime::released::Released;
 use crate::runtime::watch::Synced;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::Arc;
@@ -55,6 +56,9 @@ pub struct AlarmFamily {
     alarm_wakeups: mpsc::Sender<ObjectRef<Alarm>>,
     composite_wakeups: mpsc::Sender<ObjectRef<CompositeAlarm>>,
     metric_filter_wakeups: mpsc::Sender<ObjectRef<MetricFilter>>,
+    /// Objects whose cleanup finished: an alarm or composite among them names nothing any more,
+    /// whatever the caches still show of it.
+    pub released: Arc<Released>,
 }
 
 impl AlarmFamily {
@@ -67,6 +71,7 @@ impl AlarmFamily {
         metric_filters: KindHandle<MetricFilter>,
     ) -> Arc<Self> {
         let aws = Arc::clone(&ctx.aws);
+        let released = Arc::clone(&ctx.released);
         let reader = AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL, ABSENT_TTL);
         let (alarm_store, composite_store) = (alarms.0.clone(), composites.0.clone());
         reader.expect(Box::new(move |location| {
@@ -86,6 +91,7 @@ impl AlarmFamily {
             metric_filters: metric_filters.0,
             metric_filters_synced: metric_filters.1,
             metric_filter_wakeups: metric_filters.2,
+            released,
         })
     }
 

@@ -9,10 +9,12 @@ use crate::aws::Location;
 use crate::conditions::status_of;
 use crate::error::{Error, Result};
 use crate::metric_filter::{MetricFilter, MetricWatchers};
+use crate::runtime::released::Released;
 use crate::runtime::watch::Synced;
 use crate::vocabulary::condition;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
+use std::sync::Arc;
 
 /// The metric a MetricFilter publishes, as an alarm names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,11 +125,21 @@ pub async fn resolve_for(
 
 /// The Alarm objects in `namespace` whose metricFilterRef names the MetricFilter `filter`.
 fn alarms_watching(family: &AlarmFamily, namespace: &str, filter: &str) -> Vec<ObjectRef<Alarm>> {
-    let mut out: Vec<ObjectRef<Alarm>> = family
-        .alarms
-        .state()
+    watchers(&family.alarms.state(), &family.released, namespace, filter)
+}
+
+/// Of `objects`, those in `namespace` whose metricFilterRef names `filter`, by name; an alarm
+/// `released` (deleted in AWS, its finalizer going) watches nothing any more.
+fn watchers(
+    objects: &[Arc<Alarm>],
+    released: &Released,
+    namespace: &str,
+    filter: &str,
+) -> Vec<ObjectRef<Alarm>> {
+    let mut out: Vec<ObjectRef<Alarm>> = objects
         .iter()
         .filter(|a| a.namespace().as_deref() == Some(namespace))
+        .filter(|a| !released.holds(&a.uid().unwrap_or_default()))
         .filter(|a| {
             a.spec
                 .metric_filter_ref
@@ -271,5 +283,41 @@ mod tests {
         // The same filter, from an alarm in that account, gives its metric.
         let there = Location::new(Some("team-a"), "us-east-1");
         assert!(resolve(&reference(None), "shop", &there, Some(&f)).is_ok());
+    }
+
+    fn watching_alarm(name: &str, uid: &str, filter: &str) -> Arc<Alarm> {
+        Arc::new(
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "cwo.dev/v1alpha1",
+                "kind": "Alarm",
+                "metadata": {"name": name, "namespace": "team-a", "uid": uid},
+                "spec": {
+                    "metricFilterRef": {"name": filter},
+                    "statistic": "Sum", "period": 60, "evaluationPeriods": 1,
+                    "threshold": 1, "comparisonOperator": "GreaterThanThreshold",
+                },
+            }))
+            .expect("an Alarm"),
+        )
+    }
+
+    #[test]
+    fn a_released_alarm_no_longer_holds_its_metric_filter() {
+        let objects = vec![
+            watching_alarm("b", "u-b", "checkout-errors"),
+            watching_alarm("a", "u-a", "checkout-errors"),
+            watching_alarm("other", "u-o", "payment-errors"),
+        ];
+        let released = Released::default();
+        let names = |released: &Released| -> Vec<String> {
+            watchers(&objects, released, "team-a", "checkout-errors")
+                .into_iter()
+                .map(|r| r.name)
+                .collect()
+        };
+        assert_eq!(names(&released), ["a", "b"]);
+        assert!(watchers(&objects, &released, "team-b", "checkout-errors").is_empty());
+        released.record("u-b");
+        assert_eq!(names(&released), ["a"]);
     }
 }

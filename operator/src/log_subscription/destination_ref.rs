@@ -8,10 +8,12 @@ use super::spec::{LogDestinationRef, LogSubscription};
 use crate::conditions::status_of;
 use crate::error::{Error, Result};
 use crate::log_destination::{DestinationSubscribers, LogDestination};
+use crate::runtime::released::Released;
 use crate::runtime::watch::Synced;
 use crate::vocabulary::condition;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
+use std::sync::Arc;
 
 /// The ARN of the LogDestination `destination` (`None`: the cluster has no such object) that
 /// `reference`, from a subscription in `namespace` and `region`, names. A destination that is
@@ -78,11 +80,26 @@ fn sending_to(
     namespace: &str,
     destination: &str,
 ) -> Vec<ObjectRef<LogSubscription>> {
-    let mut out: Vec<ObjectRef<LogSubscription>> = shared
-        .objects
-        .state()
+    senders(
+        &shared.objects.state(),
+        &shared.released,
+        namespace,
+        destination,
+    )
+}
+
+/// Of `objects`, those in `namespace` whose destinationRef names `destination`, by name; a
+/// subscription `released` (its filter deleted, its finalizer going) sends nowhere any more.
+fn senders(
+    objects: &[Arc<LogSubscription>],
+    released: &Released,
+    namespace: &str,
+    destination: &str,
+) -> Vec<ObjectRef<LogSubscription>> {
+    let mut out: Vec<ObjectRef<LogSubscription>> = objects
         .iter()
         .filter(|s| s.namespace().as_deref() == Some(namespace))
+        .filter(|s| !released.holds(&s.uid().unwrap_or_default()))
         .filter(|s| {
             s.spec
                 .destination_ref
@@ -187,5 +204,40 @@ mod tests {
         let e = resolve(&reference(), "logs", "us-east-1", Some(&d)).unwrap_err();
         assert!(e.is_terminal());
         assert!(e.message.contains("eu-west-1"), "{}", e.message);
+    }
+
+    fn subscription(name: &str, uid: &str, namespace: &str, to: &str) -> Arc<LogSubscription> {
+        let mut s: LogSubscription = serde_json::from_value(serde_json::json!({
+            "apiVersion": "cwo.dev/v1alpha1",
+            "kind": "LogSubscription",
+            "metadata": {"name": name, "namespace": namespace, "uid": uid},
+            "spec": {"logGroupName": "/app", "filterPattern": "", "destinationRef": {"name": to}},
+        }))
+        .expect("a LogSubscription");
+        s.metadata.deletion_timestamp = None;
+        Arc::new(s)
+    }
+
+    #[test]
+    fn a_released_subscription_no_longer_holds_its_destination() {
+        let objects = vec![
+            subscription("b", "u-b", "team-a", "central"),
+            subscription("a", "u-a", "team-a", "central"),
+            subscription("other", "u-o", "team-a", "elsewhere"),
+            subscription("c", "u-c", "team-b", "central"),
+        ];
+        let released = Released::default();
+        let names = |released: &Released| -> Vec<String> {
+            senders(&objects, released, "team-a", "central")
+                .into_iter()
+                .map(|r| r.name)
+                .collect()
+        };
+        assert_eq!(names(&released), ["a", "b"]);
+        // `a` finished its cleanup; the cache still holds it until the watch catches up.
+        released.record("u-a");
+        assert_eq!(names(&released), ["b"]);
+        released.record("u-b");
+        assert!(names(&released).is_empty());
     }
 }

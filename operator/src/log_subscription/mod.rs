@@ -21,6 +21,7 @@ pub use spec::*;
 use crate::aws::Aws;
 use crate::aws::subscription_filters::SubscriptionFilterReader;
 use crate::log_destination::LogDestination;
+use crate::runtime::released::Released;
 use crate::runtime::watch::Synced;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub struct LogSubscriptions {
     pub destinations_synced: Synced,
     wakeups: mpsc::Sender<ObjectRef<LogSubscription>>,
     destination_wakeups: mpsc::Sender<ObjectRef<LogDestination>>,
+    /// Objects whose cleanup finished: a subscription among them sends nowhere any more,
+    /// whatever the cache still shows of it.
+    pub released: Arc<Released>,
 }
 
 /// A kind's cache, whether it holds its first full list, and its controller's queue.
@@ -59,6 +63,7 @@ pub fn shared(
     objects: KindHandle<LogSubscription>,
     destinations: KindHandle<LogDestination>,
     filter_limit: u32,
+    released: Arc<Released>,
 ) -> Arc<LogSubscriptions> {
     Arc::new(LogSubscriptions {
         filters: SubscriptionFilterReader::new(aws, READ_WINDOW, PREFETCH_TTL),
@@ -69,6 +74,7 @@ pub fn shared(
         destinations_synced: destinations.1,
         wakeups: objects.2,
         destination_wakeups: destinations.2,
+        released,
     })
 }
 

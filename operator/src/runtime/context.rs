@@ -9,6 +9,7 @@ use super::accounts::{AccountGate, AccountUsers};
 use super::backoff::Backoffs;
 use super::confirmed::Confirmed;
 use super::events::EventPublisher;
+use super::released::Released;
 use super::tag_reads::TagReads;
 use super::versions::KnownVersions;
 use super::watch::Synced;
@@ -45,6 +46,8 @@ pub struct Context {
     pub tag_reads: TagReads,
     /// Objects this process saw confirm their ownership.
     pub confirmed: Confirmed,
+    /// Objects whose cleanup this process finished, while caches may still show them.
+    pub released: Arc<Released>,
     /// The newest version of each object this process wrote, to tell a cached copy that lacks
     /// the write.
     pub versions: Arc<KnownVersions>,

@@ -28,6 +28,7 @@ pub mod leader;
 pub mod notices;
 pub mod reconcile;
 pub mod region;
+pub mod released;
 pub mod resync;
 pub mod scope;
 pub mod serve;

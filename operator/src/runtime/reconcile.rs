@@ -340,6 +340,7 @@ async fn cleanup<K: ManagedKind>(
         )
         .await;
     }
+    ctx.released.record(&obj.uid().unwrap_or_default());
     obj.deleted(&kc.shared);
     if let Some(account) = account_in_use(&**obj, ctx) {
         ctx.account_users.released(&account);

@@ -186,6 +186,7 @@ async fn context(
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
             confirmed: Default::default(),
+            released: Default::default(),
             versions: Default::default(),
             namespaces,
             accounts_synced: namespaces_synced.clone(),
@@ -256,6 +257,7 @@ where
             backoffs: Backoffs::default(),
             tag_reads: TagReads::new(Duration::from_secs(3600)),
             confirmed: Default::default(),
+            released: Arc::clone(&kc.ctx.released),
             versions: Arc::clone(&kc.ctx.versions),
             namespaces: kc.ctx.namespaces.clone(),
             namespaces_synced: kc.ctx.namespaces_synced.clone(),
@@ -425,6 +427,10 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
         .unwrap();
     assert_eq!(again.name, "w");
     assert_eq!(*kc.shared.0.lock().unwrap(), ["cleanup of nothing"]);
+    assert!(
+        !kc.ctx.released.holds("u-1"),
+        "not released before its outcome is reported"
+    );
 
     // The reconcile it queues reports the outcome: the Event, then the finalizer goes.
     let mut released = obj.clone();
@@ -442,6 +448,8 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
         ["cleanup of nothing"],
         "the cleanup ran once"
     );
+    // Objects waiting for it no longer count it, though caches still hold it for a while.
+    assert!(kc.ctx.released.holds("u-1"));
 }
 
 /// No AWS call was made, by the SDK's count.
@@ -522,6 +530,10 @@ async fn a_deleted_object_whose_namespace_lost_the_account_is_not_cleaned_up_in_
     })
     .await;
     assert_eq!(action, Action::await_change());
+    assert!(
+        !kc.ctx.released.holds("u-1"),
+        "an object whose cleanup was refused is not released"
+    );
 }
 
 #[tokio::test]
