@@ -109,6 +109,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     overrides: args.aws_rate_limits.iter().copied().collect(),
                     disabled: args.no_aws_rate_limits,
                 },
+                read_only: false,
             },
             Arc::clone(&metrics),
         )

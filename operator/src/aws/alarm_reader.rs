@@ -430,7 +430,7 @@ mod tests {
             default_region: Some("us-east-1".into()),
             // Nothing listens here; these tests never call AWS.
             endpoint_url: Some("http://127.0.0.1:9".into()),
-            rate_limits: Default::default(),
+            ..Default::default()
         };
         let aws = Aws::load(settings, Arc::new(Metrics::new())).await.unwrap();
         AlarmReader::new(

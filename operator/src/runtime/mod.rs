@@ -26,6 +26,7 @@ pub mod controller;
 pub mod events;
 pub mod leader;
 pub mod notices;
+pub mod preview;
 pub mod reconcile;
 pub mod region;
 pub mod resync;
