@@ -5,6 +5,9 @@
 //! bounded concurrency — and one for the cluster-scoped AWSAccounts — until SIGTERM or Ctrl-C.
 
 pub mod args;
+pub mod manifests;
+pub mod plan;
+pub mod read_only;
 
 use crate::alarm::Alarm;
 use crate::aws::rate_limit::RateLimitConfig;
