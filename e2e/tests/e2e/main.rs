@@ -18,6 +18,7 @@ mod log_subscriptions;
 mod metric_filters;
 mod metric_streams;
 mod ownership;
+mod plan;
 mod project_manifests;
 mod resilience;
 mod sampling_rules;

@@ -153,12 +153,13 @@ impl Plan {
     }
 
     /// The exit code, as `terraform plan -detailed-exitcode` has it: 1 when an object would be
-    /// refused or could not be planned, else 2 when AWS would be written, else 0.
+    /// refused or could not be planned, else 2 when AWS would be written (taking over an
+    /// existing object writes its ownership tags), else 0.
     pub fn exit_code(&self) -> u8 {
-        let objects = || self.objects.iter().map(|o| o.object.preview.action);
-        if objects().any(Action::is_problem) {
+        let previews = || self.objects.iter().map(|o| &o.object.preview);
+        if previews().any(|p| p.action.is_problem()) {
             1
-        } else if objects().any(Action::writes) {
+        } else if previews().any(|p| p.action.writes() || p.adopts.is_some()) {
             2
         } else {
             0
@@ -470,4 +471,148 @@ fn with_status<K: ManagedKind>(obj: K, copy: &K) -> K {
     let mut value = serde_json::to_value(&obj).expect("objects serialize");
     value["status"] = serde_json::to_value(status).expect("statuses serialize");
     serde_json::from_value(value).expect("an object with its own kind's status deserializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::field_diff::FieldChange;
+    use crate::preview::Preview;
+    use serde_json::json;
+
+    fn planned(name: &str, preview: Preview) -> PlannedObject {
+        PlannedObject {
+            source: "alarms.yaml".into(),
+            object: ObjectPreview {
+                kind: "Alarm",
+                namespace: "web".into(),
+                name: name.into(),
+                region: Some("us-east-1".into()),
+                account: None,
+                aws_object: format!("alarm {name:?}"),
+                preview,
+            },
+        }
+    }
+
+    fn threshold(old: i64, new: i64) -> FieldChange {
+        FieldChange {
+            field: "threshold".into(),
+            old: Some(json!(old)),
+            new: Some(json!(new)),
+        }
+    }
+
+    #[test]
+    fn nothing_to_write_exits_0() {
+        let plan = Plan::new(
+            vec![
+                planned("a", Preview::update(vec![])),
+                planned("b", Preview::observe(vec![threshold(80, 90)])),
+            ],
+            vec![],
+        );
+        assert_eq!(plan.exit_code(), 0);
+        assert_eq!(plan.summary.no_change, 1);
+        assert_eq!(plan.summary.observe, 1);
+        // No objects at all: nothing to write either.
+        assert_eq!(Plan::new(vec![], vec![]).exit_code(), 0);
+    }
+
+    #[test]
+    fn a_create_an_update_a_replace_or_an_adoption_exits_2() {
+        for preview in [
+            Preview::create(),
+            Preview::update(vec![threshold(80, 90)]),
+            Preview::replace(vec![], "log group moves"),
+            Preview::update(vec![]).adopting(Some("takes over alarm \"a\"".into())),
+        ] {
+            let plan = Plan::new(
+                vec![
+                    planned("same", Preview::update(vec![])),
+                    planned("a", preview),
+                ],
+                vec![],
+            );
+            assert_eq!(plan.exit_code(), 2, "{}", plan.text());
+        }
+    }
+
+    #[test]
+    fn a_refused_waiting_or_failed_object_exits_1_even_beside_writes() {
+        for error in [
+            Error::invalid_spec("period must be 10, 30 or a multiple of 60"),
+            Error::dependency("alarm \"x\" is not Ready"),
+            Error::new(crate::reason::Reason::AccessDenied, "no"),
+        ] {
+            let plan = Plan::new(
+                vec![
+                    planned("new", Preview::create()),
+                    planned("bad", Preview::from_error(&error)),
+                ],
+                vec![],
+            );
+            assert_eq!(plan.exit_code(), 1, "{}", plan.text());
+        }
+    }
+
+    #[test]
+    fn text_shows_each_change_old_to_new_and_the_condition_message() {
+        let plan = Plan::new(
+            vec![
+                planned("cpu", Preview::update(vec![threshold(80, 90)])),
+                planned(
+                    "bad",
+                    Preview::from_error(&Error::invalid_spec("period 7 is not allowed")),
+                ),
+            ],
+            vec!["ConfigMap c (alarms.yaml)".into()],
+        );
+        let text = plan.text();
+        assert!(
+            text.contains("update     Alarm web/cpu: alarm \"cpu\" in us-east-1\n"),
+            "{text}"
+        );
+        assert!(text.contains("  threshold: 80 → 90\n"), "{text}");
+        assert!(
+            text.contains("  InvalidSpec: period 7 is not allowed\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ignored    ConfigMap c (alarms.yaml): not a cwo.dev object"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "Plan: 0 to create, 1 to update, 0 to replace, 0 unchanged, 0 observed \
+                 (0 to adopt); 1 refused, 0 waiting, 0 failed.\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_holds_the_source_the_identity_and_the_changes() {
+        let plan = Plan::new(
+            vec![planned("cpu", Preview::update(vec![threshold(80, 90)]))],
+            vec![],
+        );
+        let value = serde_json::to_value(&plan).unwrap();
+        assert_eq!(
+            value["objects"][0],
+            json!({
+                "source": "alarms.yaml",
+                "kind": "Alarm",
+                "namespace": "web",
+                "name": "cpu",
+                "region": "us-east-1",
+                "awsObject": "alarm \"cpu\"",
+                "action": "update",
+                "changes": [{"field": "threshold", "old": 80, "new": 90}],
+            })
+        );
+        assert_eq!(value["summary"]["update"], 1);
+        assert!(value.get("ignored").is_none(), "{value}");
+    }
 }
