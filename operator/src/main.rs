@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use cloudwatch_operator::app::args::{LogFormat, RunArgs, init_logging};
+use cloudwatch_operator::app::import::{ImportArgs, run_import};
 use cloudwatch_operator::app::plan::{PlanArgs, PlanOutput, plan};
 use cloudwatch_operator::app::run;
 use cloudwatch_operator::crds;
@@ -34,6 +35,10 @@ enum Command {
     /// it. Reads AWS and the cluster, never writes either. Exit code: 0 nothing would change,
     /// 2 something would, 1 an object would be refused or could not be planned (or an error).
     Plan(Box<PlanArgs>),
+    /// Write manifests for existing AWS objects, to bring them under management: `adoption:
+    /// IfUnowned` and `deletionPolicy: Retain` by default, AWS's defaults left out. Objects an
+    /// operator already owns are skipped with a note on standard error. Reads AWS only.
+    Import(Box<ImportArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +72,7 @@ fn main() -> ExitCode {
         Command::Crds(args) => run_crds(args).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run_operator(*args).map(|()| ExitCode::SUCCESS),
         Command::Plan(args) => run_plan(&args),
+        Command::Import(args) => run_import_command(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -97,6 +103,23 @@ fn run_plan(args: &PlanArgs) -> Result<ExitCode, String> {
         ),
     }
     Ok(ExitCode::from(plan.exit_code()))
+}
+
+fn run_import_command(args: &ImportArgs) -> Result<(), String> {
+    init_logging(LogFormat::Text, "warn");
+    let result = runtime()?
+        .block_on(run_import(args))
+        .map_err(|e| format!("{e:#}"))?;
+    match &args.out {
+        None => print!("{}", result.stream()),
+        Some(dir) => {
+            for path in result.write_files(dir).map_err(|e| format!("{e:#}"))? {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+    }
+    eprint!("{}", result.notes());
+    Ok(())
 }
 
 fn run_operator(args: RunArgs) -> Result<(), String> {

@@ -5,6 +5,7 @@
 //! bounded concurrency — and one for the cluster-scoped AWSAccounts — until SIGTERM or Ctrl-C.
 
 pub mod args;
+pub mod import;
 pub mod manifests;
 pub mod plan;
 pub mod read_only;

@@ -24,6 +24,7 @@ pub mod confirmed;
 pub mod context;
 pub mod controller;
 pub mod events;
+pub mod import;
 pub mod leader;
 pub mod notices;
 pub mod preview;
