@@ -13,6 +13,7 @@ mod gitops_live;
 mod gitops_manifests;
 mod harness;
 mod helm_wait;
+mod import;
 mod log_destinations;
 mod log_subscriptions;
 mod metric_filters;
