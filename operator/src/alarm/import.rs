@@ -4,9 +4,9 @@
 use super::desired::desired;
 use super::observed::observed;
 use super::spec::Alarm;
-use crate::aws::alarm_reader::{self, AlarmRecord};
-use crate::aws::cloudwatch_tags;
-use crate::aws::{Aws, Location};
+use crate::aws::Aws;
+use crate::aws::alarm_reader::AlarmRecord;
+use crate::cloudwatch_alarm::import;
 use crate::common_fields::{CommonSpec, Tags};
 use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
@@ -17,31 +17,17 @@ impl Importable for Alarm {
     type Record = MetricAlarm;
 
     async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<MetricAlarm>>> {
-        let location = Location::of(region);
-        let records = alarm_reader::list(aws, &location, prefix, AlarmType::MetricAlarm).await?;
-        let alarms: Vec<MetricAlarm> = records
+        let found = import::find(aws, region, prefix, AlarmType::MetricAlarm).await?;
+        Ok(found
             .into_iter()
-            .filter_map(|r| match r {
-                AlarmRecord::Metric(m) => Some(*m),
+            .filter_map(|f| match f.record {
+                AlarmRecord::Metric(record) => Some(Found {
+                    record: *record,
+                    tags: f.tags,
+                }),
                 AlarmRecord::Composite(_) => None,
             })
-            .collect();
-        let tags = futures::future::join_all(
-            alarms
-                .iter()
-                .map(|a| cloudwatch_tags::list(aws, &location, a.alarm_arn().unwrap_or_default())),
-        )
-        .await;
-        alarms
-            .into_iter()
-            .zip(tags)
-            .map(|(record, tags)| {
-                Ok(Found {
-                    record,
-                    tags: tags?,
-                })
-            })
-            .collect()
+            .collect())
     }
 
     fn identity(record: &MetricAlarm) -> String {
@@ -163,7 +149,7 @@ spec:
     fn an_alarm_whose_name_is_not_an_object_name_keeps_it_in_the_spec() {
         let f = found(cli_alarm("CPU High"));
         let mut names = ImportNames::default();
-        let name = names.assign("Alarm", "CPU High", "CPU High");
+        let name = names.assign("Alarm", "us-east-1", "CPU High", "CPU High");
         let obj = Alarm::manifest(&f, &name, common(), &names);
         let manifest = minimal_manifest_for_test(&obj, &names);
         assert_eq!(manifest["spec"]["alarmName"].as_str(), Some("CPU High"));

@@ -10,6 +10,7 @@
 use super::read_only::{self, AwsAccess};
 use crate::alarm::Alarm;
 use crate::common_fields::{Adoption, DeletionPolicy};
+use crate::composite_alarm::CompositeAlarm;
 use crate::runtime::import::{ImportNames, ImportSettings, Imported, Skipped, import};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
@@ -67,6 +68,9 @@ pub struct ImportArgs {
 pub enum ImportKind {
     #[value(name = "Alarm", alias = "alarm")]
     Alarm,
+    /// After Alarm: a composite's rule refers to the alarms imported before it.
+    #[value(name = "CompositeAlarm", alias = "compositealarm")]
+    CompositeAlarm,
 }
 
 /// `--adoption`, as the field spells it.
@@ -201,6 +205,9 @@ pub async fn run_import(args: &ImportArgs) -> anyhow::Result<ImportResult> {
         for kind in &kinds {
             let (imported, skipped) = match kind {
                 ImportKind::Alarm => import::<Alarm>(&aws, region, &settings, &mut names).await,
+                ImportKind::CompositeAlarm => {
+                    import::<CompositeAlarm>(&aws, region, &settings, &mut names).await
+                }
             }
             .map_err(|e| anyhow::anyhow!("{}: {}", e.reason, e.message))
             .with_context(|| format!("reading {kind:?} objects in {region}"))?;

@@ -65,11 +65,12 @@ pub trait Importable: ManagedKind {
     fn same_request(a: &Self, b: &Self, names: &ImportNames) -> bool;
 }
 
-/// Which Kubernetes object names an import gives to which AWS objects, per kind, so that every
-/// name is unique within its kind and a later kind can refer to an earlier one.
+/// Which Kubernetes object names an import gives to which AWS objects, per kind and region, so
+/// that every name is unique within its kind and a later kind can refer to an earlier one.
 #[derive(Clone, Debug, Default)]
 pub struct ImportNames {
-    by_identity: BTreeMap<(&'static str, String), String>,
+    /// (kind, region, identity) → object name.
+    by_identity: BTreeMap<(&'static str, String, String), String>,
     taken: BTreeSet<(&'static str, String)>,
 }
 
@@ -77,18 +78,34 @@ pub struct ImportNames {
 const MAX_NAME: usize = 253;
 
 impl ImportNames {
-    /// The name given to the `kind` object for the AWS object `identity`, if it was imported.
-    pub fn object_name(&self, kind: &str, identity: &str) -> Option<&str> {
+    /// The name given to the `kind` object for the AWS object `identity` in `region`, if it was
+    /// imported.
+    pub fn object_name(&self, kind: &str, region: &str, identity: &str) -> Option<&str> {
         self.by_identity
             .iter()
-            .find(|((k, i), _)| *k == kind && i == identity)
+            .find(|((k, r, i), _)| *k == kind && r == region && i == identity)
             .map(|(_, name)| name.as_str())
     }
 
-    /// Names the `kind` object for the AWS object `identity` after `basis`: lower case, letters,
-    /// digits and `-` (anything else becomes `-`), and a short hash of the identity when that
-    /// name was changed, cut, or is taken already.
-    pub fn assign(&mut self, kind: &'static str, identity: &str, basis: &str) -> String {
+    /// The AWS object (its identity) the `kind` object `name` was given to.
+    pub fn identity(&self, kind: &str, name: &str) -> Option<&str> {
+        self.by_identity
+            .iter()
+            .find(|((k, _, _), n)| *k == kind && n.as_str() == name)
+            .map(|((_, _, identity), _)| identity.as_str())
+    }
+
+    /// Names the `kind` object for the AWS object `identity` in `region` after `basis`: lower
+    /// case, letters, digits and `-` (anything else becomes `-`), and a short hash of the
+    /// identity when that name was changed, cut, or is taken already (by the same identity in
+    /// another region, a hash of the region too).
+    pub fn assign(
+        &mut self,
+        kind: &'static str,
+        region: &str,
+        identity: &str,
+        basis: &str,
+    ) -> String {
         let mut name = String::new();
         for c in basis.chars() {
             let c = c.to_ascii_lowercase();
@@ -104,13 +121,23 @@ impl ImportNames {
         }
         let exact = name == basis && name.len() <= MAX_NAME;
         if !exact || self.taken.contains(&(kind, name.clone())) {
-            let hash = short_hash(identity);
-            name.truncate(MAX_NAME - hash.len() - 1);
-            name = format!("{}-{hash}", name.trim_end_matches('-'));
+            let stem = name;
+            let hashed = |hashed: &str| {
+                let hash = short_hash(hashed);
+                let mut name = stem.clone();
+                name.truncate(MAX_NAME - hash.len() - 1);
+                format!("{}-{hash}", name.trim_end_matches('-'))
+            };
+            name = hashed(identity);
+            if self.taken.contains(&(kind, name.clone())) {
+                name = hashed(&format!("{region}/{identity}"));
+            }
         }
         self.taken.insert((kind, name.clone()));
-        self.by_identity
-            .insert((kind, identity.to_string()), name.clone());
+        self.by_identity.insert(
+            (kind, region.to_string(), identity.to_string()),
+            name.clone(),
+        );
         name
     }
 }
@@ -180,7 +207,12 @@ pub async fn import<K: Importable>(
             });
             continue;
         }
-        let name = names.assign(K::KIND, &K::identity(&f.record), &K::name_basis(&f.record));
+        let name = names.assign(
+            K::KIND,
+            region,
+            &K::identity(&f.record),
+            &K::name_basis(&f.record),
+        );
         let common = CommonSpec {
             region: Some(region.to_string()),
             deletion_policy: settings.deletion_policy,
@@ -258,43 +290,63 @@ pub fn minimal_manifest_for_test<K: Importable>(obj: &K, names: &ImportNames) ->
 mod tests {
     use super::*;
 
+    const R: &str = "us-east-1";
+
     #[test]
     fn names_are_valid_object_names_unique_per_kind_and_stable() {
         let mut names = ImportNames::default();
-        assert_eq!(names.assign("Alarm", "cpu-high", "cpu-high"), "cpu-high");
-        let spaced = names.assign("Alarm", "CPU High", "CPU High");
+        assert_eq!(names.assign("Alarm", R, "cpu-high", "cpu-high"), "cpu-high");
+        let spaced = names.assign("Alarm", R, "CPU High", "CPU High");
         assert!(spaced.starts_with("cpu-high-"), "{spaced}");
         assert_eq!(spaced.len(), "cpu-high-".len() + 8);
         // Another kind may reuse a name.
         assert_eq!(
-            names.assign("CompositeAlarm", "cpu-high", "cpu-high"),
+            names.assign("CompositeAlarm", R, "cpu-high", "cpu-high"),
             "cpu-high"
         );
         assert_eq!(
-            names.object_name("Alarm", "CPU High"),
+            names.object_name("Alarm", R, "CPU High"),
             Some(spaced.as_str())
         );
-        assert_eq!(names.object_name("Alarm", "cpu-high"), Some("cpu-high"));
-        assert_eq!(names.object_name("Alarm", "missing"), None);
+        assert_eq!(names.object_name("Alarm", R, "cpu-high"), Some("cpu-high"));
+        assert_eq!(names.object_name("Alarm", R, "missing"), None);
+        assert_eq!(names.identity("Alarm", &spaced), Some("CPU High"));
+        assert_eq!(names.identity("SamplingRule", &spaced), None);
         // The same identity is named the same in another import.
         let mut again = ImportNames::default();
-        again.assign("Alarm", "cpu-high", "cpu-high");
-        assert_eq!(again.assign("Alarm", "CPU High", "CPU High"), spaced);
+        again.assign("Alarm", R, "cpu-high", "cpu-high");
+        assert_eq!(again.assign("Alarm", R, "CPU High", "CPU High"), spaced);
+    }
+
+    #[test]
+    fn the_same_aws_name_in_three_regions_gets_three_names_each_found_by_its_region() {
+        let mut names = ImportNames::default();
+        let regions = ["us-east-1", "eu-west-1", "ap-south-1"];
+        let given: BTreeSet<String> = regions
+            .iter()
+            .map(|r| names.assign("Alarm", r, "cpu", "cpu"))
+            .collect();
+        assert_eq!(given.len(), 3, "{given:?}");
+        for r in regions {
+            let name = names.object_name("Alarm", r, "cpu").unwrap();
+            assert!(given.contains(name));
+        }
+        assert_eq!(names.object_name("Alarm", "us-east-1", "cpu"), Some("cpu"));
     }
 
     #[test]
     fn names_at_the_extremes_are_cut_to_fit_and_never_empty() {
         let mut names = ImportNames::default();
         let long = "a".repeat(300);
-        let cut = names.assign("Alarm", &long, &long);
+        let cut = names.assign("Alarm", R, &long, &long);
         assert_eq!(cut.len(), MAX_NAME);
         assert!(
             cut.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         );
-        let symbols = names.assign("SamplingRule", "***", "***");
+        let symbols = names.assign("SamplingRule", R, "***", "***");
         assert!(symbols.starts_with("samplingrule-"), "{symbols}");
-        let dotted = names.assign("Alarm", "app.errors", "app.errors");
+        let dotted = names.assign("Alarm", R, "app.errors", "app.errors");
         assert!(dotted.starts_with("app-errors-"), "{dotted}");
     }
 
