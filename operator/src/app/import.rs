@@ -12,6 +12,7 @@ use crate::alarm::Alarm;
 use crate::common_fields::{Adoption, DeletionPolicy};
 use crate::composite_alarm::CompositeAlarm;
 use crate::runtime::import::{ImportNames, ImportSettings, Imported, Skipped, import};
+use crate::sampling_rule::SamplingRule;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
@@ -71,6 +72,8 @@ pub enum ImportKind {
     /// After Alarm: a composite's rule refers to the alarms imported before it.
     #[value(name = "CompositeAlarm", alias = "compositealarm")]
     CompositeAlarm,
+    #[value(name = "SamplingRule", alias = "samplingrule")]
+    SamplingRule,
 }
 
 /// `--adoption`, as the field spells it.
@@ -207,6 +210,9 @@ pub async fn run_import(args: &ImportArgs) -> anyhow::Result<ImportResult> {
                 ImportKind::Alarm => import::<Alarm>(&aws, region, &settings, &mut names).await,
                 ImportKind::CompositeAlarm => {
                     import::<CompositeAlarm>(&aws, region, &settings, &mut names).await
+                }
+                ImportKind::SamplingRule => {
+                    import::<SamplingRule>(&aws, region, &settings, &mut names).await
                 }
             }
             .map_err(|e| anyhow::anyhow!("{}: {}", e.reason, e.message))

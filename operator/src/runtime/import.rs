@@ -49,6 +49,12 @@ pub trait Importable: ManagedKind {
     /// The AWS object in words, for notes (`alarm "cpu"`).
     fn describe_record(record: &Self::Record) -> String;
 
+    /// Why an AWS object of this kind is left alone whoever owns it, if it is (X-Ray's built-in
+    /// rule, which every region holds).
+    fn not_imported(_record: &Self::Record) -> Option<String> {
+        None
+    }
+
     /// The object that manages `found` as it is, named `name`, with `common`; `names` tells
     /// which objects this import names for which AWS objects (a composite's rule refers to the
     /// imported Alarms by `alarmRef`). The AWS name is always spelled out: [`import`] leaves it
@@ -59,6 +65,10 @@ pub trait Importable: ManagedKind {
         common: CommonSpec,
         names: &ImportNames,
     ) -> Self;
+
+    /// Spec fields written even where leaving them out would ask AWS for the same: those the
+    /// schema requires by a rule of its own (CEL) rather than by their type.
+    const ALWAYS_WRITTEN: &'static [&'static str] = &[];
 
     /// Whether `a` and `b` ask AWS for the same object and configuration: the kind's desired
     /// step gives the same for both.
@@ -200,6 +210,10 @@ pub async fn import<K: Importable>(
             continue;
         }
         let aws_object = format!("{} in {region}", K::describe_record(&f.record));
+        if let Some(why) = K::not_imported(&f.record) {
+            skipped.push(Skipped { aws_object, why });
+            continue;
+        }
         if let Some(owner) = describe_owner(&f.tags) {
             skipped.push(Skipped {
                 aws_object,
@@ -255,7 +269,12 @@ fn minimal_manifest<K: Importable>(obj: &K, names: &ImportNames) -> Value {
         m.shift_remove("status");
     }
     let spec = manifest.get("spec").cloned().unwrap_or(Value::Null);
-    let keep: Vec<&str> = COMMON_KEYS.iter().copied().chain(["tags"]).collect();
+    let keep: Vec<&str> = COMMON_KEYS
+        .iter()
+        .chain(K::ALWAYS_WRITTEN)
+        .copied()
+        .chain(["tags"])
+        .collect();
     let mut spec = leave_out_defaults(spec, &keep, |candidate| {
         let mut with = manifest.clone();
         with["spec"] = candidate.clone();
