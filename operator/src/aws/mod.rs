@@ -17,6 +17,7 @@ pub mod log_group_reader;
 pub mod logs_tags;
 pub mod metric_filters;
 pub mod metric_stream_switch;
+pub mod metric_streams;
 pub mod rate_limit;
 pub mod sampling_rules;
 pub mod subscription_filters;

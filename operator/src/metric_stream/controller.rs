@@ -30,6 +30,7 @@ use super::validate::validate;
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
 use crate::aws::metric_stream_switch::MetricStreamSwitch;
+use crate::aws::metric_streams;
 use crate::error::{Error, Result};
 use crate::field_diff::{FieldChange, changes, top_level_fields};
 use crate::preview::Preview;
@@ -390,18 +391,7 @@ pub fn run_notice(run: RunChange, what: &str, drift: bool) -> Notice {
 
 /// GetMetricStream; `None` when the stream does not exist.
 async fn get(r: &Reconcile<'_, MetricStream>, name: &str) -> Result<Option<GetMetricStreamOutput>> {
-    let client = &r.ctx.aws.clients(&r.location).cloudwatch;
-    let request = client.get_metric_stream().name(name).send();
-    match r
-        .ctx
-        .aws
-        .call(&r.location, Api::GetMetricStream, request)
-        .await
-    {
-        Ok(out) => Ok(Some(out)),
-        Err(e) if e.reason == Reason::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    metric_streams::get(&r.ctx.aws, &r.location, name).await
 }
 
 /// The status DescribeDeliveryStream reports for the destination (`ACTIVE`, `CREATING`, …);
