@@ -4,6 +4,7 @@
 //! would make it.
 
 use crate::alarm::Alarm;
+use crate::aws_account::AWSAccount;
 use crate::composite_alarm::CompositeAlarm;
 use crate::log_subscription::LogSubscription;
 use crate::metric_stream::MetricStream;
@@ -11,7 +12,7 @@ use crate::runtime::ManagedKind;
 use crate::sampling_rule::SamplingRule;
 use crate::vocabulary::GROUP;
 use anyhow::{Context as _, bail};
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 use serde::Deserialize;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
@@ -122,6 +123,8 @@ pub struct Manifests {
     pub streams: Vec<MetricStream>,
     pub subscriptions: Vec<LogSubscription>,
     pub rules: Vec<SamplingRule>,
+    /// AWSAccounts (cluster-scoped: placed with an empty namespace).
+    pub accounts: Vec<AWSAccount>,
     /// Every object, in the order read.
     pub placed: Vec<Placed>,
     /// Documents that are not cwo.dev objects, as `Kind name (source)`.
@@ -174,6 +177,7 @@ impl Manifests {
             "MetricStream" => object(doc, namespace, &mut self.streams)?,
             "LogSubscription" => object(doc, namespace, &mut self.subscriptions)?,
             "SamplingRule" => object(doc, namespace, &mut self.rules)?,
+            "AWSAccount" => account(doc, &mut self.accounts)?,
             other => bail!(
                 "{}: {api_version} {other} is not a kind this version of cloudwatch-operator \
                  knows",
@@ -182,6 +186,34 @@ impl Manifests {
         };
         Ok(Some(placed))
     }
+}
+
+/// Reads `doc` as an AWSAccount into `accounts`: cluster-scoped, so a namespace it names is
+/// dropped, as the API server drops it.
+fn account(doc: &Document, accounts: &mut Vec<AWSAccount>) -> anyhow::Result<Placed> {
+    let api_version = doc.value.get("apiVersion").and_then(Value::as_str);
+    let served = AWSAccount::api_version(&());
+    if api_version != Some(served.as_ref()) {
+        bail!(
+            "{}: {} AWSAccount is served as {served}",
+            doc.source,
+            api_version.unwrap_or_default()
+        );
+    }
+    let mut obj: AWSAccount = serde_yaml::from_value(doc.value.clone())
+        .with_context(|| format!("{}: not a valid AWSAccount", doc.source))?;
+    if obj.meta().name.as_deref().is_none_or(str::is_empty) {
+        bail!("{}: an AWSAccount without metadata.name", doc.source);
+    }
+    obj.meta_mut().namespace = None;
+    let placed = Placed {
+        kind: "AWSAccount",
+        namespace: String::new(),
+        name: obj.name_any(),
+        source: doc.source.clone(),
+    };
+    accounts.push(obj);
+    Ok(placed)
 }
 
 /// Reads `doc` as an object of kind `K` into `objects`.
@@ -274,5 +306,23 @@ spec:
         let broken = "apiVersion: cwo.dev/v1alpha1\nkind: Alarm\nmetadata:\n  name: a\nspec:\n  threshold: high\n";
         let e = Manifests::from_documents(documents(broken), "default").unwrap_err();
         assert!(e.to_string().contains("not a valid Alarm"), "{e:#}");
+    }
+
+    #[test]
+    fn an_aws_account_is_read_without_a_namespace_and_a_broken_one_is_an_error() {
+        let account = "apiVersion: cwo.dev/v1alpha1\nkind: AWSAccount\nmetadata:\n  name: prod\n  namespace: ignored\nspec:\n  roleArn: arn:aws:iam::210987654321:role/cloudwatch-operator\n  namespaces: [web]\n";
+        let m =
+            Manifests::from_documents(documents(&format!("{account}---\n{ALARM}")), "web").unwrap();
+        assert_eq!(m.accounts.len(), 1);
+        assert_eq!(m.accounts[0].namespace(), None);
+        let order: Vec<_> = m
+            .placed
+            .iter()
+            .map(|p| (p.kind, p.namespace.as_str(), p.name.as_str()))
+            .collect();
+        assert_eq!(order, [("AWSAccount", "", "prod"), ("Alarm", "web", "cpu")]);
+        let broken = "apiVersion: cwo.dev/v1alpha1\nkind: AWSAccount\nmetadata:\n  name: prod\nspec:\n  namespaces: [web]\n";
+        let e = Manifests::from_documents(documents(broken), "web").unwrap_err();
+        assert!(e.to_string().contains("not a valid AWSAccount"), "{e:#}");
     }
 }

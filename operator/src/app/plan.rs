@@ -12,6 +12,7 @@ use super::args::parse_cluster_id;
 use super::manifests::{self, Manifests, Placed};
 use super::read_only::{self, AwsAccess, Cluster};
 use crate::alarm::Alarm;
+use crate::aws_account::{self, AWSAccount};
 use crate::cloudwatch_alarm::AlarmFamily;
 use crate::composite_alarm::CompositeAlarm;
 use crate::log_subscription::{self, LogSubscription};
@@ -245,7 +246,13 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     })
     .await?;
 
-    let namespaces: BTreeSet<String> = m.placed.iter().map(|p| p.namespace.clone()).collect();
+    // AWSAccounts are cluster-scoped: placed in no namespace.
+    let namespaces: BTreeSet<String> = m
+        .placed
+        .iter()
+        .filter(|p| !p.namespace.is_empty())
+        .map(|p| p.namespace.clone())
+        .collect();
     let live = match &cluster {
         Some(c) => Live::read(c, &namespaces, args.cluster_id.clone()).await?,
         None => Live::none(args.cluster_id.clone()),
@@ -253,11 +260,18 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     let client = cluster
         .map(|c| c.client)
         .unwrap_or_else(read_only::no_cluster);
+    // The manifests' AWSAccounts as they would be after the apply, beside the cluster's others.
+    let mut accounts = m.accounts.clone();
+    accounts.extend(
+        live.accounts
+            .into_iter()
+            .filter(|a| !m.accounts.iter().any(|p| p.name_any() == a.name_any())),
+    );
     let ctx = Arc::new(read_only::context(
         client,
         Arc::clone(&aws),
         live.namespaces,
-        Vec::new(),
+        accounts,
         live.cluster_id,
     ));
 
@@ -309,7 +323,19 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
         preview(&subscriptions.planned, &ctx, &subscription_shared),
         preview(&rules.planned, &ctx, &rule_shared),
     );
-    let mut by_key: BTreeMap<(&str, String, String), ObjectPreview> = [a, c, s, l, r]
+    let accounts = futures::future::join_all(m.accounts.iter().map(|account| async {
+        ObjectPreview {
+            kind: "AWSAccount",
+            namespace: String::new(),
+            name: account.name_any(),
+            region: None,
+            account: Some(account.name_any()),
+            aws_object: format!("role {}", account.spec.role_arn),
+            preview: aws_account::preview::preview(account, &ctx).await,
+        }
+    }))
+    .await;
+    let mut by_key: BTreeMap<(&str, String, String), ObjectPreview> = [a, c, s, l, r, accounts]
         .into_iter()
         .flatten()
         .map(|p| ((p.kind, p.namespace.clone(), p.name.clone()), p))
@@ -344,6 +370,7 @@ struct Live {
     streams: Vec<MetricStream>,
     subscriptions: Vec<LogSubscription>,
     rules: Vec<SamplingRule>,
+    accounts: Vec<AWSAccount>,
 }
 
 impl Live {
@@ -357,6 +384,7 @@ impl Live {
             streams: Vec::new(),
             subscriptions: Vec::new(),
             rules: Vec::new(),
+            accounts: Vec::new(),
         }
     }
 
@@ -392,6 +420,7 @@ impl Live {
             streams: list(client, namespaces).await?,
             subscriptions: list(client, namespaces).await?,
             rules: list(client, namespaces).await?,
+            accounts: list_accounts(client).await?,
         })
     }
 }
@@ -407,6 +436,17 @@ async fn cluster_uid(client: &Client) -> anyhow::Result<String> {
         .metadata
         .uid
         .context("kube-system has no uid; pass --cluster-id")
+}
+
+/// Every AWSAccount (cluster-scoped); none where listing them is not allowed (objects that name an
+/// account then plan as the operator would see them without it).
+async fn list_accounts(client: &Client) -> anyhow::Result<Vec<AWSAccount>> {
+    let api: Api<AWSAccount> = Api::all(client.clone());
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(list.items),
+        Err(kube::Error::Api(e)) if e.code == 403 => Ok(Vec::new()),
+        Err(e) => Err(e).context("cannot list AWSAccount"),
+    }
 }
 
 /// Every object of kind `K`: in all namespaces, or, where that is not allowed, in `namespaces`.
