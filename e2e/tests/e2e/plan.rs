@@ -9,7 +9,8 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use cwo_e2e::KubectlOutput;
 use cwo_e2e::operator::{OperatorOptions, Scenario};
 use cwo_e2e::repo_root;
-use cwo_emulator::EmulatorConfig;
+use cwo_emulator::sts::iam::{Role, Trust};
+use cwo_emulator::{DEFAULT_ACCOUNT, EmulatorConfig};
 use serde_json::{Value, json};
 
 /// The plan `out` printed with `-o json`.
@@ -49,18 +50,36 @@ async fn plan_tells_creates_updates_and_no_change_with_its_exit_code_and_writes_
     let examples = repo_root().join("examples");
     let examples = examples.to_str().context("path is UTF-8")?;
 
+    // The role the example AWSAccount names, trusting the operator's account with the example's
+    // external ID: the account checks out as its controller would find it, and writes nothing.
+    s.emulator.inner().put_role(Role {
+        arn: "arn:aws:iam::210987654321:role/cloudwatch-operator".into(),
+        trust: vec![Trust {
+            principal: DEFAULT_ACCOUNT.into(),
+            external_id: Some("cwo-payments-prod".into()),
+        }],
+        max_session_duration: 3_600,
+    })?;
+
     // An empty account: every example is a create, but X-Ray's Default rule, which always
-    // exists and is only observed. The Kustomization is set aside.
+    // exists and is only observed, and the AWSAccount, which holds nothing in AWS. The
+    // Kustomization is set aside.
     let out = s.operator_command(["plan", "-f", examples, "-n", &ns, "-o", "json"], None)?;
     assert_eq!(out.status.code(), Some(2), "{out}");
     let plan = json_plan(&out)?;
     assert_eq!(
         plan["summary"],
-        json!({"create": 9, "update": 0, "replace": 0, "noChange": 0, "observe": 1,
+        json!({"create": 9, "update": 0, "replace": 0, "noChange": 1, "observe": 1,
                "refused": 0, "waiting": 0, "failed": 0, "adopt": 0}),
         "{plan:#}"
     );
-    assert_eq!(plan["objects"].as_array().map(Vec::len), Some(10));
+    assert_eq!(plan["objects"].as_array().map(Vec::len), Some(11));
+    let account = plan["objects"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["kind"] == "AWSAccount"))
+        .context("the AWSAccount is planned")?;
+    assert_eq!(account["name"], "payments-prod", "{account:#}");
+    assert_eq!(account["action"], "noChange", "{account:#}");
     assert!(
         plan["ignored"][0]
             .as_str()
@@ -68,7 +87,10 @@ async fn plan_tells_creates_updates_and_no_change_with_its_exit_code_and_writes_
         "{plan:#}"
     );
     let calls = s.emulator.calls();
-    assert_eq!(calls.writes(), 0, "plan wrote to AWS: {calls:?}");
+    // The emulator counts every verb but Describe, Get and List as a write; AssumeRole (the
+    // AWSAccount's check) only issues credentials and changes nothing the account holds.
+    assert_eq!(calls.total_of("sts", "AssumeRole"), 1, "{calls:?}");
+    assert_eq!(calls.writes() - 1, 0, "plan wrote to AWS: {calls:?}");
     assert!(
         calls.total_of("cloudwatch", "DescribeAlarms") >= 1,
         "plan read the alarms: {calls:?}"

@@ -173,14 +173,25 @@ impl Plan {
         for o in &self.objects {
             let p = &o.object;
             let preview = &p.preview;
-            let region = p.region.as_deref().unwrap_or("(no region)");
+            // AWSAccounts are cluster-scoped, and hold nothing in a region.
+            let name = if p.namespace.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{}/{}", p.namespace, p.name)
+            };
+            let place = match (&p.account, p.region.as_deref()) {
+                (None, None) if p.namespace.is_empty() => String::new(),
+                (None, region) => format!(" in {}", region.unwrap_or("(no region)")),
+                (Some(account), region) => format!(
+                    " in AWSAccount {account}, {}",
+                    region.unwrap_or("(no region)")
+                ),
+            };
             let _ = writeln!(
                 out,
-                "{:<10} {} {}/{}: {} in {region}",
+                "{:<10} {} {name}: {}{place}",
                 preview.action.as_str(),
                 p.kind,
-                p.namespace,
-                p.name,
                 p.aws_object,
             );
             let mut detail = |line: String| {
@@ -329,7 +340,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             namespace: String::new(),
             name: account.name_any(),
             region: None,
-            account: Some(account.name_any()),
+            account: None,
             aws_object: format!("role {}", account.spec.role_arn),
             preview: aws_account::preview::preview(account, &ctx).await,
         }
@@ -627,6 +638,30 @@ mod tests {
             text.ends_with(
                 "Plan: 0 to create, 1 to update, 0 to replace, 0 unchanged, 0 observed \
                  (0 to adopt); 1 refused, 0 waiting, 0 failed.\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn text_names_an_objects_account_and_an_aws_account_by_its_name_alone() {
+        let mut in_account = planned("cpu", Preview::create());
+        in_account.object.account = Some("payments-prod".into());
+        let mut account = planned("payments-prod", Preview::update(vec![]));
+        account.object.kind = "AWSAccount";
+        account.object.namespace = String::new();
+        account.object.region = None;
+        account.object.aws_object = "role arn:aws:iam::210987654321:role/cwo".into();
+        let text = Plan::new(vec![in_account, account], vec![]).text();
+        assert!(
+            text.contains(
+                "create     Alarm web/cpu: alarm \"cpu\" in AWSAccount payments-prod, us-east-1\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "no change  AWSAccount payments-prod: role arn:aws:iam::210987654321:role/cwo\n"
             ),
             "{text}"
         );
