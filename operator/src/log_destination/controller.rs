@@ -11,6 +11,9 @@
 //!    nothing when the plan is empty;
 //! 5. status from what AWS reported (pure); the runtime writes it only if it changed.
 //!
+//! `assess` runs steps 1 to 4 up to the writes; `apply` carries out what it decided, and `plan`
+//! describes it (`preview`).
+//!
 //! A destination carries the ownership tags from its create, so a crash between PutDestination
 //! and the status write leaves a destination the next reconcile recognises as its own (and puts
 //! the policy it may lack).
@@ -22,7 +25,7 @@
 
 use super::LogDestinations;
 use super::desired::{Desired, aws_name, desired, put_request};
-use super::diff::{Change, plan};
+use super::diff::{Change, DestinationPlan, plan};
 use super::observed::{LiveDestination, live, observed};
 use super::spec::{LogDestination, LogDestinationStatus};
 use super::status::status;
@@ -30,9 +33,11 @@ use crate::aws::Location;
 use crate::aws::api::Api;
 use crate::aws::logs_tags;
 use crate::error::{Error, Result};
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changes, top_level_fields};
+use crate::preview::Preview;
 use crate::reason::Reason;
-use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
+use crate::runtime::preview::Plannable;
+use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::{check_count, desired_tags};
 use aws_sdk_cloudwatchlogs::types::Destination;
 use kube::ResourceExt;
@@ -82,41 +87,64 @@ impl ManagedKind for LogDestination {
     }
 }
 
-async fn apply(
-    obj: &LogDestination,
-    r: &Reconcile<'_, LogDestination>,
-) -> Result<Applied<LogDestinationStatus>> {
+/// What a reconcile of a destination found in AWS and decided, before it writes anything.
+/// `apply` carries it out; `plan` describes it.
+struct Assessment {
+    d: Desired,
+    want_tags: BTreeMap<String, String>,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// ObserveOnly, and no destination of that name exists.
+    NotFound,
+    /// ObserveOnly: the destination, and how it differs from the spec.
+    Observed {
+        existing: Box<Destination>,
+        differences: Vec<FieldChange>,
+    },
+    /// The destination is created (`existing`: none) or this object manages it (`adopted`: it
+    /// takes it over now); `plan` makes it match, with no write when it is empty.
+    Manage {
+        existing: Option<Box<Destination>>,
+        /// The tags read, when they were due.
+        observed_tags: Option<BTreeMap<String, String>>,
+        adopted: Option<Notice>,
+        plan: DestinationPlan,
+    },
+}
+
+/// Steps 1 to 4 of the module, up to the writes.
+async fn assess(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Result<Assessment> {
     let location = &r.location;
-    let name = r.name.as_str();
-    let previous = r.previous();
     let d = desired(&obj.spec, &obj.name_any())?;
     let want_tags = desired_tags(&obj.spec.tags, &r.owner);
     if !r.observe_only() {
         check_count(&want_tags, &obj.spec.tags)?;
     }
-    let existing = r.shared.destinations.describe(location, name).await?;
+    let existing = r.shared.destinations.describe(location, &r.name).await?;
 
     if r.observe_only() {
-        let Some(existing) = existing else {
-            let status = status(name, &LiveDestination::default(), previous);
-            return Ok(Applied::new(status, r.not_found()));
+        let step = match existing {
+            None => Step::NotFound,
+            Some(existing) => Step::Observed {
+                differences: differences(&d, &existing, &want_tags),
+                existing: Box::new(existing),
+            },
         };
-        let differences = differences(&d, &existing, &want_tags);
-        return Ok(Applied::new(
-            status(name, &live(&existing), previous),
-            r.observed(&differences),
-        ));
+        return Ok(Assessment { d, want_tags, step });
     }
 
-    let mut notices = Vec::new();
     let mut observed_tags = None;
+    let mut adopted = None;
     if let Some(existing) = &existing {
         if r.tags_due() {
             let arn = existing.arn().unwrap_or_default();
             observed_tags = Some(logs_tags::list(&r.ctx.aws, location, arn).await?);
         }
         if let Some(tags) = &observed_tags {
-            notices.extend(r.gate(tags)?);
+            adopted = r.gate(tags)?;
         }
     }
     let observed_config = existing.as_ref().map(observed);
@@ -129,8 +157,53 @@ async fn apply(
         &want_tags,
         observed_tags.as_ref(),
     );
+    let step = Step::Manage {
+        existing: existing.map(Box::new),
+        observed_tags,
+        adopted,
+        plan,
+    };
+    Ok(Assessment { d, want_tags, step })
+}
 
-    let mut current = existing.as_ref().map(live).unwrap_or_default();
+impl Plannable for LogDestination {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
+    }
+}
+
+async fn apply(
+    obj: &LogDestination,
+    r: &Reconcile<'_, LogDestination>,
+) -> Result<Applied<LogDestinationStatus>> {
+    let location = &r.location;
+    let name = r.name.as_str();
+    let previous = r.previous();
+    let Assessment { d, want_tags, step } = assess(obj, r).await?;
+    let (existing, adopted, plan) = match step {
+        Step::NotFound => {
+            let status = status(name, &LiveDestination::default(), previous);
+            return Ok(Applied::new(status, r.not_found()));
+        }
+        Step::Observed {
+            existing,
+            differences,
+        } => {
+            return Ok(Applied::new(
+                status(name, &live(&existing), previous),
+                r.observed(&top_level_fields(&differences)),
+            ));
+        }
+        Step::Manage {
+            existing,
+            adopted,
+            plan,
+            ..
+        } => (existing, adopted, plan),
+    };
+
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
+    let mut current = existing.as_deref().map(live).unwrap_or_default();
     match &plan.change {
         None => {}
         Some(change) => {
@@ -176,14 +249,53 @@ async fn apply(
     Ok(Applied::new(status(name, &current, previous), r.matches_spec()).notices(notices))
 }
 
-/// The fields in which the destination `existing` differs from `d` (ObserveOnly).
+/// What `apply` would do, described (see [`crate::runtime::preview`]).
+async fn preview(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Result<Preview> {
+    let Assessment { d, step, .. } = assess(obj, r).await?;
+    Ok(match step {
+        Step::NotFound => Preview::observe_missing(r.not_found().message),
+        Step::Observed { differences, .. } => Preview::observe(differences),
+        Step::Manage { existing: None, .. } => Preview::create(),
+        Step::Manage {
+            existing: Some(existing),
+            observed_tags,
+            adopted,
+            plan,
+        } => {
+            let mut changes = plan.changes;
+            if plan.policy {
+                changes.push(policy_change(&d, &existing));
+            }
+            if let Some(tags) = &observed_tags {
+                changes.extend(plan.tags.user_changes(tags));
+            }
+            Preview::update(changes).adopting(adopted.map(|n| n.note))
+        }
+    })
+}
+
+/// The access policy of `existing` as it is and as `d` has it, each as JSON when it parses.
+fn policy_change(d: &Desired, existing: &Destination) -> FieldChange {
+    let value = |document: &str| {
+        serde_json::from_str(document).unwrap_or_else(|_| document.to_string().into())
+    };
+    FieldChange {
+        field: "accessPolicy".to_string(),
+        old: existing.access_policy().map(value),
+        new: Some(value(
+            &d.access.document(existing.arn().unwrap_or_default()),
+        )),
+    }
+}
+
+/// How the destination `existing` differs from `d` (ObserveOnly).
 fn differences(
     d: &Desired,
     existing: &Destination,
     want_tags: &BTreeMap<String, String>,
-) -> Vec<String> {
+) -> Vec<FieldChange> {
     let config = observed(existing);
-    let mut fields = changed_fields(&d.config, &config);
+    let mut differences = changes(&d.config, &config);
     let p = plan(
         d,
         Some((
@@ -195,9 +307,9 @@ fn differences(
         None,
     );
     if p.policy {
-        fields.push("accessPolicy".to_string());
+        differences.push(policy_change(d, existing));
     }
-    fields
+    differences
 }
 
 /// What CloudWatch Logs says when it cannot deliver its test message to the target (compared
