@@ -6,7 +6,9 @@
 use crate::alarm::Alarm;
 use crate::aws_account::AWSAccount;
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_destination::LogDestination;
 use crate::log_subscription::LogSubscription;
+use crate::metric_filter::MetricFilter;
 use crate::metric_stream::MetricStream;
 use crate::runtime::ManagedKind;
 use crate::sampling_rule::SamplingRule;
@@ -122,6 +124,8 @@ pub struct Manifests {
     pub composites: Vec<CompositeAlarm>,
     pub streams: Vec<MetricStream>,
     pub subscriptions: Vec<LogSubscription>,
+    pub metric_filters: Vec<MetricFilter>,
+    pub destinations: Vec<LogDestination>,
     pub rules: Vec<SamplingRule>,
     /// AWSAccounts (cluster-scoped: placed with an empty namespace).
     pub accounts: Vec<AWSAccount>,
@@ -176,6 +180,8 @@ impl Manifests {
             "CompositeAlarm" => object(doc, namespace, &mut self.composites)?,
             "MetricStream" => object(doc, namespace, &mut self.streams)?,
             "LogSubscription" => object(doc, namespace, &mut self.subscriptions)?,
+            "MetricFilter" => object(doc, namespace, &mut self.metric_filters)?,
+            "LogDestination" => object(doc, namespace, &mut self.destinations)?,
             "SamplingRule" => object(doc, namespace, &mut self.rules)?,
             "AWSAccount" => account(doc, &mut self.accounts)?,
             other => bail!(

@@ -14,8 +14,12 @@ use super::read_only::{self, AwsAccess, Cluster};
 use crate::alarm::Alarm;
 use crate::aws_account::{self, AWSAccount};
 use crate::cloudwatch_alarm::AlarmFamily;
+use crate::common_fields::CommonStatus;
 use crate::composite_alarm::CompositeAlarm;
+use crate::conditions::{Verdict, conditions};
+use crate::log_destination::{self, DestinationSubscribers, LogDestination, LogDestinationStatus};
 use crate::log_subscription::{self, LogSubscription};
+use crate::metric_filter::{self, MetricFilter, MetricFilterStatus, MetricWatchers};
 use crate::metric_stream::{self, MetricStream};
 use crate::ownership::UNKNOWN_CLUSTER;
 use crate::preview::Action;
@@ -26,6 +30,7 @@ use crate::sampling_rule::{self, SamplingRule};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use kube::core::PartialObjectMeta;
 use kube::{Client, ResourceExt};
@@ -291,6 +296,35 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
     let streams = with_live(m.streams, live.streams);
     let subscriptions = with_live(m.subscriptions, live.subscriptions);
     let rules = with_live(m.rules, live.rules);
+    let metric_filters = with_live(m.metric_filters, live.metric_filters);
+    let destinations = with_live(m.destinations, live.destinations);
+
+    // Metric filters and destinations first: alarms and subscriptions that refer to one are
+    // planned against it as its own plan leaves it.
+    let filter_shared = metric_filter::shared(
+        Arc::clone(&aws),
+        read_only::store_of(metric_filters.known.iter().cloned()),
+        NoReferrers::new(),
+    );
+    let destination_shared = log_destination::shared(Arc::clone(&aws), NoReferrers::new());
+    let (f, d) = tokio::join!(
+        preview(&metric_filters.planned, &ctx, &filter_shared),
+        preview(&destinations.planned, &ctx, &destination_shared),
+    );
+    let filters_after = after_apply(&metric_filters, &f, |_, _| MetricFilterStatus::default());
+    let destinations_after = after_apply(&destinations, &d, |obj, p| LogDestinationStatus {
+        common: CommonStatus {
+            arn: p
+                .account_id
+                .as_ref()
+                .zip(p.region.as_ref())
+                .map(|(id, region)| {
+                    format!("arn:aws:logs:{region}:{id}:destination:{}", obj.aws_name())
+                }),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
 
     let family = AlarmFamily::new(
         Arc::clone(&ctx),
@@ -305,7 +339,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             tokio::sync::mpsc::channel(1).0,
         ),
         (
-            read_only::store_of(Vec::new()),
+            read_only::store_of(filters_after),
             Synced::already(),
             tokio::sync::mpsc::channel(1).0,
         ),
@@ -320,7 +354,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             tokio::sync::mpsc::channel(1).0,
         ),
         (
-            read_only::store_of(Vec::new()),
+            read_only::store_of(destinations_after),
             Synced::already(),
             tokio::sync::mpsc::channel(1).0,
         ),
@@ -341,16 +375,18 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             name: account.name_any(),
             region: None,
             account: None,
+            account_id: None,
             aws_object: format!("role {}", account.spec.role_arn),
             preview: aws_account::preview::preview(account, &ctx).await,
         }
     }))
     .await;
-    let mut by_key: BTreeMap<(&str, String, String), ObjectPreview> = [a, c, s, l, r, accounts]
-        .into_iter()
-        .flatten()
-        .map(|p| ((p.kind, p.namespace.clone(), p.name.clone()), p))
-        .collect();
+    let mut by_key: BTreeMap<(&str, String, String), ObjectPreview> =
+        [a, c, s, l, r, f, d, accounts]
+            .into_iter()
+            .flatten()
+            .map(|p| ((p.kind, p.namespace.clone(), p.name.clone()), p))
+            .collect();
     let objects = m
         .placed
         .iter()
@@ -380,6 +416,8 @@ struct Live {
     composites: Vec<CompositeAlarm>,
     streams: Vec<MetricStream>,
     subscriptions: Vec<LogSubscription>,
+    metric_filters: Vec<MetricFilter>,
+    destinations: Vec<LogDestination>,
     rules: Vec<SamplingRule>,
     accounts: Vec<AWSAccount>,
 }
@@ -394,6 +432,8 @@ impl Live {
             composites: Vec::new(),
             streams: Vec::new(),
             subscriptions: Vec::new(),
+            metric_filters: Vec::new(),
+            destinations: Vec::new(),
             rules: Vec::new(),
             accounts: Vec::new(),
         }
@@ -430,6 +470,8 @@ impl Live {
             composites: list(client, namespaces).await?,
             streams: list(client, namespaces).await?,
             subscriptions: list(client, namespaces).await?,
+            metric_filters: list(client, namespaces).await?,
+            destinations: list(client, namespaces).await?,
             rules: list(client, namespaces).await?,
             accounts: list_accounts(client).await?,
         })
@@ -514,12 +556,84 @@ fn with_live<K: ManagedKind>(planned: Vec<K>, live: Vec<K>) -> KindObjects<K> {
     KindObjects { planned, known }
 }
 
+/// Every object of `objects` the cluster would hold once the manifests are applied and their
+/// plans carried out: a planned object whose plan writes or finds nothing to write would turn
+/// Ready for its spec, in the region and account planned, with the status `ready` adds (a
+/// destination's ARN); the others are as they are. Alarms and subscriptions resolve their
+/// references against these, as they would after the apply.
+fn after_apply<K: ManagedKind>(
+    objects: &KindObjects<K>,
+    previews: &[ObjectPreview],
+    ready: impl Fn(&K, &ObjectPreview) -> K::Status,
+) -> Vec<K> {
+    let mut out = objects.known.clone();
+    for (obj, p) in out.iter_mut().zip(previews) {
+        let turns_ready = matches!(
+            p.preview.action,
+            Action::Create | Action::Update | Action::Replace | Action::NoChange
+        );
+        if !turns_ready {
+            continue;
+        }
+        let mut status = ready(obj, p);
+        let common = K::common_status_mut(&mut status);
+        let generation = obj.meta().generation;
+        common.observed_generation = generation;
+        common.region = p.region.clone();
+        common.account = p.account.clone();
+        common.conditions = conditions(
+            &[],
+            &Verdict::available("planned"),
+            generation,
+            Timestamp::now(),
+        );
+        *obj = with_status_value(obj, &status);
+    }
+    out
+}
+
+/// Stands for the alarms and subscriptions that refer to metric filters and destinations, which
+/// a plan never needs: they are asked only when a filter or destination is deleted or turns
+/// Ready.
+struct NoReferrers(Synced);
+
+impl NoReferrers {
+    fn new() -> Arc<Self> {
+        Arc::new(NoReferrers(Synced::already()))
+    }
+}
+
+impl MetricWatchers for NoReferrers {
+    fn synced(&self) -> &Synced {
+        &self.0
+    }
+    fn watching(&self, _: &str, _: &str) -> Vec<String> {
+        Vec::new()
+    }
+    fn wake(&self, _: &str, _: &str) {}
+}
+
+impl DestinationSubscribers for NoReferrers {
+    fn synced(&self) -> &Synced {
+        &self.0
+    }
+    fn subscribing(&self, _: &str, _: &str) -> Vec<String> {
+        Vec::new()
+    }
+    fn wake(&self, _: &str, _: &str) {}
+}
+
 /// `obj` with the status of `copy`.
 fn with_status<K: ManagedKind>(obj: K, copy: &K) -> K {
     let Some(status) = copy.status() else {
         return obj;
     };
-    let mut value = serde_json::to_value(&obj).expect("objects serialize");
+    with_status_value(&obj, status)
+}
+
+/// `obj` with `status`.
+fn with_status_value<K: ManagedKind>(obj: &K, status: &K::Status) -> K {
+    let mut value = serde_json::to_value(obj).expect("objects serialize");
     value["status"] = serde_json::to_value(status).expect("statuses serialize");
     serde_json::from_value(value).expect("an object with its own kind's status deserializes")
 }
@@ -541,6 +655,7 @@ mod tests {
                 name: name.into(),
                 region: Some("us-east-1".into()),
                 account: None,
+                account_id: None,
                 aws_object: format!("alarm {name:?}"),
                 preview,
             },

@@ -37,6 +37,9 @@ pub struct ObjectPreview {
     /// The AWSAccount it would live in, when it names one (`spec.accountRef` or its namespace's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The id of the AWS account the object would live in, when its credentials work.
+    #[serde(skip)]
+    pub account_id: Option<String>,
     /// The AWS object in words, for example `alarm "cpu"`.
     pub aws_object: String,
     #[serde(flatten)]
@@ -75,6 +78,7 @@ async fn preview_one<K: Plannable>(obj: &K, ctx: &Context, shared: &K::Shared) -
             .as_ref()
             .ok()
             .and_then(|(l, _)| l.account().map(str::to_string)),
+        account_id: located.as_ref().ok().map(|(_, id)| id.clone()),
         aws_object: obj.describe(),
         preview,
     }
