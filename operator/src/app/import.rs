@@ -11,7 +11,9 @@ use super::read_only::{self, AwsAccess};
 use crate::alarm::Alarm;
 use crate::common_fields::{Adoption, DeletionPolicy};
 use crate::composite_alarm::CompositeAlarm;
+use crate::log_destination::LogDestination;
 use crate::log_subscription::LogSubscription;
+use crate::metric_filter::MetricFilter;
 use crate::metric_stream::MetricStream;
 use crate::runtime::import::{ImportNames, ImportSettings, Imported, Skipped, import};
 use crate::sampling_rule::SamplingRule;
@@ -74,8 +76,12 @@ pub enum ImportKind {
     /// After Alarm: a composite's rule refers to the alarms imported before it.
     #[value(name = "CompositeAlarm", alias = "compositealarm")]
     CompositeAlarm,
+    #[value(name = "LogDestination", alias = "logdestination")]
+    LogDestination,
     #[value(name = "LogSubscription", alias = "logsubscription")]
     LogSubscription,
+    #[value(name = "MetricFilter", alias = "metricfilter")]
+    MetricFilter,
     #[value(name = "MetricStream", alias = "metricstream")]
     MetricStream,
     #[value(name = "SamplingRule", alias = "samplingrule")]
@@ -216,6 +222,12 @@ pub async fn run_import(args: &ImportArgs) -> anyhow::Result<ImportResult> {
                 ImportKind::Alarm => import::<Alarm>(&aws, region, &settings, &mut names).await,
                 ImportKind::CompositeAlarm => {
                     import::<CompositeAlarm>(&aws, region, &settings, &mut names).await
+                }
+                ImportKind::LogDestination => {
+                    import::<LogDestination>(&aws, region, &settings, &mut names).await
+                }
+                ImportKind::MetricFilter => {
+                    import::<MetricFilter>(&aws, region, &settings, &mut names).await
                 }
                 ImportKind::LogSubscription => {
                     import::<LogSubscription>(&aws, region, &settings, &mut names).await
