@@ -24,8 +24,18 @@ const SAMPLING_RULES: usize = 3;
 const METRIC_STREAMS: usize = 2;
 /// Subscription filters.
 const LOG_SUBSCRIPTIONS: usize = 3;
+/// Metric filters.
+const METRIC_FILTERS: usize = 2;
+/// CloudWatch Logs destinations.
+const LOG_DESTINATIONS: usize = 2;
 /// Every object the import takes over.
-const IMPORTED: usize = UNOWNED + COMPOSITES + SAMPLING_RULES + METRIC_STREAMS + LOG_SUBSCRIPTIONS;
+const IMPORTED: usize = UNOWNED
+    + COMPOSITES
+    + SAMPLING_RULES
+    + METRIC_STREAMS
+    + LOG_SUBSCRIPTIONS
+    + METRIC_FILTERS
+    + LOG_DESTINATIONS;
 /// What it leaves alone: the owned alarms, and X-Ray's Default rule.
 const SKIPPED: usize = OWNED + 1;
 
@@ -94,6 +104,8 @@ async fn imported_objects_plan_without_change_and_are_adopted_with_tag_writes_on
     assert_eq!(count_of(&seeded, "SamplingRule"), SAMPLING_RULES);
     assert_eq!(count_of(&seeded, "MetricStream"), METRIC_STREAMS);
     assert_eq!(count_of(&seeded, "LogSubscription"), LOG_SUBSCRIPTIONS);
+    assert_eq!(count_of(&seeded, "MetricFilter"), METRIC_FILTERS);
+    assert_eq!(count_of(&seeded, "LogDestination"), LOG_DESTINATIONS);
     assert_eq!(seeded.len(), IMPORTED);
     s.emulator.reset_calls();
 
@@ -238,6 +250,45 @@ spec:
         )
     );
 
+    // A metric filter as written with the CLI, without what CloudWatch Logs fills in.
+    let errors = object_named_for(&dir.path().join("objects"), "filterName", "Checkout Errors")?;
+    let errors_file = dir
+        .path()
+        .join(format!("objects/metricfilter-{errors}.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(errors_file)?,
+        format!(
+            "apiVersion: cwo.dev/v1alpha1
+kind: MetricFilter
+metadata:
+  name: {errors}
+  namespace: {ns}
+spec:
+  region: us-east-1
+  deletionPolicy: Retain
+  adoption: IfUnowned
+  logGroupName: /app/checkout
+  filterName: Checkout Errors
+  filterPattern: '{{ $.level = \"ERROR\" }}'
+  metricTransformations:
+  - metricName: CheckoutErrorLines
+    metricNamespace: Checkout
+    metricValue: '1'
+    defaultValue: 0.0
+    unit: Count
+"
+        )
+    );
+    // A destination whose policy is the sender accounts' one, as senderAccountIds.
+    let central = manifest("logdestination-central-logs.yaml")?;
+    assert_eq!(
+        serde_yaml::to_string(&central["spec"])?,
+        "region: us-east-1\ndeletionPolicy: Retain\nadoption: IfUnowned\n\
+         targetArn: arn:aws:firehose:us-east-1:123456789012:deliverystream/central-logs\n\
+         roleArn: arn:aws:iam::123456789012:role/logs-to-firehose\n\
+         senderAccountIds:\n- '123456789012'\n- '210987654321'\ntags:\n  team: observability\n"
+    );
+
     let calls = s.emulator.calls();
     assert_eq!(calls.writes(), 0, "import wrote to AWS: {calls:?}");
 
@@ -268,6 +319,8 @@ spec:
     wait_ready_count(&s, "samplingrules", SAMPLING_RULES).await?;
     wait_ready_count(&s, "metricstreams", METRIC_STREAMS).await?;
     wait_ready_count(&s, "logsubscriptions", LOG_SUBSCRIPTIONS).await?;
+    wait_ready_count(&s, "metricfilters", METRIC_FILTERS).await?;
+    wait_ready_count(&s, "logdestinations", LOG_DESTINATIONS).await?;
     let paused = object_named_for(&dir.path().join("objects"), "streamName", "paused_all")?;
     let paused = s.get("metricstream", &paused)?.context("paused_all")?;
     assert_eq!(paused["status"]["state"], "stopped");
@@ -281,6 +334,9 @@ spec:
         ("cloudwatch", "StartMetricStreams"),
         ("cloudwatch", "StopMetricStreams"),
         ("logs", "PutSubscriptionFilter"),
+        ("logs", "PutMetricFilter"),
+        ("logs", "PutDestination"),
+        ("logs", "PutDestinationPolicy"),
     ] {
         assert_eq!(
             calls.total_of(service, write),
@@ -298,10 +354,16 @@ spec:
         SAMPLING_RULES as u64,
         "{calls:?}"
     );
-    // Subscription filters have no tags: adopting one records it in status and writes nothing.
+    assert_eq!(
+        calls.total_of("logs", "TagResource"),
+        LOG_DESTINATIONS as u64,
+        "{calls:?}"
+    );
+    // Subscription and metric filters have no tags: adopting one records it in status and
+    // writes nothing.
     assert_eq!(
         calls.writes(),
-        (IMPORTED - LOG_SUBSCRIPTIONS) as u64,
+        (IMPORTED - LOG_SUBSCRIPTIONS - METRIC_FILTERS) as u64,
         "writes other than the ownership tags: {calls:?}"
     );
     let alarm = s.get("alarm", "seeded-000")?.context("imported alarm")?;

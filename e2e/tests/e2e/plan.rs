@@ -69,11 +69,25 @@ async fn plan_tells_creates_updates_and_no_change_with_its_exit_code_and_writes_
     let plan = json_plan(&out)?;
     assert_eq!(
         plan["summary"],
-        json!({"create": 9, "update": 0, "replace": 0, "noChange": 1, "observe": 1,
+        json!({"create": 15, "update": 0, "replace": 0, "noChange": 1, "observe": 1,
                "refused": 0, "waiting": 0, "failed": 0, "adopt": 0}),
         "{plan:#}"
     );
-    assert_eq!(plan["objects"].as_array().map(Vec::len), Some(11));
+    assert_eq!(plan["objects"].as_array().map(Vec::len), Some(17));
+    // The alarm on the metric filter's metric, and the subscription to the destination, are
+    // planned against the filter and destination as the apply would leave them: creates too.
+    for (kind, name) in [
+        ("MetricFilter", "checkout-error-lines"),
+        ("Alarm", "checkout-error-lines-high"),
+        ("LogDestination", "central-logs"),
+        ("LogSubscription", "orders-to-central"),
+    ] {
+        let object = plan["objects"]
+            .as_array()
+            .and_then(|o| o.iter().find(|o| o["kind"] == kind && o["name"] == name))
+            .with_context(|| format!("{kind} {name} is planned"))?;
+        assert_eq!(object["action"], "create", "{object:#}");
+    }
     let account = plan["objects"]
         .as_array()
         .and_then(|o| o.iter().find(|o| o["kind"] == "AWSAccount"))
@@ -97,7 +111,8 @@ async fn plan_tells_creates_updates_and_no_change_with_its_exit_code_and_writes_
     );
     let listed = s.kubectl([
         "get",
-        "alarms,compositealarms,metricstreams,logsubscriptions,samplingrules",
+        "alarms,compositealarms,metricstreams,logsubscriptions,samplingrules,metricfilters,\
+         logdestinations",
         "-o",
         "name",
     ])?;
