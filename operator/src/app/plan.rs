@@ -214,7 +214,7 @@ impl Plan {
                 detail(message.clone());
             }
             if let Some(note) = &preview.adopts {
-                detail(format!("adopts: {note} (writes only the ownership tags)"));
+                detail(format!("adopts: {note} ({})", p.adoption_writes));
             }
             if let Some(wait) = &preview.waits_for {
                 detail(format!("waits: {wait}"));
@@ -377,6 +377,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             account: None,
             account_id: None,
             aws_object: format!("role {}", account.spec.role_arn),
+            adoption_writes: "",
             preview: aws_account::preview::preview(account, &ctx).await,
         }
     }))
@@ -657,6 +658,7 @@ mod tests {
                 account: None,
                 account_id: None,
                 aws_object: format!("alarm {name:?}"),
+                adoption_writes: "writes only the ownership tags",
                 preview,
             },
         }

@@ -529,6 +529,9 @@ async fn delete_owned(
 }
 
 impl Plannable for LogSubscription {
+    /// Filters carry no tags: the take-over is recorded in the object's status.
+    const ADOPTION_WRITES: &'static str = "recorded in status; nothing is written to AWS";
+
     async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
         preview(self, r).await
     }

@@ -97,6 +97,9 @@ impl ManagedKind for MetricFilter {
 }
 
 impl Plannable for MetricFilter {
+    /// Filters carry no tags: the take-over is recorded in the object's status.
+    const ADOPTION_WRITES: &'static str = "recorded in status; nothing is written to AWS";
+
     async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
         preview(self, r).await
     }

@@ -19,6 +19,9 @@ use std::future::Future;
 
 /// A kind `plan` can preview.
 pub trait Plannable: ManagedKind {
+    /// What taking over an existing AWS object writes, as `plan` tells it.
+    const ADOPTION_WRITES: &'static str = "writes only the ownership tags";
+
     /// What `apply` would do now: its steps up to the first write, and the writes it would then
     /// make, described. An error is what the object's condition would show instead.
     fn preview(&self, r: &Reconcile<'_, Self>) -> impl Future<Output = Result<Preview>> + Send;
@@ -42,6 +45,9 @@ pub struct ObjectPreview {
     pub account_id: Option<String>,
     /// The AWS object in words, for example `alarm "cpu"`.
     pub aws_object: String,
+    /// What taking over the AWS object writes (see [`Plannable::ADOPTION_WRITES`]).
+    #[serde(skip)]
+    pub adoption_writes: &'static str,
     #[serde(flatten)]
     pub preview: Preview,
 }
@@ -80,6 +86,7 @@ async fn preview_one<K: Plannable>(obj: &K, ctx: &Context, shared: &K::Shared) -
             .and_then(|(l, _)| l.account().map(str::to_string)),
         account_id: located.as_ref().ok().map(|(_, id)| id.clone()),
         aws_object: obj.describe(),
+        adoption_writes: K::ADOPTION_WRITES,
         preview,
     }
 }
