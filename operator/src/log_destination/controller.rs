@@ -24,9 +24,10 @@
 //! ListTagsForResource) first. A successful delete is not read back.
 
 use super::LogDestinations;
-use super::desired::{Desired, aws_name, desired, put_request};
+use super::desired::{AccessPolicy, Desired, aws_name, desired, put_request};
 use super::diff::{Change, DestinationPlan, plan};
 use super::observed::{LiveDestination, live, observed};
+use super::policy;
 use super::spec::{LogDestination, LogDestinationStatus};
 use super::status::status;
 use crate::aws::Location;
@@ -274,17 +275,31 @@ async fn preview(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
     })
 }
 
-/// The access policy of `existing` as it is and as `d` has it, each as JSON when it parses.
+/// How the access policy of `existing` differs from the one `d` asks for, in the spec's terms:
+/// the sender accounts, when both policies are the one `senderAccountIds` builds; else the
+/// documents, each as JSON when it parses.
 fn policy_change(d: &Desired, existing: &Destination) -> FieldChange {
+    let arn = existing.arn().unwrap_or_default();
+    let current = existing.access_policy().unwrap_or_default();
+    if let (AccessPolicy::Senders(wanted), Some(found)) =
+        (&d.access, policy::senders_of(current, arn))
+    {
+        let mut wanted = wanted.clone();
+        wanted.sort();
+        wanted.dedup();
+        return FieldChange {
+            field: "senderAccountIds".to_string(),
+            old: Some(found.into()),
+            new: Some(wanted.into()),
+        };
+    }
     let value = |document: &str| {
         serde_json::from_str(document).unwrap_or_else(|_| document.to_string().into())
     };
     FieldChange {
         field: "accessPolicy".to_string(),
         old: existing.access_policy().map(value),
-        new: Some(value(
-            &d.access.document(existing.arn().unwrap_or_default()),
-        )),
+        new: Some(value(&d.access.document(arn))),
     }
 }
 
@@ -407,5 +422,45 @@ async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
         Ok(_) => Ok(()),
         Err(e) if e.reason == Reason::NotFound => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_destination::desired::tests::central_spec;
+
+    const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
+
+    fn existing(policy: &str) -> Destination {
+        Destination::builder()
+            .destination_name("central")
+            .arn(ARN)
+            .access_policy(policy)
+            .build()
+    }
+
+    #[test]
+    fn a_change_of_sender_accounts_is_told_as_the_accounts() {
+        let d = desired(&central_spec(), "central").unwrap();
+        let before = policy::for_senders(&["210987654321".to_string()], ARN);
+        let change = policy_change(&d, &existing(&before));
+        assert_eq!(change.field, "senderAccountIds");
+        assert_eq!(change.old, Some(serde_json::json!(["210987654321"])));
+        assert_eq!(change.new, Some(serde_json::json!(["123456789012"])));
+    }
+
+    #[test]
+    fn a_policy_of_another_shape_is_told_as_the_documents() {
+        let d = desired(&central_spec(), "central").unwrap();
+        let other = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let change = policy_change(&d, &existing(other));
+        assert_eq!(change.field, "accessPolicy");
+        assert_eq!(
+            change.old,
+            Some(serde_json::json!({"Version":"2012-10-17","Statement":[]}))
+        );
+        let new = change.new.unwrap();
+        assert_eq!(new["Statement"][0]["Resource"], ARN, "{new}");
     }
 }

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
 use aws_sdk_cloudwatchlogs::types::Destination;
 use kube::ResourceExt;
-use serde_json::Value;
 
 impl Importable for LogDestination {
     type Record = Destination;
@@ -42,7 +41,7 @@ impl Importable for LogDestination {
     ) -> LogDestination {
         let r = &found.record;
         let document = r.access_policy().unwrap_or_default();
-        let senders = senders_of(document, r.arn().unwrap_or_default());
+        let senders = policy::senders_of(document, r.arn().unwrap_or_default());
         let spec = LogDestinationSpec {
             common,
             destination_name: Some(Self::identity(r)),
@@ -72,28 +71,6 @@ impl Importable for LogDestination {
             && da.config == db.config
             && policy::same(&da.access.document("arn"), &db.access.document("arn"))
     }
-}
-
-/// The sender account ids whose policy (as `senderAccountIds` builds it for the destination
-/// `arn`) is `document`, if it is one; `None` for any other document, or none.
-fn senders_of(document: &str, arn: &str) -> Option<Vec<String>> {
-    let value: Value = serde_json::from_str(document).ok()?;
-    let principal = value
-        .get("Statement")?
-        .as_array()?
-        .first()?
-        .get("Principal")?
-        .get("AWS")?;
-    let mut senders: Vec<String> = match principal {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect::<Option<_>>()?,
-        _ => return None,
-    };
-    senders.sort();
-    policy::same(&policy::for_senders(&senders, arn), document).then_some(senders)
 }
 
 #[cfg(test)]
