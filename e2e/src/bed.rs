@@ -169,7 +169,13 @@ impl Bed {
 
     /// A kubectl command for this bed, without arguments.
     pub fn kubectl_command(&self) -> Command {
-        let mut cmd = Command::new(&self.kubectl);
+        self.command(&self.kubectl)
+    }
+
+    /// A command running `program` against this bed (its kubeconfig in the environment),
+    /// without arguments.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         self.set_env(&mut cmd);
         cmd
     }

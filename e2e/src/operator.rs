@@ -15,7 +15,7 @@
 use crate::checks::TestNamespace;
 use crate::process::{ServerProcess, tail, wait_for_listener};
 use crate::prometheus::Scrape;
-use crate::{Bed, repo_root, report};
+use crate::{Bed, KubectlOutput, repo_root, report};
 use anyhow::{Context, Result, bail};
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
@@ -719,6 +719,57 @@ impl Scenario {
         let mut all: Vec<std::ffi::OsString> = vec!["-n".into(), self.namespace.name().into()];
         all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
         self.bed.kubectl(all)
+    }
+
+    /// Runs the operator binary with `args` (a one-shot command such as `plan`) as a person
+    /// would from a shell: the bed's kubeconfig, the scenario's emulator as AWS, its region and
+    /// cluster id in the environment. Feeds `stdin` if given; returns the output whatever the
+    /// exit status.
+    pub fn operator_command<I, S>(&self, args: I, stdin: Option<&str>) -> Result<KubectlOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut command = self.bed.command(operator_binary()?);
+        self.set_cli_env(&mut command);
+        crate::kubectl::run(command, args, stdin)
+    }
+
+    /// As [`Scenario::operator_command`], through kubectl: the binary installed as the kubectl
+    /// plugin `kubectl-cwo` (a copy in a directory put first on `PATH`), run as
+    /// `kubectl cwo ARGS`.
+    pub fn kubectl_cwo<I, S>(&self, args: I, stdin: Option<&str>) -> Result<KubectlOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let plugins = self.dir.path().join("plugins");
+        let plugin = plugins.join("kubectl-cwo");
+        if !plugin.exists() {
+            std::fs::create_dir_all(&plugins)?;
+            std::fs::copy(operator_binary()?, &plugin)
+                .with_context(|| format!("installing {}", plugin.display()))?;
+        }
+        let mut command = self.bed.kubectl_command();
+        self.set_cli_env(&mut command);
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(plugins).chain(std::env::split_paths(&path));
+        command.env("PATH", std::env::join_paths(paths)?);
+        let mut all: Vec<std::ffi::OsString> = vec!["cwo".into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        crate::kubectl::run(command, all, stdin)
+    }
+
+    fn set_cli_env(&self, command: &mut Command) {
+        command
+            .env("CWO_AWS_ENDPOINT_URL", self.emulator.endpoint())
+            .env("CWO_DEFAULT_REGION", REGION)
+            .env("CWO_CLUSTER_ID", "e2e")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1");
     }
 
     /// `kubectl apply -f -` of `yaml` in the scenario's namespace.

@@ -57,6 +57,11 @@ fn is_tag_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-')
 }
 
+/// The cluster id of an [`Owner`] whose cluster is not known: `plan` run with neither a cluster
+/// to ask nor `--cluster-id`. Such an owner recognises its own namespace, kind and name in an
+/// owner tag written from any cluster. The operator itself always knows its cluster id.
+pub const UNKNOWN_CLUSTER: &str = "";
+
 /// The Kubernetes object that owns (or wants to own) an AWS object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
@@ -87,8 +92,22 @@ impl Owner {
     }
 
     /// Whether an owner tag `value` names this object: its current value, or the full form an
-    /// earlier version wrote where the current value is shortened.
+    /// earlier version wrote where the current value is shortened. An owner whose cluster id is
+    /// unknown ([`UNKNOWN_CLUSTER`]) is named by a full-form value for its namespace, kind and
+    /// name from any cluster.
     pub fn is_named_by(&self, value: &str) -> bool {
+        if self.cluster_id == UNKNOWN_CLUSTER {
+            let mut parts = value.rsplitn(4, '/');
+            return match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(name), Some(kind), Some(namespace), Some(cluster)) => {
+                    !cluster.is_empty()
+                        && name == self.name
+                        && kind == self.kind
+                        && namespace == self.namespace
+                }
+                _ => false,
+            };
+        }
         value == self.tag_value() || self.full_value().is_some_and(|full| full == value)
     }
 
@@ -512,7 +531,9 @@ mod tests {
 
     #[test]
     fn every_identity_at_kubernetes_extremes_fits_aws() {
-        let cluster_lengths = [0, 1, 36, 40, 41, 100, 255, 256, 1000, 10_000];
+        // From 1: the empty cluster id is no cluster's (`--cluster-id` refuses it); it stands
+        // for an unknown cluster (UNKNOWN_CLUSTER).
+        let cluster_lengths = [1, 36, 40, 41, 100, 255, 256, 1000, 10_000];
         for kind in &kinds() {
             for cluster_len in cluster_lengths {
                 for (ns_len, name_len) in [(1, 1), (63, 1), (1, 253), (63, 253), (63, 183)] {
@@ -596,14 +617,18 @@ mod tests {
         ]
     }
 
+    /// An identity the operator can have: any components but an empty cluster id, which stands
+    /// for an unknown cluster (UNKNOWN_CLUSTER) and is refused by `--cluster-id`.
     fn identity() -> impl Strategy<Value = Owner> {
-        (component(), component(), component(), component()).prop_map(|(c, n, k, m)| Owner {
-            cluster_id: c,
-            namespace: n,
-            kind: k,
-            name: m,
-            uid: "u".into(),
-        })
+        (component(), component(), component(), component())
+            .prop_filter("the cluster id is known", |(c, ..)| c != UNKNOWN_CLUSTER)
+            .prop_map(|(c, n, k, m)| Owner {
+                cluster_id: c,
+                namespace: n,
+                kind: k,
+                name: m,
+                uid: "u".into(),
+            })
     }
 
     /// Every value that names `o`.
@@ -649,5 +674,19 @@ mod tests {
             prop_assert_ne!(a.tag_value(), b.tag_value());
             prop_assert!(!a.owns(&b.tags()) && !b.owns(&a.tags()));
         }
+    }
+
+    #[test]
+    fn an_owner_of_unknown_cluster_recognises_its_name_from_any_cluster_only() {
+        let unknown = owner(UNKNOWN_CLUSTER, "team-a", "Alarm", "cpu");
+        assert!(unknown.is_named_by("c1/team-a/Alarm/cpu"));
+        assert!(unknown.is_named_by("another-cluster/team-a/Alarm/cpu"));
+        assert!(!unknown.is_named_by("c1/team-b/Alarm/cpu"));
+        assert!(!unknown.is_named_by("c1/team-a/CompositeAlarm/cpu"));
+        assert!(!unknown.is_named_by("c1/team-a/Alarm/cpu-2"));
+        assert!(!unknown.is_named_by("/team-a/Alarm/cpu"));
+        assert!(!unknown.is_named_by("team-a/Alarm/cpu"));
+        // A known cluster id still demands its own.
+        assert!(!me().is_named_by("another-cluster/team-a/Alarm/cpu"));
     }
 }

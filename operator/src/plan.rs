@@ -3,7 +3,7 @@
 //! PutCompositeAlarm, PutMetricStream, PutSubscriptionFilter) turn an update into one full write;
 //! the field names are for Events and messages.
 
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changes, top_level_fields};
 use crate::tags::{self, TagDiff};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,6 +24,8 @@ pub struct Plan {
     pub change: Option<Change>,
     /// Tag changes for an existing object.
     pub tags: TagDiff,
+    /// The differences behind an update, field by field (none for a create).
+    pub changes: Vec<FieldChange>,
 }
 
 impl Plan {
@@ -45,6 +47,7 @@ pub fn plan<F: Serialize>(
         return Plan {
             change: Some(Change::Create),
             tags: TagDiff::default(),
+            changes: Vec::new(),
         };
     };
     let update = update(desired, observed, desired_tags, observed_tags);
@@ -53,6 +56,7 @@ pub fn plan<F: Serialize>(
             fields: update.fields,
         }),
         tags: update.tags,
+        changes: update.changes,
     }
 }
 
@@ -61,6 +65,8 @@ pub fn plan<F: Serialize>(
 pub struct Update {
     /// The configuration fields that differ (none: no configuration write).
     pub fields: Vec<String>,
+    /// The same differences field by field, with the value on each side.
+    pub changes: Vec<FieldChange>,
     /// Tag changes.
     pub tags: TagDiff,
 }
@@ -72,8 +78,10 @@ pub fn update<F: Serialize>(
     desired_tags: &BTreeMap<String, String>,
     observed_tags: Option<&BTreeMap<String, String>>,
 ) -> Update {
+    let changes = changes(desired, observed);
     Update {
-        fields: changed_fields(desired, observed),
+        fields: top_level_fields(&changes),
+        changes,
         tags: observed_tags
             .map(|o| tags::diff(desired_tags, o))
             .unwrap_or_default(),

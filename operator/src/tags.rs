@@ -4,8 +4,9 @@
 
 use crate::common_fields::{MAX_TAGS, Tags};
 use crate::error::Error;
+use crate::field_diff::FieldChange;
 use crate::ownership::{self, Owner};
-use crate::vocabulary::OWNER_TAG;
+use crate::vocabulary::{OWNER_TAG, OWNERSHIP_TAGS};
 use std::collections::BTreeMap;
 
 /// The tags an AWS object should carry: the user's tags plus the ownership tags.
@@ -65,6 +66,27 @@ impl TagDiff {
             .chain(self.remove.iter())
             .map(|k| format!("tag {k}"))
             .collect()
+    }
+
+    /// The changes to the user's tags, as fields named `tags.<key>` with the value `observed`
+    /// has and the one the diff sets. The operator's ownership tags are left out: they are its
+    /// bookkeeping, not part of any spec.
+    pub fn user_changes(&self, observed: &BTreeMap<String, String>) -> Vec<FieldChange> {
+        let value = |v: Option<&String>| v.map(|v| serde_json::Value::String(v.clone()));
+        let mut changes: Vec<FieldChange> = self
+            .set
+            .iter()
+            .map(|(k, v)| (k, Some(v)))
+            .chain(self.remove.iter().map(|k| (k, None)))
+            .filter(|(k, _)| !OWNERSHIP_TAGS.contains(&k.as_str()))
+            .map(|(k, new)| FieldChange {
+                field: format!("tags.{k}"),
+                old: value(observed.get(k)),
+                new: value(new),
+            })
+            .collect();
+        changes.sort_by(|a, b| a.field.cmp(&b.field));
+        changes
     }
 }
 

@@ -26,6 +26,8 @@ use crate::cloudwatch_alarm::spec::AlarmState;
 use crate::cloudwatch_alarm::{AlarmFamily, AlarmKind, dependents};
 use crate::common_fields::Tags;
 use crate::error::Result;
+use crate::preview::Preview;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use kube::ResourceExt;
@@ -85,6 +87,12 @@ impl ManagedKind for Alarm {
     }
 }
 
+impl Plannable for Alarm {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        crate::cloudwatch_alarm::apply::preview(self, r).await
+    }
+}
+
 impl AlarmKind for Alarm {
     type Record = MetricAlarm;
     type Fields = AlarmSpec;
@@ -130,12 +138,12 @@ impl AlarmKind for Alarm {
         status.state_value
     }
 
-    async fn before_write(
+    async fn missing_children(
         _r: &Reconcile<'_, Self>,
         _: &Option<FilterMetric>,
         _write: Write<'_>,
-    ) -> Result<()> {
-        Ok(())
+    ) -> Result<Vec<String>> {
+        Ok(Vec::new())
     }
 
     async fn put(

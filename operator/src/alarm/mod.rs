@@ -8,6 +8,7 @@
 pub mod controller;
 pub mod desired;
 pub mod diff;
+pub mod import;
 pub mod observed;
 pub mod spec;
 pub mod status;

@@ -87,7 +87,7 @@ pub struct RunArgs {
     /// Identifies this cluster in the cwo.dev/owner tag of AWS objects. Default: the UID of the
     /// kube-system namespace. Give every cluster sharing an AWS account a distinct id. Where the
     /// tag would exceed AWS's limit, it is shortened with a hash (docs/ownership.md).
-    #[arg(long, env = "CWO_CLUSTER_ID")]
+    #[arg(long, env = "CWO_CLUSTER_ID", value_parser = parse_cluster_id)]
     pub cluster_id: Option<String>,
 
     /// Subscription filters AWS allows per log group (AWS documents 2; some accounts have 5).
@@ -110,6 +110,15 @@ pub struct RunArgs {
     pub no_aws_rate_limits: bool,
 }
 
+/// A cluster id: not empty (the empty id means "unknown" to `plan`).
+pub fn parse_cluster_id(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("the cluster id cannot be empty".to_string())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
 fn parse_share(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if v > 0.0 && v <= 1.0 {
@@ -130,10 +139,10 @@ fn parse_rate(s: &str) -> Result<(AwsApi, f64), String> {
     Ok((op.parse()?, rate))
 }
 
-/// Sets up logging for `format` (level from RUST_LOG, default `info`).
-pub fn init_logging(format: LogFormat) {
+/// Sets up logging to stderr for `format` (level from RUST_LOG, else `level`).
+pub fn init_logging(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -5,6 +5,10 @@
 //! bounded concurrency — and one for the cluster-scoped AWSAccounts — until SIGTERM or Ctrl-C.
 
 pub mod args;
+pub mod import;
+pub mod manifests;
+pub mod plan;
+pub mod read_only;
 
 use crate::alarm::Alarm;
 use crate::aws::rate_limit::RateLimitConfig;
@@ -109,6 +113,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     overrides: args.aws_rate_limits.iter().copied().collect(),
                     disabled: args.no_aws_rate_limits,
                 },
+                read_only: false,
             },
             Arc::clone(&metrics),
         )

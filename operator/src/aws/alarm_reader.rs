@@ -419,6 +419,60 @@ async fn describe(
     }
 }
 
+/// Every alarm of `alarm_type` at `location` whose name starts with `prefix` (every alarm when
+/// it is empty), 100 per page: what `import` reads. Without AlarmTypes only metric alarms come
+/// back, so the type is always named.
+pub async fn list(
+    aws: &Aws,
+    location: &Location,
+    prefix: &str,
+    alarm_type: AlarmType,
+) -> Result<Vec<AlarmRecord>, Error> {
+    let client = &aws.clients(location).cloudwatch;
+    let mut found = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_alarms()
+            .alarm_types(alarm_type.clone())
+            .max_records(100)
+            .set_next_token(next_token.take());
+        let request = match prefix {
+            "" => request,
+            prefix => request.alarm_name_prefix(prefix),
+        };
+        let out = aws
+            .call(location, Api::DescribeAlarms, request.send())
+            .await?;
+        found.extend(
+            out.metric_alarms()
+                .iter()
+                .filter(|a| a.alarm_name().is_some())
+                .map(|a| AlarmRecord::Metric(Box::new(a.clone()))),
+        );
+        found.extend(
+            out.composite_alarms()
+                .iter()
+                .filter(|a| a.alarm_name().is_some())
+                .map(|a| AlarmRecord::Composite(Box::new(a.clone()))),
+        );
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(found),
+        }
+    }
+}
+
+impl AlarmRecord {
+    /// The alarm's name.
+    pub fn name(&self) -> &str {
+        match self {
+            AlarmRecord::Metric(a) => a.alarm_name().unwrap_or_default(),
+            AlarmRecord::Composite(a) => a.alarm_name().unwrap_or_default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,7 +484,7 @@ mod tests {
             default_region: Some("us-east-1".into()),
             // Nothing listens here; these tests never call AWS.
             endpoint_url: Some("http://127.0.0.1:9".into()),
-            rate_limits: Default::default(),
+            ..Default::default()
         };
         let aws = Aws::load(settings, Arc::new(Metrics::new())).await.unwrap();
         AlarmReader::new(

@@ -38,6 +38,7 @@ pub enum Api {
     LogsTagResource,
     LogsUntagResource,
     LogsListTagsForResource,
+    DescribeLogGroups,
     // Firehose
     DescribeDeliveryStream,
     // X-Ray
@@ -55,7 +56,7 @@ pub enum Api {
 
 impl Api {
     /// Every operation.
-    pub const ALL: [Api; 37] = [
+    pub const ALL: [Api; 38] = [
         Api::PutMetricAlarm,
         Api::PutCompositeAlarm,
         Api::DeleteAlarms,
@@ -83,6 +84,7 @@ impl Api {
         Api::LogsTagResource,
         Api::LogsUntagResource,
         Api::LogsListTagsForResource,
+        Api::DescribeLogGroups,
         Api::DescribeDeliveryStream,
         Api::CreateSamplingRule,
         Api::UpdateSamplingRule,
@@ -125,7 +127,8 @@ impl Api {
             | DeleteDestination
             | LogsTagResource
             | LogsUntagResource
-            | LogsListTagsForResource => "logs",
+            | LogsListTagsForResource
+            | DescribeLogGroups => "logs",
             DescribeDeliveryStream => "firehose",
             CreateSamplingRule
             | UpdateSamplingRule
@@ -168,6 +171,7 @@ impl Api {
             PutDestinationPolicy => "PutDestinationPolicy",
             DescribeDestinations => "DescribeDestinations",
             DeleteDestination => "DeleteDestination",
+            DescribeLogGroups => "DescribeLogGroups",
             DescribeDeliveryStream => "DescribeDeliveryStream",
             CreateSamplingRule => "CreateSamplingRule",
             UpdateSamplingRule => "UpdateSamplingRule",
@@ -201,6 +205,8 @@ impl Api {
             PutMetricFilter | DescribeMetricFilters | DeleteMetricFilter | TestMetricFilter => 5.0,
             PutDestination | PutDestinationPolicy | DescribeDestinations | DeleteDestination => 5.0,
             LogsTagResource | LogsUntagResource | LogsListTagsForResource => 5.0,
+            // Only `import` lists log groups; the Logs APIs' common 5 per second is assumed.
+            DescribeLogGroups => 5.0,
             DescribeDeliveryStream => 5.0,
             CreateSamplingRule
             | UpdateSamplingRule
@@ -228,6 +234,7 @@ impl Api {
                 | TestMetricFilter
                 | DescribeDestinations
                 | LogsListTagsForResource
+                | DescribeLogGroups
                 | DescribeDeliveryStream
                 | GetSamplingRules
                 | XRayListTagsForResource

@@ -104,6 +104,34 @@ impl DestinationReader {
     }
 }
 
+/// Every destination at `location` whose name starts with `prefix` (every page). What `import`
+/// reads.
+pub async fn list_all(
+    aws: &Aws,
+    location: &Location,
+    prefix: &str,
+) -> Result<Vec<Destination>, Error> {
+    let client = &aws.clients(location).logs;
+    let mut found = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_destinations()
+            .set_destination_name_prefix((!prefix.is_empty()).then(|| prefix.to_string()))
+            .limit(PAGE_SIZE)
+            .set_next_token(next_token.take())
+            .send();
+        let out = aws
+            .call(location, Api::DescribeDestinations, request)
+            .await?;
+        found.extend(out.destinations().iter().cloned());
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(found),
+        }
+    }
+}
+
 /// The destinations among `names` that exist at `location`, by name; `in_slot` when the first
 /// page goes out in a rate-limit slot the caller holds (a batch's).
 async fn describe(

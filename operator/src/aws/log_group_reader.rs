@@ -212,6 +212,49 @@ async fn list_groups<T>(
     Ok(found)
 }
 
+/// DescribeLogGroups returns at most 50 log groups per page.
+const LOG_GROUPS_PAGE_SIZE: i32 = 50;
+
+/// Every item of every log group at `location`, log group by log group: DescribeLogGroups (every
+/// page), then `list` of each group, together (a group deleted in between is left out). What
+/// `import` reads.
+pub async fn in_every_log_group<T, F, Fut>(
+    aws: &Aws,
+    location: &Location,
+    list: F,
+) -> Result<Vec<T>, Error>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Listing<T>, Error>>,
+{
+    let client = &aws.clients(location).logs;
+    let mut groups = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_log_groups()
+            .limit(LOG_GROUPS_PAGE_SIZE)
+            .set_next_token(next_token.take())
+            .send();
+        let out = aws.call(location, Api::DescribeLogGroups, request).await?;
+        groups.extend(
+            out.log_groups()
+                .iter()
+                .filter_map(|g| g.log_group_name.clone()),
+        );
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => break,
+        }
+    }
+    let listings = futures::future::join_all(groups.into_iter().map(list)).await;
+    let mut items = Vec::new();
+    for listing in listings {
+        items.extend(listing?.into_iter().flatten());
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! on one log group share one listing, and the drift resync reads each log group of a chunk once.
 
 use super::api::Api;
-use super::log_group_reader::{ListGroup, Listing, LogGroupReader};
+use super::log_group_reader::{ListGroup, Listing, LogGroupReader, in_every_log_group};
 use super::{Aws, Location};
 use crate::error::Error;
 use crate::reason::Reason;
@@ -30,6 +30,14 @@ impl LogGroupReader<MetricFilter> {
         });
         LogGroupReader::with_listing(aws, Api::DescribeMetricFilters, window, prefetch_ttl, list)
     }
+}
+
+/// Every metric filter of every log group at `location`. What `import` reads.
+pub async fn list_all(aws: &Aws, location: &Location) -> Result<Vec<MetricFilter>, Error> {
+    in_every_log_group(aws, location, |group| async move {
+        list_group(aws, location, &group, false).await
+    })
+    .await
 }
 
 /// Every metric filter of one log group (all pages), or `None` when the log group does not

@@ -17,6 +17,7 @@ pub mod log_group_reader;
 pub mod logs_tags;
 pub mod metric_filters;
 pub mod metric_stream_switch;
+pub mod metric_streams;
 pub mod rate_limit;
 pub mod sampling_rules;
 pub mod subscription_filters;
@@ -116,6 +117,8 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// Client-side rate limits.
     pub rate_limits: RateLimitConfig,
+    /// Refuse every call that would change AWS, before it is sent (`plan` and `import`).
+    pub read_only: bool,
 }
 
 /// The SDK clients for one location (account and region).
@@ -139,6 +142,7 @@ pub struct Aws {
     own_identity: tokio::sync::OnceCell<Identity>,
     limiter: Arc<RateLimiter>,
     metrics: Arc<Metrics>,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Aws {
@@ -189,6 +193,7 @@ impl Aws {
             own_identity: tokio::sync::OnceCell::new(),
             limiter: Arc::new(RateLimiter::new(settings.rate_limits)),
             metrics,
+            read_only: settings.read_only,
         })
     }
 
@@ -332,6 +337,12 @@ impl Aws {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        if self.read_only && api.is_write() {
+            return Err(Error::new(
+                Reason::AccessDenied,
+                format!("{api} was not sent: this command only reads AWS"),
+            ));
+        }
         let result = request.await;
         match result {
             Ok(out) => {
@@ -380,5 +391,61 @@ fn crash_if_asked(api: Api) {
     if *target == Some(api) {
         eprintln!("{CRASH_AFTER_ENV}={api}: aborting right after the call succeeded");
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn aws(read_only: bool) -> Aws {
+        let settings = AwsSettings {
+            default_region: Some("us-east-1".into()),
+            // Nothing listens here.
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            read_only,
+            ..Default::default()
+        };
+        Aws::load(settings, Arc::new(Metrics::new())).await.unwrap()
+    }
+
+    fn put(aws: &Aws) -> impl Future<Output = Result<(), Error>> {
+        let client = aws.clients(&Location::of("us-east-1")).cloudwatch.clone();
+        async move {
+            let request = client.put_metric_alarm().alarm_name("a").send();
+            aws.call(&Location::of("us-east-1"), Api::PutMetricAlarm, request)
+                .await
+                .map(|_| ())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_only_client_refuses_writes_before_sending_them() {
+        let aws = aws(true).await;
+        let e = put(&aws).await.unwrap_err();
+        assert_eq!(e.reason, Reason::AccessDenied);
+        assert!(e.message.contains("only reads AWS"), "{e}");
+        assert!(e.aws_code.is_none(), "nothing was sent: {e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_read_only_client_still_sends_reads_and_a_normal_client_sends_writes() {
+        let read_only = aws(true).await;
+        let client = read_only
+            .clients(&Location::of("us-east-1"))
+            .cloudwatch
+            .clone();
+        let read = read_only
+            .call(
+                &Location::of("us-east-1"),
+                Api::DescribeAlarms,
+                client.describe_alarms().send(),
+            )
+            .await
+            .unwrap_err();
+        assert!(!read.message.contains("only reads AWS"), "{read}");
+        let normal = aws(false).await;
+        let e = put(&normal).await.unwrap_err();
+        assert!(!e.message.contains("only reads AWS"), "{e}");
     }
 }

@@ -185,7 +185,7 @@ impl RuleLister {
 
 /// GetSamplingRules, every page; `in_slot` when the first page goes out in a rate-limit slot
 /// the caller holds (a batch's).
-async fn list_all(aws: &Aws, location: &Location, in_slot: bool) -> Result<RuleListing, Error> {
+pub async fn list_all(aws: &Aws, location: &Location, in_slot: bool) -> Result<RuleListing, Error> {
     let client = &aws.clients(location).xray;
     let mut records = Vec::new();
     let mut next_token: Option<String> = None;

@@ -7,7 +7,7 @@
 //! when the per-group limit is reached.
 
 use super::api::Api;
-use super::log_group_reader::{ListGroup, Listing, LogGroupReader};
+use super::log_group_reader::{ListGroup, Listing, LogGroupReader, in_every_log_group};
 use super::{Aws, Location};
 use crate::error::Error;
 use crate::reason::Reason;
@@ -37,6 +37,14 @@ impl LogGroupReader<SubscriptionFilter> {
             list,
         )
     }
+}
+
+/// Every subscription filter of every log group at `location`. What `import` reads.
+pub async fn list_all(aws: &Aws, location: &Location) -> Result<Vec<SubscriptionFilter>, Error> {
+    in_every_log_group(aws, location, |group| async move {
+        list_group(aws, location, &group, false).await
+    })
+    .await
 }
 
 /// Every filter of one log group (all pages), or `None` when the log group does not exist;

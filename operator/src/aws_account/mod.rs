@@ -12,6 +12,7 @@
 pub mod access;
 pub mod controller;
 pub mod grants;
+pub mod preview;
 pub mod spec;
 pub mod status;
 

@@ -155,6 +155,19 @@ pub fn alarm_object_name(family: &AlarmFamily, namespace: &str, name: &str) -> O
         .map(|a| a.aws_name())
 }
 
+/// Whether an Alarm or CompositeAlarm object the family knows declares the alarm `aws_name` at
+/// `location` (`plan` fills the family with the objects of its manifests and of the cluster).
+pub fn declares(family: &AlarmFamily, location: &Location, aws_name: &str) -> bool {
+    let here = Known::at(location);
+    family.alarms.state().iter().any(|a| {
+        a.aws_name() == aws_name
+            && Known::of(a.status.as_ref().map(|s| &s.common), &a.spec.common).may_share(&here)
+    }) || family.composites.state().iter().any(|c| {
+        c.aws_name() == aws_name
+            && Known::of(c.status.as_ref().map(|s| &s.common), &c.spec.common).may_share(&here)
+    })
+}
+
 /// The graph of composite alarms the cluster declares at `location`, with `this` composite's
 /// children replaced by `children` (what it is about to write).
 pub fn graph(

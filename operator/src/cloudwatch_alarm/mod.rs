@@ -11,6 +11,7 @@ pub mod apply;
 pub mod delete;
 pub mod dependents;
 pub mod family;
+pub mod import;
 pub mod live;
 pub mod metric_filter_ref;
 pub mod spec;

@@ -6,7 +6,7 @@
 //!   the cluster declares in the region (pure);
 //! - desired: the full PutCompositeAlarm request with the rule rendered canonically (pure);
 //! - before a create, or a write that changes the rule: its children must exist in CloudWatch
-//!   (DescribeAlarms, batched; network);
+//!   (DescribeAlarms, batched; network), else the write waits with `DependencyNotReady`;
 //! - put: PutCompositeAlarm (network);
 //! - status: the live state, the resolved rule and children (pure).
 //!
@@ -31,6 +31,8 @@ use crate::cloudwatch_alarm::spec::AlarmState;
 use crate::cloudwatch_alarm::{AlarmFamily, AlarmKind, dependents};
 use crate::common_fields::Tags;
 use crate::error::{Error, Result};
+use crate::preview::Preview;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatch::types::CompositeAlarm as CompositeRecord;
 use kube::ResourceExt;
@@ -112,6 +114,12 @@ impl ManagedKind for CompositeAlarm {
 pub struct Resolved {
     rule: ResolvedRule,
     view: ResolvedView,
+}
+
+impl Plannable for CompositeAlarm {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        crate::cloudwatch_alarm::apply::preview(self, r).await
+    }
 }
 
 impl AlarmKind for CompositeAlarm {
@@ -213,17 +221,17 @@ impl AlarmKind for CompositeAlarm {
     /// Every child must exist in CloudWatch before a rule naming it is written
     /// (PutCompositeAlarm refuses unknown children). A child this process has just created is
     /// known to exist; the others are read, batched, so checking 100 children is one call.
-    async fn before_write(
+    async fn missing_children(
         r: &Reconcile<'_, Self>,
         prepared: &Resolved,
         write: Write<'_>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let writes_rule = match write {
             Write::Create => true,
             Write::Update(fields) => fields.iter().any(|f| f == "alarmRule"),
         };
         if !writes_rule {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let children = &prepared.view.children;
         let reads = futures::future::join_all(
@@ -235,18 +243,10 @@ impl AlarmKind for CompositeAlarm {
         let mut missing = Vec::new();
         for (child, read) in children.iter().zip(reads) {
             if !read? {
-                missing.push(child.as_str());
+                missing.push(child.clone());
             }
         }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::dependency(format!(
-                "waiting for child alarms to exist in CloudWatch ({}): {}",
-                r.location,
-                missing.join(", ")
-            )))
-        }
+        Ok(missing)
     }
 
     async fn put(

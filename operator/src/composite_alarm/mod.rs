@@ -6,6 +6,7 @@
 pub mod controller;
 pub mod desired;
 pub mod graph;
+pub mod import;
 pub mod observed;
 pub mod rule;
 pub mod spec;

@@ -11,6 +11,9 @@
 //!    nothing when the plan is empty;
 //! 5. status from what AWS reported (pure); the runtime writes it only if it changed.
 //!
+//! `assess` runs steps 1 to 4 up to the writes; `apply` carries out what it decided, and `plan`
+//! describes it (`preview`).
+//!
 //! A destination carries the ownership tags from its create, so a crash between PutDestination
 //! and the status write leaves a destination the next reconcile recognises as its own (and puts
 //! the policy it may lack).
@@ -21,18 +24,21 @@
 //! ListTagsForResource) first. A successful delete is not read back.
 
 use super::LogDestinations;
-use super::desired::{Desired, aws_name, desired, put_request};
-use super::diff::{Change, plan};
+use super::desired::{AccessPolicy, Desired, aws_name, desired, put_request};
+use super::diff::{Change, DestinationPlan, plan};
 use super::observed::{LiveDestination, live, observed};
+use super::policy;
 use super::spec::{LogDestination, LogDestinationStatus};
 use super::status::status;
 use crate::aws::Location;
 use crate::aws::api::Api;
 use crate::aws::logs_tags;
 use crate::error::{Error, Result};
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changes, top_level_fields};
+use crate::preview::Preview;
 use crate::reason::Reason;
-use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
+use crate::runtime::preview::Plannable;
+use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::{check_count, desired_tags};
 use aws_sdk_cloudwatchlogs::types::Destination;
 use kube::ResourceExt;
@@ -82,41 +88,64 @@ impl ManagedKind for LogDestination {
     }
 }
 
-async fn apply(
-    obj: &LogDestination,
-    r: &Reconcile<'_, LogDestination>,
-) -> Result<Applied<LogDestinationStatus>> {
+/// What a reconcile of a destination found in AWS and decided, before it writes anything.
+/// `apply` carries it out; `plan` describes it.
+struct Assessment {
+    d: Desired,
+    want_tags: BTreeMap<String, String>,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// ObserveOnly, and no destination of that name exists.
+    NotFound,
+    /// ObserveOnly: the destination, and how it differs from the spec.
+    Observed {
+        existing: Box<Destination>,
+        differences: Vec<FieldChange>,
+    },
+    /// The destination is created (`existing`: none) or this object manages it (`adopted`: it
+    /// takes it over now); `plan` makes it match, with no write when it is empty.
+    Manage {
+        existing: Option<Box<Destination>>,
+        /// The tags read, when they were due.
+        observed_tags: Option<BTreeMap<String, String>>,
+        adopted: Option<Notice>,
+        plan: DestinationPlan,
+    },
+}
+
+/// Steps 1 to 4 of the module, up to the writes.
+async fn assess(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Result<Assessment> {
     let location = &r.location;
-    let name = r.name.as_str();
-    let previous = r.previous();
     let d = desired(&obj.spec, &obj.name_any())?;
     let want_tags = desired_tags(&obj.spec.tags, &r.owner);
     if !r.observe_only() {
         check_count(&want_tags, &obj.spec.tags)?;
     }
-    let existing = r.shared.destinations.describe(location, name).await?;
+    let existing = r.shared.destinations.describe(location, &r.name).await?;
 
     if r.observe_only() {
-        let Some(existing) = existing else {
-            let status = status(name, &LiveDestination::default(), previous);
-            return Ok(Applied::new(status, r.not_found()));
+        let step = match existing {
+            None => Step::NotFound,
+            Some(existing) => Step::Observed {
+                differences: differences(&d, &existing, &want_tags),
+                existing: Box::new(existing),
+            },
         };
-        let differences = differences(&d, &existing, &want_tags);
-        return Ok(Applied::new(
-            status(name, &live(&existing), previous),
-            r.observed(&differences),
-        ));
+        return Ok(Assessment { d, want_tags, step });
     }
 
-    let mut notices = Vec::new();
     let mut observed_tags = None;
+    let mut adopted = None;
     if let Some(existing) = &existing {
         if r.tags_due() {
             let arn = existing.arn().unwrap_or_default();
             observed_tags = Some(logs_tags::list(&r.ctx.aws, location, arn).await?);
         }
         if let Some(tags) = &observed_tags {
-            notices.extend(r.gate(tags)?);
+            adopted = r.gate(tags)?;
         }
     }
     let observed_config = existing.as_ref().map(observed);
@@ -129,8 +158,53 @@ async fn apply(
         &want_tags,
         observed_tags.as_ref(),
     );
+    let step = Step::Manage {
+        existing: existing.map(Box::new),
+        observed_tags,
+        adopted,
+        plan,
+    };
+    Ok(Assessment { d, want_tags, step })
+}
 
-    let mut current = existing.as_ref().map(live).unwrap_or_default();
+impl Plannable for LogDestination {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
+    }
+}
+
+async fn apply(
+    obj: &LogDestination,
+    r: &Reconcile<'_, LogDestination>,
+) -> Result<Applied<LogDestinationStatus>> {
+    let location = &r.location;
+    let name = r.name.as_str();
+    let previous = r.previous();
+    let Assessment { d, want_tags, step } = assess(obj, r).await?;
+    let (existing, adopted, plan) = match step {
+        Step::NotFound => {
+            let status = status(name, &LiveDestination::default(), previous);
+            return Ok(Applied::new(status, r.not_found()));
+        }
+        Step::Observed {
+            existing,
+            differences,
+        } => {
+            return Ok(Applied::new(
+                status(name, &live(&existing), previous),
+                r.observed(&top_level_fields(&differences)),
+            ));
+        }
+        Step::Manage {
+            existing,
+            adopted,
+            plan,
+            ..
+        } => (existing, adopted, plan),
+    };
+
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
+    let mut current = existing.as_deref().map(live).unwrap_or_default();
     match &plan.change {
         None => {}
         Some(change) => {
@@ -176,14 +250,67 @@ async fn apply(
     Ok(Applied::new(status(name, &current, previous), r.matches_spec()).notices(notices))
 }
 
-/// The fields in which the destination `existing` differs from `d` (ObserveOnly).
+/// What `apply` would do, described (see [`crate::runtime::preview`]).
+async fn preview(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Result<Preview> {
+    let Assessment { d, step, .. } = assess(obj, r).await?;
+    Ok(match step {
+        Step::NotFound => Preview::observe_missing(r.not_found().message),
+        Step::Observed { differences, .. } => Preview::observe(differences),
+        Step::Manage { existing: None, .. } => Preview::create(),
+        Step::Manage {
+            existing: Some(existing),
+            observed_tags,
+            adopted,
+            plan,
+        } => {
+            let mut changes = plan.changes;
+            if plan.policy {
+                changes.push(policy_change(&d, &existing));
+            }
+            if let Some(tags) = &observed_tags {
+                changes.extend(plan.tags.user_changes(tags));
+            }
+            Preview::update(changes).adopting(adopted.map(|n| n.note))
+        }
+    })
+}
+
+/// How the access policy of `existing` differs from the one `d` asks for, in the spec's terms:
+/// the sender accounts, when both policies are the one `senderAccountIds` builds; else the
+/// documents, each as JSON when it parses.
+fn policy_change(d: &Desired, existing: &Destination) -> FieldChange {
+    let arn = existing.arn().unwrap_or_default();
+    let current = existing.access_policy().unwrap_or_default();
+    if let (AccessPolicy::Senders(wanted), Some(found)) =
+        (&d.access, policy::senders_of(current, arn))
+    {
+        let mut wanted = wanted.clone();
+        wanted.sort();
+        wanted.dedup();
+        return FieldChange {
+            field: "senderAccountIds".to_string(),
+            old: Some(found.into()),
+            new: Some(wanted.into()),
+        };
+    }
+    let value = |document: &str| {
+        serde_json::from_str(document).unwrap_or_else(|_| document.to_string().into())
+    };
+    FieldChange {
+        field: "accessPolicy".to_string(),
+        old: existing.access_policy().map(value),
+        new: Some(value(&d.access.document(arn))),
+    }
+}
+
+/// How the destination `existing` differs from `d` (ObserveOnly).
 fn differences(
     d: &Desired,
     existing: &Destination,
     want_tags: &BTreeMap<String, String>,
-) -> Vec<String> {
+) -> Vec<FieldChange> {
     let config = observed(existing);
-    let mut fields = changed_fields(&d.config, &config);
+    let mut differences = changes(&d.config, &config);
     let p = plan(
         d,
         Some((
@@ -195,9 +322,9 @@ fn differences(
         None,
     );
     if p.policy {
-        fields.push("accessPolicy".to_string());
+        differences.push(policy_change(d, existing));
     }
-    fields
+    differences
 }
 
 /// What CloudWatch Logs says when it cannot deliver its test message to the target (compared
@@ -295,5 +422,45 @@ async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
         Ok(_) => Ok(()),
         Err(e) if e.reason == Reason::NotFound => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_destination::desired::tests::central_spec;
+
+    const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
+
+    fn existing(policy: &str) -> Destination {
+        Destination::builder()
+            .destination_name("central")
+            .arn(ARN)
+            .access_policy(policy)
+            .build()
+    }
+
+    #[test]
+    fn a_change_of_sender_accounts_is_told_as_the_accounts() {
+        let d = desired(&central_spec(), "central").unwrap();
+        let before = policy::for_senders(&["210987654321".to_string()], ARN);
+        let change = policy_change(&d, &existing(&before));
+        assert_eq!(change.field, "senderAccountIds");
+        assert_eq!(change.old, Some(serde_json::json!(["210987654321"])));
+        assert_eq!(change.new, Some(serde_json::json!(["123456789012"])));
+    }
+
+    #[test]
+    fn a_policy_of_another_shape_is_told_as_the_documents() {
+        let d = desired(&central_spec(), "central").unwrap();
+        let other = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let change = policy_change(&d, &existing(other));
+        assert_eq!(change.field, "accessPolicy");
+        assert_eq!(
+            change.old,
+            Some(serde_json::json!({"Version":"2012-10-17","Statement":[]}))
+        );
+        let new = change.new.unwrap();
+        assert_eq!(new["Statement"][0]["Resource"], ARN, "{new}");
     }
 }

@@ -6,6 +6,7 @@
 
 use super::desired::{Desired, DestinationConfig};
 use super::policy;
+use crate::field_diff::FieldChange;
 pub use crate::plan::Change;
 use crate::tags::TagDiff;
 use std::collections::BTreeMap;
@@ -20,6 +21,8 @@ pub struct DestinationPlan {
     pub policy: bool,
     /// Tag changes for an existing destination.
     pub tags: TagDiff,
+    /// The differences behind an update of the target or role, field by field.
+    pub changes: Vec<FieldChange>,
 }
 
 impl DestinationPlan {
@@ -52,6 +55,7 @@ pub fn plan(
         change: config.change,
         policy,
         tags: config.tags,
+        changes: config.changes,
     }
 }
 

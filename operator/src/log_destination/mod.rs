@@ -15,6 +15,7 @@
 pub mod controller;
 pub mod desired;
 pub mod diff;
+pub mod import;
 pub mod observed;
 pub mod policy;
 pub mod spec;

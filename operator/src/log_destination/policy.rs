@@ -29,6 +29,28 @@ pub fn for_senders(senders: &[String], destination_arn: &str) -> String {
     .to_string()
 }
 
+/// The sender account ids whose policy (as [`for_senders`] builds it for the destination `arn`)
+/// is `document`, sorted, if it is one; `None` for any other document.
+pub fn senders_of(document: &str, arn: &str) -> Option<Vec<String>> {
+    let value: Value = serde_json::from_str(document).ok()?;
+    let principal = value
+        .get("Statement")?
+        .as_array()?
+        .first()?
+        .get("Principal")?
+        .get("AWS")?;
+    let mut senders: Vec<String> = match principal {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    senders.sort();
+    same(&for_senders(&senders, arn), document).then_some(senders)
+}
+
 /// Checks that an access policy given in the spec is a JSON object.
 pub fn check(document: &str) -> Result<(), Error> {
     match serde_json::from_str::<Value>(document) {
@@ -97,6 +119,31 @@ fn as_sorted_list(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sender_accounts_are_read_back_from_their_policy_and_only_from_it() {
+        let arn = "arn:aws:logs:us-east-1:123456789012:destination:d";
+        let senders = vec!["210987654321".to_string(), "123456789012".to_string()];
+        assert_eq!(
+            senders_of(&for_senders(&senders, arn), arn),
+            Some(vec!["123456789012".to_string(), "210987654321".to_string()])
+        );
+        let one = for_senders(&["123456789012".to_string()], arn);
+        assert_eq!(
+            senders_of(&one, arn),
+            Some(vec!["123456789012".to_string()])
+        );
+        // The same statement for another destination, or with another action, is a document.
+        assert_eq!(
+            senders_of(&one, "arn:aws:logs:us-east-1:123456789012:destination:e"),
+            None
+        );
+        assert_eq!(
+            senders_of(&one.replace("logs:PutSubscriptionFilter", "logs:*"), arn),
+            None
+        );
+        assert_eq!(senders_of("not json", arn), None);
+    }
 
     const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
 

@@ -13,6 +13,9 @@
 //!    PutSubscriptionFilter (network) — nothing at all when the plan is empty;
 //! 5. status (pure); the runtime writes it only if it changed.
 //!
+//! `assess` runs steps 1 to 3; `apply` carries out what it decided (step 4), and `plan`
+//! describes it (`preview`).
+//!
 //! cleanup: DeleteSubscriptionFilter of the filter this object's status records as its own,
 //! unless another object's claim on it now takes precedence (its success, or "not found", means
 //! the filter is gone). A LogDestination this subscription sent to waits for it, and is woken
@@ -31,9 +34,11 @@ use crate::aws::api::Api;
 use crate::aws::hard_limits::HardLimitIsFinal;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changed_fields, changes};
+use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::notices::Subject;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::vocabulary::EventReason;
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
@@ -91,13 +96,47 @@ impl ManagedKind for LogSubscription {
     }
 }
 
-async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Outcome {
+/// What a reconcile of a filter found in AWS and decided, before it writes anything. `apply`
+/// carries it out; `plan` describes it.
+struct Assessment {
+    d: Desired,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// The log group does not exist. Under ObserveOnly that is reported; otherwise the filter
+    /// waits for it, and `plan` is what would be done then.
+    LogGroupMissing { plan: FilterPlan },
+    /// ObserveOnly: the filter found, if any.
+    Observed { found: Option<SubscriptionFilter> },
+    /// Another object's claim on the filter outranks this one's: it is given up.
+    Yield { message: String },
+    /// This object manages the filter.
+    Manage(Box<Managed>),
+}
+
+/// A filter this object manages (`adopted`: it takes it over now), and the plan that makes AWS
+/// match.
+struct Managed {
+    /// Every filter of the log group.
+    filters: Vec<SubscriptionFilter>,
+    found: Option<SubscriptionFilter>,
+    /// The ownership record to keep.
+    record: FilterOwnership,
+    /// The origin of this object's own ownership record, if it had one.
+    recorded: Option<OwnershipOrigin>,
+    adopted: Option<Notice>,
+    plan: FilterPlan,
+}
+
+/// Steps 1 to 3 of the module, up to the writes.
+async fn assess(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Result<Assessment> {
     let location = &r.location;
     let destination = destination_arn(r.shared, obj, location.region()).await?;
     let d = desired_with(&obj.spec, &obj.name_any(), &destination);
-    let what = r.what.as_str();
-    let previous = r.previous();
-    let observe_only = r.observe_only();
+    let owned = own_record(obj).map(record_key);
+    let assessment = |step| Assessment { d: d.clone(), step };
 
     let Some(filters) = r
         .shared
@@ -105,71 +144,42 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
         .filters(location, &d.key.log_group_name)
         .await?
     else {
-        let missing = format!(
-            "log group {:?} does not exist in {location}",
-            d.key.log_group_name
-        );
-        if observe_only {
-            let keep = Seen {
-                ownership: previous.and_then(|p| p.ownership.clone()),
-                ..Seen::default()
-            };
-            return Ok(Applied::new(
-                status(&d.key, keep, previous),
-                Verdict::waiting(
-                    Reason::NotFound,
-                    format!("{missing}, so neither does {what}"),
-                ),
-            ));
-        }
-        return Err(
-            Error::dependency(format!("{missing}; {what} is created once it exists")).into(),
-        );
+        let plan = plan(&d.key, &d.config, owned.as_ref(), None);
+        return Ok(assessment(Step::LogGroupMissing { plan }));
     };
-    let found = find(&filters, &d.key.filter_name);
-    if observe_only {
-        return Ok(observe(r, &d, found));
+    let found = find(&filters, &d.key.filter_name).cloned();
+    if r.observe_only() {
+        return Ok(assessment(Step::Observed { found }));
     }
 
     // Ownership: this object's record, weighed against the records of the other objects. The
     // controller starts reconciling only once its cache holds every object, so none is missed.
     let objects = r.shared.objects.state();
     let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, location, &d.key);
-    let record = own_record(obj);
-    let recorded = record.filter(|r| record_key(r) == d.key).map(|r| r.origin);
+    let recorded = own_record(obj)
+        .filter(|r| record_key(r) == d.key)
+        .map(|r| r.origin);
     let taking = if found.is_some() || !others.is_empty() {
         OwnershipOrigin::Adopted
     } else {
         OwnershipOrigin::Created
     };
     let me = claim(obj, recorded.unwrap_or(taking));
-    let mut notices = Vec::new();
-    let origin = match decide(
-        what,
+    let (origin, adopted) = match decide(
+        &r.what,
         recorded,
         &me,
         obj.spec.common.adoption,
         &others,
         found.is_some(),
     ) {
-        Decision::Manage { origin, adopted } => {
-            if let Some(note) = adopted {
-                notices.push(Notice::new(
-                    EventReason::Adopted,
-                    "PutSubscriptionFilter",
-                    note,
-                ));
-            }
-            origin
-        }
-        Decision::Yield { message } => {
-            // Drop the record, so that this object neither claims nor deletes the filter.
-            let error = Error::new(Reason::AlreadyExistsUnowned, message);
-            let status = status(&d.key, Seen::default(), previous);
-            return Err(Failed::with_status(error, status).notices(notices));
-        }
+        Decision::Manage { origin, adopted } => (
+            origin,
+            adopted.map(|note| Notice::new(EventReason::Adopted, "PutSubscriptionFilter", note)),
+        ),
+        Decision::Yield { message } => return Ok(assessment(Step::Yield { message })),
         Decision::Refuse { message } => {
-            return Err(Error::new(Reason::AlreadyExistsUnowned, message).into());
+            return Err(Error::new(Reason::AlreadyExistsUnowned, message));
         }
     };
     let record = FilterOwnership {
@@ -178,20 +188,83 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
         log_group_name: d.key.log_group_name.clone(),
         filter_name: d.key.filter_name.clone(),
     };
-
-    let owned = own_record(obj).map(record_key);
     let plan = plan(
         &d.key,
         &d.config,
         owned.as_ref(),
-        found.map(observed).as_ref(),
+        found.as_ref().map(observed).as_ref(),
     );
-    let limit = r.shared.filter_limit;
     if plan.change == Some(Change::Create) {
         // Checked before the old filter is deleted, so a move that cannot complete leaves the
         // subscription where it was.
-        limit::check(&filters, &d.key, plan.delete_old.as_ref(), limit)?;
+        limit::check(
+            &filters,
+            &d.key,
+            plan.delete_old.as_ref(),
+            r.shared.filter_limit,
+        )?;
     }
+    Ok(assessment(Step::Manage(Box::new(Managed {
+        filters,
+        found,
+        record,
+        recorded,
+        adopted,
+        plan,
+    }))))
+}
+
+/// The wait while the log group does not exist.
+fn log_group_missing(d: &Desired, location: &Location, what: &str, observe_only: bool) -> String {
+    let missing = format!(
+        "log group {:?} does not exist in {location}",
+        d.key.log_group_name
+    );
+    if observe_only {
+        format!("{missing}, so neither does {what}")
+    } else {
+        format!("{missing}; {what} is created once it exists")
+    }
+}
+
+async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Outcome {
+    let location = &r.location;
+    let what = r.what.as_str();
+    let previous = r.previous();
+    let Assessment { d, step } = assess(obj, r).await?;
+    let Managed {
+        filters,
+        found,
+        record,
+        recorded,
+        adopted,
+        plan,
+    } = match step {
+        Step::LogGroupMissing { .. } => {
+            let message = log_group_missing(&d, location, what, r.observe_only());
+            if r.observe_only() {
+                let keep = Seen {
+                    ownership: previous.and_then(|p| p.ownership.clone()),
+                    ..Seen::default()
+                };
+                return Ok(Applied::new(
+                    status(&d.key, keep, previous),
+                    Verdict::waiting(Reason::NotFound, message),
+                ));
+            }
+            return Err(Error::dependency(message).into());
+        }
+        Step::Observed { found } => return Ok(observe(r, &d, found.as_ref())),
+        Step::Yield { message } => {
+            // Drop the record, so that this object neither claims nor deletes the filter.
+            let error = Error::new(Reason::AlreadyExistsUnowned, message);
+            let status = status(&d.key, Seen::default(), previous);
+            return Err(Failed::with_status(error, status));
+        }
+        Step::Manage(managed) => *managed,
+    };
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
+    let limit = r.shared.filter_limit;
     if let Some(old) = &plan.delete_old
         && delete_owned(obj, r, old).await?
     {
@@ -265,13 +338,70 @@ async fn apply(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Out
     let current = read_back
         .as_deref()
         .and_then(|fs| find(fs, &d.key.filter_name))
-        .or(found);
+        .or(found.as_ref());
     let seen = Seen {
         ownership: Some(record),
         creation_time: current.and_then(creation_time),
         test_message_failing_since: None,
     };
     Ok(Applied::new(status(&d.key, seen, previous), r.matches_spec()).notices(notices))
+}
+
+/// What `apply` would do, described (see [`crate::runtime::preview`]).
+async fn preview(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Result<Preview> {
+    let Assessment { d, step } = assess(obj, r).await?;
+    Ok(match step {
+        Step::LogGroupMissing { plan } => {
+            let message = log_group_missing(&d, &r.location, &r.what, r.observe_only());
+            if r.observe_only() {
+                Preview::observe_missing(message)
+            } else {
+                planned(&d, &plan).waiting_for(Some(&Error::dependency(message)))
+            }
+        }
+        Step::Observed { found: None } => Preview::observe_missing(r.not_found().message),
+        Step::Observed { found: Some(f) } => Preview::observe(changes(&d.config, &observed(&f))),
+        Step::Yield { message } => {
+            Preview::from_error(&Error::new(Reason::AlreadyExistsUnowned, message))
+        }
+        Step::Manage(managed) => {
+            let Managed { adopted, plan, .. } = *managed;
+            planned(&d, &plan).adopting(adopted.map(|n| n.note))
+        }
+    })
+}
+
+/// The writes of `plan` for the filter `d`, described.
+fn planned(d: &Desired, plan: &FilterPlan) -> Preview {
+    let Some(old) = &plan.delete_old else {
+        return match plan.change {
+            Some(Change::Create) => Preview::create(),
+            _ => Preview::update(plan.changes.clone()),
+        };
+    };
+    let moved = |field: &str, old: &str, new: &str| {
+        (old != new).then(|| FieldChange {
+            field: field.to_string(),
+            old: Some(old.into()),
+            new: Some(new.into()),
+        })
+    };
+    let mut changes: Vec<FieldChange> = [
+        moved("filterName", &old.filter_name, &d.key.filter_name),
+        moved("logGroupName", &old.log_group_name, &d.key.log_group_name),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    changes.extend(plan.changes.iter().cloned());
+    Preview::replace(
+        changes,
+        format!(
+            "{old} is deleted first, then {} is created: a filter cannot move to another log \
+             group, and a log group holds only a few filters",
+            d.key
+        ),
+    )
 }
 
 /// ObserveOnly: report the filter and how it differs from the spec; never write.
@@ -398,6 +528,15 @@ async fn delete_owned(
     }
 }
 
+impl Plannable for LogSubscription {
+    /// Filters carry no tags: the take-over is recorded in the object's status.
+    const ADOPTION_WRITES: &'static str = "recorded in status; nothing is written to AWS";
+
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
+    }
+}
+
 async fn cleanup(obj: &LogSubscription, r: &Reconcile<'_, LogSubscription>) -> Result<()> {
     // Only a filter this object recorded as its own; one it never created or adopted stays.
     // DeleteSubscriptionFilter's success means the filter is gone: no read follows.
@@ -434,6 +573,7 @@ mod tests {
         let plan = FilterPlan {
             delete_old: None,
             change: Some(Change::Create),
+            changes: Vec::new(),
         };
         let context = PutContext {
             d: &d,

@@ -6,6 +6,7 @@
 //! group holds only a few filters and the old one may be taking the slot the new one needs.
 
 use super::desired::{FilterConfig, FilterKey};
+use crate::field_diff::FieldChange;
 pub use crate::plan::Change;
 use std::collections::BTreeMap;
 
@@ -16,6 +17,8 @@ pub struct FilterPlan {
     pub delete_old: Option<FilterKey>,
     /// The Put of the desired filter, if anything differs.
     pub change: Option<Change>,
+    /// The differences behind an update, field by field.
+    pub changes: Vec<FieldChange>,
 }
 
 impl FilterPlan {
@@ -33,9 +36,11 @@ pub fn plan(
     owned: Option<&FilterKey>,
     observed: Option<&FilterConfig>,
 ) -> FilterPlan {
+    let put = crate::plan::plan(desired, observed, &BTreeMap::new(), None);
     FilterPlan {
         delete_old: owned.filter(|old| *old != key).cloned(),
-        change: crate::plan::plan(desired, observed, &BTreeMap::new(), None).change,
+        change: put.change,
+        changes: put.changes,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod controller;
 pub mod desired;
 pub mod destination_ref;
 pub mod diff;
+pub mod import;
 pub mod limit;
 pub mod observed;
 pub mod ownership;

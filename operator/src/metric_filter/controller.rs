@@ -13,6 +13,9 @@
 //!    PutMetricFilter (network) — nothing at all when the plan is empty;
 //! 6. status (pure); the runtime writes it only if it changed.
 //!
+//! `check_tests` runs step 2 and `assess` steps 3 and 4; `apply` carries out what they decided
+//! (step 5), and `plan` describes it (`preview`).
+//!
 //! cleanup: wait while an Alarm in the namespace still watches this filter's metric; then
 //! DeleteMetricFilter of the filter this object's status records as its own, unless another
 //! object's claim on it now takes precedence (its success, or "not found", means the filter is
@@ -20,7 +23,7 @@
 
 use super::MetricFilters;
 use super::desired::{Desired, FilterKey, desired, put_request};
-use super::diff::{Change, plan};
+use super::diff::{Change, FilterPlan, plan};
 use super::expectations::{failure, results};
 use super::observed::{creation_time, find, observed};
 use super::ownership::{Decision, claim, claims_of_others, decide, own_record, record_key};
@@ -34,9 +37,11 @@ use crate::aws::hard_limits::HardLimitIsFinal;
 use crate::aws::metric_filters;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changed_fields, changes};
+use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::notices::Subject;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::vocabulary::EventReason;
 use aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterError;
@@ -91,6 +96,15 @@ impl ManagedKind for MetricFilter {
     }
 }
 
+impl Plannable for MetricFilter {
+    /// Filters carry no tags: the take-over is recorded in the object's status.
+    const ADOPTION_WRITES: &'static str = "recorded in status; nothing is written to AWS";
+
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
+    }
+}
+
 async fn apply(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Outcome {
     let tests = check_tests(obj, r).await?;
     // Whatever fails after the tests passed keeps their results in status, so a retry (waiting
@@ -106,17 +120,44 @@ async fn apply(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Outcome {
         })
 }
 
-/// The rest of `apply`, once spec.tests passed (`tests`: their results).
-async fn apply_tested(
-    obj: &MetricFilter,
-    r: &Reconcile<'_, MetricFilter>,
-    tests: Option<TestResults>,
-) -> Outcome {
+/// What a reconcile of a filter found in AWS and decided once spec.tests passed, before it
+/// writes anything. `apply` carries it out; `plan` describes it.
+struct Assessment {
+    d: Desired,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// The log group does not exist. Under ObserveOnly that is reported; otherwise the filter
+    /// waits for it, and `plan` is what would be done then.
+    LogGroupMissing { plan: FilterPlan },
+    /// ObserveOnly: the filter found, if any.
+    Observed { found: Option<MetricFilterRecord> },
+    /// Another object's claim on the filter outranks this one's: it is given up.
+    Yield { message: String },
+    /// This object manages the filter.
+    Manage(Box<Managed>),
+}
+
+/// A filter this object manages (`adopted`: it takes it over now), and the plan that makes AWS
+/// match.
+struct Managed {
+    found: Option<MetricFilterRecord>,
+    /// The ownership record to keep.
+    record: FilterOwnership,
+    /// The origin of this object's own ownership record, if it had one.
+    recorded: Option<OwnershipOrigin>,
+    adopted: Option<Notice>,
+    plan: FilterPlan,
+}
+
+/// Steps 3 and 4 of the module, up to the writes.
+async fn assess(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Result<Assessment> {
     let location = &r.location;
     let d = desired(&obj.spec, &obj.name_any());
-    let what = r.what.as_str();
-    let previous = r.previous();
-    let observe_only = r.observe_only();
+    let owned = own_record(obj).map(record_key);
+    let assessment = |step| Assessment { d: d.clone(), step };
 
     let Some(filters) = r
         .shared
@@ -124,39 +165,19 @@ async fn apply_tested(
         .filters(location, &d.key.log_group_name)
         .await?
     else {
-        let missing = format!(
-            "log group {:?} does not exist in {location}",
-            d.key.log_group_name
-        );
-        if observe_only {
-            let keep = Seen {
-                ownership: previous.and_then(|p| p.ownership.clone()),
-                tests,
-                ..Seen::default()
-            };
-            return Ok(Applied::new(
-                status(&d.key, keep, previous),
-                Verdict::waiting(
-                    Reason::NotFound,
-                    format!("{missing}, so neither does {what}"),
-                ),
-            ));
-        }
-        return Err(
-            Error::dependency(format!("{missing}; {what} is created once it exists")).into(),
-        );
+        let plan = plan(&d.key, &d.config, owned.as_ref(), None);
+        return Ok(assessment(Step::LogGroupMissing { plan }));
     };
-    let found = find(&filters, &d.key.filter_name);
-    if observe_only {
-        return Ok(observe(r, &d, found, tests));
+    let found = find(&filters, &d.key.filter_name).cloned();
+    if r.observe_only() {
+        return Ok(assessment(Step::Observed { found }));
     }
 
     // Ownership: this object's record, weighed against the records of the other objects. The
     // controller starts reconciling only once its cache holds every object, so none is missed.
     let objects = r.shared.objects.state();
     let others = claims_of_others(objects.iter().map(|o| o.as_ref()), obj, location, &d.key);
-    let record = own_record(obj);
-    let recorded = record
+    let recorded = own_record(obj)
         .filter(|r| r.names(&d.key.log_group_name, &d.key.filter_name))
         .map(|r| r.origin);
     let taking = if found.is_some() || !others.is_empty() {
@@ -165,32 +186,21 @@ async fn apply_tested(
         OwnershipOrigin::Created
     };
     let me = claim(obj, recorded.unwrap_or(taking));
-    let mut notices = Vec::new();
-    let origin = match decide(
-        what,
+    let (origin, adopted) = match decide(
+        &r.what,
         recorded,
         &me,
         obj.spec.common.adoption,
         &others,
         found.is_some(),
     ) {
-        Decision::Manage { origin, adopted } => {
-            if let Some(note) = adopted {
-                notices.push(Notice::new(EventReason::Adopted, "PutMetricFilter", note));
-            }
-            origin
-        }
-        Decision::Yield { message } => {
-            // Drop the record, so that this object neither claims nor deletes the filter.
-            let error = Error::new(Reason::AlreadyExistsUnowned, message);
-            let seen = Seen {
-                tests,
-                ..Seen::default()
-            };
-            return Err(Failed::with_status(error, status(&d.key, seen, previous)).notices(notices));
-        }
+        Decision::Manage { origin, adopted } => (
+            origin,
+            adopted.map(|note| Notice::new(EventReason::Adopted, "PutMetricFilter", note)),
+        ),
+        Decision::Yield { message } => return Ok(assessment(Step::Yield { message })),
         Decision::Refuse { message } => {
-            return Err(Error::new(Reason::AlreadyExistsUnowned, message).into());
+            return Err(Error::new(Reason::AlreadyExistsUnowned, message));
         }
     };
     let record = FilterOwnership {
@@ -199,14 +209,79 @@ async fn apply_tested(
         log_group_name: d.key.log_group_name.clone(),
         filter_name: d.key.filter_name.clone(),
     };
-
-    let owned = own_record(obj).map(record_key);
     let plan = plan(
         &d.key,
         &d.config,
         owned.as_ref(),
-        found.map(observed).as_ref(),
+        found.as_ref().map(observed).as_ref(),
     );
+    Ok(assessment(Step::Manage(Box::new(Managed {
+        found,
+        record,
+        recorded,
+        adopted,
+        plan,
+    }))))
+}
+
+/// The wait while the log group does not exist.
+fn log_group_missing(d: &Desired, location: &Location, what: &str, observe_only: bool) -> String {
+    let missing = format!(
+        "log group {:?} does not exist in {location}",
+        d.key.log_group_name
+    );
+    if observe_only {
+        format!("{missing}, so neither does {what}")
+    } else {
+        format!("{missing}; {what} is created once it exists")
+    }
+}
+
+/// The rest of `apply`, once spec.tests passed (`tests`: their results).
+async fn apply_tested(
+    obj: &MetricFilter,
+    r: &Reconcile<'_, MetricFilter>,
+    tests: Option<TestResults>,
+) -> Outcome {
+    let location = &r.location;
+    let what = r.what.as_str();
+    let previous = r.previous();
+    let Assessment { d, step } = assess(obj, r).await?;
+    let Managed {
+        found,
+        record,
+        recorded,
+        adopted,
+        plan,
+    } = match step {
+        Step::LogGroupMissing { .. } => {
+            let message = log_group_missing(&d, location, what, r.observe_only());
+            if r.observe_only() {
+                let keep = Seen {
+                    ownership: previous.and_then(|p| p.ownership.clone()),
+                    tests,
+                    ..Seen::default()
+                };
+                return Ok(Applied::new(
+                    status(&d.key, keep, previous),
+                    Verdict::waiting(Reason::NotFound, message),
+                ));
+            }
+            return Err(Error::dependency(message).into());
+        }
+        Step::Observed { found } => return Ok(observe(r, &d, found.as_ref(), tests)),
+        Step::Yield { message } => {
+            // Drop the record, so that this object neither claims nor deletes the filter.
+            let error = Error::new(Reason::AlreadyExistsUnowned, message);
+            let seen = Seen {
+                tests,
+                ..Seen::default()
+            };
+            return Err(Failed::with_status(error, status(&d.key, seen, previous)));
+        }
+        Step::Manage(managed) => *managed,
+    };
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
     if let Some(old) = &plan.delete_old
         && delete_owned(obj, r, old).await?
     {
@@ -276,13 +351,72 @@ async fn apply_tested(
     let current = read_back
         .as_deref()
         .and_then(|fs| find(fs, &d.key.filter_name))
-        .or(found);
+        .or(found.as_ref());
     let seen = Seen {
         ownership: Some(record),
         creation_time: current.and_then(creation_time),
         tests,
     };
     Ok(Applied::new(status(&d.key, seen, previous), r.matches_spec()).notices(notices))
+}
+
+/// What `apply` would do, described (see [`crate::runtime::preview`]): spec.tests judged as
+/// `apply` judges them (a failing test is the refusal the object would show), then the rest.
+async fn preview(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Result<Preview> {
+    check_tests(obj, r).await.map_err(|failed| failed.error)?;
+    let Assessment { d, step } = assess(obj, r).await?;
+    Ok(match step {
+        Step::LogGroupMissing { plan } => {
+            let message = log_group_missing(&d, &r.location, &r.what, r.observe_only());
+            if r.observe_only() {
+                Preview::observe_missing(message)
+            } else {
+                planned(&d, &plan).waiting_for(Some(&Error::dependency(message)))
+            }
+        }
+        Step::Observed { found: None } => Preview::observe_missing(r.not_found().message),
+        Step::Observed { found: Some(f) } => Preview::observe(changes(&d.config, &observed(&f))),
+        Step::Yield { message } => {
+            Preview::from_error(&Error::new(Reason::AlreadyExistsUnowned, message))
+        }
+        Step::Manage(managed) => {
+            let Managed { adopted, plan, .. } = *managed;
+            planned(&d, &plan).adopting(adopted.map(|n| n.note))
+        }
+    })
+}
+
+/// The writes of `plan` for the filter `d`, described.
+fn planned(d: &Desired, plan: &FilterPlan) -> Preview {
+    let Some(old) = &plan.delete_old else {
+        return match plan.change {
+            Some(Change::Create) => Preview::create(),
+            _ => Preview::update(plan.changes.clone()),
+        };
+    };
+    let moved = |field: &str, old: &str, new: &str| {
+        (old != new).then(|| FieldChange {
+            field: field.to_string(),
+            old: Some(old.into()),
+            new: Some(new.into()),
+        })
+    };
+    let mut changes: Vec<FieldChange> = [
+        moved("filterName", &old.filter_name, &d.key.filter_name),
+        moved("logGroupName", &old.log_group_name, &d.key.log_group_name),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    changes.extend(plan.changes.iter().cloned());
+    Preview::replace(
+        changes,
+        format!(
+            "{old} is deleted first, then {} is created: a metric filter cannot move to another \
+             log group",
+            d.key
+        ),
+    )
 }
 
 /// spec.tests, judged from TestMetricFilter's answer. The results in status are reused while

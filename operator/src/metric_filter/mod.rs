@@ -14,6 +14,7 @@ pub mod controller;
 pub mod desired;
 pub mod diff;
 pub mod expectations;
+pub mod import;
 pub mod observed;
 pub mod ownership;
 pub mod spec;

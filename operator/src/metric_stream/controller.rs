@@ -13,6 +13,9 @@
 //!    again to report what AWS now holds (network);
 //! 7. status from the observation (pure); the runtime writes it only if it changed.
 //!
+//! `assess` runs steps 1 to 6 up to their writes; `apply` carries out what it decided, and
+//! `plan` describes it (`preview`).
+//!
 //! cleanup: DeleteMetricStream, only for a stream this object owns: one whose ownership an
 //! earlier reconcile confirmed is deleted at once, any other is read (GetMetricStream,
 //! ListTagsForResource) first.
@@ -21,16 +24,19 @@ use super::desired::{StreamConfig, aws_name, desired, put_request, wants_running
 use super::diff::{Change, RunChange, StreamPlan, plan, run_change};
 use super::firehose::{self, DeliveryStreamArn};
 use super::observed::{LiveStream, live, observed};
-use super::spec::{MetricStream, MetricStreamStatus};
+use super::spec::{MetricStream, MetricStreamDesiredState, MetricStreamStatus, StreamState};
 use super::status::{after_writes, status};
 use super::validate::validate;
 use crate::aws::api::Api;
 use crate::aws::cloudwatch_tags;
 use crate::aws::metric_stream_switch::MetricStreamSwitch;
-use crate::error::Result;
-use crate::field_diff::changed_fields;
+use crate::aws::metric_streams;
+use crate::error::{Error, Result};
+use crate::field_diff::{FieldChange, changes, top_level_fields};
+use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::notices::Subject;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::desired_tags;
 use crate::vocabulary::EventReason;
@@ -66,57 +72,82 @@ impl ManagedKind for MetricStream {
     }
 }
 
-async fn apply(
-    stream: &MetricStream,
-    r: &Reconcile<'_, MetricStream>,
-) -> Result<Applied<MetricStreamStatus>> {
+/// What a reconcile of a stream found in AWS and decided, before it writes anything. `apply`
+/// carries it out; `plan` describes it.
+struct Assessment {
+    desired: StreamConfig,
+    running: bool,
+    want_tags: BTreeMap<String, String>,
+    /// What DescribeDeliveryStream reported for the destination (`None`: it does not exist).
+    firehose_status: Option<String>,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// ObserveOnly, and no stream of that name exists.
+    NotFound,
+    /// ObserveOnly: the stream, how it differs from the spec, and why its destination cannot
+    /// take records, if it cannot.
+    Observed {
+        existing: Box<GetMetricStreamOutput>,
+        differences: Vec<FieldChange>,
+        destination: Option<Error>,
+    },
+    /// The stream is managed by this object (`adopted`: it takes it over now); `plan` makes it
+    /// match, once nothing `blocked` it (the destination must be ACTIVE).
+    Manage {
+        existing: Option<Box<GetMetricStreamOutput>>,
+        observed_tags: Option<BTreeMap<String, String>>,
+        adopted: Option<Notice>,
+        plan: StreamPlan,
+        blocked: Option<Error>,
+    },
+}
+
+/// Steps 1 to 6 of the module, up to the writes.
+async fn assess(stream: &MetricStream, r: &Reconcile<'_, MetricStream>) -> Result<Assessment> {
     let location = &r.location;
     let desired = desired(&stream.spec, &stream.name_any());
     let destination = validate(&desired)?;
     let running = wants_running(&stream.spec);
-    let name = r.name.as_str();
     let want_tags = desired_tags(&stream.spec.tags, &r.owner);
-    let previous = r.previous();
 
-    let existing = get(r, name).await?;
+    let existing = get(r, &r.name).await?.map(Box::new);
     let firehose_status = delivery_stream_status(r, &destination).await?;
-    let reported_firehose = Some(firehose::reported_status(firehose_status.as_deref()));
+    let ready = firehose::ready(&destination, firehose_status.as_deref());
+    let assessment = |step| Assessment {
+        desired: desired.clone(),
+        running,
+        want_tags: want_tags.clone(),
+        firehose_status: firehose_status.clone(),
+        step,
+    };
 
     if r.observe_only() {
         let Some(existing) = existing else {
-            let status = status(name, &LiveStream::default(), reported_firehose, previous);
-            return Ok(Applied::new(status, r.not_found()));
+            return Ok(assessment(Step::NotFound));
         };
-        let live = live(&existing);
-        let mut differences = changed_fields(&desired.fields, &observed(&existing).fields);
-        if run_change(running, live.state).is_some() {
-            differences.push("desiredState".to_string());
-        }
-        let mut verdict = r.observed(&differences);
-        if let Err(e) = firehose::ready(&destination, firehose_status.as_deref()) {
-            verdict.message = format!("{}; {}", verdict.message, e.message);
-        }
-        return Ok(Applied::new(
-            status(name, &live, reported_firehose, previous),
-            verdict,
-        ));
+        let mut differences = changes(&desired.fields, &observed(&existing).fields);
+        differences.extend(desired_state_change(running, live(&existing).state));
+        return Ok(assessment(Step::Observed {
+            existing,
+            differences,
+            destination: ready.err(),
+        }));
     }
 
-    let mut notices = Vec::new();
     let mut observed_tags = None;
+    let mut adopted = None;
     if let Some(existing) = &existing {
         let arn = existing.arn.clone().unwrap_or_default();
         if r.tags_due() {
             observed_tags = Some(cloudwatch_tags::list(&r.ctx.aws, location, &arn).await?);
         }
         if let Some(tags) = &observed_tags {
-            notices.extend(r.gate(tags)?);
+            adopted = r.gate(tags)?;
         }
     }
-    // PutMetricStream documents no error for a missing or inactive destination, and such a
-    // stream delivers nothing: nothing is written until the delivery stream is ACTIVE.
-    firehose::ready(&destination, firehose_status.as_deref())?;
-
     let before = existing.as_ref().map(|e| (observed(e), live(e)));
     let plan = plan(
         &desired,
@@ -125,7 +156,84 @@ async fn apply(
         &want_tags,
         observed_tags.as_ref(),
     );
-    let live_before = before.map(|(_, live)| live);
+    Ok(assessment(Step::Manage {
+        existing,
+        observed_tags,
+        adopted,
+        plan,
+        // PutMetricStream documents no error for a missing or inactive destination, and such a
+        // stream delivers nothing: nothing is written until the delivery stream is ACTIVE.
+        blocked: ready.err(),
+    }))
+}
+
+/// The running state as a change of `desiredState`, when it differs from what is wanted.
+fn desired_state_change(running: bool, state: Option<StreamState>) -> Option<FieldChange> {
+    let name = |running: bool| {
+        let state = if running {
+            MetricStreamDesiredState::Running
+        } else {
+            MetricStreamDesiredState::Stopped
+        };
+        serde_json::to_value(state).ok()
+    };
+    run_change(running, state).map(|_| FieldChange {
+        field: "desiredState".to_string(),
+        old: state.and_then(|s| name(s == StreamState::Running)),
+        new: name(running),
+    })
+}
+
+async fn apply(
+    stream: &MetricStream,
+    r: &Reconcile<'_, MetricStream>,
+) -> Result<Applied<MetricStreamStatus>> {
+    let Assessment {
+        desired,
+        running,
+        want_tags,
+        firehose_status,
+        step,
+    } = assess(stream, r).await?;
+    let name = r.name.as_str();
+    let previous = r.previous();
+    let reported_firehose = Some(firehose::reported_status(firehose_status.as_deref()));
+
+    let (existing, adopted, plan) = match step {
+        Step::NotFound => {
+            let status = status(name, &LiveStream::default(), reported_firehose, previous);
+            return Ok(Applied::new(status, r.not_found()));
+        }
+        Step::Observed {
+            existing,
+            differences,
+            destination,
+        } => {
+            let mut verdict = r.observed(&top_level_fields(&differences));
+            if let Some(e) = destination {
+                verdict.message = format!("{}; {}", verdict.message, e.message);
+            }
+            return Ok(Applied::new(
+                status(name, &live(&existing), reported_firehose, previous),
+                verdict,
+            ));
+        }
+        Step::Manage {
+            existing,
+            observed_tags: _,
+            adopted,
+            plan,
+            blocked,
+        } => {
+            if let Some(e) = blocked {
+                return Err(e);
+            }
+            (existing, adopted, plan)
+        }
+    };
+
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
+    let live_before = existing.map(|e| live(&e));
     if plan.is_empty() {
         let live = live_before.unwrap_or_default();
         return Ok(Applied::new(
@@ -153,6 +261,37 @@ async fn apply(
         r.matches_spec(),
     )
     .notices(notices))
+}
+
+/// What `apply` would do, described (see [`crate::runtime::preview`]).
+async fn preview(stream: &MetricStream, r: &Reconcile<'_, MetricStream>) -> Result<Preview> {
+    let Assessment { running, step, .. } = assess(stream, r).await?;
+    Ok(match step {
+        Step::NotFound => Preview::observe_missing(r.not_found().message),
+        Step::Observed { differences, .. } => Preview::observe(differences),
+        Step::Manage {
+            existing,
+            observed_tags,
+            adopted,
+            plan,
+            blocked,
+        } => {
+            let preview = match (&plan.config.change, existing) {
+                (Some(Change::Create), _) | (_, None) => Preview::create(),
+                (_, Some(existing)) => {
+                    let mut changes = plan.config.changes.clone();
+                    if let Some(tags) = &observed_tags {
+                        changes.extend(plan.config.tags.user_changes(tags));
+                    }
+                    changes.extend(desired_state_change(running, live(&existing).state));
+                    Preview::update(changes)
+                }
+            };
+            preview
+                .adopting(adopted.map(|n| n.note))
+                .waiting_for(blocked.as_ref())
+        }
+    })
 }
 
 /// Runs the writes of `plan` in order: the configuration (a create carries the tags), the tags,
@@ -252,18 +391,7 @@ pub fn run_notice(run: RunChange, what: &str, drift: bool) -> Notice {
 
 /// GetMetricStream; `None` when the stream does not exist.
 async fn get(r: &Reconcile<'_, MetricStream>, name: &str) -> Result<Option<GetMetricStreamOutput>> {
-    let client = &r.ctx.aws.clients(&r.location).cloudwatch;
-    let request = client.get_metric_stream().name(name).send();
-    match r
-        .ctx
-        .aws
-        .call(&r.location, Api::GetMetricStream, request)
-        .await
-    {
-        Ok(out) => Ok(Some(out)),
-        Err(e) if e.reason == Reason::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    metric_streams::get(&r.ctx.aws, &r.location, name).await
 }
 
 /// The status DescribeDeliveryStream reports for the destination (`ACTIVE`, `CREATING`, …);
@@ -290,6 +418,12 @@ async fn delivery_stream_status(
             .map(|d| d.delivery_stream_status.as_str().to_string())),
         Err(e) if e.reason == Reason::NotFound => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+impl Plannable for MetricStream {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
     }
 }
 
@@ -343,7 +477,7 @@ mod tests {
         let plan = StreamPlan {
             config: crate::plan::Plan {
                 change: Some(Change::Create),
-                tags: Default::default(),
+                ..Default::default()
             },
             run: Some(RunChange::Stop),
         };

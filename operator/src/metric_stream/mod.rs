@@ -9,6 +9,7 @@ pub mod controller;
 pub mod desired;
 pub mod diff;
 pub mod firehose;
+pub mod import;
 pub mod observed;
 pub mod spec;
 pub mod status;

@@ -162,6 +162,13 @@ async fn scope<'a, K: ManagedKind>(
     kc: &'a KindContext<K>,
 ) -> Result<Reconcile<'a, K>, Error> {
     let ctx = &*kc.ctx;
+    let (location, account_id) = locate(obj, ctx).await?;
+    Ok(Reconcile::new(obj, ctx, &kc.shared, location, account_id))
+}
+
+/// Where `obj` lives and the id of its account, once the account's credentials work: what a
+/// reconcile, or a plan of it, needs before it reads AWS.
+pub async fn locate<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<(Location, String), Error> {
     // Before the namespace cache holds its first list, a namespace's region annotation would
     // look absent and a new object would land in the default region; before the accounts' cache
     // does, an account would look missing.
@@ -179,13 +186,7 @@ async fn scope<'a, K: ManagedKind>(
             },
             None => e,
         })?;
-    Ok(Reconcile::new(
-        obj,
-        ctx,
-        &kc.shared,
-        location,
-        identity.account_id,
-    ))
+    Ok((location, identity.account_id))
 }
 
 /// Where `obj` lives, once its namespace has been let into its account; the account's session is

@@ -74,6 +74,12 @@ impl Synced {
         (Synced(rx), raise)
     }
 
+    /// A signal raised from the start, for a cache filled by hand (`plan` reads its objects from
+    /// manifests and the cluster before anything looks them up).
+    pub fn already() -> Self {
+        Synced(tokio::sync::watch::channel(true).1)
+    }
+
     /// Whether the first complete list has arrived.
     pub fn is_synced(&self) -> bool {
         *self.0.borrow()

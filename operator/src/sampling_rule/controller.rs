@@ -10,6 +10,9 @@
 //!    TagResource / UntagResource as planned (network) — nothing when the plan is empty;
 //! 5. status from the last record X-Ray returned (pure); the runtime writes it only if it changed.
 //!
+//! `assess` runs steps 1 to 3; `apply` carries out what it decided, and `plan` describes it
+//! (`preview`).
+//!
 //! CreateSamplingRule is not an upsert, so a rule is created only when the listing does not have
 //! it: after a crash between the create and the status write, the next reconcile finds the rule,
 //! recognises its ownership tags and carries on, without a second create.
@@ -21,7 +24,7 @@
 use super::desired::{
     DesiredRule, RuleFields, aws_name, create_request, desired, is_default_rule, update_request,
 };
-use super::diff::{RuleChange, plan};
+use super::diff::{RuleChange, RulePlan, plan};
 use super::observed::{RuleLive, live, observed};
 use super::spec::{SamplingRule, SamplingRuleStatus};
 use super::status::{default_rule_missing, limit_message, status};
@@ -30,8 +33,10 @@ use crate::aws::sampling_rules::{RuleLister, RuleListing};
 use crate::aws::xray_tags;
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
-use crate::field_diff::changed_fields;
+use crate::field_diff::{FieldChange, changes, top_level_fields};
+use crate::preview::Preview;
 use crate::reason::Reason;
+use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::tags::{check_count, desired_tags};
 use crate::vocabulary::EventReason;
@@ -39,6 +44,7 @@ use aws_sdk_xray::operation::create_sampling_rule::CreateSamplingRuleOutput;
 use aws_sdk_xray::types::SamplingRuleRecord;
 use kube::ResourceExt;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 impl ManagedKind for SamplingRule {
     const KIND: &'static str = "SamplingRule";
@@ -60,33 +66,7 @@ impl ManagedKind for SamplingRule {
         &self,
         r: &Reconcile<'_, Self>,
     ) -> Result<Applied<SamplingRuleStatus>, Failed<SamplingRuleStatus>> {
-        let desired = desired(&self.spec, &self.name_any());
-        let want_tags = desired_tags(&self.spec.tags, &r.owner);
-        if !r.observe_only() {
-            check_count(&want_tags, &self.spec.tags)?;
-        }
-        let listing = r.shared.list(&r.location).await?;
-        let Some(record) = listing.find(&r.name).cloned() else {
-            let missing = match &desired {
-                DesiredRule::Custom(fields) if !r.observe_only() => {
-                    return Ok(create(r, fields, &want_tags, &listing, &desired).await?);
-                }
-                DesiredRule::Custom(_) => r.not_found(),
-                DesiredRule::Default(_) => {
-                    Verdict::waiting(Reason::NotFound, default_rule_missing(&r.region))
-                }
-            };
-            return Ok(Applied::new(rule_status(r, &RuleLive::default()), missing));
-        };
-        if r.observe_only() {
-            let observed = observed(rule_of(&record, &r.what)?);
-            let differences = changed_fields(&desired.expected(&observed), &observed);
-            return Ok(Applied::new(
-                rule_status(r, &live(&record)),
-                r.observed(&differences),
-            ));
-        }
-        Ok(manage(r, &record, &desired, &want_tags).await?)
+        Ok(apply(self, r).await?)
     }
 
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
@@ -121,6 +101,164 @@ impl ManagedKind for SamplingRule {
     }
 }
 
+impl Plannable for SamplingRule {
+    async fn preview(&self, r: &Reconcile<'_, Self>) -> Result<Preview> {
+        preview(self, r).await
+    }
+}
+
+/// What a reconcile of a rule found in X-Ray and decided, before it writes anything. `apply`
+/// carries it out; `plan` describes it.
+struct Assessment {
+    desired: DesiredRule,
+    want_tags: BTreeMap<String, String>,
+    listing: Arc<RuleListing>,
+    step: Step,
+}
+
+/// What the reconcile does next.
+enum Step {
+    /// The custom rule is not listed: create it with its tags.
+    Create(RuleFields),
+    /// The rule is not listed, and is only observed (ObserveOnly, or X-Ray's Default rule,
+    /// which cannot be created): the verdict to report.
+    Missing(Verdict),
+    /// ObserveOnly: the rule, and how it differs from the spec.
+    Observed {
+        record: Box<SamplingRuleRecord>,
+        differences: Vec<FieldChange>,
+    },
+    /// The rule exists and this object manages it.
+    Manage(Box<Managed>),
+}
+
+/// An existing rule this object manages (`adopted`: it takes it over now), and the plan that
+/// makes it match.
+struct Managed {
+    record: SamplingRuleRecord,
+    /// The tags read, when they were due.
+    observed_tags: Option<BTreeMap<String, String>>,
+    adopted: Option<Notice>,
+    plan: RulePlan,
+}
+
+/// Steps 1 to 3 of the module, up to the writes.
+async fn assess(rule: &SamplingRule, r: &Reconcile<'_, SamplingRule>) -> Result<Assessment> {
+    let desired = desired(&rule.spec, &rule.name_any());
+    let want_tags = desired_tags(&rule.spec.tags, &r.owner);
+    if !r.observe_only() {
+        check_count(&want_tags, &rule.spec.tags)?;
+    }
+    let listing = r.shared.list(&r.location).await?;
+    let record = listing.find(&r.name).cloned();
+    let step = match record {
+        None => match &desired {
+            DesiredRule::Custom(fields) if !r.observe_only() => Step::Create(fields.clone()),
+            DesiredRule::Custom(_) => Step::Missing(r.not_found()),
+            DesiredRule::Default(_) => Step::Missing(Verdict::waiting(
+                Reason::NotFound,
+                default_rule_missing(&r.region),
+            )),
+        },
+        Some(record) if r.observe_only() => {
+            let observed = observed(rule_of(&record, &r.what)?);
+            Step::Observed {
+                differences: changes(&desired.expected(&observed), &observed),
+                record: Box::new(record),
+            }
+        }
+        Some(record) => Step::Manage(Box::new(decide(r, record, &desired, &want_tags).await?)),
+    };
+    Ok(Assessment {
+        desired,
+        want_tags,
+        listing,
+        step,
+    })
+}
+
+/// The ownership decision and the plan for an existing rule this object may manage.
+async fn decide(
+    r: &Reconcile<'_, SamplingRule>,
+    record: SamplingRuleRecord,
+    desired: &DesiredRule,
+    want_tags: &BTreeMap<String, String>,
+) -> Result<Managed> {
+    let observed = observed(rule_of(&record, &r.what)?);
+    let arn = live(&record).arn.unwrap_or_default();
+    let observed_tags = if r.tags_due() {
+        Some(xray_tags::list(&r.ctx.aws, &r.location, &arn).await?)
+    } else {
+        None
+    };
+    let adopted = match &observed_tags {
+        Some(tags) => r.gate(tags)?,
+        None => None,
+    };
+    let plan = plan(desired, &observed, want_tags, observed_tags.as_ref());
+    Ok(Managed {
+        record,
+        observed_tags,
+        adopted,
+        plan,
+    })
+}
+
+async fn apply(
+    rule: &SamplingRule,
+    r: &Reconcile<'_, SamplingRule>,
+) -> Result<Applied<SamplingRuleStatus>> {
+    let Assessment {
+        desired,
+        want_tags,
+        listing,
+        step,
+    } = assess(rule, r).await?;
+    match step {
+        Step::Create(fields) => create(r, &fields, &want_tags, &listing, &desired).await,
+        Step::Missing(verdict) => Ok(Applied::new(rule_status(r, &RuleLive::default()), verdict)),
+        Step::Observed {
+            record,
+            differences,
+        } => Ok(Applied::new(
+            rule_status(r, &live(&record)),
+            r.observed(&top_level_fields(&differences)),
+        )),
+        Step::Manage(managed) => manage(r, *managed, &desired, &want_tags).await,
+    }
+}
+
+/// What `apply` would do, described (see [`crate::runtime::preview`]).
+async fn preview(rule: &SamplingRule, r: &Reconcile<'_, SamplingRule>) -> Result<Preview> {
+    let Assessment { step, .. } = assess(rule, r).await?;
+    Ok(match step {
+        Step::Create(_) => Preview::create(),
+        Step::Missing(verdict) => Preview::observe_missing(verdict.message),
+        Step::Observed { differences, .. } => Preview::observe(differences),
+        Step::Manage(managed) => {
+            let Managed {
+                observed_tags,
+                adopted,
+                plan,
+                ..
+            } = *managed;
+            let mut changes = plan.changes;
+            if let Some(tags) = &observed_tags {
+                changes.extend(plan.tags.user_changes(tags));
+            }
+            let preview = match plan.change {
+                Some(RuleChange::Replace { .. }) => Preview::replace(changes, REPLACE_WHY),
+                _ => Preview::update(changes),
+            };
+            preview.adopting(adopted.map(|n| n.note))
+        }
+    })
+}
+
+/// Why a rule is deleted and created again rather than updated.
+const REPLACE_WHY: &str =
+    "X-Ray cannot remove a rate boost or change the version of an existing rule";
+
 fn rule_status(r: &Reconcile<'_, SamplingRule>, live: &RuleLive) -> SamplingRuleStatus {
     status(&r.name, live, r.previous())
 }
@@ -146,7 +284,10 @@ async fn create(
             // listing (by another cluster, or by hand): if so, ownership decides.
             let fresh = r.shared.list(&r.location).await?;
             return match fresh.find(&r.name).cloned() {
-                Some(record) => manage(r, &record, desired, want_tags).await,
+                Some(record) => {
+                    let managed = decide(r, record, desired, want_tags).await?;
+                    manage(r, managed, desired, want_tags).await
+                }
                 None => Err(e),
             };
         }
@@ -158,27 +299,22 @@ async fn create(
         .notices([r.created("CreateSamplingRule")]))
 }
 
-/// Makes an existing rule match the spec, once ownership allows it.
+/// Carries out `plan` on an existing rule this object manages.
 async fn manage(
     r: &Reconcile<'_, SamplingRule>,
-    record: &SamplingRuleRecord,
+    managed: Managed,
     desired: &DesiredRule,
     want_tags: &BTreeMap<String, String>,
 ) -> Result<Applied<SamplingRuleStatus>> {
-    let observed = observed(rule_of(record, &r.what)?);
-    let mut live = live(record);
-    let mut notices = Vec::new();
+    let Managed {
+        record,
+        adopted,
+        plan,
+        ..
+    } = managed;
+    let mut live = live(&record);
     let arn = live.arn.clone().unwrap_or_default();
-    let observed_tags = if r.tags_due() {
-        Some(xray_tags::list(&r.ctx.aws, &r.location, &arn).await?)
-    } else {
-        None
-    };
-    if let Some(tags) = &observed_tags {
-        notices.extend(r.gate(tags)?);
-    }
-
-    let plan = plan(desired, &observed, want_tags, observed_tags.as_ref());
+    let mut notices: Vec<Notice> = adopted.into_iter().collect();
     match &plan.change {
         None => {}
         Some(RuleChange::Update { fields }) => {

@@ -8,6 +8,7 @@
 //! CreateSamplingRule takes them on create only.
 
 use super::desired::{DesiredRule, RuleFields};
+use crate::field_diff::FieldChange;
 use crate::tags::TagDiff;
 use std::collections::BTreeMap;
 
@@ -32,6 +33,8 @@ pub struct RulePlan {
     pub change: Option<RuleChange>,
     /// Tag changes for an existing rule.
     pub tags: TagDiff,
+    /// The differences behind the change, field by field.
+    pub changes: Vec<FieldChange>,
 }
 
 impl RulePlan {
@@ -55,6 +58,7 @@ pub fn plan(
         return RulePlan {
             change: None,
             tags: update.tags,
+            changes: Vec::new(),
         };
     }
     let fields = update.fields;
@@ -66,11 +70,13 @@ pub fn plan(
                 with: Box::new(with.clone()),
             }),
             tags: TagDiff::default(),
+            changes: update.changes,
         },
         // The Default rule only ever differs in its rate and reservoir, which an update sets.
         _ => RulePlan {
             change: Some(RuleChange::Update { fields }),
             tags: update.tags,
+            changes: update.changes,
         },
     }
 }

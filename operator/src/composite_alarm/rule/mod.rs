@@ -73,6 +73,7 @@ mod validate;
 
 pub use parse::{Expected, Found, ParseError, ParseErrorKind, Position, parse};
 pub use render::canonical;
+pub use structured::to_structured;
 pub use validate::{InvalidRule, RuleProblem};
 
 use std::collections::BTreeSet;

@@ -245,3 +245,158 @@ fn from_at_least_condition(
         alarms,
     }
 }
+
+/// How many conditions a list holds at each level of the structured form, as the CRD's schema
+/// allows (`spec.rs`): 100 at the top, 20 at the second level, 10 at the third.
+const MAX_ITEMS: [usize; 3] = [100, 20, 10];
+
+/// A group condition: what only levels one to three can hold.
+enum Group<N> {
+    AnyOf(Vec<N>),
+    AllOf(Vec<N>),
+    Not(N),
+}
+
+/// A condition that can be at any level.
+enum Leaf {
+    Alarm(AlarmCondition),
+    AtLeast(AtLeastCondition),
+    Constant(RuleConstant),
+}
+
+/// One level of the structured rule, built rather than read (see [`StructuredCondition`]).
+trait BuildCondition: Sized {
+    type Next: BuildCondition;
+    /// Most conditions in one of this level's lists; 0 at the fourth level, which has none.
+    const MAX_ITEMS: usize;
+    /// `None` at the fourth level.
+    fn group(group: Group<Self::Next>) -> Option<Self>;
+    fn leaf(leaf: Leaf) -> Self;
+}
+
+macro_rules! build_condition {
+    ($($node:ty => $next:ty, $max:expr),* $(,)?) => {$(
+        impl BuildCondition for $node {
+            type Next = $next;
+            const MAX_ITEMS: usize = $max;
+            fn group(group: Group<$next>) -> Option<Self> {
+                Some(match group {
+                    Group::AnyOf(any_of) => Self { any_of, ..Default::default() },
+                    Group::AllOf(all_of) => Self { all_of, ..Default::default() },
+                    Group::Not(inner) => Self { not: Some(Box::new(inner)), ..Default::default() },
+                })
+            }
+            fn leaf(leaf: Leaf) -> Self {
+                match leaf {
+                    Leaf::Alarm(c) => Self { alarm: Some(c), ..Default::default() },
+                    Leaf::AtLeast(c) => Self { at_least: Some(c), ..Default::default() },
+                    Leaf::Constant(c) => Self { constant: Some(c), ..Default::default() },
+                }
+            }
+        }
+    )*};
+}
+
+build_condition!(
+    AlarmRuleNode => AlarmRuleNode2, MAX_ITEMS[0],
+    AlarmRuleNode2 => AlarmRuleNode3, MAX_ITEMS[1],
+    AlarmRuleNode3 => AlarmRuleLeaf, MAX_ITEMS[2],
+);
+
+impl BuildCondition for AlarmRuleLeaf {
+    type Next = AlarmRuleLeaf;
+    const MAX_ITEMS: usize = 0;
+    fn group(_: Group<AlarmRuleLeaf>) -> Option<Self> {
+        None
+    }
+    fn leaf(leaf: Leaf) -> Self {
+        match leaf {
+            Leaf::Alarm(c) => Self {
+                alarm: Some(c),
+                ..Default::default()
+            },
+            Leaf::AtLeast(c) => Self {
+                at_least: Some(c),
+                ..Default::default()
+            },
+            Leaf::Constant(c) => Self {
+                constant: Some(c),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// The rule in the structured form (`spec.rule`) that reads back as exactly this rule, or `None`
+/// when the structured form cannot hold it: groups nested deeper than its four levels, a list
+/// longer than its level allows, an empty group, or an `AT_LEAST` listing an alarm by name
+/// before one by object (the form lists `alarmRefs` first, and the order is part of the rule AWS
+/// stores). Such a rule is written as `alarmRule` instead.
+pub fn to_structured(rule: &Rule) -> Option<AlarmRuleNode> {
+    build(rule)
+}
+
+fn build<N: BuildCondition>(rule: &Rule) -> Option<N> {
+    match rule {
+        Rule::Const(value) => Some(N::leaf(Leaf::Constant(if *value {
+            RuleConstant::True
+        } else {
+            RuleConstant::False
+        }))),
+        Rule::State { state, alarm } => {
+            let (alarm_ref, alarm_name) = match alarm {
+                ChildRef::Object(object) => (Some(object.clone()), None),
+                ChildRef::Name(name) => (None, Some(name.clone())),
+            };
+            Some(N::leaf(Leaf::Alarm(AlarmCondition {
+                alarm_ref,
+                alarm_name,
+                state: *state,
+            })))
+        }
+        Rule::AtLeast {
+            threshold,
+            negated,
+            state,
+            alarms,
+        } => {
+            let refs = alarms
+                .iter()
+                .take_while(|a| matches!(a, ChildRef::Object(_)))
+                .count();
+            let mut alarm_refs = Vec::new();
+            let mut alarm_names = Vec::new();
+            for (index, alarm) in alarms.iter().enumerate() {
+                match alarm {
+                    ChildRef::Object(object) if index < refs => alarm_refs.push(object.clone()),
+                    ChildRef::Name(name) => alarm_names.push(name.clone()),
+                    ChildRef::Object(_) => return None,
+                }
+            }
+            let (count, percent) = match threshold {
+                Threshold::Count(count) => (Some(i32::try_from(*count).ok()?), None),
+                Threshold::Percent(percent) => (None, Some(i32::try_from(*percent).ok()?)),
+            };
+            Some(N::leaf(Leaf::AtLeast(AtLeastCondition {
+                count,
+                percent,
+                state: *state,
+                not: *negated,
+                alarm_refs,
+                alarm_names,
+            })))
+        }
+        Rule::Not(inner) => N::group(Group::Not(build(inner)?)),
+        Rule::And(items) | Rule::Or(items) => {
+            if items.is_empty() || items.len() > N::MAX_ITEMS {
+                return None;
+            }
+            let items = items.iter().map(build).collect::<Option<Vec<N::Next>>>()?;
+            N::group(if matches!(rule, Rule::And(_)) {
+                Group::AllOf(items)
+            } else {
+                Group::AnyOf(items)
+            })
+        }
+    }
+}

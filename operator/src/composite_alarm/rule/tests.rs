@@ -1906,3 +1906,88 @@ proptest! {
         let _ = parse(&text);
     }
 }
+
+proptest! {
+    #[test]
+    fn a_rule_the_structured_form_can_hold_is_written_as_the_user_would(
+        rule in structured_rule_strategy(1),
+    ) {
+        let expected: AlarmRuleNode = serde_json::from_value(structured_json(&rule)).unwrap();
+        prop_assert_eq!(to_structured(&rule), Some(expected));
+    }
+
+    #[test]
+    fn a_rule_written_structurally_reads_back_as_the_same_rule(
+        rule in rule_strategy(),
+        objects in prop::collection::vec(any::<bool>(), 1..8),
+    ) {
+        // Some names become Alarm objects, as import makes them.
+        let mut next = 0;
+        let rule = rule.map_alarms(&mut |name| {
+            next += 1;
+            if objects[next % objects.len()] {
+                ChildRef::Object(name.to_lowercase())
+            } else {
+                ChildRef::Name(name.clone())
+            }
+        });
+        if let Some(node) = to_structured(&rule) {
+            prop_assert_eq!(Rule::try_from(&node), Ok(rule));
+        }
+    }
+}
+
+fn nested_not(depth: usize) -> Rule {
+    (0..depth).fold(
+        Rule::State {
+            state: AlarmState::Alarm,
+            alarm: ChildRef::Name("deepest".into()),
+        },
+        |inner, _| Rule::Not(Box::new(inner)),
+    )
+}
+
+#[test]
+fn the_structured_form_holds_three_groups_deep_and_no_deeper() {
+    assert!(to_structured(&nested_not(3)).is_some());
+    assert_eq!(to_structured(&nested_not(4)), None);
+}
+
+#[test]
+fn the_structured_form_holds_lists_up_to_each_levels_limit() {
+    let alarms = |n: usize| -> Vec<Rule> {
+        (0..n)
+            .map(|i| Rule::State {
+                state: AlarmState::Ok,
+                alarm: ChildRef::Object(format!("a{i}")),
+            })
+            .collect()
+    };
+    assert!(to_structured(&Rule::Or(alarms(100))).is_some());
+    assert_eq!(to_structured(&Rule::Or(alarms(101))), None);
+    let second = |n| Rule::Not(Box::new(Rule::And(alarms(n))));
+    assert!(to_structured(&second(20)).is_some());
+    assert_eq!(to_structured(&second(21)), None);
+    let third = |n| Rule::Not(Box::new(Rule::Not(Box::new(Rule::And(alarms(n))))));
+    assert!(to_structured(&third(10)).is_some());
+    assert_eq!(to_structured(&third(11)), None);
+    assert_eq!(to_structured(&Rule::And(vec![])), None);
+}
+
+#[test]
+fn an_at_least_naming_an_alarm_before_an_object_stays_an_expression() {
+    let at_least = |alarms: Vec<ChildRef>| Rule::AtLeast {
+        threshold: Threshold::Count(2),
+        negated: false,
+        state: AlarmState::Alarm,
+        alarms,
+    };
+    let object = ChildRef::Object("web-1".into());
+    let name = ChildRef::Name("Web 2".into());
+    let node = to_structured(&at_least(vec![object.clone(), name.clone()])).unwrap();
+    let condition = node.at_least.unwrap();
+    assert_eq!(condition.alarm_refs, ["web-1"]);
+    assert_eq!(condition.alarm_names, ["Web 2"]);
+    assert_eq!(condition.count, Some(2));
+    assert_eq!(to_structured(&at_least(vec![name, object])), None);
+}

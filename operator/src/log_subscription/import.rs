@@ -1,0 +1,211 @@
+//! An existing CloudWatch Logs subscription filter as the LogSubscription that manages it
+//! (`import`): every log group's filters (DescribeLogGroups, then DescribeSubscriptionFilters per
+//! group), each named after its filter name. Filters carry no tags, so AWS cannot tell whether an
+//! operator already manages one: each is imported, and adoption settles ownership in status as
+//! it does for any filter. A `--tag` filter therefore selects none.
+
+use super::desired::desired;
+use super::observed::observed;
+use super::spec::{Distribution, LogSubscription, LogSubscriptionSpec, SystemField};
+use crate::aws::wire::from_wire;
+use crate::aws::{Aws, Location, subscription_filters};
+use crate::common_fields::CommonSpec;
+use crate::error::Result;
+use crate::runtime::import::{Found, ImportNames, Importable};
+use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
+use kube::ResourceExt;
+use std::collections::BTreeMap;
+
+impl Importable for LogSubscription {
+    type Record = SubscriptionFilter;
+
+    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<SubscriptionFilter>>> {
+        Ok(subscription_filters::list_all(aws, &Location::of(region))
+            .await?
+            .into_iter()
+            .filter(|f| f.filter_name().unwrap_or_default().starts_with(prefix))
+            .map(|record| Found {
+                record,
+                tags: BTreeMap::new(),
+            })
+            .collect())
+    }
+
+    /// Log group names never hold `:`, so the pair reads back unambiguously.
+    fn identity(record: &SubscriptionFilter) -> String {
+        format!(
+            "{}:{}",
+            record.log_group_name().unwrap_or_default(),
+            record.filter_name().unwrap_or_default()
+        )
+    }
+
+    fn name_basis(record: &SubscriptionFilter) -> String {
+        record.filter_name().unwrap_or_default().to_string()
+    }
+
+    fn describe_record(record: &SubscriptionFilter) -> String {
+        format!(
+            "subscription filter {:?} on log group {:?}",
+            record.filter_name().unwrap_or_default(),
+            record.log_group_name().unwrap_or_default()
+        )
+    }
+
+    fn not_imported(record: &SubscriptionFilter) -> Option<String> {
+        let config = observed(record);
+        if from_wire::<Distribution>(&config.distribution).is_none() {
+            return Some(format!(
+                "distribution {:?} is not one a LogSubscription can hold",
+                config.distribution
+            ));
+        }
+        config
+            .emit_system_fields
+            .iter()
+            .find(|f| from_wire::<SystemField>(f).is_none())
+            .map(|f| format!("system field {f:?} is not one a LogSubscription can hold"))
+    }
+
+    fn manifest(
+        found: &Found<SubscriptionFilter>,
+        name: &str,
+        common: CommonSpec,
+        _names: &ImportNames,
+    ) -> LogSubscription {
+        let config = observed(&found.record);
+        let spec = LogSubscriptionSpec {
+            common,
+            log_group_name: found
+                .record
+                .log_group_name()
+                .unwrap_or_default()
+                .to_string(),
+            filter_name: Some(Self::name_basis(&found.record)),
+            filter_pattern: config.filter_pattern,
+            destination_arn: Some(config.destination_arn),
+            destination_ref: None,
+            role_arn: config.role_arn,
+            // `not_imported` left out the values the spec cannot hold.
+            distribution: from_wire(&config.distribution),
+            apply_on_transformed_logs: Some(config.apply_on_transformed_logs),
+            field_selection_criteria: config.field_selection_criteria,
+            emit_system_fields: config
+                .emit_system_fields
+                .iter()
+                .filter_map(|f| from_wire(f))
+                .collect(),
+        };
+        LogSubscription::new(name, spec)
+    }
+
+    fn same_request(a: &LogSubscription, b: &LogSubscription, _names: &ImportNames) -> bool {
+        desired(&a.spec, &a.name_any()) == desired(&b.spec, &b.name_any())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common_fields::{Adoption, DeletionPolicy};
+    use crate::runtime::import::minimal_manifest_for_test;
+    use aws_sdk_cloudwatchlogs::types as logs;
+
+    fn common() -> CommonSpec {
+        CommonSpec {
+            region: Some("us-east-1".into()),
+            deletion_policy: DeletionPolicy::Retain,
+            adoption: Adoption::IfUnowned,
+            ..Default::default()
+        }
+    }
+
+    /// A filter as DescribeSubscriptionFilters reports one the AWS CLI made with a pattern and a
+    /// Firehose destination: distribution and the transformed-logs flag filled in by AWS.
+    fn cli_filter(group: &str, name: &str) -> SubscriptionFilter {
+        SubscriptionFilter::builder()
+            .log_group_name(group)
+            .filter_name(name)
+            .filter_pattern("ERROR")
+            .destination_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/logs")
+            .role_arn("arn:aws:iam::123456789012:role/logs-to-firehose")
+            .distribution(logs::Distribution::ByLogStream)
+            .apply_on_transformed_logs(false)
+            .creation_time(1_700_000_000_000)
+            .build()
+    }
+
+    #[test]
+    fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
+        let f = Found {
+            record: cli_filter("/aws/lambda/checkout", "Errors To Firehose"),
+            tags: BTreeMap::new(),
+        };
+        let mut names = ImportNames::default();
+        let name = names.assign(
+            "LogSubscription",
+            "us-east-1",
+            &LogSubscription::identity(&f.record),
+            &LogSubscription::name_basis(&f.record),
+        );
+        let obj = LogSubscription::manifest(&f, &name, common(), &names);
+        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        assert_eq!(
+            yaml,
+            format!(
+                "apiVersion: cwo.dev/v1alpha1
+kind: LogSubscription
+metadata:
+  name: {name}
+spec:
+  region: us-east-1
+  deletionPolicy: Retain
+  adoption: IfUnowned
+  logGroupName: /aws/lambda/checkout
+  filterName: Errors To Firehose
+  filterPattern: ERROR
+  destinationArn: arn:aws:firehose:us-east-1:123456789012:deliverystream/logs
+  roleArn: arn:aws:iam::123456789012:role/logs-to-firehose
+"
+            )
+        );
+        let applied: LogSubscription = serde_yaml::from_str(&yaml).unwrap();
+        let d = desired(&applied.spec, &applied.name_any());
+        assert_eq!(d.key.filter_name, "Errors To Firehose");
+        assert_eq!(d.config, observed(&f.record));
+    }
+
+    #[test]
+    fn filters_of_the_same_name_on_two_log_groups_are_two_objects() {
+        let mut names = ImportNames::default();
+        let given: Vec<String> = ["/app/a", "/app/b"]
+            .iter()
+            .map(|group| {
+                let record = cli_filter(group, "errors");
+                names.assign(
+                    "LogSubscription",
+                    "us-east-1",
+                    &LogSubscription::identity(&record),
+                    &LogSubscription::name_basis(&record),
+                )
+            })
+            .collect();
+        assert_eq!(given[0], "errors");
+        assert_ne!(given[0], given[1]);
+    }
+
+    #[test]
+    fn a_distribution_the_spec_cannot_hold_is_not_imported() {
+        let mut odd = cli_filter("/app/a", "errors");
+        odd.distribution = Some(logs::Distribution::from("Sharded"));
+        assert!(
+            LogSubscription::not_imported(&odd)
+                .unwrap()
+                .contains("\"Sharded\"")
+        );
+        assert_eq!(
+            LogSubscription::not_imported(&cli_filter("/app/a", "errors")),
+            None
+        );
+    }
+}

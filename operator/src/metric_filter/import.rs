@@ -1,0 +1,225 @@
+//! An existing CloudWatch Logs metric filter as the MetricFilter that manages it (`import`):
+//! every log group's metric filters (DescribeLogGroups, then DescribeMetricFilters per group),
+//! each named after its filter name. Metric filters carry no tags, so AWS cannot tell whether an
+//! operator already manages one: each is imported, and adoption settles ownership in status as it
+//! does for any filter. A `--tag` filter therefore selects none. The manifest holds no
+//! `spec.tests`: they are the author's to write.
+
+use super::desired::desired;
+use super::observed::observed;
+use super::spec::{MetricFilter, MetricFilterSpec, MetricTransformation, SystemFieldDimension};
+use crate::aws::wire::from_wire;
+use crate::aws::{Aws, Location, metric_filters};
+use crate::common_fields::CommonSpec;
+use crate::error::Result;
+use crate::runtime::import::{Found, ImportNames, Importable};
+use aws_sdk_cloudwatchlogs::types::MetricFilter as MetricFilterRecord;
+use kube::ResourceExt;
+use std::collections::BTreeMap;
+
+impl Importable for MetricFilter {
+    type Record = MetricFilterRecord;
+
+    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<MetricFilterRecord>>> {
+        Ok(metric_filters::list_all(aws, &Location::of(region))
+            .await?
+            .into_iter()
+            .filter(|f| f.filter_name().unwrap_or_default().starts_with(prefix))
+            .map(|record| Found {
+                record,
+                tags: BTreeMap::new(),
+            })
+            .collect())
+    }
+
+    /// Log group names never hold `:`, so the pair reads back unambiguously.
+    fn identity(record: &MetricFilterRecord) -> String {
+        format!(
+            "{}:{}",
+            record.log_group_name().unwrap_or_default(),
+            record.filter_name().unwrap_or_default()
+        )
+    }
+
+    fn name_basis(record: &MetricFilterRecord) -> String {
+        record.filter_name().unwrap_or_default().to_string()
+    }
+
+    fn describe_record(record: &MetricFilterRecord) -> String {
+        format!(
+            "metric filter {:?} on log group {:?}",
+            record.filter_name().unwrap_or_default(),
+            record.log_group_name().unwrap_or_default()
+        )
+    }
+
+    fn not_imported(record: &MetricFilterRecord) -> Option<String> {
+        let config = observed(record);
+        if config.metric_transformations.len() != 1 {
+            return Some(format!(
+                "it has {} metric transformations, and a MetricFilter holds exactly one",
+                config.metric_transformations.len()
+            ));
+        }
+        if let Some(unit) = config
+            .metric_transformations
+            .iter()
+            .map(|t| &t.unit)
+            .find(|u| from_wire::<super::spec::StandardUnit>(u).is_none())
+        {
+            return Some(format!("unit {unit:?} is not one a MetricFilter can hold"));
+        }
+        config
+            .emit_system_field_dimensions
+            .iter()
+            .find(|f| from_wire::<SystemFieldDimension>(f).is_none())
+            .map(|f| format!("system field dimension {f:?} is not one a MetricFilter can hold"))
+    }
+
+    fn manifest(
+        found: &Found<MetricFilterRecord>,
+        name: &str,
+        common: CommonSpec,
+        _names: &ImportNames,
+    ) -> MetricFilter {
+        let config = observed(&found.record);
+        let spec = MetricFilterSpec {
+            common,
+            log_group_name: found
+                .record
+                .log_group_name()
+                .unwrap_or_default()
+                .to_string(),
+            filter_name: Some(Self::name_basis(&found.record)),
+            filter_pattern: config.filter_pattern,
+            // `not_imported` left out the units and dimensions the spec cannot hold.
+            metric_transformations: config
+                .metric_transformations
+                .into_iter()
+                .map(|t| MetricTransformation {
+                    metric_name: t.metric_name,
+                    metric_namespace: t.metric_namespace,
+                    metric_value: t.metric_value,
+                    default_value: t.default_value,
+                    dimensions: t.dimensions,
+                    unit: from_wire(&t.unit),
+                })
+                .collect(),
+            apply_on_transformed_logs: Some(config.apply_on_transformed_logs),
+            field_selection_criteria: config.field_selection_criteria,
+            emit_system_field_dimensions: config
+                .emit_system_field_dimensions
+                .iter()
+                .filter_map(|f| from_wire(f))
+                .collect(),
+            tests: Vec::new(),
+        };
+        MetricFilter::new(name, spec)
+    }
+
+    fn same_request(a: &MetricFilter, b: &MetricFilter, _names: &ImportNames) -> bool {
+        desired(&a.spec, &a.name_any()) == desired(&b.spec, &b.name_any())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common_fields::{Adoption, DeletionPolicy};
+    use crate::runtime::import::minimal_manifest_for_test;
+    use aws_sdk_cloudwatchlogs::types as logs;
+
+    fn common() -> CommonSpec {
+        CommonSpec {
+            region: Some("us-east-1".into()),
+            deletion_policy: DeletionPolicy::Retain,
+            adoption: Adoption::IfUnowned,
+            ..Default::default()
+        }
+    }
+
+    /// A filter as DescribeMetricFilters reports one the AWS CLI made with a JSON pattern and one
+    /// transformation without a unit: the transformed-logs flag filled in by AWS.
+    fn cli_filter(group: &str, name: &str) -> MetricFilterRecord {
+        MetricFilterRecord::builder()
+            .log_group_name(group)
+            .filter_name(name)
+            .filter_pattern(r#"{ $.level = "ERROR" }"#)
+            .metric_transformations(
+                logs::MetricTransformation::builder()
+                    .metric_name("CheckoutErrorLines")
+                    .metric_namespace("Checkout")
+                    .metric_value("1")
+                    .default_value(0.0)
+                    .build()
+                    .unwrap(),
+            )
+            .apply_on_transformed_logs(false)
+            .creation_time(1_700_000_000_000)
+            .build()
+    }
+
+    #[test]
+    fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
+        let f = Found {
+            record: cli_filter("/aws/lambda/checkout", "Checkout Errors"),
+            tags: BTreeMap::new(),
+        };
+        let mut names = ImportNames::default();
+        let name = names.assign(
+            "MetricFilter",
+            "us-east-1",
+            &MetricFilter::identity(&f.record),
+            &MetricFilter::name_basis(&f.record),
+        );
+        let obj = MetricFilter::manifest(&f, &name, common(), &names);
+        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        assert_eq!(
+            yaml,
+            format!(
+                "apiVersion: cwo.dev/v1alpha1
+kind: MetricFilter
+metadata:
+  name: {name}
+spec:
+  region: us-east-1
+  deletionPolicy: Retain
+  adoption: IfUnowned
+  logGroupName: /aws/lambda/checkout
+  filterName: Checkout Errors
+  filterPattern: '{{ $.level = \"ERROR\" }}'
+  metricTransformations:
+  - metricName: CheckoutErrorLines
+    metricNamespace: Checkout
+    metricValue: '1'
+    defaultValue: 0.0
+"
+            )
+        );
+        let applied: MetricFilter = serde_yaml::from_str(&yaml).unwrap();
+        let d = desired(&applied.spec, &applied.name_any());
+        assert_eq!(d.key.filter_name, "Checkout Errors");
+        assert_eq!(d.config, observed(&f.record));
+    }
+
+    #[test]
+    fn a_unit_or_several_transformations_the_spec_cannot_hold_are_not_imported() {
+        assert_eq!(MetricFilter::not_imported(&cli_filter("/a", "e")), None);
+        let mut odd = cli_filter("/a", "e");
+        odd.metric_transformations.as_mut().unwrap()[0].unit =
+            Some(logs::StandardUnit::from("Furlongs"));
+        assert!(
+            MetricFilter::not_imported(&odd)
+                .unwrap()
+                .contains("\"Furlongs\"")
+        );
+        let mut two = cli_filter("/a", "e");
+        let again = two.metric_transformations.as_ref().unwrap()[0].clone();
+        two.metric_transformations.as_mut().unwrap().push(again);
+        assert!(
+            MetricFilter::not_imported(&two)
+                .unwrap()
+                .contains("2 metric transformations")
+        );
+    }
+}
