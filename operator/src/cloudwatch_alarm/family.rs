@@ -31,13 +31,14 @@ const ABSENT_TTL: Duration = Duration::from_secs(600);
 /// Deletions of metric alarms share one DeleteAlarms (100 names per call) while they keep
 /// arriving: a batch that is not full goes out once no deletion has joined it for `quiet`, or
 /// `longest` after it opened (or at its rate-limit slot, if later). The API server marks the
-/// objects of a collection deletion over seconds (a thousand in about seven on two cores), a few
-/// milliseconds apart: a window shorter than the time a hundred take to arrive would send a call
-/// at every slot of DeleteAlarms' quota, each half full; a fixed window that long would hold the
-/// last deletions of a collection, and a lone deletion, for all of it.
+/// objects of a collection deletion over seconds (a thousand in seven to thirteen on two busy
+/// cores), a few milliseconds apart but with pauses of a few hundred when it is busy: a batch
+/// closed by every such pause, or by a window shorter than the time a hundred deletions take to
+/// arrive, is sent half full, and a fixed window long enough to fill would hold the last
+/// deletions of a collection, and a lone deletion, for all of it.
 const DELETE_WINDOW: Window = Window {
-    quiet: Duration::from_millis(200),
-    longest: Duration::from_millis(750),
+    quiet: Duration::from_millis(300),
+    longest: Duration::from_millis(1500),
 };
 
 /// One kind's cache, whether it holds its first full list, and its controller's queue.
