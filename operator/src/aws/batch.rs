@@ -199,7 +199,12 @@ impl<V: Clone + Send + 'static> Batcher<V> {
     /// When batch `id` at `location` goes out unless it fills up first; `None` once it is gone.
     fn closes(&self, location: &Location, id: u64, slot: Instant) -> Option<Instant> {
         let state = self.state.lock().expect("batcher lock");
-        let batch = state.pending.get(location)?.unsent.iter().find(|b| b.id == id)?;
+        let batch = state
+            .pending
+            .get(location)?
+            .unsent
+            .iter()
+            .find(|b| b.id == id)?;
         Some(self.window.closes(batch.opened, batch.joined, slot))
     }
 
