@@ -10,13 +10,12 @@
 //! the batch is then retried one name at a time, so only that alarm waits.
 
 use super::api::Api;
-use super::batch::{BatchCall, Batcher};
+use super::batch::{BatchCall, Batcher, Window};
 use super::{Aws, Location};
 use crate::error::Error;
 use crate::reason::Reason;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// DeleteAlarms accepts at most 100 names per call.
 pub const MAX_NAMES_PER_CALL: usize = 100;
@@ -29,9 +28,9 @@ pub struct AlarmDeleter {
 }
 
 impl AlarmDeleter {
-    /// A deleter that gathers metric alarm names for at least `window` (and while DeleteAlarms'
+    /// A deleter that gathers metric alarm names until `window` closes (and while DeleteAlarms'
     /// rate limit is saturated) into one call.
-    pub fn new(aws: Arc<Aws>, window: Duration) -> Arc<Self> {
+    pub fn new(aws: Arc<Aws>, window: impl Into<Window>) -> Arc<Self> {
         let caller = Arc::clone(&aws);
         let call: BatchCall<Option<Error>> = Arc::new(move |location: Location, names| {
             let aws = Arc::clone(&caller);

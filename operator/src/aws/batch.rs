@@ -6,12 +6,15 @@
 //! for a whole group at once (DescribeSubscriptionFilters for a log group, GetSamplingRules for a
 //! region). A [`Batcher`] keeps one open batch per location. When a batch opens it reserves the
 //! API's next rate-limit slot, and it stays open — later requests join it — until that slot comes
-//! and at least a short window has passed. So while the limiter is saturated, requests pile into
-//! the one pending batch instead of each waiting for a slot of its own, and a batch goes out when
-//! the limiter grants its token; the window only matters when the limiter is idle (or off), where
-//! it gathers the requests of reconciles running together. A batch that fills up closes at once
-//! and goes out at its slot; the next request opens another batch with the next slot. A request
-//! for a key that a batch not yet sent already holds joins that batch.
+//! and its [`Window`] has closed. So while the limiter is saturated, requests pile into the one
+//! pending batch instead of each waiting for a slot of its own, and a batch goes out when the
+//! limiter grants its token; the window only matters when the limiter is idle (or off), where it
+//! gathers the requests of reconciles running together. A window closes after a fixed time, or —
+//! for requests that arrive over seconds, such as the deletions of a collection — once no request
+//! has joined for a quiet gap, and at the latest after its longest time: a batch is held only
+//! while requests are still arriving. A batch that fills up closes at once and goes out at its
+//! slot; the next request opens another batch with the next slot. A request for a key that a
+//! batch not yet sent already holds joins that batch.
 
 use super::Location;
 use super::api::Api;
@@ -40,10 +43,45 @@ pub type BatchCall<V> = Arc<
 
 type Reply<V> = oneshot::Sender<Result<Option<V>, Error>>;
 
+/// How long a batch that is not full waits for more requests (its rate-limit slot aside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// The batch goes out once no request has joined it for this long...
+    pub quiet: Duration,
+    /// ...or once it has been open this long, whichever comes first.
+    pub longest: Duration,
+}
+
+impl Window {
+    /// A window that closes a fixed time after the batch opens.
+    pub const fn fixed(length: Duration) -> Self {
+        Window {
+            quiet: length,
+            longest: length,
+        }
+    }
+
+    /// When a batch that is not full goes out: opened at `opened`, last joined at `joined`,
+    /// holding the rate-limit slot `slot`. Never before its slot.
+    pub fn closes(&self, opened: Instant, joined: Instant, slot: Instant) -> Instant {
+        let quiet = joined + self.quiet;
+        slot.max(quiet.min(opened + self.longest))
+    }
+}
+
+impl From<Duration> for Window {
+    fn from(length: Duration) -> Self {
+        Window::fixed(length)
+    }
+}
+
 /// A batch not yet sent.
 struct Batch<V> {
     id: u64,
     waiters: HashMap<String, Vec<Reply<V>>>,
+    opened: Instant,
+    /// When the last new key joined.
+    joined: Instant,
     /// Raised when the batch fills up, so it need not wait out its window.
     full: Arc<Notify>,
 }
@@ -74,26 +112,27 @@ struct State<V> {
 pub struct Batcher<V> {
     api: Api,
     limiter: Arc<RateLimiter>,
-    window: Duration,
+    window: Window,
     max_batch: usize,
     call: BatchCall<V>,
     state: Mutex<State<V>>,
 }
 
 impl<V: Clone + Send + 'static> Batcher<V> {
-    /// A batcher of calls to `api`, paced by `limiter`: a batch gathers for at least `window`,
-    /// and until its slot, and holds at most `max_batch` keys.
+    /// A batcher of calls to `api`, paced by `limiter`: a batch gathers until its `window`
+    /// closes (a fixed `Duration` converts to one), and until its slot, and holds at most
+    /// `max_batch` keys.
     pub fn new(
         api: Api,
         limiter: Arc<RateLimiter>,
-        window: Duration,
+        window: impl Into<Window>,
         max_batch: usize,
         call: BatchCall<V>,
     ) -> Arc<Self> {
         Arc::new(Batcher {
             api,
             limiter,
-            window,
+            window: window.into(),
             max_batch: max_batch.max(1),
             call,
             state: Mutex::new(State {
@@ -129,9 +168,12 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                         let slot = self.limiter.reserve(location, self.api);
                         self.send_at_slot(location.clone(), id, slot, Arc::clone(&full));
                         at.open = Some(id);
+                        let now = Instant::now();
                         at.unsent.push(Batch {
                             id,
                             waiters: HashMap::new(),
+                            opened: now,
+                            joined: now,
                             full,
                         });
                         at.unsent.len() - 1
@@ -139,6 +181,7 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                 };
                 let batch = &mut at.unsent[index];
                 batch.waiters.insert(key.to_string(), vec![tx]);
+                batch.joined = Instant::now();
                 if batch.waiters.len() >= self.max_batch {
                     at.open = None;
                     batch.full.notify_one();
@@ -153,7 +196,19 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         })
     }
 
-    /// Sends batch `id` at `slot`, after its window, or at `slot` alone once it is full.
+    /// When batch `id` at `location` goes out unless it fills up first; `None` once it is gone.
+    fn closes(&self, location: &Location, id: u64, slot: Instant) -> Option<Instant> {
+        let state = self.state.lock().expect("batcher lock");
+        let batch = state
+            .pending
+            .get(location)?
+            .unsent
+            .iter()
+            .find(|b| b.id == id)?;
+        Some(self.window.closes(batch.opened, batch.joined, slot))
+    }
+
+    /// Sends batch `id` at `slot`, once its window has closed, or at `slot` alone once it is full.
     fn send_at_slot(
         self: &Arc<Self>,
         location: Location,
@@ -162,11 +217,25 @@ impl<V: Clone + Send + 'static> Batcher<V> {
         full: Arc<Notify>,
     ) {
         let batcher = Arc::clone(self);
-        let window_end = Instant::now() + self.window;
+        let now = Instant::now();
+        let mut closes = self.window.closes(now, now, slot);
         tokio::spawn(async move {
-            tokio::select! {
-                _ = tokio::time::sleep_until(slot.max(window_end)) => {}
-                _ = full.notified() => tokio::time::sleep_until(slot).await,
+            let filled = full.notified();
+            tokio::pin!(filled);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(closes) => {
+                        // A key that joined since moves a quiet window's end.
+                        match batcher.closes(&location, id, slot) {
+                            Some(later) if later > closes => closes = later,
+                            _ => break,
+                        }
+                    }
+                    _ = &mut filled => {
+                        tokio::time::sleep_until(slot).await;
+                        break;
+                    }
+                }
             }
             let batch = {
                 let mut state = batcher.state.lock().expect("batcher lock");
@@ -235,6 +304,16 @@ mod tests {
         rate: Option<f64>,
         start: Instant,
     ) -> (Arc<Batcher<usize>>, Calls) {
+        counting_batcher_with(Window::fixed(Duration::from_millis(50)), max, rate, start)
+    }
+
+    /// [`counting_batcher`] with another window.
+    fn counting_batcher_with(
+        window: Window,
+        max: usize,
+        rate: Option<f64>,
+        start: Instant,
+    ) -> (Arc<Batcher<usize>>, Calls) {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&calls);
         let call: BatchCall<usize> = Arc::new(move |_location, mut keys: Vec<String>| {
@@ -248,14 +327,115 @@ mod tests {
                     .collect())
             })
         });
-        let batcher = Batcher::new(
-            Api::DeleteAlarms,
-            limiter(rate),
-            Duration::from_millis(50),
-            max,
-            call,
-        );
+        let batcher = Batcher::new(Api::DeleteAlarms, limiter(rate), window, max, call);
         (batcher, calls)
+    }
+
+    /// When each call went out (ms since the start) and how many keys it held.
+    fn shape(calls: &Calls) -> Vec<(u128, usize)> {
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(at, keys)| (at.as_millis(), keys.len()))
+            .collect()
+    }
+
+    /// One request at each of `at_ms` (milliseconds from now), each for a key of its own.
+    async fn arrivals(b: &Arc<Batcher<usize>>, at_ms: impl IntoIterator<Item = u64>) {
+        let requests = at_ms.into_iter().map(|ms| {
+            let b = Arc::clone(b);
+            async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                b.request(&here(), &format!("a{ms:05}")).await.unwrap();
+            }
+        });
+        futures::future::join_all(requests).await;
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_window_closes_at_a_quiet_gap_at_its_longest_and_never_before_the_slot() {
+        let t0 = Instant::now();
+        let quiet = Window {
+            quiet: ms(100),
+            longest: ms(750),
+        };
+        // Nothing joined after the first key: the quiet gap after it.
+        assert_eq!(quiet.closes(t0, t0, t0), t0 + ms(100));
+        // Keys kept joining: the quiet gap after the last one...
+        assert_eq!(quiet.closes(t0, t0 + ms(400), t0), t0 + ms(500));
+        // ...but never later than the longest window.
+        assert_eq!(quiet.closes(t0, t0 + ms(700), t0), t0 + ms(750));
+        assert_eq!(quiet.closes(t0, t0 + ms(650), t0), t0 + ms(750));
+        // The rate-limit slot comes last: the batch waits for it whatever the window says.
+        assert_eq!(quiet.closes(t0, t0, t0 + ms(2000)), t0 + ms(2000));
+        // A fixed window ignores when keys joined.
+        let fixed = Window::fixed(ms(50));
+        assert_eq!(fixed.closes(t0, t0, t0), t0 + ms(50));
+        assert_eq!(fixed.closes(t0, t0 + ms(49), t0), t0 + ms(50));
+        assert_eq!(Window::from(ms(50)), fixed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_window_sends_once_requests_stop_arriving() {
+        let start = Instant::now();
+        let window = Window {
+            quiet: ms(100),
+            longest: ms(745),
+        };
+        let (b, calls) = counting_batcher_with(window, 100, None, start);
+        // 30 requests 10 ms apart, a 310 ms pause, 30 more.
+        arrivals(&b, (0..30).chain(60..90).map(|i| i * 10)).await;
+        // Each burst goes out 100 ms after its last request, not at the end of the window.
+        assert_eq!(shape(&calls), vec![(390, 30), (990, 30)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_window_still_closes_at_its_longest_while_requests_keep_arriving() {
+        let start = Instant::now();
+        let window = Window {
+            quiet: ms(100),
+            longest: ms(745),
+        };
+        let (b, calls) = counting_batcher_with(window, 100, None, start);
+        // 200 requests 10 ms apart: never a quiet gap until the last.
+        arrivals(&b, (0..200).map(|i| i * 10)).await;
+        assert_eq!(
+            shape(&calls),
+            vec![(745, 75), (1495, 75), (2090, 50)],
+            "two batches at the longest window, the last at the quiet gap after its last request"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_window_sends_a_full_batch_at_once() {
+        let start = Instant::now();
+        let window = Window {
+            quiet: ms(100),
+            longest: ms(745),
+        };
+        let (b, calls) = counting_batcher_with(window, 40, None, start);
+        // 50 requests 1 ms apart: the first 40 fill a batch at 39 ms.
+        arrivals(&b, 0..50).await;
+        assert_eq!(shape(&calls), vec![(39, 40), (149, 10)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_window_waits_for_its_slot_while_the_limiter_is_saturated() {
+        let start = Instant::now();
+        let window = Window {
+            quiet: ms(100),
+            longest: ms(745),
+        };
+        let (b, calls) = counting_batcher_with(window, 100, Some(1.0), start);
+        // Someone else took the free slot: the batch's slot is a second away.
+        b.limiter.reserve(&here(), Api::DeleteAlarms);
+        arrivals(&b, (0..20).map(|i| i * 10)).await;
+        assert_eq!(shape(&calls), vec![(1000, 20)]);
     }
 
     fn here() -> Location {
