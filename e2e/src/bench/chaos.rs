@@ -15,7 +15,7 @@ use cwo_e2e::checks::install_crds;
 use cwo_e2e::manifests::Crd;
 use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, sdk_config};
 use cwo_e2e::{Bed, ControlPlaneConfig, repo_root};
-use cwo_emulator::{EmulatorConfig, FaultSettings};
+use cwo_emulator::FaultSettings;
 use serde::Serialize;
 
 /// The namespace the fleet lives in (and the only one the operator watches).
@@ -144,7 +144,7 @@ async fn run_one(
     eprintln!("cwo-bench:   {}", bed.description());
     install_crds(&bed, &Crd::read_dir(&repo_root().join("crds"))?)?;
     bed.kubectl(["create", "namespace", NAMESPACE])?.ok()?;
-    let emulator = EmulatorHandle::start(EmulatorConfig::default())?;
+    let emulator = EmulatorHandle::start(chaos::emulator_config())?;
     let sdk = sdk_config(&emulator.endpoint());
     chaos::create_prerequisites(&sdk, &sizes)
         .await
