@@ -11,11 +11,11 @@ use tokio::task::JoinHandle;
 
 use crate::call::{Call, ServiceLimits};
 use crate::calls::{CallCounts, CallRecorder, is_read_operation};
-use crate::journal::{Journal, JournalEntry};
 use crate::config::EmulatorConfig;
 use crate::connection::{AbortableListener, ConnectionHandle};
 use crate::error::AwsResult;
 use crate::faults::{FaultDecision, FaultSettings};
+use crate::journal::{Journal, JournalEntry};
 use crate::quotas::{QuotaSettings, RateLimiter};
 use crate::signing_scope::{self, Scope};
 use crate::state_file::{self, StateFileError};

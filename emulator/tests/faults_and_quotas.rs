@@ -349,8 +349,14 @@ async fn the_journal_lists_each_write_that_named_a_resource_in_order() {
     };
     let (emulator, clients) = common::start_with(config).await;
     let endpoint = emulator.endpoint();
-    put_alarm(&clients.cloudwatch, "journal-a").send().await.unwrap();
-    put_alarm(&clients.cloudwatch, "journal-b").send().await.unwrap();
+    put_alarm(&clients.cloudwatch, "journal-a")
+        .send()
+        .await
+        .unwrap();
+    put_alarm(&clients.cloudwatch, "journal-b")
+        .send()
+        .await
+        .unwrap();
     let _ = clients
         .cloudwatch
         .describe_alarms()
@@ -385,15 +391,23 @@ async fn the_journal_lists_each_write_that_named_a_resource_in_order() {
     assert_eq!(emulator.journal("").len(), 5, "every write, reads left out");
     assert!(entries[0].at_millis <= entries[1].at_millis);
 
-    let (status, body) = admin(&endpoint, "GET", "/_emulator/journal?contains=journal-b", None).await;
+    let (status, body) = admin(
+        &endpoint,
+        "GET",
+        "/_emulator/journal?contains=journal-b",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{body}");
     assert_eq!(listed[0]["operation"], "PutMetricAlarm");
     assert_eq!(listed[0]["account"], "123456789012");
 
-
     let (off, clients) = common::start().await;
-    put_alarm(&clients.cloudwatch, "journal-c").send().await.unwrap();
+    put_alarm(&clients.cloudwatch, "journal-c")
+        .send()
+        .await
+        .unwrap();
     assert!(off.journal("").is_empty(), "off unless given a capacity");
 }

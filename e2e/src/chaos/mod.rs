@@ -1,5 +1,6 @@
-//! Randomized crash testing: a mixed fleet of every kind (alarms, composites over them, log
-//! subscriptions at the per-group filter limit, sampling rules, metric streams) is created,
+//! Randomized crash testing: a mixed fleet of every namespaced kind (alarms, composites over
+//! them, log subscriptions at the per-group filter limit, metric filters, log destinations,
+//! sampling rules, metric streams) is created,
 //! edited and deleted while the operator is SIGKILLed at random points, over many iterations.
 //! Every few iterations the operator is left running until the fleet settles, and then:
 //!

@@ -20,13 +20,15 @@ use cwo_e2e::checks::TestNamespace;
 use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, install_crds_once, sdk_config};
 use cwo_emulator::FaultSettings;
 
-/// The fleet: 30 objects of every kind, the log groups at their filter limit.
+/// The fleet: 36 objects of every kind, the log groups at their subscription filter limit.
 const SIZES: Sizes = Sizes {
     alarms: 12,
     composite_alarms: 3,
     metric_streams: 3,
     log_groups: 5,
     sampling_rules: 3,
+    metric_filters: 4,
+    log_destinations: 2,
 };
 
 fn env_number(name: &str) -> Result<Option<u64>> {
