@@ -5,6 +5,7 @@
 //! | `GET /_emulator/health` | `ok` once the emulator serves |
 //! | `GET /_emulator/calls` | call counts, see [`crate::calls`] for the JSON shape; `?account=ID`: one account's |
 //! | `POST /_emulator/calls/reset` | zero the call counts |
+//! | `GET /_emulator/journal` | the journaled calls that change state, see [`crate::journal`]; `?contains=NAME`: those whose request mentions NAME |
 //! | `POST /_emulator/reset` | forget every resource of every account and region |
 //! | `GET`/`PUT /_emulator/faults` | fault settings, see [`crate::faults::FaultSettings`] |
 //! | `GET`/`PUT /_emulator/quotas` | quota settings, see [`crate::quotas::QuotaSettings`]; `GET` adds `effective`, the limits in force |
@@ -37,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/health", get(|| async { "ok" }))
         .route("/_emulator/calls", get(calls))
         .route("/_emulator/calls/reset", post(reset_calls))
+        .route("/_emulator/journal", get(journal))
         .route("/_emulator/reset", post(reset_state))
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/quotas", get(quotas).put(set_quotas))
@@ -64,6 +66,17 @@ async fn calls(State(shared): SharedState, Query(query): Query<CallsQuery>) -> R
         Some(account) => Json(shared.calls.snapshot_of(&account)).into_response(),
         None => Json(shared.calls.snapshot()).into_response(),
     }
+}
+
+/// `?contains=NAME` of `GET /_emulator/journal`.
+#[derive(Deserialize)]
+struct JournalQuery {
+    #[serde(default)]
+    contains: String,
+}
+
+async fn journal(State(shared): SharedState, Query(query): Query<JournalQuery>) -> Response {
+    Json(shared.journal.matching(&query.contains)).into_response()
 }
 
 async fn roles(State(shared): SharedState) -> Response {

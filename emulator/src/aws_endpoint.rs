@@ -95,6 +95,9 @@ pub async fn handle(
                     injected: false,
                 },
             );
+            shared
+                .journal
+                .note(None, service.key(), &operation, &error.code, &body);
             tracing::debug!(service = service.key(), %operation, %error, "credentials refused");
             return target.protocol.error(service, &error, &request_id);
         }
@@ -115,6 +118,13 @@ pub async fn handle(
                 throttled: false,
                 injected: true,
             },
+        );
+        shared.journal.note(
+            account,
+            service.key(),
+            &operation,
+            &format!("{} (injected)", fault.code()),
+            &body,
         );
         tracing::debug!(service = service.key(), %operation, ?fault, "network fault injected");
         return fail_connection(&shared, &connection, fault).await;
@@ -137,6 +147,9 @@ pub async fn handle(
             shared
                 .calls
                 .record(account, service.key(), &operation, Outcome::Ok);
+            shared
+                .journal
+                .note(account, service.key(), &operation, "ok", &body);
             target.protocol.success(output, &request_id)
         }
         Err(error) => {
@@ -151,6 +164,14 @@ pub async fn handle(
                     injected,
                 },
             );
+            let outcome = if injected {
+                format!("{} (injected)", error.code)
+            } else {
+                error.code.clone()
+            };
+            shared
+                .journal
+                .note(account, service.key(), &operation, &outcome, &body);
             tracing::debug!(service = service.key(), %operation, %error, "answered with an error");
             target.protocol.error(service, &error, &request_id)
         }

@@ -34,6 +34,9 @@ pub struct EmulatorConfig {
     /// Credentials AssumeRole issues last at most this many seconds (a short session, to see a
     /// client renew them); `None`: as long as the caller asks.
     pub sts_session_seconds: Option<u64>,
+    /// Keep the last this many calls that change state in the journal ([`crate::journal`]);
+    /// 0 (the default) keeps none.
+    pub journal_capacity: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +50,7 @@ impl Default for EmulatorConfig {
             faults: FaultSettings::default(),
             state_file: None,
             sts_session_seconds: None,
+            journal_capacity: 0,
         }
     }
 }

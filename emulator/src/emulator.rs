@@ -15,6 +15,7 @@ use crate::config::EmulatorConfig;
 use crate::connection::{AbortableListener, ConnectionHandle};
 use crate::error::AwsResult;
 use crate::faults::{FaultDecision, FaultSettings};
+use crate::journal::{Journal, JournalEntry};
 use crate::quotas::{QuotaSettings, RateLimiter};
 use crate::signing_scope::{self, Scope};
 use crate::state_file::{self, StateFileError};
@@ -47,6 +48,7 @@ pub enum EmulatorError {
 pub(crate) struct Shared {
     pub store: Store,
     pub calls: CallRecorder,
+    pub journal: Journal,
     pub faults: RwLock<FaultSettings>,
     pub quotas: RwLock<QuotaSettings>,
     pub limiter: RateLimiter,
@@ -223,6 +225,7 @@ impl Emulator {
         let shared = Arc::new(Shared {
             store: Store::default(),
             calls: CallRecorder::default(),
+            journal: Journal::new(config.journal_capacity),
             faults: RwLock::new(config.faults.clone()),
             quotas: RwLock::new(config.quota_settings()),
             limiter: RateLimiter::default(),
@@ -327,6 +330,12 @@ impl RunningEmulator {
     /// their credentials count in no account.
     pub fn calls_in(&self, account: &str) -> CallCounts {
         self.shared.calls.snapshot_of(account)
+    }
+
+    /// The journaled calls that change state whose request mentions `needle` (all of them for
+    /// an empty one), oldest first; empty unless started with a journal capacity.
+    pub fn journal(&self, needle: &str) -> Vec<JournalEntry> {
+        self.shared.journal.matching(needle)
     }
 
     /// Creates or replaces an IAM role and its trust (as `PUT /_emulator/iam/roles`).

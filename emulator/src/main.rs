@@ -70,6 +70,10 @@ struct Args {
     /// clients renew them). Default: as long as the caller asks.
     #[arg(long)]
     sts_session_seconds: Option<u64>,
+    /// Keep the last this many calls that change state in the journal
+    /// (`GET /_emulator/journal?contains=NAME`); 0 keeps none.
+    #[arg(long, default_value_t = 0)]
+    journal_capacity: usize,
 }
 
 fn parse_quota(value: &str) -> Result<(String, f64), String> {
@@ -135,6 +139,7 @@ async fn main() -> ExitCode {
         },
         state_file: args.state,
         sts_session_seconds: args.sts_session_seconds,
+        journal_capacity: args.journal_capacity,
     };
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,

@@ -335,3 +335,79 @@ async fn admin_api_reports_calls_resets_and_sets_faults() {
         409
     );
 }
+
+#[tokio::test]
+async fn the_journal_lists_each_write_that_named_a_resource_in_order() {
+    let config = EmulatorConfig {
+        journal_capacity: 100,
+        faults: FaultSettings {
+            internal_error_rate: 1.0,
+            operations: vec!["DeleteAlarms".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (emulator, clients) = common::start_with(config).await;
+    let endpoint = emulator.endpoint();
+    put_alarm(&clients.cloudwatch, "journal-a")
+        .send()
+        .await
+        .unwrap();
+    put_alarm(&clients.cloudwatch, "journal-b")
+        .send()
+        .await
+        .unwrap();
+    let _ = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names("journal-a")
+        .send()
+        .await
+        .unwrap();
+    let refused = clients
+        .cloudwatch
+        .delete_alarms()
+        .alarm_names("journal-a")
+        .send()
+        .await;
+    assert!(refused.is_err(), "the injected fault answers the delete");
+
+    let entries = emulator.journal("journal-a");
+    let seen: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.operation.as_str(), e.outcome.as_str()))
+        .collect();
+    // The SDK retries the 500 (three attempts): each attempt is a call.
+    assert_eq!(
+        seen,
+        [
+            ("PutMetricAlarm", "ok"),
+            ("DeleteAlarms", "InternalServiceError (injected)"),
+            ("DeleteAlarms", "InternalServiceError (injected)"),
+            ("DeleteAlarms", "InternalServiceError (injected)"),
+        ],
+        "writes only, in order, with their outcome: {entries:?}"
+    );
+    assert_eq!(emulator.journal("").len(), 5, "every write, reads left out");
+    assert!(entries[0].at_millis <= entries[1].at_millis);
+
+    let (status, body) = admin(
+        &endpoint,
+        "GET",
+        "/_emulator/journal?contains=journal-b",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(listed[0]["operation"], "PutMetricAlarm");
+    assert_eq!(listed[0]["account"], "123456789012");
+
+    let (off, clients) = common::start().await;
+    put_alarm(&clients.cloudwatch, "journal-c")
+        .send()
+        .await
+        .unwrap();
+    assert!(off.journal("").is_empty(), "off unless given a capacity");
+}

@@ -15,7 +15,7 @@ use cwo_e2e::checks::install_crds;
 use cwo_e2e::manifests::Crd;
 use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, sdk_config};
 use cwo_e2e::{Bed, ControlPlaneConfig, repo_root};
-use cwo_emulator::{EmulatorConfig, FaultSettings};
+use cwo_emulator::FaultSettings;
 use serde::Serialize;
 
 /// The namespace the fleet lives in (and the only one the operator watches).
@@ -29,6 +29,8 @@ const SIZES: Sizes = Sizes {
     metric_streams: 10,
     log_groups: 25,
     sampling_rules: 10,
+    metric_filters: 20,
+    log_destinations: 5,
 };
 
 /// A tenth of it, for `--quick`.
@@ -38,6 +40,8 @@ const QUICK_SIZES: Sizes = Sizes {
     metric_streams: 3,
     log_groups: 5,
     sampling_rules: 3,
+    metric_filters: 4,
+    log_destinations: 2,
 };
 
 /// What `--chaos` runs.
@@ -144,7 +148,7 @@ async fn run_one(
     eprintln!("cwo-bench:   {}", bed.description());
     install_crds(&bed, &Crd::read_dir(&repo_root().join("crds"))?)?;
     bed.kubectl(["create", "namespace", NAMESPACE])?.ok()?;
-    let emulator = EmulatorHandle::start(EmulatorConfig::default())?;
+    let emulator = EmulatorHandle::start(chaos::emulator_config())?;
     let sdk = sdk_config(&emulator.endpoint());
     chaos::create_prerequisites(&sdk, &sizes)
         .await
@@ -186,13 +190,16 @@ fn markdown(runs: &[Run], quick: bool) -> String {
     let _ = writeln!(
         out,
         "## chaos\n\n{} objects kept alive: {} alarms, {} composite alarms, {} metric streams, {} \
-         log subscriptions on {} log groups at the filter limit, {} sampling rules.\n",
+         log subscriptions on {} log groups at the filter limit, {} metric filters on the same \
+         groups, {} log destinations, {} sampling rules.\n",
         sizes.total(),
         sizes.alarms,
         sizes.composite_alarms,
         sizes.metric_streams,
         sizes.log_subscriptions(),
         sizes.log_groups,
+        sizes.metric_filters,
+        sizes.log_destinations,
         sizes.sampling_rules
     );
     let _ = writeln!(

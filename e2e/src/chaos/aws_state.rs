@@ -127,7 +127,8 @@ pub fn differences(expected: &[AwsObject], found: &[AwsObject]) -> Vec<Differenc
 }
 
 /// Everything AWS holds of the kinds the fleet uses: every metric and composite alarm, metric
-/// stream, subscription filter on `log_groups`, and sampling rule but X-Ray's `Default`.
+/// stream, metric and subscription filter on `log_groups`, log destination, and sampling rule
+/// but X-Ray's `Default`.
 pub async fn read(sdk: &SdkConfig, log_groups: &[String]) -> Result<Vec<AwsObject>> {
     let mut out = Vec::new();
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
@@ -198,6 +199,37 @@ pub async fn read(sdk: &SdkConfig, log_groups: &[String]) -> Result<Vec<AwsObjec
     let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
     for group in log_groups {
         let mut pages = logs
+            .describe_metric_filters()
+            .log_group_name(group)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for f in page?.metric_filters() {
+                out.push(AwsObject {
+                    kind: Kind::MetricFilter,
+                    name: f.filter_name().unwrap_or_default().to_string(),
+                    location: group.clone(),
+                    value: format!("pattern={}", f.filter_pattern().unwrap_or_default()),
+                });
+            }
+        }
+    }
+    let mut pages = logs.describe_destinations().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for d in page?.destinations() {
+            out.push(AwsObject {
+                kind: Kind::LogDestination,
+                name: d.destination_name().unwrap_or_default().to_string(),
+                location: String::new(),
+                value: format!(
+                    "senders={}",
+                    policy_senders(d.access_policy().unwrap_or_default()).join(",")
+                ),
+            });
+        }
+    }
+    for group in log_groups {
+        let mut pages = logs
             .describe_subscription_filters()
             .log_group_name(group)
             .into_paginator()
@@ -234,6 +266,18 @@ pub async fn read(sdk: &SdkConfig, log_groups: &[String]) -> Result<Vec<AwsObjec
     }
     out.sort();
     Ok(out)
+}
+
+/// The sender accounts a destination's access policy names, sorted: every 12-digit account id in
+/// it but the destination's own (which its ARNs carry).
+pub fn policy_senders(policy: &str) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for run in policy.split(|c: char| !c.is_ascii_digit()) {
+        if run.len() == 12 && run != cwo_emulator::DEFAULT_ACCOUNT {
+            out.insert(run.to_string());
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// The alarm names a composite alarm's rule refers to: `ALARM("name")` or `ALARM(name)`.
@@ -359,6 +403,20 @@ mod tests {
         assert_eq!(want[1].value, read_back);
         // An alarm threshold reads back as AWS's float prints it.
         assert_eq!(format!("threshold={}", 12.0_f64), "threshold=12");
+    }
+
+    #[test]
+    fn policy_senders_are_the_account_ids_but_the_destinations_own() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"AWS":["200000000002","arn:aws:iam::200000000001:root"]},
+            "Action":"logs:PutSubscriptionFilter",
+            "Resource":"arn:aws:logs:us-east-1:123456789012:destination:d"}]}"#;
+        assert_eq!(policy_senders(policy), ["200000000001", "200000000002"]);
+        assert!(policy_senders("").is_empty());
+        assert!(
+            policy_senders(r#"{"Sid":"2000000000011"}"#).is_empty(),
+            "13 digits are not an account id"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ const CREATE_CHANCE: f64 = 0.6;
 const FOLLOW_EDIT_CHANCE: f64 = 0.25;
 const FOLLOW_DELETE_CHANCE: f64 = 0.1;
 
-/// The five kinds.
+/// The namespaced kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Alarm,
@@ -41,15 +41,19 @@ pub enum Kind {
     MetricStream,
     LogSubscription,
     SamplingRule,
+    MetricFilter,
+    LogDestination,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Alarm,
         Kind::CompositeAlarm,
         Kind::MetricStream,
         Kind::LogSubscription,
         Kind::SamplingRule,
+        Kind::MetricFilter,
+        Kind::LogDestination,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +63,8 @@ impl Kind {
             Kind::MetricStream => "MetricStream",
             Kind::LogSubscription => "LogSubscription",
             Kind::SamplingRule => "SamplingRule",
+            Kind::MetricFilter => "MetricFilter",
+            Kind::LogDestination => "LogDestination",
         }
     }
 
@@ -69,6 +75,8 @@ impl Kind {
             Kind::MetricStream => "metricstreams",
             Kind::LogSubscription => "logsubscriptions",
             Kind::SamplingRule => "samplingrules",
+            Kind::MetricFilter => "metricfilters",
+            Kind::LogDestination => "logdestinations",
         }
     }
 
@@ -80,6 +88,8 @@ impl Kind {
             Kind::MetricStream => "chaos-stream",
             Kind::LogSubscription => "chaos-sub",
             Kind::SamplingRule => "chaos-rule",
+            Kind::MetricFilter => "chaos-mf",
+            Kind::LogDestination => "chaos-dest",
         }
     }
 }
@@ -109,6 +119,18 @@ pub enum Spec {
         /// Fixed rate in percent.
         percent: u32,
     },
+    /// A metric filter (no tags: its ownership lives in status, like a subscription's).
+    MetricFilter {
+        /// Index of its log group.
+        group: usize,
+        /// Its filter pattern is `ERROR v<n>`.
+        pattern: u32,
+    },
+    /// A log destination in front of the fleet's delivery stream.
+    LogDestination {
+        /// Its access policy lets this many sender accounts (`2000000000NN`) subscribe.
+        senders: u32,
+    },
 }
 
 impl Spec {
@@ -119,6 +141,8 @@ impl Spec {
             Spec::MetricStream { .. } => Kind::MetricStream,
             Spec::LogSubscription { .. } => Kind::LogSubscription,
             Spec::SamplingRule { .. } => Kind::SamplingRule,
+            Spec::MetricFilter { .. } => Kind::MetricFilter,
+            Spec::LogDestination { .. } => Kind::LogDestination,
         }
     }
 
@@ -164,6 +188,21 @@ impl Spec {
                 "serviceName": name,
                 "tags": {"suite": "chaos"}
             }),
+            Spec::MetricFilter { group, pattern } => json!({
+                "logGroupName": log_group(*group),
+                "filterPattern": filter_pattern(*pattern),
+                "metricTransformations": [{
+                    "metricName": name,
+                    "metricNamespace": "Chaos/Logs",
+                    "metricValue": "1"
+                }]
+            }),
+            Spec::LogDestination { senders } => json!({
+                "targetArn": delivery_stream_arn(),
+                "roleArn": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:role/chaos-logs-to-firehose"),
+                "senderAccountIds": sender_accounts(*senders),
+                "tags": {"suite": "chaos"}
+            }),
         }
     }
 
@@ -180,7 +219,9 @@ impl Spec {
     /// Where the AWS object lives, beyond the region: the log group of a subscription filter.
     pub fn location(&self) -> String {
         match self {
-            Spec::LogSubscription { group, .. } => log_group(*group),
+            Spec::LogSubscription { group, .. } | Spec::MetricFilter { group, .. } => {
+                log_group(*group)
+            }
             _ => String::new(),
         }
     }
@@ -204,8 +245,19 @@ impl Spec {
                 format!("pattern={}", filter_pattern(*pattern))
             }
             Spec::SamplingRule { percent } => format!("fixedRate={}", fixed_rate(*percent)),
+            Spec::MetricFilter { pattern, .. } => {
+                format!("pattern={}", filter_pattern(*pattern))
+            }
+            Spec::LogDestination { senders } => {
+                format!("senders={}", sender_accounts(*senders).join(","))
+            }
         }
     }
+}
+
+/// The sender accounts a destination's policy names: `200000000001` onwards.
+pub fn sender_accounts(n: u32) -> Vec<String> {
+    (1..=n).map(|i| format!("2000000000{i:02}")).collect()
 }
 
 /// The Firehose delivery stream every stream and subscription delivers to.
@@ -240,6 +292,9 @@ pub struct Sizes {
     /// Log groups; the fleet keeps them at the filter limit but for one free slot to move into.
     pub log_groups: usize,
     pub sampling_rules: usize,
+    /// Metric filters, spread over the same log groups (AWS allows 100 per group).
+    pub metric_filters: usize,
+    pub log_destinations: usize,
 }
 
 impl Sizes {
@@ -255,6 +310,8 @@ impl Sizes {
             Kind::MetricStream => self.metric_streams,
             Kind::LogSubscription => self.log_subscriptions(),
             Kind::SamplingRule => self.sampling_rules,
+            Kind::MetricFilter => self.metric_filters,
+            Kind::LogDestination => self.log_destinations,
         }
     }
 
@@ -491,6 +548,13 @@ impl Fleet {
                     percent: rng.random_range(1..100),
                 }
             }
+            Kind::MetricFilter => Spec::MetricFilter {
+                group: rng.random_range(0..self.sizes.log_groups.max(1)),
+                pattern: rng.random_range(0..100),
+            },
+            Kind::LogDestination => Spec::LogDestination {
+                senders: rng.random_range(1..=3),
+            },
         };
         self.next_id += 1;
         self.live.insert(name.clone(), spec.clone());
@@ -546,6 +610,23 @@ impl Fleet {
             }
             Spec::SamplingRule { percent } => Spec::SamplingRule {
                 percent: other(rng, *percent, 1..100),
+            },
+            // Half the edits move the filter to another log group (delete, then create there).
+            Spec::MetricFilter { group, pattern } => {
+                if rng.random_bool(0.5) && self.sizes.log_groups > 1 {
+                    Spec::MetricFilter {
+                        group: other(rng, *group as u32, 0..self.sizes.log_groups as u32) as usize,
+                        pattern: *pattern,
+                    }
+                } else {
+                    Spec::MetricFilter {
+                        group: *group,
+                        pattern: other(rng, *pattern, 0..100),
+                    }
+                }
+            }
+            Spec::LogDestination { senders } => Spec::LogDestination {
+                senders: other(rng, *senders, 1..4),
             },
         };
         self.live.insert(name.to_string(), spec.clone());
@@ -622,6 +703,8 @@ mod tests {
             metric_streams: 3,
             log_groups: 4,
             sampling_rules: 3,
+            metric_filters: 4,
+            log_destinations: 2,
         }
     }
 
@@ -769,5 +852,51 @@ mod tests {
             "chaos-rule-9999".len() <= 32,
             "X-Ray rule names are 32 characters at most"
         );
+        let filter = Spec::MetricFilter {
+            group: 1,
+            pattern: 4,
+        };
+        let m = filter.manifest("chaos-mf-0003");
+        assert_eq!(m["kind"], "MetricFilter");
+        assert_eq!(m["spec"]["logGroupName"], "/chaos/group-01");
+        assert_eq!(m["spec"]["filterPattern"], "ERROR v4");
+        assert_eq!(filter.location(), "/chaos/group-01");
+        assert_eq!(filter.aws_value(), "pattern=ERROR v4");
+        let destination = Spec::LogDestination { senders: 2 };
+        let m = destination.manifest("chaos-dest-0004");
+        assert_eq!(
+            m["spec"]["senderAccountIds"],
+            json!(["200000000001", "200000000002"])
+        );
+        assert_eq!(destination.aws_value(), "senders=200000000001,200000000002");
+    }
+
+    #[test]
+    fn metric_filters_move_between_log_groups_and_destinations_change_senders() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut fleet = Fleet::new(sizes());
+        let (mut moves, mut sender_edits) = (0, 0);
+        for _ in 0..100 {
+            let before = fleet.live().clone();
+            let plan = fleet.plan(&mut rng);
+            for op in plan.first.iter().chain(&plan.then) {
+                match op {
+                    Op::Edit {
+                        name,
+                        spec: Spec::MetricFilter { group, .. },
+                    } if matches!(before.get(name), Some(Spec::MetricFilter { group: old, .. }) if old != group) => {
+                        moves += 1
+                    }
+                    Op::Edit {
+                        spec: Spec::LogDestination { .. },
+                        ..
+                    } => sender_edits += 1,
+                    _ => {}
+                }
+            }
+            fleet.settled();
+        }
+        assert!(moves > 3, "{moves} moves");
+        assert!(sender_edits > 3, "{sender_edits} sender edits");
     }
 }

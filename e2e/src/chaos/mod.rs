@@ -1,5 +1,6 @@
-//! Randomized crash testing: a mixed fleet of every kind (alarms, composites over them, log
-//! subscriptions at the per-group filter limit, sampling rules, metric streams) is created,
+//! Randomized crash testing: a mixed fleet of every namespaced kind (alarms, composites over
+//! them, log subscriptions at the per-group filter limit, metric filters, log destinations,
+//! sampling rules, metric streams) is created,
 //! edited and deleted while the operator is SIGKILLed at random points, over many iterations.
 //! Every few iterations the operator is left running until the fleet settles, and then:
 //!
@@ -35,6 +36,18 @@ use crate::Bed;
 use crate::operator::{E2E_OPERATOR_LABEL, EmulatorHandle, OperatorOptions, OperatorProcess};
 use aws_state::Difference;
 use fleet::{Fleet, Kind, Op, Plan, Sizes};
+
+/// Writes the emulator keeps in its journal: every write of a long run, so a finding can be
+/// traced call by call.
+pub const JOURNAL_CAPACITY: usize = 200_000;
+
+/// How a chaos run starts its emulator: default settings, with the journal on.
+pub fn emulator_config() -> cwo_emulator::EmulatorConfig {
+    cwo_emulator::EmulatorConfig {
+        journal_capacity: JOURNAL_CAPACITY,
+        ..Default::default()
+    }
+}
 
 /// Requests in flight when applying an iteration's operations.
 const PARALLEL_REQUESTS: usize = 16;
@@ -120,6 +133,19 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.failed_at.is_none()
     }
+
+    /// The failure in full: where, what was stuck or different, and each named object's
+    /// history, the operator's log lines and the AWS writes that named it.
+    pub fn failure(&self) -> String {
+        format!(
+            "seed {} failed at {}:\n{}\n{}\n--- history, operator log lines and AWS writes ---\n{}",
+            self.seed,
+            self.failed_at.as_deref().unwrap_or_default(),
+            self.findings.stuck.join("\n"),
+            self.findings.differences.join("\n"),
+            self.diagnosis
+        )
+    }
 }
 
 /// A seed from the clock, for runs that do not name one.
@@ -177,6 +203,12 @@ pub async fn run(target: &Target<'_>, settings: &Settings) -> Result<Report> {
     }
     chaos.report.seconds = started.elapsed().as_secs_f64();
     outcome?;
+    if !chaos.report.passed() {
+        // Kept beside the operator logs: a CI log may show only part of a long message.
+        let path = target.logs.join("findings.txt");
+        std::fs::write(&path, chaos.report.failure())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(chaos.report)
 }
 
@@ -390,7 +422,8 @@ impl Chaos<'_> {
         }
     }
 
-    /// Each named object's history and the operator's log lines about it.
+    /// Each named object's history, the operator's log lines about it and the AWS writes that
+    /// named it (from the emulator's journal), each with its time.
     fn diagnose(&self, names: &[String]) -> String {
         let mut out = String::new();
         let logs: Vec<(usize, String)> = (1..=self.starts)
@@ -414,6 +447,15 @@ impl Chaos<'_> {
                 for line in log.lines().filter(|l| l.contains(name.as_str())).take(40) {
                     let _ = writeln!(out, "  [operator start {start}] {line}");
                 }
+            }
+            for call in self.target.emulator.inner().journal(name) {
+                let at = k8s_openapi::jiff::Timestamp::from_millisecond(call.at_millis as i64)
+                    .map_or_else(|_| call.at_millis.to_string(), |t| t.to_string());
+                let _ = writeln!(
+                    out,
+                    "  [aws {at}] {} {}: {} ({})",
+                    call.service, call.operation, call.outcome, call.request
+                );
             }
         }
         out

@@ -18,15 +18,17 @@ use cwo_e2e::chaos::fleet::Sizes;
 use cwo_e2e::chaos::{self, Settings, Target};
 use cwo_e2e::checks::TestNamespace;
 use cwo_e2e::operator::{EmulatorHandle, OperatorOptions, install_crds_once, sdk_config};
-use cwo_emulator::{EmulatorConfig, FaultSettings};
+use cwo_emulator::FaultSettings;
 
-/// The fleet: 30 objects of every kind, the log groups at their filter limit.
+/// The fleet: 36 objects of every kind, the log groups at their subscription filter limit.
 const SIZES: Sizes = Sizes {
     alarms: 12,
     composite_alarms: 3,
     metric_streams: 3,
     log_groups: 5,
     sampling_rules: 3,
+    metric_filters: 4,
+    log_destinations: 2,
 };
 
 fn env_number(name: &str) -> Result<Option<u64>> {
@@ -55,7 +57,7 @@ async fn run_chaos(
     let bed = Bed::shared()?;
     install_crds_once(bed)?;
     let namespace = TestNamespace::create(bed, &format!("chaos-{}", name.replace('_', "-")))?;
-    let emulator = EmulatorHandle::start(EmulatorConfig::default())?;
+    let emulator = EmulatorHandle::start(chaos::emulator_config())?;
     let sdk = sdk_config(&emulator.endpoint());
     chaos::create_prerequisites(&sdk, &SIZES).await?;
     if let Some(faults) = &faults {
@@ -83,13 +85,10 @@ async fn run_chaos(
     if !report.passed() {
         let kept = logs.keep();
         panic!(
-            "chaos {name} seed {seed} failed at {}:\n{}\n{}\n--- history and operator log \
-             lines ---\n{}\noperator logs in {}\nreplay: CWO_CHAOS_SEED={seed} env -u \
-             KUBECONFIG cargo test -p cwo-e2e --test e2e -- crash_chaos::{test}",
-            report.failed_at.as_deref().unwrap_or_default(),
-            report.findings.stuck.join("\n"),
-            report.findings.differences.join("\n"),
-            report.diagnosis,
+            "chaos {name} {}\noperator logs and findings.txt in {}\nreplay: \
+             CWO_CHAOS_SEED={seed} env -u KUBECONFIG cargo test -p cwo-e2e --test e2e -- \
+             crash_chaos::{test}",
+            report.failure(),
             kept.display()
         );
     }

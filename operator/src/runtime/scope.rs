@@ -7,11 +7,11 @@ use super::ManagedKind;
 use super::context::Context;
 use super::notices::{self, Subject};
 use super::reconcile::object_key;
-use super::status_write::write_status;
+use super::status_write::{Written, write_status};
 use crate::aws::Location;
 use crate::common_fields::{Adoption, CommonStatus, ManagementPolicy};
 use crate::conditions::{Verdict, status_of};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ownership::{self, Owner};
 use crate::reason::{ConditionReason, Reason};
 use crate::runtime::Notice;
@@ -202,9 +202,24 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             &self.obj.namespace().unwrap_or_default(),
         );
         let shown = self.shown();
-        write_status(self.ctx, &api, self.obj, shown.as_ref(), &status).await?;
+        let written = write_status(self.ctx, &api, self.obj, shown.as_ref(), &status).await?;
+        intent_recorded(written)?;
         *self.shown.lock().expect("shown status lock") = Some(status);
         Ok(())
+    }
+}
+
+/// Whether the AWS call an intent announces may go ahead: only once the intent is in the
+/// object's status. An object gone meanwhile (its deletion finished while this reconcile worked
+/// from an older copy) can record nothing, and nothing would ever delete what the call created.
+fn intent_recorded(written: Written) -> Result<()> {
+    match written {
+        Written::Yes | Written::Unchanged => Ok(()),
+        Written::Gone => Err(Error::new(
+            Reason::KubernetesError,
+            "the object was deleted before this reconcile could record what it was about to \
+             create; nothing is created",
+        )),
     }
 }
 
@@ -228,6 +243,17 @@ pub fn ownership_confirmed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_intent_the_object_could_not_record_stops_the_call_it_announces() {
+        assert!(intent_recorded(Written::Yes).is_ok());
+        assert!(
+            intent_recorded(Written::Unchanged).is_ok(),
+            "already recorded"
+        );
+        let refused = intent_recorded(Written::Gone).expect_err("the object is gone");
+        assert!(refused.message.contains("nothing is created"), "{refused}");
+    }
     use crate::conditions::conditions;
     use k8s_openapi::jiff::Timestamp;
 

@@ -16,6 +16,8 @@ use kube::api::{Api, Patch, PatchParams};
 pub enum Written {
     Yes,
     Unchanged,
+    /// The object is gone (deleted and its finalizer removed while the reconcile worked).
+    Gone,
 }
 
 /// Applies `status` to `obj` unless `shown`, the status the object shows now (its status when
@@ -49,7 +51,7 @@ pub async fn write_status<K: Reported>(
             Ok(Written::Yes)
         }
         // The object was deleted while we worked on it: nothing to report on.
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Written::Unchanged),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Written::Gone),
         Err(e) => Err(Error::from(e)),
     }
 }
