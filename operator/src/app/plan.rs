@@ -359,6 +359,7 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<Plan> {
             tokio::sync::mpsc::channel(1).0,
         ),
         args.subscription_filter_limit,
+        Arc::clone(&ctx.released),
     );
 
     let (a, c, s, l, r) = tokio::join!(

@@ -196,6 +196,7 @@ pub fn context(
         accounts: Arc::new(Grants::new(store_of(accounts))),
         accounts_synced: Synced::already(),
         account_users: AccountUsers::default(),
+        released: Default::default(),
     }
 }
 
