@@ -77,6 +77,18 @@ impl DestinationReader {
         self.batcher.request(location, name).await
     }
 
+    /// The destination `name` at `location` read afresh, never from a prefetched reading: what a
+    /// cleanup that must prove ownership asks, since a Put this process did not make (a killed
+    /// predecessor's, an old replica's) may have created it since any reading kept here.
+    pub async fn describe_fresh(
+        &self,
+        location: &Location,
+        name: &str,
+    ) -> Result<Option<Destination>, Error> {
+        self.wrote(location, name);
+        self.batcher.request(location, name).await
+    }
+
     /// Records that `name` at `location` was just written: a prefetched reading of it is out of
     /// date.
     pub fn wrote(&self, location: &Location, name: &str) {

@@ -394,7 +394,12 @@ async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
     let location = &r.location;
     if !r.confirmed {
         // Never confirmed as this object's: only a destination that carries its owner tag goes.
-        let Some(existing) = r.shared.destinations.describe(location, &r.name).await? else {
+        let Some(existing) = r
+            .shared
+            .destinations
+            .describe_fresh(location, &r.name)
+            .await?
+        else {
             return Ok(());
         };
         let arn = existing.arn().unwrap_or_default();
