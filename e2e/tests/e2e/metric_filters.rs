@@ -188,7 +188,11 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
     s.kubectl(["delete", "compositealarm,alarm", "--all", "--wait=false"])?
         .ok()?;
     s.wait_gone("metricfilter", "checkout-error-lines").await?;
+    // Every object, not only the filter's chain: the other alarm waits for the composite and
+    // then for its deletion batch, and AWS is read only once all of them are gone.
+    s.wait_gone("compositealarm", "checkout-failing").await?;
     s.wait_gone("alarm", "checkout-error-lines-high").await?;
+    s.wait_gone("alarm", "checkout-function-errors").await?;
     assert!(
         MetricFilter::on_log_group(&logs, "/aws/lambda/checkout")
             .await
