@@ -83,6 +83,21 @@ fn spec_children(composite: &CompositeAlarm) -> (BTreeSet<String>, BTreeSet<Stri
     (objects, names)
 }
 
+/// Whether `composite` names the alarm `aws_name`, by CloudWatch name or, for the `Alarm` object
+/// `alarm_object` (namespace, name), through an `alarmRef` from the same namespace. Where the
+/// two live is not compared.
+pub fn names(
+    composite: &CompositeAlarm,
+    aws_name: &str,
+    alarm_object: Option<(&str, &str)>,
+) -> bool {
+    let (objects, names) = spec_children(composite);
+    names.contains(aws_name)
+        || alarm_object.is_some_and(|(ns, name)| {
+            composite.namespace().as_deref() == Some(ns) && objects.contains(name)
+        })
+}
+
 /// CompositeAlarm objects that name the alarm `aws_name` (living `at`), either by CloudWatch
 /// name or, for an `Alarm` object, through `alarmRef` from its own namespace.
 pub fn composites_naming(
@@ -98,14 +113,7 @@ pub fn composites_naming(
         .filter(|c| !family.released.holds(&c.uid().unwrap_or_default()))
         .filter(|c| {
             let status = c.status.as_ref().map(|s| &s.common);
-            if !Known::of(status, &c.spec.common).may_share(&at) {
-                return false;
-            }
-            let (objects, names) = spec_children(c);
-            names.contains(aws_name)
-                || alarm_object.is_some_and(|(ns, name)| {
-                    c.namespace().as_deref() == Some(ns) && objects.contains(name)
-                })
+            Known::of(status, &c.spec.common).may_share(&at) && names(c, aws_name, alarm_object)
         })
         .map(|c| ObjectRef::from_obj(&**c))
         .collect();
@@ -194,4 +202,46 @@ pub fn graph(
     }
     graph.insert(this.to_string(), children.iter().cloned());
     graph
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composite(namespace: &str, rule: &str) -> CompositeAlarm {
+        serde_yaml::from_str(&format!(
+            "apiVersion: cwo.dev/v1alpha1\nkind: CompositeAlarm\n\
+             metadata: {{name: parent, namespace: {namespace}}}\n\
+             spec:\n  region: us-east-1\n  rule:\n{rule}"
+        ))
+        .unwrap()
+    }
+
+    const RULE: &str = "    anyOf:\n      - alarm: {alarmRef: latency}\n      - alarm: {alarmName: shared-5xx}\n";
+
+    #[test]
+    fn a_composite_names_its_alarm_refs_in_its_namespace_and_its_cloudwatch_names() {
+        let parent = composite("shop", RULE);
+        assert!(names(&parent, "shop-latency-aws", Some(("shop", "latency"))));
+        assert!(names(&parent, "shared-5xx", None));
+        assert!(names(&parent, "shared-5xx", Some(("other", "anything"))));
+    }
+
+    #[test]
+    fn a_composite_does_not_name_other_alarms_of_its_namespace() {
+        let parent = composite("shop", RULE);
+        // Waking these on the composite's deletion would reconcile the whole namespace.
+        assert!(!names(&parent, "shop-errors", Some(("shop", "errors"))));
+        assert!(!names(&parent, "latency", Some(("other", "latency"))));
+        assert!(!names(&parent, "shop-latency-aws", None));
+    }
+
+    #[test]
+    fn a_composite_names_the_children_its_status_resolved() {
+        let mut parent = composite("shop", RULE);
+        parent.status = Some(serde_json::from_value(serde_json::json!({
+            "resolvedChildren": ["resolved-earlier"]
+        })).unwrap());
+        assert!(names(&parent, "resolved-earlier", None));
+    }
 }

@@ -87,23 +87,21 @@ impl ManagedKind for CompositeAlarm {
     }
 
     fn deleted(&self, family: &AlarmFamily) {
-        // Alarms (and composites) this composite named may be waiting to be deleted.
-        let namespace = self.namespace().unwrap_or_default();
-        let children: BTreeSet<String> = self
-            .status
-            .as_ref()
-            .map(|s| s.resolved_children.iter().cloned().collect())
-            .unwrap_or_default();
+        // The alarms and composites this composite named may be waiting to be deleted. Only
+        // those are woken: waking every deleting alarm of the namespace made each composite's
+        // deletion reconcile (and rewrite the status of) the whole fleet.
         for alarm in family.alarms.state() {
-            let same_ns = alarm.namespace().as_deref() == Some(namespace.as_str());
+            let object = (alarm.namespace().unwrap_or_default(), alarm.name_any());
             if alarm.metadata.deletion_timestamp.is_some()
-                && (same_ns || children.contains(&alarm.aws_name()))
+                && dependents::names(self, &alarm.aws_name(), Some((&object.0, &object.1)))
             {
                 family.wake_alarm(ObjectRef::from_obj(&*alarm));
             }
         }
         for composite in family.composites.state() {
-            if composite.metadata.deletion_timestamp.is_some() {
+            if composite.metadata.deletion_timestamp.is_some()
+                && dependents::names(self, &composite.aws_name(), None)
+            {
                 family.wake_composite(ObjectRef::from_obj(&*composite));
             }
         }
