@@ -15,6 +15,10 @@ pub struct Error {
     pub message: String,
     /// The AWS error code, when AWS answered (for logs).
     pub aws_code: Option<String>,
+    /// A wait with nothing to report: what the object waits for is already on its way (the
+    /// composites that still name an alarm are being deleted themselves). The object is looked
+    /// at again later, without a status write, an event or a longer backoff.
+    pub quiet: bool,
 }
 
 /// Result of a reconcile step.
@@ -27,6 +31,7 @@ impl Error {
             reason,
             message: message.into(),
             aws_code: None,
+            quiet: false,
         }
     }
 
@@ -38,6 +43,14 @@ impl Error {
     /// Something this object needs is not there yet (or something still needs this object).
     pub fn dependency(message: impl Into<String>) -> Self {
         Self::new(Reason::DependencyNotReady, message)
+    }
+
+    /// This error as a wait with nothing to report (see [`Error::quiet`]).
+    pub fn quietly(self) -> Self {
+        Error {
+            quiet: true,
+            ..self
+        }
     }
 
     /// True when retrying cannot help until the spec changes.

@@ -101,9 +101,8 @@ where
             let status = ctx.raw().status().as_u16();
             let reason = reason_for(code.as_deref(), Some(status));
             Error {
-                reason,
-                message: format!("{operation}: {message}"),
                 aws_code: code,
+                ..Error::new(reason, format!("{operation}: {message}"))
             }
         }
         SdkError::TimeoutError(_) => {

@@ -47,11 +47,19 @@ pub async fn cleanup<K: AlarmKind>(
             .iter()
             .map(|p| format!("{}/{}", p.namespace.as_deref().unwrap_or_default(), p.name))
             .collect();
-        return Err(Error::dependency(format!(
+        let waiting = Error::dependency(format!(
             "{} is still used by CompositeAlarm {}; it is deleted once they no longer name it",
             r.what,
             names.join(", ")
-        )));
+        ));
+        // Deleting a composite together with its alarms is the usual case: the alarms wait for
+        // it without writing that they do (the composite's deletion wakes them). A parent that
+        // stays is worth a status and an event.
+        return Err(if all_leaving(r.shared, parents) {
+            waiting.quietly()
+        } else {
+            waiting
+        });
     }
     r.forget_tags();
     let ownership = if r.confirmed {
@@ -68,6 +76,17 @@ pub async fn cleanup<K: AlarmKind>(
         ownership,
     )
     .await
+}
+
+/// Whether every composite of `parents` is being deleted (one the cache no longer holds counts
+/// as gone).
+fn all_leaving(family: &AlarmFamily, parents: &[ObjectRef<CompositeAlarm>]) -> bool {
+    parents.iter().all(|p| {
+        family
+            .composites
+            .get(p)
+            .is_none_or(|c| c.metadata.deletion_timestamp.is_some())
+    })
 }
 
 /// Deletes the alarm `name` of type `kind` if it is owned as `ownership` says. A missing alarm

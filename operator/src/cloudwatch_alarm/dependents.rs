@@ -217,12 +217,17 @@ mod tests {
         .unwrap()
     }
 
-    const RULE: &str = "    anyOf:\n      - alarm: {alarmRef: latency}\n      - alarm: {alarmName: shared-5xx}\n";
+    const RULE: &str =
+        "    anyOf:\n      - alarm: {alarmRef: latency}\n      - alarm: {alarmName: shared-5xx}\n";
 
     #[test]
     fn a_composite_names_its_alarm_refs_in_its_namespace_and_its_cloudwatch_names() {
         let parent = composite("shop", RULE);
-        assert!(names(&parent, "shop-latency-aws", Some(("shop", "latency"))));
+        assert!(names(
+            &parent,
+            "shop-latency-aws",
+            Some(("shop", "latency"))
+        ));
         assert!(names(&parent, "shared-5xx", None));
         assert!(names(&parent, "shared-5xx", Some(("other", "anything"))));
     }
@@ -239,9 +244,12 @@ mod tests {
     #[test]
     fn a_composite_names_the_children_its_status_resolved() {
         let mut parent = composite("shop", RULE);
-        parent.status = Some(serde_json::from_value(serde_json::json!({
-            "resolvedChildren": ["resolved-earlier"]
-        })).unwrap());
+        parent.status = Some(
+            serde_json::from_value(serde_json::json!({
+                "resolvedChildren": ["resolved-earlier"]
+            }))
+            .unwrap(),
+        );
         assert!(names(&parent, "resolved-earlier", None));
     }
 }

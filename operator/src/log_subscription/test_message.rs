@@ -75,9 +75,8 @@ mod tests {
 
     fn aws(code: &str, message: &str) -> Error {
         Error {
-            reason: Reason::InvalidSpec,
-            message: format!("PutSubscriptionFilter: {message}"),
             aws_code: Some(code.into()),
+            ..Error::invalid_spec(format!("PutSubscriptionFilter: {message}"))
         }
     }
 

@@ -42,6 +42,10 @@ use tracing::{Instrument, info_span};
 /// at the cleanup's end were lost.
 const CLEANUP_RECHECK: Duration = Duration::from_secs(60);
 
+/// A cleanup that waits quietly (see [`Error::quiet`]) is tried again after this long, unless
+/// what it waits for wakes it sooner.
+const QUIET_WAIT_RECHECK: Duration = Duration::from_secs(10);
+
 /// What a controller of kind `K` hands to each reconcile.
 pub struct KindContext<K: ManagedKind> {
     /// Shared by every kind.
@@ -312,6 +316,10 @@ async fn cleanup<K: ManagedKind>(
         );
         match outcome {
             None => return Err(CleanupPending(Action::requeue(CLEANUP_RECHECK))),
+            Some(Err(e)) if e.quiet => {
+                tracing::debug!(error = %e, "cleanup waits");
+                return Err(CleanupPending(Action::requeue(QUIET_WAIT_RECHECK)));
+            }
             Some(Err(e)) => {
                 return Err(CleanupPending(
                     report_failure(api, &**obj, ctx, obj.status(), Failed::from(e)).await,

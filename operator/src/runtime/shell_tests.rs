@@ -42,6 +42,10 @@ pub enum Script {
     IntentThenRetried,
     /// Records an intent, then fails with an answer that proves nothing was created.
     IntentThenRefused,
+    /// Ready; its cleanup waits for something already being deleted (a quiet wait).
+    CleanupWaitsQuietly,
+    /// Ready; its cleanup waits for something that stays.
+    CleanupWaits,
 }
 
 #[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -87,7 +91,7 @@ impl ManagedKind for Widget {
         let mut status = r.previous().cloned().unwrap_or_default();
         status.common.aws_name = Some(r.name.clone());
         match self.spec.script {
-            Script::Ready => {
+            Script::Ready | Script::CleanupWaitsQuietly | Script::CleanupWaits => {
                 let created = r.previous().and_then(|s| s.common.arn.as_ref()).is_none();
                 status.common.arn = Some("arn:widget".into());
                 let notices = created.then(|| r.created("CreateWidget"));
@@ -111,6 +115,12 @@ impl ManagedKind for Widget {
 
     /// Records which AWS object the status named: what a kind without tags would delete.
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
+        let waiting = Error::dependency("still named by a parent");
+        match self.spec.script {
+            Script::CleanupWaitsQuietly => return Err(waiting.quietly()),
+            Script::CleanupWaits => return Err(waiting),
+            _ => {}
+        }
         let owned = r.previous().and_then(|s| s.common.arn.clone());
         r.shared.0.lock().unwrap().push(format!(
             "cleanup of {}",
@@ -450,6 +460,53 @@ async fn a_deleted_object_is_cleaned_up_beside_the_controller_then_released() {
     );
     // Objects waiting for it no longer count it, though caches still hold it for a while.
     assert!(kc.ctx.released.holds("u-1"));
+}
+
+/// A deleted widget whose cleanup has ended with `script`'s outcome, and the shell that ran it.
+async fn cleanup_ended(script: Script) -> (Arc<KindContext<Widget>>, Widget) {
+    let (kc, mut woken) = shell_with_wakes().await;
+    let mut obj = widget(script, true, None);
+    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), woken.recv())
+        .await
+        .expect("the cleanup's end queues the object")
+        .unwrap();
+    (kc, obj)
+}
+
+#[tokio::test]
+async fn a_cleanup_waiting_for_what_is_being_deleted_writes_nothing_and_looks_again_soon() {
+    let (kc, obj) = cleanup_ended(Script::CleanupWaitsQuietly).await;
+    // No status write, no event, no finalizer change: `run` fails on any request.
+    let action = run(obj, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
+    assert_eq!(action, Action::requeue(Duration::from_secs(10)));
+    assert!(!kc.ctx.released.holds("u-1"), "still held");
+}
+
+#[tokio::test]
+async fn a_cleanup_waiting_for_what_stays_reports_the_wait() {
+    let (kc, obj) = cleanup_ended(Script::CleanupWaits).await;
+    let answer = serde_json::to_value(&obj).unwrap();
+    let mut written = Value::Null;
+    run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        written = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
+        let event = expect(api, "POST", EVENTS, json!({})).await;
+        assert_eq!(event["reason"], "DependencyNotReady");
+    })
+    .await;
+    assert_eq!(
+        condition(&written, "Ready").unwrap()["message"],
+        "still named by a parent"
+    );
+    assert!(!kc.ctx.released.holds("u-1"));
 }
 
 /// No AWS call was made, by the SDK's count.
