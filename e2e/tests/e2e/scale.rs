@@ -178,7 +178,7 @@ pub(crate) fn composites_over(prefix: &str, count: usize) -> String {
 
 #[tokio::test]
 async fn a_restart_keeps_composites_over_alarm_refs_ready_and_writes_no_status() -> Result<()> {
-    // After a restart the Alarm cache fills from a streaming list while the composites are
+    // After a restart the Alarm cache fills page by page while the composites are
     // already being reconciled; a composite that resolved its alarmRefs against the half-filled
     // cache would report DependencyNotReady (and flip back at the next resync): two status
     // writes and a false alarm for every composite.

@@ -1,6 +1,7 @@
 //! The watch behind each controller, kept lean: objects are cached without `managedFields` and
 //! without the `last-applied-configuration` annotation (together often larger than the object
-//! itself), lists stream instead of arriving as one large page, and only changes that matter
+//! itself), lists arrive in pages and are consistent reads (see [`Scope::watcher_config`]), and
+//! only changes that matter
 //! wake a reconcile — a new generation (spec change or deletion) or a finalizer change — not the
 //! operator's own status writes.
 
@@ -38,9 +39,13 @@ impl Scope {
         }
     }
 
-    /// The watcher configuration for the scope.
+    /// The watcher configuration for the scope: paged lists (500 objects a page) that are
+    /// consistent reads. A streaming list would start from resourceVersion "0", which the API
+    /// server may answer from a stale watch cache: a process started right after its killed
+    /// predecessor released an object could then see that object as it was before its
+    /// deletion and write it to AWS again, where nothing would ever delete it.
     pub fn watcher_config(&self) -> watcher::Config {
-        let config = watcher::Config::default().streaming_lists();
+        let config = watcher::Config::default().list_semantic(watcher::ListSemantic::MostRecent);
         match &self.label_selector {
             Some(selector) => config.labels(selector),
             None => config,
@@ -212,5 +217,28 @@ mod synced_tests {
                 .expect("woken")
                 .unwrap();
         }
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+    use kube::runtime::watcher::{InitialListStrategy, ListSemantic};
+
+    #[test]
+    fn lists_are_consistent_reads_in_pages() {
+        let config = Scope::default().watcher_config();
+        // Not a streaming list: kube starts those at resourceVersion "0", served from the API
+        // server's watch cache however stale it is.
+        assert_eq!(config.initial_list_strategy, InitialListStrategy::ListWatch);
+        assert_eq!(config.list_semantic, ListSemantic::MostRecent);
+        assert_eq!(config.page_size, Some(500));
+        let scoped = Scope {
+            namespace: Some("team".into()),
+            label_selector: Some("cwo.dev/shard=a".into()),
+        }
+        .watcher_config();
+        assert_eq!(scoped.list_semantic, ListSemantic::MostRecent);
+        assert_eq!(scoped.label_selector.as_deref(), Some("cwo.dev/shard=a"));
     }
 }
