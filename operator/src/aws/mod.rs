@@ -21,6 +21,7 @@ pub mod metric_streams;
 pub mod rate_limit;
 pub mod sampling_rules;
 pub mod subscription_filters;
+pub mod tag_sync;
 pub mod wire;
 pub mod xray_tags;
 
