@@ -395,6 +395,18 @@ fn crash_if_asked(api: Api) {
     }
 }
 
+/// AWS access at an endpoint where nothing listens, for tests of what must or must not reach AWS
+/// (a call fails at once; an answer from anything kept does not).
+#[cfg(test)]
+pub async fn unreachable() -> Arc<Aws> {
+    let settings = AwsSettings {
+        default_region: Some("us-east-1".into()),
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        ..Default::default()
+    };
+    Arc::new(Aws::load(settings, Arc::new(Metrics::new())).await.unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
