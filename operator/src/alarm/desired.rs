@@ -176,15 +176,9 @@ pub fn put_request(
                 .build(),
         );
     }
-    b = b.set_action_configuration(
-        f.action_configuration
-            .as_ref()
-            .and_then(ActionConfiguration::to_sdk),
-    );
-    if let Some(tags) = tags {
-        b = b.set_tags(Some(sdk_tags(tags)));
-    }
-    b
+    let action_configuration = f.action_configuration.as_ref();
+    b.set_action_configuration(action_configuration.and_then(ActionConfiguration::to_sdk))
+        .set_tags(tags.map(sdk_tags))
 }
 
 fn dimension(d: &Dimension) -> cw::Dimension {

@@ -120,17 +120,10 @@ mod tests {
     use super::*;
     use crate::alarm::desired::{AlarmConfig, desired, put_request};
     use crate::alarm::diff::plan;
+    use crate::cloudwatch_alarm::sdk_client as client;
     use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
-
-    fn client() -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::from_conf(
-            aws_sdk_cloudwatch::Config::builder()
-                .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-                .build(),
-        )
-    }
 
     /// What CloudWatch stores from a PutMetricAlarm, as DescribeAlarms then reports it: every
     /// list in an order of its own (reversed here), ActionsEnabled and the Dimensions list always

@@ -14,6 +14,7 @@ use crate::cloudwatch_alarm::actions::{
     METRIC_ALARM_ACTIONS_MESSAGE, METRIC_ALARM_ACTIONS_RULE, METRIC_STATE_ACTIONS_MESSAGE,
     METRIC_STATE_ACTIONS_RULE, NO_AUTOSCALING_ON_BAND_MESSAGE, NO_AUTOSCALING_ON_BAND_RULE,
 };
+use crate::cloudwatch_alarm::spec::empty_spec;
 pub use crate::cloudwatch_alarm::spec::{
     ActionConfiguration, AlarmState, AlarmTagsPropagation, default_true,
 };
@@ -369,7 +370,7 @@ impl Default for AlarmSpec {
     /// The spec of an empty manifest, with the same defaults as the API server fills in (for
     /// example actionsEnabled: true), so code and cluster agree on what "unset" means.
     fn default() -> Self {
-        serde_json::from_value(serde_json::json!({})).expect("an empty spec deserializes")
+        empty_spec()
     }
 }
 

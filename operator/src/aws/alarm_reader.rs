@@ -20,13 +20,13 @@
 //!   handed to a reconcile after it; what the write made true (the alarm exists, or not) is
 //!   known for as long as an absent reading is kept;
 //! - a cleanup that must know whether an alarm not confirmed as its own still exists reads it
-//!   afresh ([`AlarmReader::describe_fresh`], batched like every read): a kept reading that it
-//!   does not exist could miss a Put this process did not make;
+//!   afresh ([`Read::Fresh`], batched like every read): a kept reading that it does not exist
+//!   could miss a Put this process did not make;
 //! - the ARN prefix of each location (partition and account) is learned from the first alarm ARN
 //!   an answer holds, so a created alarm's ARN needs no read.
 
 use super::api::Api;
-use super::batch::{BatchCall, Batcher};
+use super::batch::{BatchCall, Batcher, Kept, Read};
 use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
@@ -136,41 +136,15 @@ impl AlarmReader {
         let _ = self.expected.set(expected);
     }
 
-    /// The alarm `name` at `location` (metric or composite), or `None` when it does not exist.
+    /// The alarm `name` at `location` (metric or composite), or `None` when it does not exist,
+    /// read as `read` allows.
     pub async fn describe(
         &self,
         location: &Location,
         name: &str,
+        read: Read,
     ) -> Result<Option<AlarmRecord>, Error> {
-        if let Some(record) = self.take_prefetched(location, name) {
-            return Ok(record);
-        }
-        self.batcher.request(location, name).await
-    }
-
-    /// The alarm `name` at `location` as AWS holds it now, read through the batches (so a
-    /// hundred such reads share one call) and never answered by a kept reading: what decides
-    /// that an alarm whose ownership is not confirmed is gone must be current, since a Put this
-    /// process did not make (a killed predecessor's late one, an old replica's) can create the
-    /// alarm after a reading that it does not exist was taken. A reading kept from before it is
-    /// dropped, whatever the answer.
-    pub async fn describe_fresh(
-        &self,
-        location: &Location,
-        name: &str,
-    ) -> Result<Option<AlarmRecord>, Error> {
-        let started = Instant::now();
-        let answer = self.batcher.request(location, name).await;
-        let key = (location.clone(), name.to_string());
-        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
-        if prefetched
-            .records
-            .get(&key)
-            .is_some_and(|(read_at, _)| *read_at < started)
-        {
-            prefetched.records.remove(&key);
-        }
-        answer
+        self.batcher.read(self, location, name, read).await
     }
 
     /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
@@ -198,7 +172,7 @@ impl AlarmReader {
         };
         match known {
             Some(exists) => Ok(exists),
-            None => Ok(self.describe(location, name).await?.is_some()),
+            None => Ok(self.describe(location, name, Read::Kept).await?.is_some()),
         }
     }
 
@@ -301,26 +275,6 @@ impl AlarmReader {
         }
     }
 
-    /// A record read ahead is handed out once; a reading that the alarm does not exist serves
-    /// every reconcile until it expires or this process writes the alarm.
-    fn take_prefetched(&self, location: &Location, name: &str) -> Option<Option<AlarmRecord>> {
-        let key = (location.clone(), name.to_string());
-        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
-        let (read_at, record) = prefetched.records.get(&key)?;
-        let fresh = match record {
-            Some(_) => read_at.elapsed() <= self.prefetch_ttl,
-            None => read_at.elapsed() <= self.absent_ttl,
-        };
-        if !fresh {
-            prefetched.records.remove(&key);
-            return None;
-        }
-        match record {
-            None => Some(None),
-            Some(_) => prefetched.records.remove(&key).map(|(_, record)| record),
-        }
-    }
-
     /// Keeps the records of a prefetch whose read started at `started`, except for alarms
     /// written since then.
     fn keep(
@@ -345,6 +299,40 @@ impl AlarmReader {
                 continue;
             }
             records.insert(key, (started, found.get(name).cloned()));
+        }
+    }
+}
+
+impl Kept<AlarmRecord> for AlarmReader {
+    /// A record read ahead is handed out once; a reading that the alarm does not exist serves
+    /// every reconcile until it expires or this process writes the alarm.
+    fn take(&self, location: &Location, name: &str) -> Option<Option<AlarmRecord>> {
+        let key = (location.clone(), name.to_string());
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        let (read_at, record) = prefetched.records.get(&key)?;
+        let fresh = match record {
+            Some(_) => read_at.elapsed() <= self.prefetch_ttl,
+            None => read_at.elapsed() <= self.absent_ttl,
+        };
+        if !fresh {
+            prefetched.records.remove(&key);
+            return None;
+        }
+        match record {
+            None => Some(None),
+            Some(_) => prefetched.records.remove(&key).map(|(_, record)| record),
+        }
+    }
+
+    fn forget_before(&self, location: &Location, name: &str, asked: Instant) {
+        let key = (location.clone(), name.to_string());
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        if prefetched
+            .records
+            .get(&key)
+            .is_some_and(|(read_at, _)| *read_at < asked)
+        {
+            prefetched.records.remove(&key);
         }
     }
 }
@@ -476,19 +464,10 @@ impl AlarmRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::AwsSettings;
-    use crate::metrics::Metrics;
 
     async fn reader() -> Arc<AlarmReader> {
-        let settings = AwsSettings {
-            default_region: Some("us-east-1".into()),
-            // Nothing listens here; these tests never call AWS.
-            endpoint_url: Some("http://127.0.0.1:9".into()),
-            ..Default::default()
-        };
-        let aws = Aws::load(settings, Arc::new(Metrics::new())).await.unwrap();
         AlarmReader::new(
-            Arc::new(aws),
+            crate::aws::unreachable().await,
             Duration::from_millis(10),
             Duration::from_secs(60),
             Duration::from_secs(600),
@@ -525,7 +504,10 @@ mod tests {
             "a missing alarm is a reading too"
         );
         // Handed out once.
-        assert_eq!(r.describe(&here(), "a").await.unwrap(), Some(metric("a")));
+        assert_eq!(
+            r.describe(&here(), "a", Read::Kept).await.unwrap(),
+            Some(metric("a"))
+        );
         assert_eq!(kept(&r, "a"), None);
     }
 
@@ -535,7 +517,7 @@ mod tests {
         let found = HashMap::from([("a".to_string(), metric("a"))]);
         r.keep(&here(), &names(&["a"]), &found, Instant::now());
         let other = Location::new(Some("team-a"), "us-east-1");
-        assert_eq!(r.take_prefetched(&other, "a"), None);
+        assert_eq!(r.take(&other, "a"), None);
         assert_eq!(
             kept(&r, "a"),
             Some(Some(metric("a"))),
@@ -586,18 +568,18 @@ mod tests {
         let found = HashMap::from([("a".to_string(), metric("a"))]);
         r.keep(&here(), &names(&["a", "b"]), &found, Instant::now());
         tokio::time::advance(Duration::from_secs(61)).await;
-        assert_eq!(r.take_prefetched(&here(), "a"), None, "a record goes stale");
-        assert_eq!(r.take_prefetched(&here(), "b"), Some(None));
+        assert_eq!(r.take(&here(), "a"), None, "a record goes stale");
+        assert_eq!(r.take(&here(), "b"), Some(None));
         assert_eq!(
-            r.take_prefetched(&here(), "b"),
+            r.take(&here(), "b"),
             Some(None),
             "an absent reading serves every reconcile"
         );
         r.wrote(&here(), "b", Wrote::Put);
-        assert_eq!(r.take_prefetched(&here(), "b"), None, "until a write");
+        assert_eq!(r.take(&here(), "b"), None, "until a write");
         r.keep(&here(), &names(&["c"]), &HashMap::new(), Instant::now());
         tokio::time::advance(Duration::from_secs(601)).await;
-        assert_eq!(r.take_prefetched(&here(), "c"), None);
+        assert_eq!(r.take(&here(), "c"), None);
     }
 
     #[tokio::test]
@@ -672,10 +654,14 @@ mod tests {
         // release the object's finalizer and leave the alarm in AWS.
         let r = reader().await;
         r.keep(&here(), &names(&["a"]), &HashMap::new(), Instant::now());
-        assert_eq!(r.describe(&here(), "a").await.unwrap(), None, "kept");
+        assert_eq!(
+            r.describe(&here(), "a", Read::Kept).await.unwrap(),
+            None,
+            "kept"
+        );
         // Nothing listens at the endpoint: only a read from AWS fails.
         assert!(
-            r.describe_fresh(&here(), "a").await.is_err(),
+            r.describe(&here(), "a", Read::Fresh).await.is_err(),
             "a cleanup read goes to AWS"
         );
     }
@@ -685,7 +671,7 @@ mod tests {
         let r = reader().await;
         r.keep(&here(), &names(&["a"]), &HashMap::new(), Instant::now());
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let _ = r.describe_fresh(&here(), "a").await;
+        let _ = r.describe(&here(), "a", Read::Fresh).await;
         assert_eq!(kept(&r, "a"), None);
     }
 

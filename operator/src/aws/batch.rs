@@ -15,6 +15,10 @@
 //! while requests are still arriving. A batch that fills up closes at once and goes out at its
 //! slot; the next request opens another batch with the next slot. A request for a key that a
 //! batch not yet sent already holds joins that batch.
+//!
+//! Readers keep readings beside their batcher ([`Kept`]: records read ahead by the drift resync,
+//! a listing shared for a few seconds) and read through [`Batcher::read`], which says once for
+//! all of them when a kept reading may answer and when it may not ([`Read`]).
 
 use super::Location;
 use super::api::Api;
@@ -42,6 +46,31 @@ pub type BatchCall<V> = Arc<
 >;
 
 type Reply<V> = oneshot::Sender<Result<Option<V>, Error>>;
+
+/// Which readings may answer a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// A reading the reader keeps (read ahead, or shared for a while) answers while it is
+    /// usable; otherwise a call.
+    Kept,
+    /// Only a call that goes out after the request (a batch not yet sent may still take it);
+    /// a kept reading from before the request is dropped once the answer is in. What decides
+    /// that an object whose ownership is not confirmed is gone must use this: a write this
+    /// process did not make (a killed predecessor's late create, an old replica's) can have made
+    /// it after any kept reading was taken, and trusting that reading would release the object's
+    /// finalizer and leave the AWS object behind.
+    Fresh,
+}
+
+/// The readings a reader keeps beside its [`Batcher`], by location and key.
+pub trait Kept<V> {
+    /// A usable kept reading of `key` at `location` (`Some(None)`: a reading that it does not
+    /// exist), handed out as the reader's rules say (a record read ahead is handed out once).
+    fn take(&self, location: &Location, key: &str) -> Option<Option<V>>;
+
+    /// Drops the kept reading of `key` at `location` if its read started before `asked`.
+    fn forget_before(&self, location: &Location, key: &str, asked: Instant);
+}
 
 /// How long a batch that is not full waits for more requests (its rate-limit slot aside).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,6 +223,28 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                 "batched AWS call was cancelled",
             ))
         })
+    }
+
+    /// Reads `key` at `location` as `read` allows: from `kept`, or through a batch.
+    pub async fn read(
+        self: &Arc<Self>,
+        kept: &impl Kept<V>,
+        location: &Location,
+        key: &str,
+        read: Read,
+    ) -> Result<Option<V>, Error> {
+        match read {
+            Read::Kept => match kept.take(location, key) {
+                Some(reading) => Ok(reading),
+                None => self.request(location, key).await,
+            },
+            Read::Fresh => {
+                let asked = Instant::now();
+                let answer = self.request(location, key).await;
+                kept.forget_before(location, key, asked);
+                answer
+            }
+        }
     }
 
     /// When batch `id` at `location` goes out unless it fills up first; `None` once it is gone.
@@ -582,5 +633,61 @@ mod tests {
         let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].0, Duration::from_secs(1));
+    }
+
+    /// Readings kept by key, each with when its read started.
+    #[derive(Default)]
+    struct Readings(Mutex<HashMap<String, (Instant, Option<usize>)>>);
+
+    impl Kept<usize> for Readings {
+        fn take(&self, _location: &Location, key: &str) -> Option<Option<usize>> {
+            self.0.lock().unwrap().get(key).map(|(_, v)| *v)
+        }
+
+        fn forget_before(&self, _location: &Location, key: &str, asked: Instant) {
+            let mut readings = self.0.lock().unwrap();
+            if readings.get(key).is_some_and(|(at, _)| *at < asked) {
+                readings.remove(key);
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_reading_answers_a_read_but_never_a_fresh_one_and_a_fresh_answer_drops_it() {
+        let start = Instant::now();
+        let (b, calls) = counting_batcher(100, None, start);
+        let kept = Readings::default();
+        // A reading that "gone" does not exist; then something creates it.
+        kept.0.lock().unwrap().insert("gone".into(), (start, None));
+        tokio::time::advance(ms(1)).await;
+        assert_eq!(
+            b.read(&kept, &here(), "gone", Read::Kept).await.unwrap(),
+            None
+        );
+        assert!(
+            calls.lock().unwrap().is_empty(),
+            "answered by the kept reading"
+        );
+        assert_eq!(
+            b.read(&kept, &here(), "gone", Read::Fresh).await.unwrap(),
+            Some(4),
+            "a fresh read goes to AWS"
+        );
+        assert_eq!(calls.lock().unwrap().len(), 1);
+        assert!(
+            kept.0.lock().unwrap().is_empty(),
+            "the older reading is dropped"
+        );
+        // A reading whose read started after the fresh request is as new as its answer: it stays.
+        let at = here();
+        let fresh = b.read(&kept, &at, "x", Read::Fresh);
+        let keep_newer = async {
+            tokio::time::sleep(ms(1)).await;
+            let newer = (Instant::now(), Some(7));
+            kept.0.lock().unwrap().insert("x".into(), newer);
+        };
+        let (answer, ()) = tokio::join!(fresh, keep_newer);
+        assert_eq!(answer.unwrap(), Some(1));
+        assert!(kept.0.lock().unwrap().contains_key("x"));
     }
 }

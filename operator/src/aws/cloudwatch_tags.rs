@@ -2,7 +2,7 @@
 //! TagResource and UntagResource by ARN.
 
 use super::api::Api;
-use super::{Aws, Location};
+use super::{Aws, Location, tag_sync};
 use crate::error::Error;
 use crate::tags::TagDiff;
 use aws_sdk_cloudwatch::types::Tag;
@@ -35,32 +35,16 @@ pub async fn list(
 /// Applies `diff` to the resource `arn`.
 pub async fn apply(aws: &Aws, location: &Location, arn: &str, diff: &TagDiff) -> Result<(), Error> {
     let client = &aws.clients(location).cloudwatch;
-    if !diff.set.is_empty() {
-        let tags = sdk_tags(&diff.set);
-        aws.call(
-            location,
-            Api::CloudWatchTagResource,
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags))
-                .send(),
-        )
-        .await?;
-    }
-    if !diff.remove.is_empty() {
-        aws.call(
-            location,
-            Api::CloudWatchUntagResource,
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(diff.remove.clone()))
-                .send(),
-        )
-        .await?;
-    }
-    Ok(())
+    let set = client.tag_resource().set_tags(Some(sdk_tags(&diff.set)));
+    let remove = client
+        .untag_resource()
+        .set_tag_keys(Some(diff.remove.clone()));
+    let set = (Api::CloudWatchTagResource, set.resource_arn(arn).send());
+    let remove = (
+        Api::CloudWatchUntagResource,
+        remove.resource_arn(arn).send(),
+    );
+    tag_sync::apply(aws, location, diff, set, remove).await
 }
 
 /// Tags in the SDK's shape (for TagResource, and for the create calls that carry tags).

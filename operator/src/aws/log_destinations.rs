@@ -9,10 +9,11 @@
 //!
 //! The drift resync prefetches a chunk of destinations with one listing, and the reconciles it
 //! then triggers take their record from that prefetch. A prefetched record is handed out once and
-//! kept only briefly; a write by the operator drops it.
+//! kept only briefly; a write by the operator drops it, and a cleanup proving ownership reads
+//! afresh ([`Read::Fresh`]).
 
 use super::api::Api;
-use super::batch::{BatchCall, Batcher};
+use super::batch::{BatchCall, Batcher, Kept, Read};
 use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_cloudwatchlogs::types::Destination;
@@ -61,32 +62,15 @@ impl DestinationReader {
         })
     }
 
-    /// The destination `name` at `location`, or `None` when it does not exist.
+    /// The destination `name` at `location`, or `None` when it does not exist, read as `read`
+    /// allows.
     pub async fn describe(
         &self,
         location: &Location,
         name: &str,
+        read: Read,
     ) -> Result<Option<Destination>, Error> {
-        let key = (location.clone(), name.to_string());
-        let prefetched = self.prefetched.lock().expect("prefetch lock").remove(&key);
-        if let Some((read_at, record)) = prefetched
-            && read_at.elapsed() <= self.prefetch_ttl
-        {
-            return Ok(record);
-        }
-        self.batcher.request(location, name).await
-    }
-
-    /// The destination `name` at `location` read afresh, never from a prefetched reading: what a
-    /// cleanup that must prove ownership asks, since a Put this process did not make (a killed
-    /// predecessor's, an old replica's) may have created it since any reading kept here.
-    pub async fn describe_fresh(
-        &self,
-        location: &Location,
-        name: &str,
-    ) -> Result<Option<Destination>, Error> {
-        self.wrote(location, name);
-        self.batcher.request(location, name).await
+        self.batcher.read(self, location, name, read).await
     }
 
     /// Records that `name` at `location` was just written: a prefetched reading of it is out of
@@ -101,7 +85,20 @@ impl DestinationReader {
     /// Reads `names` at `location` now, with one listing, and keeps the records for the
     /// reconciles that will ask for them shortly.
     pub async fn prefetch(&self, location: &Location, names: &[String]) -> Result<(), Error> {
+        let started = Instant::now();
         let found = describe(&self.aws, location, names, false).await?;
+        self.keep(location, names, &found, started);
+        Ok(())
+    }
+
+    /// Keeps the records of a listing of `names` whose read started at `started`.
+    fn keep(
+        &self,
+        location: &Location,
+        names: &[String],
+        found: &HashMap<String, Destination>,
+        started: Instant,
+    ) {
         let now = Instant::now();
         let ttl = self.prefetch_ttl;
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
@@ -109,10 +106,31 @@ impl DestinationReader {
         for name in names {
             prefetched.insert(
                 (location.clone(), name.clone()),
-                (now, found.get(name).cloned()),
+                (started, found.get(name).cloned()),
             );
         }
-        Ok(())
+    }
+}
+
+impl Kept<Destination> for DestinationReader {
+    /// A prefetched record is handed out once, while it is younger than the prefetch's TTL.
+    fn take(&self, location: &Location, name: &str) -> Option<Option<Destination>> {
+        let key = (location.clone(), name.to_string());
+        let prefetched = self.prefetched.lock().expect("prefetch lock").remove(&key);
+        prefetched
+            .filter(|(read_at, _)| read_at.elapsed() <= self.prefetch_ttl)
+            .map(|(_, record)| record)
+    }
+
+    fn forget_before(&self, location: &Location, name: &str, asked: Instant) {
+        let key = (location.clone(), name.to_string());
+        let mut prefetched = self.prefetched.lock().expect("prefetch lock");
+        if prefetched
+            .get(&key)
+            .is_some_and(|(read_at, _)| *read_at < asked)
+        {
+            prefetched.remove(&key);
+        }
     }
 }
 
@@ -187,5 +205,77 @@ async fn describe(
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
             _ => return Ok(found),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn reader() -> Arc<DestinationReader> {
+        DestinationReader::new(
+            crate::aws::unreachable().await,
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        )
+    }
+
+    fn here() -> Location {
+        Location::of("us-east-1")
+    }
+
+    fn kept(reader: &DestinationReader, name: &str) -> Option<Option<Destination>> {
+        let prefetched = reader.prefetched.lock().unwrap();
+        let key = (here(), name.to_string());
+        prefetched.get(&key).map(|(_, d)| d.clone())
+    }
+
+    #[tokio::test]
+    async fn a_prefetched_reading_is_handed_out_once() {
+        let r = reader().await;
+        let found = HashMap::from([(
+            "a".to_string(),
+            Destination::builder().destination_name("a").build(),
+        )]);
+        r.keep(&here(), &["a".into(), "b".into()], &found, Instant::now());
+        let a = r.describe(&here(), "a", Read::Kept).await.unwrap();
+        assert_eq!(a.and_then(|d| d.destination_name), Some("a".into()));
+        assert_eq!(kept(&r, "a"), None);
+        assert_eq!(
+            kept(&r, "b"),
+            Some(None),
+            "a missing destination is a reading too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cleanup_read_is_never_answered_by_a_kept_reading_that_the_destination_is_gone() {
+        // A reading that "a" does not exist is kept; then a PutDestination this process did not
+        // make (a killed predecessor's) creates it. Trusting the kept reading would release the
+        // object's finalizer and leave the destination in AWS.
+        let r = reader().await;
+        r.keep(&here(), &["a".into()], &HashMap::new(), Instant::now());
+        assert!(
+            r.describe(&here(), "a", Read::Kept)
+                .await
+                .unwrap()
+                .is_none(),
+            "kept"
+        );
+        r.keep(&here(), &["a".into()], &HashMap::new(), Instant::now());
+        // Nothing listens at the endpoint: only a read from AWS fails.
+        assert!(
+            r.describe(&here(), "a", Read::Fresh).await.is_err(),
+            "a cleanup read goes to AWS"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_read_drops_the_reading_kept_from_before_it() {
+        let r = reader().await;
+        r.keep(&here(), &["a".into()], &HashMap::new(), Instant::now());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let _ = r.describe(&here(), "a", Read::Fresh).await;
+        assert_eq!(kept(&r, "a"), None);
     }
 }

@@ -2,7 +2,7 @@
 //! UntagResource by ARN. PutDestination takes tags only when it creates the destination.
 
 use super::api::Api;
-use super::{Aws, Location};
+use super::{Aws, Location, tag_sync};
 use crate::error::Error;
 use crate::tags::TagDiff;
 use std::collections::{BTreeMap, HashMap};
@@ -27,31 +27,13 @@ pub async fn list(
 /// Applies `diff` to the resource `arn`.
 pub async fn apply(aws: &Aws, location: &Location, arn: &str, diff: &TagDiff) -> Result<(), Error> {
     let client = &aws.clients(location).logs;
-    if !diff.set.is_empty() {
-        aws.call(
-            location,
-            Api::LogsTagResource,
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(sdk_tags(&diff.set)))
-                .send(),
-        )
-        .await?;
-    }
-    if !diff.remove.is_empty() {
-        aws.call(
-            location,
-            Api::LogsUntagResource,
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(diff.remove.clone()))
-                .send(),
-        )
-        .await?;
-    }
-    Ok(())
+    let set = client.tag_resource().set_tags(Some(sdk_tags(&diff.set)));
+    let remove = client
+        .untag_resource()
+        .set_tag_keys(Some(diff.remove.clone()));
+    let set = (Api::LogsTagResource, set.resource_arn(arn).send());
+    let remove = (Api::LogsUntagResource, remove.resource_arn(arn).send());
+    tag_sync::apply(aws, location, diff, set, remove).await
 }
 
 /// Tags in the Logs SDK's shape.

@@ -21,6 +21,7 @@ pub mod metric_streams;
 pub mod rate_limit;
 pub mod sampling_rules;
 pub mod subscription_filters;
+pub mod tag_sync;
 pub mod wire;
 pub mod xray_tags;
 
@@ -392,6 +393,18 @@ fn crash_if_asked(api: Api) {
         eprintln!("{CRASH_AFTER_ENV}={api}: aborting right after the call succeeded");
         std::process::abort();
     }
+}
+
+/// AWS access at an endpoint where nothing listens, for tests of what must or must not reach AWS
+/// (a call fails at once; an answer from anything kept does not).
+#[cfg(test)]
+pub async fn unreachable() -> Arc<Aws> {
+    let settings = AwsSettings {
+        default_region: Some("us-east-1".into()),
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        ..Default::default()
+    };
+    Arc::new(Aws::load(settings, Arc::new(Metrics::new())).await.unwrap())
 }
 
 #[cfg(test)]

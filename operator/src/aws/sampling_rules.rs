@@ -10,12 +10,12 @@
 //! - a listing is reused for a short time only (a few seconds), so drift made outside the
 //!   operator is seen by the next resync;
 //! - a cleanup deciding that a rule not confirmed as its own is gone takes a listing asked for
-//!   after it ([`RuleLister::list_fresh`]), never a kept one;
+//!   after it ([`Read::Fresh`]), never a kept one;
 //! - a write through the operator ([`RuleLister::invalidate`]) makes every earlier listing
 //!   unusable, so a reconcile never acts on a listing taken before its own create or delete.
 
 use super::api::Api;
-use super::batch::{BatchCall, Batcher};
+use super::batch::{BatchCall, Batcher, Kept, Read};
 use super::rate_limit::RateLimiter;
 use super::{Aws, Location};
 use crate::error::Error;
@@ -23,7 +23,7 @@ use aws_sdk_xray::types::SamplingRuleRecord;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -72,8 +72,9 @@ pub type ListCall = Arc<
 
 /// The last successful listing of a location.
 struct Taken {
-    /// The location's write count when the listing was asked for.
+    /// The location's write count when the listing went out.
     generation: u64,
+    started: Instant,
     finished: Instant,
     listing: Arc<RuleListing>,
 }
@@ -107,79 +108,89 @@ impl RuleLister {
 
     /// A lister over any listing call (tests use a counting one), paced by `limiter`.
     pub fn with_call(call: ListCall, limiter: Arc<RateLimiter>, fresh_for: Duration) -> Arc<Self> {
-        let batch_call: BatchCall<Arc<RuleListing>> = Arc::new(move |location, _keys| {
-            let call = Arc::clone(&call);
-            Box::pin(async move {
-                let listing = call(location, true).await?;
-                Ok(HashMap::from([(ALL_RULES.to_string(), Arc::new(listing))]))
-            })
-        });
-        Arc::new(RuleLister {
-            fresh_for,
-            batcher: Batcher::new(Api::GetSamplingRules, limiter, LIST_WINDOW, 1, batch_call),
-            listings: Mutex::default(),
+        Arc::new_cyclic(|me: &Weak<RuleLister>| {
+            let me = me.clone();
+            let batch_call: BatchCall<Arc<RuleListing>> = Arc::new(move |location, _keys| {
+                let (call, me) = (Arc::clone(&call), me.clone());
+                Box::pin(async move {
+                    let writes = me.upgrade().map(|lister| lister.writes(&location));
+                    let started = Instant::now();
+                    let listing = Arc::new(call(location.clone(), true).await?);
+                    if let (Some(lister), Some(generation)) = (me.upgrade(), writes) {
+                        lister.keep(&location, generation, started, &listing);
+                    }
+                    Ok(HashMap::from([(ALL_RULES.to_string(), listing)]))
+                })
+            });
+            RuleLister {
+                fresh_for,
+                batcher: Batcher::new(Api::GetSamplingRules, limiter, LIST_WINDOW, 1, batch_call),
+                listings: Mutex::default(),
+            }
         })
     }
 
-    /// Every rule at `location`: a successful listing younger than the freshness window,
-    /// provided no write went through the operator since it was asked for; otherwise a new
-    /// listing, shared with everyone who asks before it goes out.
-    pub async fn list(&self, location: &Location) -> Result<Arc<RuleListing>, Error> {
-        let generation = {
-            let listings = self.listings.lock().expect("rule lister lock");
-            let generation = listings.writes.get(location).copied().unwrap_or(0);
-            if let Some(taken) = listings.last.get(location)
-                && taken.generation == generation
-                && taken.finished.elapsed() <= self.fresh_for
-            {
-                return Ok(Arc::clone(&taken.listing));
-            }
-            generation
-        };
-        self.list_now(location, generation).await
+    /// Every rule at `location`, as `read` allows: a successful listing younger than the
+    /// freshness window, provided no write went through the operator since it went out, or a
+    /// new listing, shared with everyone who asks before it goes out.
+    pub async fn list(&self, location: &Location, read: Read) -> Result<Arc<RuleListing>, Error> {
+        let listing = self.batcher.read(self, location, ALL_RULES, read).await?;
+        Ok(listing.unwrap_or_default())
     }
 
-    /// Every rule at `location` from a listing asked for after this call (shared with everyone
-    /// who asks before it goes out), never a listing kept from before: what decides that a rule
-    /// whose ownership is not confirmed is gone must be current, since a create this process
-    /// did not make (a killed predecessor's late one, an old replica's) can add the rule after
-    /// a kept listing was taken.
-    pub async fn list_fresh(&self, location: &Location) -> Result<Arc<RuleListing>, Error> {
-        let generation = {
-            let listings = self.listings.lock().expect("rule lister lock");
-            listings.writes.get(location).copied().unwrap_or(0)
-        };
-        self.list_now(location, generation).await
+    /// The location's write count.
+    fn writes(&self, location: &Location) -> u64 {
+        let listings = self.listings.lock().expect("rule lister lock");
+        listings.writes.get(location).copied().unwrap_or(0)
     }
 
-    /// A new listing (shared with everyone who asks before it goes out), kept for others as of
-    /// the write count `generation`.
-    async fn list_now(
+    /// Keeps a listing that went out at `started`, as of the write count `generation`.
+    fn keep(
         &self,
         location: &Location,
         generation: u64,
-    ) -> Result<Arc<RuleListing>, Error> {
-        let listing = self
-            .batcher
-            .request(location, ALL_RULES)
-            .await?
-            .unwrap_or_default();
+        started: Instant,
+        listing: &Arc<RuleListing>,
+    ) {
         let mut listings = self.listings.lock().expect("rule lister lock");
         listings.last.insert(
             location.clone(),
             Taken {
                 generation,
+                started,
                 finished: Instant::now(),
-                listing: Arc::clone(&listing),
+                listing: Arc::clone(listing),
             },
         );
-        Ok(listing)
     }
 
     /// Forgets what was listed at `location`: call after every write, so the next read sees it.
     pub fn invalidate(&self, location: &Location) {
         let mut listings = self.listings.lock().expect("rule lister lock");
         *listings.writes.entry(location.clone()).or_default() += 1;
+    }
+}
+
+impl Kept<Arc<RuleListing>> for RuleLister {
+    /// The last listing, while it is younger than the freshness window and no write went
+    /// through the operator since it went out.
+    fn take(&self, location: &Location, _all: &str) -> Option<Option<Arc<RuleListing>>> {
+        let listings = self.listings.lock().expect("rule lister lock");
+        let writes = listings.writes.get(location).copied().unwrap_or(0);
+        let taken = listings.last.get(location)?;
+        (taken.generation == writes && taken.finished.elapsed() <= self.fresh_for)
+            .then(|| Some(Arc::clone(&taken.listing)))
+    }
+
+    fn forget_before(&self, location: &Location, _all: &str, asked: Instant) {
+        let mut listings = self.listings.lock().expect("rule lister lock");
+        if listings
+            .last
+            .get(location)
+            .is_some_and(|t| t.started < asked)
+        {
+            listings.last.remove(location);
+        }
     }
 }
 
@@ -279,7 +290,7 @@ mod tests {
     async fn concurrent_reconciles_share_one_listing() {
         let (lister, calls, _) = lister();
         let at = here();
-        let all = futures::future::join_all((0..20).map(|_| lister.list(&at))).await;
+        let all = futures::future::join_all((0..20).map(|_| lister.list(&at, Read::Kept))).await;
         assert!(all.iter().all(|r| r.as_ref().unwrap().records.len() == 3));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -287,12 +298,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_listing_is_reused_only_briefly_so_drift_is_seen() {
         let (lister, calls, _) = lister();
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         tokio::time::advance(Duration::from_secs(3)).await;
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
@@ -301,9 +312,9 @@ mod tests {
         // A kept listing without the rule must not tell a cleanup it is gone: a create this
         // process did not make may have added it since.
         let (lister, calls, _) = lister();
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         let at = here();
-        let all = futures::future::join_all((0..5).map(|_| lister.list_fresh(&at))).await;
+        let all = futures::future::join_all((0..5).map(|_| lister.list(&at, Read::Fresh))).await;
         assert!(all.iter().all(|r| r.is_ok()));
         assert_eq!(
             calls.load(Ordering::SeqCst),
@@ -311,16 +322,16 @@ mod tests {
             "one new listing for all five"
         );
         // What it read serves later reconciles as usual.
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_write_makes_earlier_listings_unusable() {
         let (lister, calls, _) = lister();
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         lister.invalidate(&here());
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
@@ -329,7 +340,7 @@ mod tests {
         let (lister, calls, failing) = lister();
         failing.store(1, Ordering::SeqCst);
         let at = here();
-        let all = futures::future::join_all((0..10).map(|_| lister.list(&at))).await;
+        let all = futures::future::join_all((0..10).map(|_| lister.list(&at, Read::Kept))).await;
         assert!(
             all.iter()
                 .all(|r| r.as_ref().unwrap_err().reason == Reason::Throttled)
@@ -337,25 +348,28 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // A later caller tries again rather than reusing the failure.
         failing.store(0, Ordering::SeqCst);
-        assert!(lister.list(&here()).await.is_ok());
+        assert!(lister.list(&here(), Read::Kept).await.is_ok());
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
     async fn regions_and_accounts_are_listed_separately() {
         let (lister, calls, _) = lister();
-        lister.list(&here()).await.unwrap();
-        lister.list(&Location::of("eu-west-1")).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
+        lister
+            .list(&Location::of("eu-west-1"), Read::Kept)
+            .await
+            .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         // The same region of another account: a listing of its own, with its credentials.
         lister
-            .list(&Location::new(Some("team-a"), "us-east-1"))
+            .list(&Location::new(Some("team-a"), "us-east-1"), Read::Kept)
             .await
             .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         // A write in that account leaves the operator's own listing usable.
         lister.invalidate(&Location::new(Some("team-a"), "us-east-1"));
-        lister.list(&here()).await.unwrap();
+        lister.list(&here(), Read::Kept).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 

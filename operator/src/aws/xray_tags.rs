@@ -2,7 +2,7 @@
 //! rule ARN. CreateSamplingRule takes tags only when it creates the rule.
 
 use super::api::Api;
-use super::{Aws, Location};
+use super::{Aws, Location, tag_sync};
 use crate::error::Error;
 use crate::tags::TagDiff;
 use aws_sdk_xray::types::Tag;
@@ -41,31 +41,13 @@ pub async fn list(
 /// Applies `diff` to the rule `arn`.
 pub async fn apply(aws: &Aws, location: &Location, arn: &str, diff: &TagDiff) -> Result<(), Error> {
     let client = &aws.clients(location).xray;
-    if !diff.set.is_empty() {
-        aws.call(
-            location,
-            Api::XRayTagResource,
-            client
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(sdk_tags(&diff.set)?))
-                .send(),
-        )
-        .await?;
-    }
-    if !diff.remove.is_empty() {
-        aws.call(
-            location,
-            Api::XRayUntagResource,
-            client
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(diff.remove.clone()))
-                .send(),
-        )
-        .await?;
-    }
-    Ok(())
+    let set = client.tag_resource().set_tags(Some(sdk_tags(&diff.set)?));
+    let remove = client
+        .untag_resource()
+        .set_tag_keys(Some(diff.remove.clone()));
+    let set = (Api::XRayTagResource, set.resource_arn(arn).send());
+    let remove = (Api::XRayUntagResource, remove.resource_arn(arn).send());
+    tag_sync::apply(aws, location, diff, set, remove).await
 }
 
 /// Tags in the X-Ray SDK's shape (key and value are both required there).

@@ -21,6 +21,7 @@ use super::family::AlarmFamily;
 use super::live::{self, LiveState, state_change};
 use super::spec::AlarmState;
 use crate::aws::alarm_reader::{AlarmRecord, Wrote};
+use crate::aws::batch::Read;
 use crate::aws::cloudwatch_tags;
 use crate::common_fields::Tags;
 use crate::error::{Error, Result};
@@ -173,7 +174,12 @@ async fn next_step<K: AlarmKind>(
     want_tags: &BTreeMap<String, String>,
 ) -> Result<Step<K::Record>> {
     let location = &r.location;
-    let existing = match r.shared.reader.describe(location, &r.name).await? {
+    let existing = match r
+        .shared
+        .reader
+        .describe(location, &r.name, Read::Kept)
+        .await?
+    {
         Some(record) => Some(K::own(record).map_err(|other| other_type(r, &other))?),
         None => None,
     };

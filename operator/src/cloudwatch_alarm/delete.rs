@@ -10,6 +10,7 @@ use super::family::AlarmFamily;
 use crate::aws::Aws;
 use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, Wrote};
+use crate::aws::batch::Read;
 use crate::aws::cloudwatch_tags;
 use crate::composite_alarm::CompositeAlarm;
 use crate::error::{Error, Result};
@@ -103,7 +104,10 @@ pub async fn delete(
         // Read afresh, never from a kept reading: a Put this process did not make (a killed
         // predecessor's late one, an old replica's) may have created the alarm since, and
         // finding it gone here releases the object for good.
-        let arn = match (family.reader.describe_fresh(location, name).await?, kind) {
+        let arn = match (
+            family.reader.describe(location, name, Read::Fresh).await?,
+            kind,
+        ) {
             (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
             (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
             _ => return Ok(()),

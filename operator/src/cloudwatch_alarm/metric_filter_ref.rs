@@ -6,15 +6,12 @@
 use super::family::AlarmFamily;
 use crate::alarm::{Alarm, MetricFilterRef};
 use crate::aws::Location;
-use crate::conditions::status_of;
 use crate::error::{Error, Result};
 use crate::metric_filter::{MetricFilter, MetricWatchers};
-use crate::runtime::released::Released;
+use crate::runtime::references::{self, Reference};
 use crate::runtime::watch::Synced;
-use crate::vocabulary::condition;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
-use std::sync::Arc;
 
 /// The metric a MetricFilter publishes, as an alarm names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,54 +30,36 @@ pub fn resolve(
     location: &Location,
     filter: Option<&MetricFilter>,
 ) -> Result<FilterMetric> {
-    let region = location.region();
-    let what = format!("MetricFilter {namespace}/{}", reference.name);
-    let Some(filter) = filter else {
-        return Err(Error::dependency(format!(
-            "waiting for {what}: it does not exist"
-        )));
+    let to_filter = Reference {
+        namespace,
+        name: &reference.name,
+        once_ready: "its metric is published once the filter exists as its spec says",
     };
-    let status = filter.status.as_ref();
-    let filter_region = status.and_then(|s| s.common.region.as_deref());
-    if let Some(filter_region) = filter_region
-        && filter_region != region
-    {
-        return Err(Error::invalid_spec(format!(
-            "{what} is in {filter_region}, and an alarm in {region} cannot watch its metric: \
-             CloudWatch alarms watch metrics of their own region. Put the alarm in \
-             {filter_region} (spec.region) or refer to a filter in {region}"
-        )));
-    }
-    // Once the region is recorded the account is too (none: the operator's own).
-    let filter_account = status
-        .filter(|s| s.common.region.is_some())
-        .map(|s| s.common.account.as_deref());
-    if let Some(filter_account) = filter_account
-        && filter_account != location.account()
-    {
-        let name = |a: Option<&str>| {
-            a.map_or("the operator's own account".to_string(), |a| {
-                format!("AWSAccount {a}")
-            })
-        };
-        return Err(Error::invalid_spec(format!(
-            "{what} is in {}, and an alarm in {} cannot watch its metric: CloudWatch alarms \
-             watch metrics of their own account. Put the alarm in the filter's account \
-             (spec.accountRef) or refer to a filter in the alarm's",
-            name(filter_account),
-            name(location.account())
-        )));
-    }
-    let ready = status.is_some_and(|s| {
-        s.common.observed_generation == filter.metadata.generation
-            && status_of(&s.common.conditions, condition::READY).is_some_and(|c| c.status == "True")
-    });
-    if !ready {
-        return Err(Error::dependency(format!(
-            "waiting for {what} to be Ready: its metric is published once the filter exists as \
-             its spec says"
-        )));
-    }
+    let region = location.region();
+    let account = |a: Option<&str>| {
+        a.map_or("the operator's own account".to_string(), |a| {
+            format!("AWSAccount {a}")
+        })
+    };
+    let (filter, _) = to_filter
+        .find(region, filter, |what, filter_region| {
+            format!(
+                "{what} is in {filter_region}, and an alarm in {region} cannot watch its metric: \
+                 CloudWatch alarms watch metrics of their own region. Put the alarm in \
+                 {filter_region} (spec.region) or refer to a filter in {region}"
+            )
+        })?
+        .in_account(location.account(), |what, filter_account| {
+            format!(
+                "{what} is in {}, and an alarm in {} cannot watch its metric: CloudWatch alarms \
+                 watch metrics of their own account. Put the alarm in the filter's account \
+                 (spec.accountRef) or refer to a filter in the alarm's",
+                account(filter_account),
+                account(location.account())
+            )
+        })?
+        .ready()?;
+    let what = to_filter.what::<MetricFilter>();
     let transformations = &filter.spec.metric_transformations;
     let chosen = match &reference.metric_name {
         Some(name) => transformations.iter().find(|t| &t.metric_name == name),
@@ -115,41 +94,29 @@ pub async fn resolve_for(
     let Some(reference) = &alarm.spec.metric_filter_ref else {
         return Ok(None);
     };
-    family.metric_filters_synced.wait().await;
     let namespace = alarm.namespace().unwrap_or_default();
-    let filter = family
-        .metric_filters
-        .get(&ObjectRef::new(&reference.name).within(&namespace));
+    let filter = references::lookup(
+        &family.metric_filters,
+        &family.metric_filters_synced,
+        &namespace,
+        &reference.name,
+    )
+    .await;
     resolve(reference, &namespace, location, filter.as_deref()).map(Some)
 }
 
 /// The Alarm objects in `namespace` whose metricFilterRef names the MetricFilter `filter`.
 fn alarms_watching(family: &AlarmFamily, namespace: &str, filter: &str) -> Vec<ObjectRef<Alarm>> {
-    watchers(&family.alarms.state(), &family.released, namespace, filter)
+    let objects = family.alarms.state();
+    references::referrers(&objects, &family.released, namespace, |a| {
+        watches(a, filter)
+    })
 }
 
-/// Of `objects`, those in `namespace` whose metricFilterRef names `filter`, by name; an alarm
-/// `released` (deleted in AWS, its finalizer going) watches nothing any more.
-fn watchers(
-    objects: &[Arc<Alarm>],
-    released: &Released,
-    namespace: &str,
-    filter: &str,
-) -> Vec<ObjectRef<Alarm>> {
-    let mut out: Vec<ObjectRef<Alarm>> = objects
-        .iter()
-        .filter(|a| a.namespace().as_deref() == Some(namespace))
-        .filter(|a| !released.holds(&a.uid().unwrap_or_default()))
-        .filter(|a| {
-            a.spec
-                .metric_filter_ref
-                .as_ref()
-                .is_some_and(|r| r.name == filter)
-        })
-        .map(|a| ObjectRef::from_obj(&**a))
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+/// Whether `alarm` watches the metric of the MetricFilter `filter` (of its namespace).
+fn watches(alarm: &Alarm, filter: &str) -> bool {
+    let reference = alarm.spec.metric_filter_ref.as_ref();
+    reference.is_some_and(|r| r.name == filter)
 }
 
 impl MetricWatchers for AlarmFamily {
@@ -158,10 +125,7 @@ impl MetricWatchers for AlarmFamily {
     }
 
     fn watching(&self, namespace: &str, filter: &str) -> Vec<String> {
-        alarms_watching(self, namespace, filter)
-            .into_iter()
-            .map(|a| format!("{namespace}/{}", a.name))
-            .collect()
+        references::names(&alarms_watching(self, namespace, filter))
     }
 
     fn wake(&self, namespace: &str, filter: &str) {
@@ -174,11 +138,11 @@ impl MetricWatchers for AlarmFamily {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::CommonStatus;
-    use crate::conditions::{Verdict, conditions};
     use crate::metric_filter::{MetricFilterSpec, MetricFilterStatus, MetricTransformation};
     use crate::reason::Reason;
-    use k8s_openapi::jiff::Timestamp;
+    use crate::runtime::references::placed_status;
+    use crate::runtime::released::Released;
+    use std::sync::Arc;
 
     fn filter(region: &str, ready: bool, generation: i64, observed: i64) -> MetricFilter {
         let mut f = MetricFilter::new(
@@ -195,23 +159,8 @@ mod tests {
             },
         );
         f.metadata.generation = Some(generation);
-        let verdict = if ready {
-            Verdict::available("matches the spec")
-        } else {
-            Verdict::failed(Reason::DependencyNotReady, "no log group")
-        };
         f.status = Some(MetricFilterStatus {
-            common: CommonStatus {
-                observed_generation: Some(observed),
-                region: Some(region.into()),
-                conditions: conditions(
-                    &[],
-                    &verdict,
-                    Some(observed),
-                    Timestamp::from_second(1).unwrap(),
-                ),
-                ..Default::default()
-            },
+            common: placed_status(region, ready, observed),
             ..Default::default()
         });
         f
@@ -310,13 +259,16 @@ mod tests {
         ];
         let released = Released::default();
         let names = |released: &Released| -> Vec<String> {
-            watchers(&objects, released, "team-a", "checkout-errors")
-                .into_iter()
-                .map(|r| r.name)
-                .collect()
+            references::referrers(&objects, released, "team-a", |a| {
+                watches(a, "checkout-errors")
+            })
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
         };
         assert_eq!(names(&released), ["a", "b"]);
-        assert!(watchers(&objects, &released, "team-b", "checkout-errors").is_empty());
+        let elsewhere = references::referrers(&objects, &released, "team-b", |_| true);
+        assert!(elsewhere.is_empty());
         released.record("u-b");
         assert_eq!(names(&released), ["a"]);
     }

@@ -18,3 +18,13 @@ pub mod spec;
 
 pub use apply::{AlarmKind, apply};
 pub use family::AlarmFamily;
+
+/// A CloudWatch client that is never sent anything, for tests that build requests.
+#[cfg(test)]
+pub fn sdk_client() -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+            .build(),
+    )
+}

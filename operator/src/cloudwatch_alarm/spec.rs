@@ -52,6 +52,12 @@ pub enum AlarmState {
     InsufficientData,
 }
 
+/// The spec of an empty manifest, with the same defaults as the API server fills in (for example
+/// actionsEnabled: true), so code and cluster agree on what "unset" means.
+pub fn empty_spec<S: serde::de::DeserializeOwned>() -> S {
+    serde_json::from_value(serde_json::json!({})).expect("an empty spec deserializes")
+}
+
 /// serde default for booleans that default to true.
 pub fn default_true() -> bool {
     true

@@ -123,8 +123,8 @@ pub fn put_request(
     f: &CompositeFields,
     tags: Option<&BTreeMap<String, String>>,
 ) -> PutCompositeAlarmFluentBuilder {
-    let mut b = b
-        .alarm_name(name)
+    let action_configuration = f.action_configuration.as_ref();
+    b.alarm_name(name)
         .alarm_rule(&f.alarm_rule)
         .set_alarm_description(f.description.clone())
         .actions_enabled(f.actions_enabled)
@@ -133,14 +133,7 @@ pub fn put_request(
         .set_insufficient_data_actions(Some(f.insufficient_data_actions.clone()))
         .set_actions_suppressor(f.actions_suppressor.clone())
         .set_actions_suppressor_wait_period(f.actions_suppressor_wait_period)
-        .set_actions_suppressor_extension_period(f.actions_suppressor_extension_period);
-    b = b.set_action_configuration(
-        f.action_configuration
-            .as_ref()
-            .and_then(ActionConfiguration::to_sdk),
-    );
-    if let Some(tags) = tags {
-        b = b.set_tags(Some(sdk_tags(tags)));
-    }
-    b
+        .set_actions_suppressor_extension_period(f.actions_suppressor_extension_period)
+        .set_action_configuration(action_configuration.and_then(ActionConfiguration::to_sdk))
+        .set_tags(tags.map(sdk_tags))
 }

@@ -34,6 +34,7 @@ pub fn observed(alarm: &cw::CompositeAlarm) -> CompositeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloudwatch_alarm::sdk_client as client;
     use crate::cloudwatch_alarm::spec::AlarmTagsPropagation;
     use crate::composite_alarm::desired::{desired, put_request};
     use crate::composite_alarm::rule::ResolvedRule;
@@ -41,14 +42,6 @@ mod tests {
     use crate::composite_alarm::spec::CompositeAlarmSpec;
     use aws_sdk_cloudwatch::operation::put_composite_alarm::builders::PutCompositeAlarmFluentBuilder;
     use proptest::prelude::*;
-
-    fn client() -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::from_conf(
-            aws_sdk_cloudwatch::Config::builder()
-                .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-                .build(),
-        )
-    }
 
     /// What CloudWatch stores from a PutCompositeAlarm, as DescribeAlarms then reports it: the
     /// rule in a spelling of its own (other spacing, quotes and parentheses, written by

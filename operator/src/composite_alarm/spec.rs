@@ -26,7 +26,7 @@ use crate::cloudwatch_alarm::actions::{
     COMPOSITE_ALARM_ACTIONS_MESSAGE, COMPOSITE_ALARM_ACTIONS_RULE, COMPOSITE_STATE_ACTIONS_MESSAGE,
     COMPOSITE_STATE_ACTIONS_RULE,
 };
-use crate::cloudwatch_alarm::spec::{ActionConfiguration, AlarmState, default_true};
+use crate::cloudwatch_alarm::spec::{ActionConfiguration, AlarmState, default_true, empty_spec};
 use crate::common_fields::{CommonSpec, CommonStatus, Tags};
 
 const NODE_RULE: &str = "(has(self.anyOf) ? 1 : 0) + (has(self.allOf) ? 1 : 0) + (has(self.not) ? 1 : 0) + (has(self.alarm) ? 1 : 0) + (has(self.atLeast) ? 1 : 0) + (has(self.constant) ? 1 : 0) == 1";
@@ -184,7 +184,7 @@ impl Default for CompositeAlarmSpec {
     /// The spec of an empty manifest, with the same defaults as the API server fills in (for
     /// example actionsEnabled: true), so code and cluster agree on what "unset" means.
     fn default() -> Self {
-        serde_json::from_value(serde_json::json!({})).expect("an empty spec deserializes")
+        empty_spec()
     }
 }
 

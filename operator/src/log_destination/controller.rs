@@ -32,6 +32,7 @@ use super::spec::{LogDestination, LogDestinationStatus};
 use super::status::status;
 use crate::aws::Location;
 use crate::aws::api::Api;
+use crate::aws::batch::Read;
 use crate::aws::logs_tags;
 use crate::error::{Error, Result};
 use crate::field_diff::{FieldChange, changes, top_level_fields};
@@ -124,7 +125,11 @@ async fn assess(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Resu
     if !r.observe_only() {
         check_count(&want_tags, &obj.spec.tags)?;
     }
-    let existing = r.shared.destinations.describe(location, &r.name).await?;
+    let existing = r
+        .shared
+        .destinations
+        .describe(location, &r.name, Read::Kept)
+        .await?;
 
     if r.observe_only() {
         let step = match existing {
@@ -362,7 +367,7 @@ async fn put_destination(
 async fn read_arn(r: &Reconcile<'_, LogDestination>, name: &str) -> Result<String> {
     r.shared
         .destinations
-        .describe(&r.location, name)
+        .describe(&r.location, name, Read::Kept)
         .await?
         .and_then(|d| d.arn)
         .ok_or_else(|| {
@@ -397,7 +402,7 @@ async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
         let Some(existing) = r
             .shared
             .destinations
-            .describe_fresh(location, &r.name)
+            .describe(location, &r.name, Read::Fresh)
             .await?
         else {
             return Ok(());

@@ -5,15 +5,12 @@
 
 use super::LogSubscriptions;
 use super::spec::{LogDestinationRef, LogSubscription};
-use crate::conditions::status_of;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log_destination::{DestinationSubscribers, LogDestination};
-use crate::runtime::released::Released;
+use crate::runtime::references::{self, Reference};
 use crate::runtime::watch::Synced;
-use crate::vocabulary::condition;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
-use std::sync::Arc;
 
 /// The ARN of the LogDestination `destination` (`None`: the cluster has no such object) that
 /// `reference`, from a subscription in `namespace` and `region`, names. A destination that is
@@ -26,33 +23,24 @@ pub fn resolve(
     region: &str,
     destination: Option<&LogDestination>,
 ) -> Result<String> {
-    let what = format!("LogDestination {namespace}/{}", reference.name);
-    let Some(destination) = destination else {
-        return Err(Error::dependency(format!(
-            "waiting for {what}: it does not exist"
-        )));
+    // Any account: sending across accounts is what destinations are for.
+    let to_destination = Reference {
+        namespace,
+        name: &reference.name,
+        once_ready: "its ARN is known once it exists as its spec says",
     };
-    let status = destination.status.as_ref();
-    if let Some(other) = status
-        .and_then(|s| s.common.region.as_deref())
-        .filter(|r| *r != region)
-    {
-        return Err(Error::invalid_spec(format!(
+    let found = to_destination.find(region, destination, |what, other| {
+        format!(
             "{what} is in {other}, and CloudWatch Logs sends a log group's events only to a \
              destination in the log group's region ({region}): subscribe from {other} \
              (spec.region) or refer to a destination in {region}"
-        )));
-    }
-    let ready = status.is_some_and(|s| {
-        s.common.observed_generation == destination.metadata.generation
-            && status_of(&s.common.conditions, condition::READY).is_some_and(|c| c.status == "True")
-    });
-    match status.and_then(|s| s.common.arn.clone()) {
-        Some(arn) if ready => Ok(arn),
-        _ => Err(Error::dependency(format!(
-            "waiting for {what} to be Ready: its ARN is known once it exists as its spec says"
-        ))),
-    }
+        )
+    })?;
+    let (_, status) = found.ready()?;
+    status
+        .arn
+        .clone()
+        .ok_or_else(|| to_destination.not_ready::<LogDestination>())
 }
 
 /// The destination ARN of `obj` (in `region`): spec.destinationArn, or the ARN of the
@@ -66,11 +54,14 @@ pub async fn destination_arn(
     let Some(reference) = &obj.spec.destination_ref else {
         return Ok(obj.spec.destination_arn.clone().unwrap_or_default());
     };
-    shared.destinations_synced.wait().await;
     let namespace = obj.namespace().unwrap_or_default();
-    let destination = shared
-        .destinations
-        .get(&ObjectRef::new(&reference.name).within(&namespace));
+    let destination = references::lookup(
+        &shared.destinations,
+        &shared.destinations_synced,
+        &namespace,
+        &reference.name,
+    )
+    .await;
     resolve(reference, &namespace, region, destination.as_deref())
 }
 
@@ -80,36 +71,16 @@ fn sending_to(
     namespace: &str,
     destination: &str,
 ) -> Vec<ObjectRef<LogSubscription>> {
-    senders(
-        &shared.objects.state(),
-        &shared.released,
-        namespace,
-        destination,
-    )
+    let objects = shared.objects.state();
+    references::referrers(&objects, &shared.released, namespace, |s| {
+        sends_to(s, destination)
+    })
 }
 
-/// Of `objects`, those in `namespace` whose destinationRef names `destination`, by name; a
-/// subscription `released` (its filter deleted, its finalizer going) sends nowhere any more.
-fn senders(
-    objects: &[Arc<LogSubscription>],
-    released: &Released,
-    namespace: &str,
-    destination: &str,
-) -> Vec<ObjectRef<LogSubscription>> {
-    let mut out: Vec<ObjectRef<LogSubscription>> = objects
-        .iter()
-        .filter(|s| s.namespace().as_deref() == Some(namespace))
-        .filter(|s| !released.holds(&s.uid().unwrap_or_default()))
-        .filter(|s| {
-            s.spec
-                .destination_ref
-                .as_ref()
-                .is_some_and(|r| r.name == destination)
-        })
-        .map(|s| ObjectRef::from_obj(&**s))
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+/// Whether `subscription` sends to the LogDestination `destination` (of its namespace).
+fn sends_to(subscription: &LogSubscription, destination: &str) -> bool {
+    let reference = subscription.spec.destination_ref.as_ref();
+    reference.is_some_and(|r| r.name == destination)
 }
 
 impl DestinationSubscribers for LogSubscriptions {
@@ -118,10 +89,7 @@ impl DestinationSubscribers for LogSubscriptions {
     }
 
     fn subscribing(&self, namespace: &str, destination: &str) -> Vec<String> {
-        sending_to(self, namespace, destination)
-            .into_iter()
-            .map(|s| format!("{namespace}/{}", s.name))
-            .collect()
+        references::names(&sending_to(self, namespace, destination))
     }
 
     fn wake(&self, namespace: &str, destination: &str) {
@@ -134,11 +102,11 @@ impl DestinationSubscribers for LogSubscriptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::CommonStatus;
-    use crate::conditions::{Verdict, conditions};
     use crate::log_destination::{LogDestinationSpec, LogDestinationStatus};
     use crate::reason::Reason;
-    use k8s_openapi::jiff::Timestamp;
+    use crate::runtime::references::placed_status;
+    use crate::runtime::released::Released;
+    use std::sync::Arc;
 
     const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central";
 
@@ -149,24 +117,10 @@ mod tests {
     fn in_region(region: &str, ready: bool, generation: i64, observed: i64) -> LogDestination {
         let mut d = LogDestination::new("central", LogDestinationSpec::default());
         d.metadata.generation = Some(generation);
-        let verdict = if ready {
-            Verdict::available("matches the spec")
-        } else {
-            Verdict::failed(Reason::AwsUnavailable, "try again")
-        };
+        let mut common = placed_status(region, ready, observed);
+        common.arn = Some(ARN.into());
         d.status = Some(LogDestinationStatus {
-            common: CommonStatus {
-                observed_generation: Some(observed),
-                arn: Some(ARN.into()),
-                region: Some(region.into()),
-                conditions: conditions(
-                    &[],
-                    &verdict,
-                    Some(observed),
-                    Timestamp::from_second(1).unwrap(),
-                ),
-                ..Default::default()
-            },
+            common,
             ..Default::default()
         });
         d
@@ -228,7 +182,7 @@ mod tests {
         ];
         let released = Released::default();
         let names = |released: &Released| -> Vec<String> {
-            senders(&objects, released, "team-a", "central")
+            references::referrers(&objects, released, "team-a", |s| sends_to(s, "central"))
                 .into_iter()
                 .map(|r| r.name)
                 .collect()

@@ -29,6 +29,7 @@ pub mod leader;
 pub mod notices;
 pub mod preview;
 pub mod reconcile;
+pub mod references;
 pub mod region;
 pub mod released;
 pub mod resync;

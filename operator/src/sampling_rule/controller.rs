@@ -29,6 +29,7 @@ use super::observed::{RuleLive, live, observed};
 use super::spec::{SamplingRule, SamplingRuleStatus};
 use super::status::{default_rule_missing, limit_message, status};
 use crate::aws::api::Api;
+use crate::aws::batch::Read;
 use crate::aws::sampling_rules::{RuleLister, RuleListing};
 use crate::aws::xray_tags;
 use crate::conditions::Verdict;
@@ -82,7 +83,7 @@ impl ManagedKind for SamplingRule {
             // confirmed rule is deleted at once (a rule already gone counts as deleted). The
             // listing is a new one: a kept listing may predate a create this process did not
             // make, and finding the rule gone releases the object for good.
-            let listing = r.shared.list_fresh(&r.location).await?;
+            let listing = r.shared.list(&r.location, Read::Fresh).await?;
             let Some(record) = listing.find(&r.name) else {
                 return Ok(());
             };
@@ -149,7 +150,7 @@ async fn assess(rule: &SamplingRule, r: &Reconcile<'_, SamplingRule>) -> Result<
     if !r.observe_only() {
         check_count(&want_tags, &rule.spec.tags)?;
     }
-    let listing = r.shared.list(&r.location).await?;
+    let listing = r.shared.list(&r.location, Read::Kept).await?;
     let record = listing.find(&r.name).cloned();
     let step = match record {
         None => match &desired {
@@ -282,7 +283,7 @@ async fn create(
         Err(e) if e.reason == Reason::InvalidSpec => {
             // X-Ray refuses a name that exists. The rule may have been created since the
             // listing (by another cluster, or by hand): if so, ownership decides.
-            let fresh = r.shared.list(&r.location).await?;
+            let fresh = r.shared.list(&r.location, Read::Kept).await?;
             return match fresh.find(&r.name).cloned() {
                 Some(record) => {
                     let managed = decide(r, record, desired, want_tags).await?;
@@ -391,7 +392,7 @@ async fn delete(r: &Reconcile<'_, SamplingRule>) -> Result<()> {
         Ok(_) => Ok(()),
         // X-Ray answers InvalidRequestException for a rule that does not exist.
         Err(e) if e.reason == Reason::InvalidSpec => {
-            let fresh = r.shared.list(&r.location).await?;
+            let fresh = r.shared.list(&r.location, Read::Kept).await?;
             match fresh.find(&r.name) {
                 None => Ok(()),
                 Some(_) => Err(e),
