@@ -8,13 +8,10 @@
 pub mod controller;
 pub mod desired;
 pub mod destination_ref;
-pub mod diff;
 pub mod import;
 pub mod limit;
 pub mod observed;
-pub mod ownership;
 pub mod spec;
-pub mod status;
 pub mod test_message;
 
 pub use spec::*;

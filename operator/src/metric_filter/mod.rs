@@ -12,13 +12,10 @@
 
 pub mod controller;
 pub mod desired;
-pub mod diff;
 pub mod expectations;
 pub mod import;
 pub mod observed;
-pub mod ownership;
 pub mod spec;
-pub mod status;
 
 pub use spec::*;
 
