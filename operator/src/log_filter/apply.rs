@@ -127,6 +127,44 @@ pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
     ) -> Failed<Self::Status>;
 }
 
+/// Implements, inside a kind's `impl LogFilterKind`, what every filter kind writes alike: its
+/// `Record` is `$record` (the SDK's filter type, which has `filter_name()` and
+/// `creation_time()`), its `Shared` holds the batched reader in `filters` and its cache in
+/// `objects`, its spec names the log group in `log_group_name`, and its module's
+/// `observed::observed` normalises a record.
+#[macro_export]
+macro_rules! log_filter_accessors {
+    ($record:ty) => {
+        type Record = $record;
+
+        fn reader(
+            shared: &Self::Shared,
+        ) -> &$crate::aws::log_group_reader::LogGroupReader<$record> {
+            &shared.filters
+        }
+
+        fn objects(shared: &Self::Shared) -> &kube::runtime::reflector::Store<Self> {
+            &shared.objects
+        }
+
+        fn log_group(&self) -> &str {
+            &self.spec.log_group_name
+        }
+
+        fn record_name(record: &$record) -> Option<&str> {
+            record.filter_name()
+        }
+
+        fn created_millis(record: &$record) -> Option<i64> {
+            record.creation_time()
+        }
+
+        fn observed(record: &$record) -> Self::Config {
+            super::observed::observed(record)
+        }
+    };
+}
+
 /// What a failed Put is judged against.
 pub struct PutFailure<'a, K: LogFilterKind> {
     pub d: &'a Desired<K::Config>,
@@ -488,4 +526,52 @@ pub async fn cleanup<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<
     };
     delete_owned(obj, r, &key).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_filter::status::creation_time;
+    use crate::log_subscription::LogSubscription;
+    use crate::metric_filter::MetricFilter;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn a_filter_is_found_by_its_whole_name_not_a_prefix_for<K: LogFilterKind>(
+        named: impl Fn(&str) -> K::Record,
+    ) {
+        let filters = vec![named("errors-archive"), named("errors")];
+        assert_eq!(
+            find::<K>(&filters, "errors").and_then(|f| K::record_name(f)),
+            Some("errors")
+        );
+        assert!(find::<K>(&filters[..1], "errors").is_none());
+        assert!(find::<K>(&filters, "error").is_none());
+    }
+
+    #[test]
+    fn a_filter_is_found_by_its_whole_name_not_a_prefix() {
+        use aws_sdk_cloudwatchlogs::types as logs;
+        a_filter_is_found_by_its_whole_name_not_a_prefix_for::<LogSubscription>(|name| {
+            logs::SubscriptionFilter::builder()
+                .filter_name(name)
+                .build()
+        });
+        a_filter_is_found_by_its_whole_name_not_a_prefix_for::<MetricFilter>(|name| {
+            logs::MetricFilter::builder().filter_name(name).build()
+        });
+    }
+
+    #[test]
+    fn creation_time_has_whole_seconds() {
+        use crate::log_subscription::desired::{desired as subscription, tests as subscriptions};
+        use crate::metric_filter::desired::{desired as metric_filter, tests as metric_filters};
+        let whole = Some(Time(Timestamp::from_second(1_700_000_000).unwrap()));
+        let d = subscription(&subscriptions::firehose_spec(), "x");
+        let f = subscriptions::aws_after_put(&subscriptions::request(&d));
+        assert_eq!(creation_time(LogSubscription::created_millis(&f)), whole);
+        let d = metric_filter(&metric_filters::errors_spec(), "x");
+        let f = metric_filters::aws_after_put(&metric_filters::request(&d));
+        assert_eq!(creation_time(MetricFilter::created_millis(&f)), whole);
+    }
 }

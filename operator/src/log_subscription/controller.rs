@@ -15,13 +15,11 @@
 
 use super::desired::{Desired, FilterConfig, NOUN, desired, desired_with, put_request};
 use super::destination_ref::destination_arn;
-use super::observed::observed;
 use super::spec::{FilterOwnership, LogSubscription, LogSubscriptionStatus};
 use super::{LogSubscriptions, limit, test_message};
 use crate::aws::Location;
 use crate::aws::api::Api;
-use crate::aws::hard_limits::HardLimitIsFinal;
-use crate::aws::log_group_reader::LogGroupReader;
+use crate::aws::hard_limits::final_logs_limit;
 use crate::error::{Error, Result};
 use crate::log_filter::status::status;
 use crate::log_filter::{self, FilterKey, LogFilterKind, PutFailure, Seen};
@@ -34,7 +32,7 @@ use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use std::sync::Arc;
 
 impl ManagedKind for LogSubscription {
@@ -90,37 +88,13 @@ impl Plannable for LogSubscription {
 }
 
 impl LogFilterKind for LogSubscription {
-    type Record = SubscriptionFilter;
+    crate::log_filter_accessors!(SubscriptionFilter);
     type Config = FilterConfig;
     const NOUN: &'static str = NOUN;
     const PUT: &'static str = "PutSubscriptionFilter";
     const DELETE: &'static str = "DeleteSubscriptionFilter";
     const MOVE: &'static str =
         "a filter cannot move to another log group, and a log group holds only a few filters";
-
-    fn reader(shared: &LogSubscriptions) -> &LogGroupReader<SubscriptionFilter> {
-        &shared.filters
-    }
-
-    fn objects(shared: &LogSubscriptions) -> &Store<Self> {
-        &shared.objects
-    }
-
-    fn log_group(&self) -> &str {
-        &self.spec.log_group_name
-    }
-
-    fn record_name(record: &SubscriptionFilter) -> Option<&str> {
-        record.filter_name()
-    }
-
-    fn created_millis(record: &SubscriptionFilter) -> Option<i64> {
-        record.creation_time()
-    }
-
-    fn observed(record: &SubscriptionFilter) -> FilterConfig {
-        observed(record)
-    }
 
     async fn desired_filter(&self, r: &Reconcile<'_, Self>) -> Result<Desired> {
         let destination = destination_arn(r.shared, self, r.location.region()).await?;
@@ -140,10 +114,7 @@ impl LogFilterKind for LogSubscription {
         let client = &r.ctx.aws.clients(&r.location).logs;
         let request = put_request(client.put_subscription_filter(), d)
             .customize()
-            .config_override(
-                aws_sdk_cloudwatchlogs::config::Builder::default()
-                    .retry_classifier(HardLimitIsFinal::<PutSubscriptionFilterError>::new()),
-            );
+            .config_override(final_logs_limit::<PutSubscriptionFilterError>());
         let api = Api::PutSubscriptionFilter;
         r.ctx.aws.call(&r.location, api, request.send()).await?;
         Ok(())

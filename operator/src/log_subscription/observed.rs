@@ -26,42 +26,13 @@ pub fn observed(f: &SubscriptionFilter) -> FilterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log_filter::status::creation_time;
-    use crate::log_filter::{LogFilterKind, find};
-    use crate::log_subscription::LogSubscription;
     use crate::log_subscription::desired::desired;
     use crate::log_subscription::desired::tests::{aws_after_put, firehose_spec, request};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use k8s_openapi::jiff::Timestamp;
-
-    fn named(name: &str) -> SubscriptionFilter {
-        SubscriptionFilter::builder().filter_name(name).build()
-    }
-
-    #[test]
-    fn a_filter_is_found_by_its_whole_name_not_a_prefix() {
-        let filters = vec![named("errors-archive"), named("errors")];
-        assert_eq!(
-            find::<LogSubscription>(&filters, "errors").and_then(|f| f.filter_name()),
-            Some("errors")
-        );
-        assert!(find::<LogSubscription>(&filters[..1], "errors").is_none());
-        assert!(find::<LogSubscription>(&filters, "error").is_none());
-    }
 
     #[test]
     fn what_aws_stores_from_the_request_observes_as_desired() {
         let d = desired(&firehose_spec(), "x");
         assert_eq!(observed(&aws_after_put(&request(&d))), d.config);
-    }
-
-    #[test]
-    fn creation_time_has_whole_seconds() {
-        let f = aws_after_put(&request(&desired(&firehose_spec(), "x")));
-        assert_eq!(
-            creation_time(LogSubscription::created_millis(&f)),
-            Some(Time(Timestamp::from_second(1_700_000_000).unwrap()))
-        );
     }
 
     #[test]

@@ -14,12 +14,10 @@
 use super::MetricFilters;
 use super::desired::{Desired, FilterConfig, NOUN, desired, put_request};
 use super::expectations::{failure, results};
-use super::observed::observed;
 use super::spec::{FilterOwnership, MetricFilter, MetricFilterStatus, TestResults};
 use crate::aws::Location;
 use crate::aws::api::Api;
-use crate::aws::hard_limits::HardLimitIsFinal;
-use crate::aws::log_group_reader::LogGroupReader;
+use crate::aws::hard_limits::final_logs_limit;
 use crate::aws::metric_filters;
 use crate::error::{Error, Result};
 use crate::log_filter::status::status;
@@ -31,7 +29,6 @@ use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterError;
 use aws_sdk_cloudwatchlogs::types::MetricFilter as MetricFilterRecord;
 use kube::ResourceExt;
-use kube::runtime::reflector::Store;
 use std::sync::Arc;
 
 impl ManagedKind for MetricFilter {
@@ -99,36 +96,12 @@ impl Plannable for MetricFilter {
 }
 
 impl LogFilterKind for MetricFilter {
-    type Record = MetricFilterRecord;
+    crate::log_filter_accessors!(MetricFilterRecord);
     type Config = FilterConfig;
     const NOUN: &'static str = NOUN;
     const PUT: &'static str = "PutMetricFilter";
     const DELETE: &'static str = "DeleteMetricFilter";
     const MOVE: &'static str = "a metric filter cannot move to another log group";
-
-    fn reader(shared: &MetricFilters) -> &LogGroupReader<MetricFilterRecord> {
-        &shared.filters
-    }
-
-    fn objects(shared: &MetricFilters) -> &Store<Self> {
-        &shared.objects
-    }
-
-    fn log_group(&self) -> &str {
-        &self.spec.log_group_name
-    }
-
-    fn record_name(record: &MetricFilterRecord) -> Option<&str> {
-        record.filter_name()
-    }
-
-    fn created_millis(record: &MetricFilterRecord) -> Option<i64> {
-        record.creation_time()
-    }
-
-    fn observed(record: &MetricFilterRecord) -> FilterConfig {
-        observed(record)
-    }
 
     async fn desired_filter(&self, _: &Reconcile<'_, Self>) -> Result<Desired> {
         Ok(desired(&self.spec, &self.name_any()))
@@ -138,10 +111,7 @@ impl LogFilterKind for MetricFilter {
         let client = &r.ctx.aws.clients(&r.location).logs;
         let request = put_request(client.put_metric_filter(), d)
             .customize()
-            .config_override(
-                aws_sdk_cloudwatchlogs::config::Builder::default()
-                    .retry_classifier(HardLimitIsFinal::<PutMetricFilterError>::new()),
-            );
+            .config_override(final_logs_limit::<PutMetricFilterError>());
         let api = Api::PutMetricFilter;
         r.ctx.aws.call(&r.location, api, request.send()).await?;
         Ok(())

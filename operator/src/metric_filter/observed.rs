@@ -38,29 +38,9 @@ fn transformation(t: &MetricTransformation) -> TransformationConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log_filter::status::creation_time;
-    use crate::log_filter::{LogFilterKind, find};
-    use crate::metric_filter::MetricFilter as Kind;
     use crate::metric_filter::desired::desired;
     use crate::metric_filter::desired::tests::{aws_after_put, errors_spec, request};
     use crate::metric_filter::spec::StandardUnit;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use k8s_openapi::jiff::Timestamp;
-
-    fn named(name: &str) -> MetricFilter {
-        MetricFilter::builder().filter_name(name).build()
-    }
-
-    #[test]
-    fn a_filter_is_found_by_its_whole_name_not_a_prefix() {
-        let filters = vec![named("errors-by-code"), named("errors")];
-        assert_eq!(
-            find::<Kind>(&filters, "errors").and_then(|f| f.filter_name()),
-            Some("errors")
-        );
-        assert!(find::<Kind>(&filters[..1], "errors").is_none());
-        assert!(find::<Kind>(&filters, "error").is_none());
-    }
 
     #[test]
     fn what_aws_stores_from_the_request_observes_as_desired() {
@@ -80,15 +60,6 @@ mod tests {
         let d = desired(&spec, "x");
         assert_eq!(observed(&aws_after_put(&request(&d))), d.config);
         assert_eq!(d, desired(&errors_spec(), "x"));
-    }
-
-    #[test]
-    fn creation_time_has_whole_seconds() {
-        let f = aws_after_put(&request(&desired(&errors_spec(), "x")));
-        assert_eq!(
-            creation_time(Kind::created_millis(&f)),
-            Some(Time(Timestamp::from_second(1_700_000_000).unwrap()))
-        );
     }
 }
 
