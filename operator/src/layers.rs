@@ -1,11 +1,11 @@
 //! The import rules of operator/ARCHITECTURE.md, checked on the source: the runtime and AWS
-//! access know no kind, a kind knows no other kind except through the shared alarm module and
-//! the kinds its spec references, and only the app knows every kind.
+//! access know no kind, a kind knows no other kind except through the shared modules (alarms',
+//! filters') and the kinds its spec references, and only the app knows every kind.
 
 use std::path::{Path, PathBuf};
 
-/// The modules that are kinds (or, for `cloudwatch_alarm`, what two kinds share).
-const KINDS: [&str; 9] = [
+/// The modules that are kinds, or what kinds of one family share ([`SHARED`]).
+const KINDS: [&str; 10] = [
     "alarm",
     "aws_account",
     "composite_alarm",
@@ -15,7 +15,25 @@ const KINDS: [&str; 9] = [
     "metric_filter",
     "log_destination",
     "cloudwatch_alarm",
+    "log_filter",
 ];
+
+/// The modules that hold what kinds of one family share, each with the kinds it sees: the shared
+/// alarm module sees both alarm kinds (the composite graph spans them); the shared filter module
+/// sees none, its kinds fill in its trait. A shared module is open to every kind except those it
+/// references.
+const SHARED: [(&str, &[&str]); 2] = [
+    ("cloudwatch_alarm", &["alarm", "composite_alarm"]),
+    ("log_filter", &[]),
+];
+
+/// The kinds the shared module `module` sees.
+fn seen_by(module: &str) -> &'static [&'static str] {
+    SHARED
+        .iter()
+        .find(|(shared, _)| *shared == module)
+        .map_or(&[], |(_, seen)| *seen)
+}
 
 /// (referrer, referenced): the referrer's spec names objects of the referenced kind (an alarm's
 /// `metricFilterRef`, a subscription's `destinationRef`), so it reads them from their cache. A
@@ -68,21 +86,22 @@ fn forbidden(relative: &Path) -> Vec<&'static str> {
     match top {
         "app" | "main" | "crds" | "lib" | "layers" => vec![],
         "runtime" | "aws" => KINDS.iter().copied().chain(["app"]).collect(),
-        "cloudwatch_alarm" => KINDS
+        shared if SHARED.iter().any(|(s, _)| *s == shared) => KINDS
             .iter()
             .copied()
-            .filter(|k| !["cloudwatch_alarm", "alarm", "composite_alarm"].contains(k))
-            .filter(|k| !referenced_by(top).any(|r| r == *k))
+            .filter(|k| *k != shared && !seen_by(shared).contains(k))
+            .filter(|k| !referenced_by(shared).any(|r| r == *k))
             .chain(["app"])
             .collect(),
         kind if KINDS.contains(&kind) => {
-            // The shared alarm module is open to every kind except those it references.
-            let shared_alarms_allowed = !referenced_by("cloudwatch_alarm").any(|r| r == kind);
+            // A shared module is open to every kind except those it references.
+            let shared_allowed = |k: &str| {
+                SHARED.iter().any(|(s, _)| *s == k) && !referenced_by(k).any(|r| r == kind)
+            };
             KINDS
                 .iter()
                 .copied()
-                .filter(|k| *k != kind)
-                .filter(|k| !(*k == "cloudwatch_alarm" && shared_alarms_allowed))
+                .filter(|k| *k != kind && !shared_allowed(k))
                 .filter(|k| !referenced_by(kind).any(|r| r == *k))
                 .chain(["app"])
                 .collect()
@@ -137,4 +156,13 @@ fn the_check_sees_a_forbidden_import() {
     assert!(forbidden(Path::new("log_destination/controller.rs")).contains(&"log_subscription"));
     assert!(forbidden(Path::new("cloudwatch_alarm/dependents.rs")).contains(&"log_destination"));
     assert!(!forbidden(Path::new("alarm/controller.rs")).contains(&"cloudwatch_alarm"));
+    // The shared filter module serves both filter kinds and sees neither.
+    assert!(!forbidden(Path::new("log_subscription/controller.rs")).contains(&"log_filter"));
+    assert!(!forbidden(Path::new("metric_filter/controller.rs")).contains(&"log_filter"));
+    assert!(forbidden(Path::new("log_filter/apply.rs")).contains(&"metric_filter"));
+    assert!(forbidden(Path::new("log_filter/apply.rs")).contains(&"log_subscription"));
+    assert!(forbidden(Path::new("log_filter/apply.rs")).contains(&"cloudwatch_alarm"));
+    assert!(!forbidden(Path::new("log_filter/apply.rs")).contains(&"runtime"));
+    assert!(forbidden(Path::new("runtime/scope.rs")).contains(&"log_filter"));
+    assert!(forbidden(Path::new("cloudwatch_alarm/apply.rs")).contains(&"log_filter"));
 }

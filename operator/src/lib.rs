@@ -13,10 +13,10 @@ pub mod conditions;
 pub mod crds;
 pub mod error;
 pub mod field_diff;
-pub mod filter_ownership;
 #[cfg(test)]
 mod layers;
 pub mod log_destination;
+pub mod log_filter;
 pub mod log_subscription;
 pub mod metric_filter;
 pub mod metric_stream;

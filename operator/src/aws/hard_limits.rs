@@ -32,6 +32,16 @@ impl<E> HardLimitIsFinal<E> {
     }
 }
 
+/// A CloudWatch Logs configuration override for an operation whose error type is `E`, with
+/// [`HardLimitIsFinal`] installed: what a Put that may hit a per-log-group limit is sent with.
+pub fn final_logs_limit<E>() -> aws_sdk_cloudwatchlogs::config::Builder
+where
+    HardLimitIsFinal<E>: ClassifyRetry + 'static,
+{
+    aws_sdk_cloudwatchlogs::config::Builder::default()
+        .retry_classifier(HardLimitIsFinal::<E>::new())
+}
+
 impl<E> Default for HardLimitIsFinal<E> {
     fn default() -> Self {
         Self::new()

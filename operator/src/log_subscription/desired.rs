@@ -5,27 +5,14 @@
 
 use super::spec::{Distribution, LogSubscriptionSpec, SystemField};
 use crate::aws::wire::to_wire;
+pub use crate::log_filter::FilterKey;
+use crate::log_filter::desired::{filter_name, non_empty, sorted};
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::builders::PutSubscriptionFilterFluentBuilder;
 use aws_sdk_cloudwatchlogs::types as logs;
 use serde::Serialize;
-use std::fmt;
 
-/// What identifies a subscription filter within a region.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FilterKey {
-    pub log_group_name: String,
-    pub filter_name: String,
-}
-
-impl fmt::Display for FilterKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "subscription filter {:?} on log group {:?}",
-            self.filter_name, self.log_group_name
-        )
-    }
-}
+/// A subscription filter, as messages name it.
+pub const NOUN: &str = "subscription filter";
 
 /// Everything PutSubscriptionFilter sets besides the identity, in a normal form both the spec and
 /// AWS's answer map to. Serialized with the spec's field names, so differences are reported as
@@ -48,18 +35,7 @@ pub struct FilterConfig {
 }
 
 /// The desired filter: where it lives and what it does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Desired {
-    pub key: FilterKey,
-    pub config: FilterConfig,
-}
-
-/// The filter's name: `spec.filterName`, else the object's name.
-pub fn filter_name(spec: &LogSubscriptionSpec, object_name: &str) -> String {
-    spec.filter_name
-        .clone()
-        .unwrap_or_else(|| object_name.to_string())
-}
+pub type Desired = crate::log_filter::Desired<FilterConfig>;
 
 /// The desired filter for `spec`, delivering to `spec.destinationArn` (empty with a
 /// destinationRef: see [`desired_with`]).
@@ -79,10 +55,11 @@ pub fn desired_with(
     destination_arn: &str,
 ) -> Desired {
     Desired {
-        key: FilterKey {
-            log_group_name: spec.log_group_name.clone(),
-            filter_name: filter_name(spec, object_name),
-        },
+        key: FilterKey::new(
+            NOUN,
+            &spec.log_group_name,
+            filter_name(spec.filter_name.as_deref(), object_name),
+        ),
         config: FilterConfig {
             filter_pattern: spec.filter_pattern.clone(),
             destination_arn: destination_arn.to_string(),
@@ -90,24 +67,9 @@ pub fn desired_with(
             distribution: to_wire(&spec.distribution.unwrap_or_default()),
             apply_on_transformed_logs: spec.apply_on_transformed_logs.unwrap_or(false),
             field_selection_criteria: non_empty(spec.field_selection_criteria.as_deref()),
-            emit_system_fields: system_fields(
-                spec.emit_system_fields.iter().map(to_wire::<SystemField>),
-            ),
+            emit_system_fields: sorted(spec.emit_system_fields.iter().map(to_wire::<SystemField>)),
         },
     }
-}
-
-/// Sorts and deduplicates system field names.
-pub fn system_fields(fields: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = fields.filter(|f| !f.is_empty()).collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// `None` for an absent or empty string: AWS does not distinguish them.
-pub fn non_empty(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Whether `arn` names a Kinesis data stream, the one destination where distribution applies.
@@ -146,18 +108,9 @@ pub fn put_request(
 pub(crate) mod tests {
     use super::*;
     use crate::common_fields::CommonSpec;
+    use crate::log_filter::desired::tests::offline_client;
     use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::builders::PutSubscriptionFilterInputBuilder;
     use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
-
-    /// A client that never sends anything: only its request builders are used.
-    pub fn offline_client() -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::Config::builder()
-                .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-                .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-                .build(),
-        )
-    }
 
     /// The request `put_request` builds for `d`.
     pub fn request(d: &Desired) -> PutSubscriptionFilterInputBuilder {

@@ -94,6 +94,7 @@ fn listing(others: &[&SubscriptionFilter]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_subscription::desired::NOUN;
 
     fn filter(name: &str) -> SubscriptionFilter {
         SubscriptionFilter::builder()
@@ -105,10 +106,7 @@ mod tests {
     }
 
     fn key(group: &str, name: &str) -> FilterKey {
-        FilterKey {
-            log_group_name: group.into(),
-            filter_name: name.into(),
-        }
+        FilterKey::new(NOUN, group, name)
     }
 
     #[test]

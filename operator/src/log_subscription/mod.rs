@@ -2,19 +2,17 @@
 //!
 //! AWS calls: PutSubscriptionFilter (create or update, keyed by log group and filter name),
 //! DescribeSubscriptionFilters (matches names by prefix), DeleteSubscriptionFilter. Filters have
-//! no tags, so ownership lives in status. A subscription may send to a LogDestination of its
+//! no tags, so ownership lives in status. The reconcile is the path every filter kind shares
+//! ([`crate::log_filter`]). A subscription may send to a LogDestination of its
 //! namespace (`spec.destinationRef`), resolved to its ARN in [`destination_ref`].
 
 pub mod controller;
 pub mod desired;
 pub mod destination_ref;
-pub mod diff;
 pub mod import;
 pub mod limit;
 pub mod observed;
-pub mod ownership;
 pub mod spec;
-pub mod status;
 pub mod test_message;
 
 pub use spec::*;

@@ -1,18 +1,9 @@
 //! Step 2 of the LogSubscription reconcile: what DescribeSubscriptionFilters returned, in the
 //! same normal form as the desired filter.
-//!
-//! DescribeSubscriptionFilters lists every filter of a log group and matches `filterNamePrefix`
-//! as a prefix, so a filter is picked out by comparing its whole name.
 
-use super::desired::{FilterConfig, non_empty, system_fields};
+use super::desired::FilterConfig;
+use crate::log_filter::desired::{non_empty, sorted};
 use aws_sdk_cloudwatchlogs::types::{Distribution, SubscriptionFilter};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
-
-/// The filter named exactly `name` among a log group's filters.
-pub fn find<'a>(filters: &'a [SubscriptionFilter], name: &str) -> Option<&'a SubscriptionFilter> {
-    filters.iter().find(|f| f.filter_name() == Some(name))
-}
 
 /// The configuration of a filter as AWS reports it.
 pub fn observed(f: &SubscriptionFilter) -> FilterConfig {
@@ -28,16 +19,8 @@ pub fn observed(f: &SubscriptionFilter) -> FilterConfig {
             .to_string(),
         apply_on_transformed_logs: f.apply_on_transformed_logs(),
         field_selection_criteria: non_empty(f.field_selection_criteria()),
-        emit_system_fields: system_fields(f.emit_system_fields().iter().cloned()),
+        emit_system_fields: sorted(f.emit_system_fields().iter().cloned()),
     }
-}
-
-/// When the filter was created, at the second precision the API server stores.
-pub fn creation_time(f: &SubscriptionFilter) -> Option<Time> {
-    let millis = f.creation_time()?;
-    Timestamp::from_second(millis.div_euclid(1000))
-        .ok()
-        .map(Time)
 }
 
 #[cfg(test)]
@@ -46,34 +29,10 @@ mod tests {
     use crate::log_subscription::desired::desired;
     use crate::log_subscription::desired::tests::{aws_after_put, firehose_spec, request};
 
-    fn named(name: &str) -> SubscriptionFilter {
-        SubscriptionFilter::builder().filter_name(name).build()
-    }
-
-    #[test]
-    fn a_filter_is_found_by_its_whole_name_not_a_prefix() {
-        let filters = vec![named("errors-archive"), named("errors")];
-        assert_eq!(
-            find(&filters, "errors").and_then(|f| f.filter_name()),
-            Some("errors")
-        );
-        assert!(find(&filters[..1], "errors").is_none());
-        assert!(find(&filters, "error").is_none());
-    }
-
     #[test]
     fn what_aws_stores_from_the_request_observes_as_desired() {
         let d = desired(&firehose_spec(), "x");
         assert_eq!(observed(&aws_after_put(&request(&d))), d.config);
-    }
-
-    #[test]
-    fn creation_time_has_whole_seconds() {
-        let f = aws_after_put(&request(&desired(&firehose_spec(), "x")));
-        assert_eq!(
-            creation_time(&f),
-            Some(Time(Timestamp::from_second(1_700_000_000).unwrap()))
-        );
     }
 
     #[test]
@@ -86,5 +45,104 @@ mod tests {
         let b = SubscriptionFilter::builder().filter_name("x").build();
         assert_eq!(observed(&a), observed(&b));
         assert_eq!(observed(&b).distribution, "ByLogStream");
+    }
+}
+
+/// The plan for what the spec writes, read back from AWS: nothing more to write.
+#[cfg(test)]
+mod round_trip {
+    use crate::log_filter::plan::{Change, plan};
+    use crate::log_subscription::desired::desired;
+    use crate::log_subscription::desired::tests::{aws_after_put, firehose_spec, request};
+    use crate::log_subscription::observed::observed;
+    use crate::log_subscription::spec::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_matching_filter_needs_no_write() {
+        let d = desired(&firehose_spec(), "x");
+        let seen = observed(&aws_after_put(&request(&d)));
+        assert!(plan(&d.key, &d.config, Some(&d.key), Some(&seen)).is_empty());
+    }
+
+    #[test]
+    fn a_changed_pattern_is_an_update_naming_the_field() {
+        let d = desired(&firehose_spec(), "x");
+        let mut other = firehose_spec();
+        other.filter_pattern = "timeout".into();
+        let seen = observed(&aws_after_put(&request(&desired(&other, "x"))));
+        assert_eq!(
+            plan(&d.key, &d.config, Some(&d.key), Some(&seen)).change,
+            Some(Change::Update {
+                fields: vec!["filterPattern".into()]
+            })
+        );
+    }
+
+    fn system_field() -> impl Strategy<Value = SystemField> {
+        prop_oneof![
+            Just(SystemField::AwsAccount),
+            Just(SystemField::AwsRegion),
+            Just(SystemField::SourceLog),
+        ]
+    }
+
+    prop_compose! {
+        /// A spec the CRD schema and its CEL rules accept.
+        fn valid_spec()(
+            log_group_name in "[./_#A-Za-z0-9-]{1,40}",
+            filter_name in proptest::option::of("[^:*]{1,40}"),
+            filter_pattern in ".{0,60}",
+            kind in 0..4usize,
+            with_role in any::<bool>(),
+            random in any::<bool>(),
+            distribution_set in any::<bool>(),
+            apply_on_transformed_logs in proptest::option::of(any::<bool>()),
+            field_selection_criteria in proptest::option::of(".{0,40}"),
+            emit_system_fields in proptest::collection::vec(system_field(), 0..3),
+        ) -> LogSubscriptionSpec {
+            let (destination_arn, needs_role) = match kind {
+                0 => ("arn:aws:kinesis:us-east-1:123456789012:stream/logs", true),
+                1 => ("arn:aws:firehose:us-east-1:123456789012:deliverystream/logs", true),
+                2 => ("arn:aws:lambda:us-east-1:123456789012:function:ship", false),
+                _ => ("arn:aws:logs:us-east-1:210987654321:destination:central", false),
+            };
+            let kinesis = kind == 0;
+            let distribution = match (distribution_set, kinesis && random) {
+                (false, _) => None,
+                (true, true) => Some(Distribution::Random),
+                (true, false) => Some(Distribution::ByLogStream),
+            };
+            LogSubscriptionSpec {
+                log_group_name,
+                filter_name,
+                filter_pattern,
+                destination_arn: Some(destination_arn.into()),
+                role_arn: (needs_role || with_role)
+                    .then(|| "arn:aws:iam::123456789012:role/logs".to_string()),
+                distribution,
+                apply_on_transformed_logs,
+                field_selection_criteria,
+                emit_system_fields,
+                ..Default::default()
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_filter_written_from_the_spec_needs_no_further_write(spec in valid_spec()) {
+            let d = desired(&spec, "object-name");
+            let stored = aws_after_put(&request(&d));
+            prop_assert_eq!(stored.filter_name(), Some(d.key.filter_name.as_str()));
+            prop_assert_eq!(stored.log_group_name(), Some(d.key.log_group_name.as_str()));
+            let seen = observed(&stored);
+            prop_assert!(plan(&d.key, &d.config, Some(&d.key), Some(&seen)).is_empty());
+        }
+
+        #[test]
+        fn desired_is_deterministic(spec in valid_spec()) {
+            prop_assert_eq!(desired(&spec, "o"), desired(&spec.clone(), "o"));
+        }
     }
 }

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common_fields::{CommonSpec, CommonStatus};
-pub use crate::filter_ownership::{FilterOwnership, OwnershipOrigin};
+pub use crate::log_filter::{FilterOwnership, OwnershipOrigin};
 
 /// The subscription filter as it should be in CloudWatch Logs: which log group, which events,
 /// and where they go.
@@ -193,3 +193,5 @@ pub struct LogSubscriptionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_message_failing_since: Option<Time>,
 }
+
+crate::filter_status!(LogSubscriptionStatus, test_message_failing_since: Option<Time>);

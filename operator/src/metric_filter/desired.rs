@@ -5,28 +5,15 @@
 
 use super::spec::{MetricFilterSpec, MetricTransformation, StandardUnit, SystemFieldDimension};
 use crate::aws::wire::to_wire;
+pub use crate::log_filter::FilterKey;
+use crate::log_filter::desired::{filter_name, non_empty, sorted};
 use aws_sdk_cloudwatchlogs::operation::put_metric_filter::builders::PutMetricFilterFluentBuilder;
 use aws_sdk_cloudwatchlogs::types as logs;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt;
 
-/// What identifies a metric filter within a region.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FilterKey {
-    pub log_group_name: String,
-    pub filter_name: String,
-}
-
-impl fmt::Display for FilterKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "metric filter {:?} on log group {:?}",
-            self.filter_name, self.log_group_name
-        )
-    }
-}
+/// A metric filter, as messages name it.
+pub const NOUN: &str = "metric filter";
 
 /// One metric transformation in normal form. Serialized with the spec's field names, so
 /// differences are reported as the user writes them.
@@ -58,26 +45,16 @@ pub struct FilterConfig {
 }
 
 /// The desired filter: where it lives and what it does.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Desired {
-    pub key: FilterKey,
-    pub config: FilterConfig,
-}
-
-/// The filter's name: `spec.filterName`, else the object's name.
-pub fn filter_name(spec: &MetricFilterSpec, object_name: &str) -> String {
-    spec.filter_name
-        .clone()
-        .unwrap_or_else(|| object_name.to_string())
-}
+pub type Desired = crate::log_filter::Desired<FilterConfig>;
 
 /// The desired filter for `spec`.
 pub fn desired(spec: &MetricFilterSpec, object_name: &str) -> Desired {
     Desired {
-        key: FilterKey {
-            log_group_name: spec.log_group_name.clone(),
-            filter_name: filter_name(spec, object_name),
-        },
+        key: FilterKey::new(
+            NOUN,
+            &spec.log_group_name,
+            filter_name(spec.filter_name.as_deref(), object_name),
+        ),
         config: FilterConfig {
             filter_pattern: spec.filter_pattern.clone(),
             metric_transformations: spec
@@ -110,19 +87,6 @@ fn transformation(t: &MetricTransformation) -> TransformationConfig {
 /// -0.0 and 0.0 are the same value.
 pub fn positive_zero(v: f64) -> f64 {
     if v == 0.0 { 0.0 } else { v }
-}
-
-/// Sorts and deduplicates names, dropping empty ones.
-pub fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = names.filter(|f| !f.is_empty()).collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// `None` for an absent or empty string: AWS does not distinguish them.
-pub fn non_empty(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Fills a PutMetricFilter request. The Put replaces the whole filter, so a field left out
@@ -167,19 +131,10 @@ fn sdk_transformation(t: &TransformationConfig) -> logs::MetricTransformation {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::log_filter::desired::tests::offline_client;
     use crate::metric_filter::spec::FilterTest;
     use aws_sdk_cloudwatchlogs::operation::put_metric_filter::builders::PutMetricFilterInputBuilder;
     use aws_sdk_cloudwatchlogs::types::MetricFilter;
-
-    /// A client that never sends anything: only its request builders are used.
-    pub fn offline_client() -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::Config::builder()
-                .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-                .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-                .build(),
-        )
-    }
 
     /// The request `put_request` builds for `d`.
     pub fn request(d: &Desired) -> PutMetricFilterInputBuilder {

@@ -3,7 +3,7 @@
 //! AWS calls: TestMetricFilter (spec.tests, whenever the spec changes), PutMetricFilter (create or
 //! update, keyed by log group and filter name), DescribeMetricFilters (one listing per log group,
 //! shared by the filters on it), DeleteMetricFilter. Metric filters have no tags, so ownership
-//! lives in status.
+//! lives in status. The reconcile is the path every filter kind shares ([`crate::log_filter`]).
 //!
 //! Alarms watch a filter's metric through `Alarm.spec.metricFilterRef`; the alarm side of that
 //! reference belongs to the alarms (`cloudwatch_alarm`). What a filter needs to know of the
@@ -12,13 +12,10 @@
 
 pub mod controller;
 pub mod desired;
-pub mod diff;
 pub mod expectations;
 pub mod import;
 pub mod observed;
-pub mod ownership;
 pub mod spec;
-pub mod status;
 
 pub use spec::*;
 

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common_fields::{CommonSpec, CommonStatus};
-pub use crate::filter_ownership::{FilterOwnership, OwnershipOrigin};
+pub use crate::log_filter::{FilterOwnership, OwnershipOrigin};
 pub use crate::units::StandardUnit;
 
 /// Most sample events `tests` may hold: TestMetricFilter takes at most 50 messages per call.
@@ -220,6 +220,8 @@ pub struct MetricFilterStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tests: Option<TestResults>,
 }
+
+crate::filter_status!(MetricFilterStatus, tests: Option<TestResults>);
 
 /// The results of spec.tests.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
