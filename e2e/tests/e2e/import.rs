@@ -11,7 +11,13 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::sampling_rules;
 use crate::scale::wait_ready_count;
+use cloudwatch_operator::sampling_rule::SamplingRule;
+use cloudwatch_operator::sampling_rule::desired::desired;
+use cloudwatch_operator::sampling_rule::diff::plan as rule_plan;
+use cloudwatch_operator::sampling_rule::observed::observed;
+use kube::ResourceExt;
 
 /// Alarms no operator owns, and alarms another cluster's operator owns.
 const UNOWNED: usize = 200;
@@ -223,32 +229,32 @@ spec:
         )
     );
     assert!(deep["spec"].get("rule").is_none());
-    // A sampling rule without the wildcards X-Ray fills in.
-    let checkout_get =
-        std::fs::read_to_string(dir.path().join("objects/samplingrule-checkout-get.yaml"))?;
-    assert_eq!(
-        checkout_get,
-        format!(
-            "apiVersion: cwo.dev/v1alpha1
-kind: SamplingRule
-metadata:
-  name: checkout-get
-  namespace: {ns}
-spec:
-  region: us-east-1
-  deletionPolicy: Retain
-  adoption: IfUnowned
-  priority: 100
-  fixedRate: 0.05
-  reservoirSize: 2
-  serviceName: checkout-api
-  httpMethod: GET
-  urlPath: /api/*
-  tags:
-    team: shop
-"
-        )
+    // A sampling rule asks for exactly the rule X-Ray holds (the controller's own steps find
+    // nothing to change between the two, tags included), and leaves out what the seed left to
+    // X-Ray's wildcards and default version.
+    let checkout_get = manifest("samplingrule-checkout-get.yaml")?;
+    let xray = aws_sdk_xray::Client::new(&s.sdk);
+    let held = sampling_rules::find(&xray, "checkout-get")
+        .await
+        .context("checkout-get in X-Ray")?;
+    let applied: SamplingRule = serde_yaml::from_value(checkout_get.clone())?;
+    let plan = rule_plan(
+        &desired(&applied.spec, &applied.name_any()),
+        &observed(&held),
+        &applied.spec.tags.0.0,
+        Some(&sampling_rules::tags(&xray, "checkout-get").await),
     );
+    assert!(plan.is_empty(), "{plan:?}");
+    assert_eq!(
+        applied.spec.tags.0.0.get("team").map(String::as_str),
+        Some("shop")
+    );
+    for left_to_xray in ["resourceArn", "serviceType", "host", "version"] {
+        assert!(
+            checkout_get["spec"].get(left_to_xray).is_none(),
+            "{left_to_xray} in {checkout_get:?}"
+        );
+    }
 
     // A metric filter as written with the CLI, without what CloudWatch Logs fills in.
     let errors = object_named_for(&dir.path().join("objects"), "filterName", "Checkout Errors")?;

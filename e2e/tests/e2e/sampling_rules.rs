@@ -60,7 +60,7 @@ async fn all_rules(xr: &Client) -> Vec<SamplingRuleRecord> {
     }
 }
 
-async fn find(xr: &Client, name: &str) -> Option<XRule> {
+pub(crate) async fn find(xr: &Client, name: &str) -> Option<XRule> {
     all_rules(xr)
         .await
         .into_iter()
@@ -91,7 +91,7 @@ async fn wait_rule(
     }
 }
 
-async fn tags(xr: &Client, name: &str) -> BTreeMap<String, String> {
+pub(crate) async fn tags(xr: &Client, name: &str) -> BTreeMap<String, String> {
     let arn = find(xr, name).await.unwrap().rule_arn.unwrap();
     xr.list_tags_for_resource()
         .resource_arn(arn)

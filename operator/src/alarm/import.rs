@@ -5,37 +5,32 @@ use super::desired::desired;
 use super::observed::observed;
 use super::spec::Alarm;
 use crate::aws::Aws;
-use crate::aws::alarm_reader::AlarmRecord;
 use crate::cloudwatch_alarm::import;
 use crate::common_fields::{CommonSpec, Tags};
 use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
-use aws_sdk_cloudwatch::types::{AlarmType, MetricAlarm};
+use aws_sdk_cloudwatch::types::MetricAlarm;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl Importable for Alarm {
     type Record = MetricAlarm;
+    const AWS_NOUN: &'static str = "alarm";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<MetricAlarm>>> {
-        let found = import::find(aws, region, prefix, AlarmType::MetricAlarm).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|f| match f.record {
-                AlarmRecord::Metric(record) => Some(Found {
-                    record: *record,
-                    tags: f.tags,
-                }),
-                AlarmRecord::Composite(_) => None,
-            })
-            .collect())
+    async fn list(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<MetricAlarm>> {
+        import::list::<Self>(aws, region, prefix).await
     }
 
-    fn identity(record: &MetricAlarm) -> String {
-        record.alarm_name().unwrap_or_default().to_string()
+    async fn tags(
+        aws: &Aws,
+        region: &str,
+        record: &MetricAlarm,
+    ) -> Result<BTreeMap<String, String>> {
+        import::tags::<Self>(aws, region, record).await
     }
 
-    fn describe_record(record: &MetricAlarm) -> String {
-        format!("alarm {:?}", Self::identity(record))
+    fn record_name(record: &MetricAlarm) -> &str {
+        record.alarm_name().unwrap_or_default()
     }
 
     fn manifest(
@@ -46,7 +41,7 @@ impl Importable for Alarm {
     ) -> Alarm {
         let mut spec = observed(&found.record).fields;
         spec.common = common;
-        spec.alarm_name = Some(Self::identity(&found.record));
+        spec.alarm_name = Some(Self::record_name(&found.record).to_string());
         spec.tags = Tags(user_tags(&found.tags));
         Alarm::new(name, spec)
     }
@@ -60,19 +55,8 @@ impl Importable for Alarm {
 mod tests {
     use super::*;
     use crate::alarm::diff::plan;
-    use crate::common_fields::{Adoption, DeletionPolicy};
-    use crate::runtime::import::minimal_manifest_for_test;
+    use crate::runtime::import::import_one;
     use aws_sdk_cloudwatch::types as cw;
-    use std::collections::BTreeMap;
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     /// An alarm as the AWS CLI makes it with few parameters: AWS fills DatapointsToAlarm,
     /// TreatMissingData and ActionsEnabled itself.
@@ -110,10 +94,9 @@ mod tests {
 
     #[test]
     fn an_imported_alarm_leaves_out_server_defaults_and_plans_no_change() {
-        let f = found(cli_alarm("cpu-high"));
-        let names = ImportNames::default();
-        let obj = Alarm::manifest(&f, "cpu-high", common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        let record = cli_alarm("cpu-high");
+        let imported = import_one::<Alarm>(found(record.clone()), &mut ImportNames::default());
+        let yaml = serde_yaml::to_string(&imported.unwrap().manifest).unwrap();
         assert_eq!(
             yaml,
             "apiVersion: cwo.dev/v1alpha1
@@ -141,24 +124,25 @@ spec:
         // Applied as written, the controller's plan finds nothing to write.
         let applied: Alarm = serde_yaml::from_str(&yaml).unwrap();
         let d = desired(&applied.spec, &applied.name_any());
-        let o = observed(&f.record);
+        let o = observed(&record);
         assert!(plan(&d, Some(&o), &BTreeMap::new(), None).is_empty());
     }
 
     #[test]
     fn an_alarm_whose_name_is_not_an_object_name_keeps_it_in_the_spec() {
-        let f = found(cli_alarm("CPU High"));
         let mut names = ImportNames::default();
-        let name = names.assign("Alarm", "us-east-1", "CPU High", "CPU High");
-        let obj = Alarm::manifest(&f, &name, common(), &names);
-        let manifest = minimal_manifest_for_test(&obj, &names);
-        assert_eq!(manifest["spec"]["alarmName"].as_str(), Some("CPU High"));
+        let spaced = import_one::<Alarm>(found(cli_alarm("CPU High")), &mut names).unwrap();
+        assert!(spaced.name.starts_with("cpu-high-"), "{}", spaced.name);
+        assert_eq!(
+            spaced.manifest["spec"]["alarmName"].as_str(),
+            Some("CPU High")
+        );
         let mut odd = cli_alarm("cpu-high");
         odd.datapoints_to_alarm = Some(1);
         odd.treat_missing_data = Some("breaching".into());
-        let odd = found(odd);
-        let obj = Alarm::manifest(&odd, "cpu-high", common(), &names);
-        let manifest = minimal_manifest_for_test(&obj, &names);
+        let imported = import_one::<Alarm>(found(odd), &mut names).unwrap();
+        assert_eq!(imported.name, "cpu-high");
+        let manifest = imported.manifest;
         assert_eq!(manifest["spec"]["datapointsToAlarm"].as_i64(), Some(1));
         assert_eq!(
             manifest["spec"]["treatMissingData"].as_str(),

@@ -127,6 +127,19 @@ impl From<DeletionPolicyArg> for DeletionPolicy {
     }
 }
 
+impl ImportArgs {
+    /// What to import and how the manifests manage it, as the flags say.
+    fn settings(&self) -> ImportSettings {
+        ImportSettings {
+            prefix: self.prefix.clone(),
+            tags: self.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
+            namespace: self.namespace.clone(),
+            adoption: self.adoption.into(),
+            deletion_policy: self.deletion_policy.into(),
+        }
+    }
+}
+
 fn parse_tag(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -207,13 +220,7 @@ pub async fn run_import(args: &ImportArgs) -> anyhow::Result<ImportResult> {
     };
     kinds.sort();
     kinds.dedup();
-    let settings = ImportSettings {
-        prefix: args.prefix.clone(),
-        tags: args.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
-        namespace: args.namespace.clone(),
-        adoption: args.adoption.into(),
-        deletion_policy: args.deletion_policy.into(),
-    };
+    let settings = args.settings();
     let mut names = ImportNames::default();
     let mut result = ImportResult::default();
     for region in &regions {
@@ -302,6 +309,23 @@ mod tests {
             "skipped alarm \"mem\" in us-east-1: managed by Alarm team-a/mem in cluster c1\n\
              imported 1, skipped 1\n"
         );
+    }
+
+    #[test]
+    fn without_flags_the_manifests_are_managed_as_every_import_defaults_to() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            import: ImportArgs,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from(["import"]).unwrap();
+        let settings = cli.import.settings();
+        let default = ImportSettings::default();
+        assert_eq!(settings.adoption, default.adoption);
+        assert_eq!(settings.deletion_policy, default.deletion_policy);
+        assert_eq!(settings.prefix, default.prefix);
+        assert_eq!(settings.tags, default.tags);
+        assert_eq!(settings.namespace, default.namespace);
     }
 
     #[test]

@@ -8,37 +8,32 @@ use super::observed::observed;
 use super::rule::{self, ChildRef, to_structured};
 use super::spec::{CompositeAlarm, CompositeAlarmSpec};
 use crate::aws::Aws;
-use crate::aws::alarm_reader::AlarmRecord;
 use crate::cloudwatch_alarm::import::{self, ALARM_KIND};
 use crate::common_fields::{CommonSpec, Tags};
 use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
-use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm as CompositeRecord};
+use aws_sdk_cloudwatch::types::CompositeAlarm as CompositeRecord;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl Importable for CompositeAlarm {
     type Record = CompositeRecord;
+    const AWS_NOUN: &'static str = "composite alarm";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<CompositeRecord>>> {
-        let found = import::find(aws, region, prefix, AlarmType::CompositeAlarm).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|f| match f.record {
-                AlarmRecord::Composite(record) => Some(Found {
-                    record: *record,
-                    tags: f.tags,
-                }),
-                AlarmRecord::Metric(_) => None,
-            })
-            .collect())
+    async fn list(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<CompositeRecord>> {
+        import::list::<Self>(aws, region, prefix).await
     }
 
-    fn identity(record: &CompositeRecord) -> String {
-        record.alarm_name().unwrap_or_default().to_string()
+    async fn tags(
+        aws: &Aws,
+        region: &str,
+        record: &CompositeRecord,
+    ) -> Result<BTreeMap<String, String>> {
+        import::tags::<Self>(aws, region, record).await
     }
 
-    fn describe_record(record: &CompositeRecord) -> String {
-        format!("composite alarm {:?}", Self::identity(record))
+    fn record_name(record: &CompositeRecord) -> &str {
+        record.alarm_name().unwrap_or_default()
     }
 
     fn manifest(
@@ -55,7 +50,7 @@ impl Importable for CompositeAlarm {
         let fields = observed(&found.record).fields;
         let spec = CompositeAlarmSpec {
             common,
-            alarm_name: Some(Self::identity(&found.record)),
+            alarm_name: Some(Self::record_name(&found.record).to_string()),
             description: fields.description,
             alarm_rule,
             rule,
@@ -108,21 +103,8 @@ fn structured_rule<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
     use crate::composite_alarm::rule::ResolvedRule;
-    use crate::runtime::import::minimal_manifest_for_test;
-    use std::collections::BTreeMap;
-
-    const REGION: &str = "us-east-1";
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some(REGION.into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
+    use crate::runtime::import::{TEST_REGION as REGION, import_one};
 
     /// A composite as DescribeAlarms reports one the AWS CLI made with a rule and one action:
     /// ActionsEnabled, an empty description and zero suppressor periods filled in by AWS.
@@ -173,9 +155,9 @@ mod tests {
             "api-down",
             r#"ALARM(api-5xx) AND (ALARM("API Latency") OR AT_LEAST(1, ALARM, (api-5xx, deploy))) AND NOT ALARM(deploy)"#,
         );
-        let f = found(record);
-        let obj = CompositeAlarm::manifest(&f, "api-down", common(), &names);
-        let manifest = minimal_manifest_for_test(&obj, &names);
+        let imported = import_one::<CompositeAlarm>(found(record.clone()), &mut names).unwrap();
+        assert_eq!(imported.name, "api-down");
+        let manifest = imported.manifest;
         let yaml = serde_yaml::to_string(&manifest).unwrap();
         assert_eq!(
             yaml,
@@ -212,19 +194,20 @@ spec:
             )
         );
         // Applied as written, it asks AWS for what AWS holds.
-        assert_eq!(applied_request(&manifest, &names), observed(&f.record));
+        assert_eq!(applied_request(&manifest, &names), observed(&record));
     }
 
     #[test]
     fn a_rule_too_deep_for_the_structured_form_stays_the_expression_aws_holds() {
-        let names = ImportNames::default();
+        let mut names = ImportNames::default();
         let deep = "NOT (ALARM(a) AND NOT (ALARM(b) OR NOT (ALARM(c) AND ALARM(d))))";
-        let f = found(cli_composite("deep", deep));
-        let obj = CompositeAlarm::manifest(&f, "deep", common(), &names);
-        let manifest = minimal_manifest_for_test(&obj, &names);
+        let record = cli_composite("deep", deep);
+        let manifest = import_one::<CompositeAlarm>(found(record.clone()), &mut names)
+            .unwrap()
+            .manifest;
         assert_eq!(manifest["spec"]["alarmRule"].as_str(), Some(deep));
         assert!(manifest["spec"].get("rule").is_none());
-        assert_eq!(applied_request(&manifest, &names), observed(&f.record));
+        assert_eq!(applied_request(&manifest, &names), observed(&record));
     }
 
     #[test]

@@ -11,26 +11,26 @@ use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
 use aws_sdk_cloudwatchlogs::types::Destination;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl Importable for LogDestination {
     type Record = Destination;
+    const AWS_NOUN: &'static str = "log destination";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<Destination>>> {
-        let location = Location::of(region);
-        let mut found = Vec::new();
-        for record in log_destinations::list_all(aws, &location, prefix).await? {
-            let tags = logs_tags::list(aws, &location, record.arn().unwrap_or_default()).await?;
-            found.push(Found { record, tags });
-        }
-        Ok(found)
+    async fn list(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Destination>> {
+        log_destinations::list_all(aws, &Location::of(region), prefix).await
     }
 
-    fn identity(record: &Destination) -> String {
-        record.destination_name().unwrap_or_default().to_string()
+    async fn tags(
+        aws: &Aws,
+        region: &str,
+        record: &Destination,
+    ) -> Result<BTreeMap<String, String>> {
+        logs_tags::list(aws, &Location::of(region), record.arn().unwrap_or_default()).await
     }
 
-    fn describe_record(record: &Destination) -> String {
-        format!("log destination {:?}", Self::identity(record))
+    fn record_name(record: &Destination) -> &str {
+        record.destination_name().unwrap_or_default()
     }
 
     fn manifest(
@@ -44,7 +44,7 @@ impl Importable for LogDestination {
         let senders = policy::senders_of(document, r.arn().unwrap_or_default());
         let spec = LogDestinationSpec {
             common,
-            destination_name: Some(Self::identity(r)),
+            destination_name: Some(Self::record_name(r).to_string()),
             target_arn: r.target_arn().unwrap_or_default().to_string(),
             role_arn: r.role_arn().unwrap_or_default().to_string(),
             access_policy: match (&senders, document) {
@@ -76,20 +76,9 @@ impl Importable for LogDestination {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
-    use crate::runtime::import::minimal_manifest_for_test;
-    use std::collections::BTreeMap;
+    use crate::runtime::import::import_one;
 
     const ARN: &str = "arn:aws:logs:us-east-1:123456789012:destination:central-logs";
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     fn cli_destination(policy: &str) -> Destination {
         Destination::builder()
@@ -102,21 +91,15 @@ mod tests {
             .build()
     }
 
+    /// The imported manifest, and the object it makes once applied.
     fn import(record: Destination) -> (String, LogDestination) {
         let f = Found {
             record,
             tags: BTreeMap::from([("team".to_string(), "observability".to_string())]),
         };
-        let mut names = ImportNames::default();
-        let name = names.assign(
-            "LogDestination",
-            "us-east-1",
-            &LogDestination::identity(&f.record),
-            &LogDestination::name_basis(&f.record),
-        );
-        let obj = LogDestination::manifest(&f, &name, common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
-        (yaml, obj)
+        let imported = import_one::<LogDestination>(f, &mut ImportNames::default()).unwrap();
+        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
+        (yaml.clone(), serde_yaml::from_str(&yaml).unwrap())
     }
 
     #[test]

@@ -11,45 +11,27 @@ use crate::aws::wire::from_wire;
 use crate::aws::{Aws, Location, subscription_filters};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
-use crate::runtime::import::{Found, ImportNames, Importable};
+use crate::runtime::import::{Found, Holder, ImportNames, Importable};
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
 use kube::ResourceExt;
-use std::collections::BTreeMap;
 
 impl Importable for LogSubscription {
     type Record = SubscriptionFilter;
+    const AWS_NOUN: &'static str = "subscription filter";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<SubscriptionFilter>>> {
-        Ok(subscription_filters::list_all(aws, &Location::of(region))
-            .await?
-            .into_iter()
-            .filter(|f| f.filter_name().unwrap_or_default().starts_with(prefix))
-            .map(|record| Found {
-                record,
-                tags: BTreeMap::new(),
-            })
-            .collect())
+    async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<SubscriptionFilter>> {
+        subscription_filters::list_all(aws, &Location::of(region)).await
     }
 
-    /// Log group names never hold `:`, so the pair reads back unambiguously.
-    fn identity(record: &SubscriptionFilter) -> String {
-        format!(
-            "{}:{}",
-            record.log_group_name().unwrap_or_default(),
-            record.filter_name().unwrap_or_default()
-        )
+    fn record_name(record: &SubscriptionFilter) -> &str {
+        record.filter_name().unwrap_or_default()
     }
 
-    fn name_basis(record: &SubscriptionFilter) -> String {
-        record.filter_name().unwrap_or_default().to_string()
-    }
-
-    fn describe_record(record: &SubscriptionFilter) -> String {
-        format!(
-            "subscription filter {:?} on log group {:?}",
-            record.filter_name().unwrap_or_default(),
-            record.log_group_name().unwrap_or_default()
-        )
+    fn holder(record: &SubscriptionFilter) -> Option<Holder<'_>> {
+        Some(Holder {
+            noun: "log group",
+            name: record.log_group_name().unwrap_or_default(),
+        })
     }
 
     fn not_imported(record: &SubscriptionFilter) -> Option<String> {
@@ -81,7 +63,7 @@ impl Importable for LogSubscription {
                 .log_group_name()
                 .unwrap_or_default()
                 .to_string(),
-            filter_name: Some(Self::name_basis(&found.record)),
+            filter_name: Some(Self::record_name(&found.record).to_string()),
             filter_pattern: config.filter_pattern,
             destination_arn: Some(config.destination_arn),
             destination_ref: None,
@@ -107,18 +89,8 @@ impl Importable for LogSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
-    use crate::runtime::import::minimal_manifest_for_test;
+    use crate::runtime::import::import_one;
     use aws_sdk_cloudwatchlogs::types as logs;
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     /// A filter as DescribeSubscriptionFilters reports one the AWS CLI made with a pattern and a
     /// Firehose destination: distribution and the transformed-logs flag filled in by AWS.
@@ -137,19 +109,14 @@ mod tests {
 
     #[test]
     fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
-        let f = Found {
-            record: cli_filter("/aws/lambda/checkout", "Errors To Firehose"),
-            tags: BTreeMap::new(),
-        };
-        let mut names = ImportNames::default();
-        let name = names.assign(
-            "LogSubscription",
-            "us-east-1",
-            &LogSubscription::identity(&f.record),
-            &LogSubscription::name_basis(&f.record),
-        );
-        let obj = LogSubscription::manifest(&f, &name, common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        let record = cli_filter("/aws/lambda/checkout", "Errors To Firehose");
+        let imported = import_one::<LogSubscription>(
+            Found::untagged(record.clone()),
+            &mut ImportNames::default(),
+        )
+        .unwrap();
+        let name = imported.name;
+        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
         assert_eq!(
             yaml,
             format!(
@@ -172,7 +139,7 @@ spec:
         let applied: LogSubscription = serde_yaml::from_str(&yaml).unwrap();
         let d = desired(&applied.spec, &applied.name_any());
         assert_eq!(d.key.filter_name, "Errors To Firehose");
-        assert_eq!(d.config, observed(&f.record));
+        assert_eq!(d.config, observed(&record));
     }
 
     #[test]
@@ -181,13 +148,10 @@ spec:
         let given: Vec<String> = ["/app/a", "/app/b"]
             .iter()
             .map(|group| {
-                let record = cli_filter(group, "errors");
-                names.assign(
-                    "LogSubscription",
-                    "us-east-1",
-                    &LogSubscription::identity(&record),
-                    &LogSubscription::name_basis(&record),
-                )
+                let record = Found::untagged(cli_filter(group, "errors"));
+                import_one::<LogSubscription>(record, &mut names)
+                    .unwrap()
+                    .name
             })
             .collect();
         assert_eq!(given[0], "errors");
@@ -198,10 +162,11 @@ spec:
     fn a_distribution_the_spec_cannot_hold_is_not_imported() {
         let mut odd = cli_filter("/app/a", "errors");
         odd.distribution = Some(logs::Distribution::from("Sharded"));
-        assert!(
-            LogSubscription::not_imported(&odd)
-                .unwrap()
-                .contains("\"Sharded\"")
+        let skipped =
+            import_one::<LogSubscription>(Found::untagged(odd), &mut ImportNames::default());
+        assert_eq!(
+            skipped.unwrap_err().why,
+            "distribution \"Sharded\" is not one a LogSubscription can hold"
         );
         assert_eq!(
             LogSubscription::not_imported(&cli_filter("/app/a", "errors")),

@@ -12,45 +12,27 @@ use crate::aws::wire::from_wire;
 use crate::aws::{Aws, Location, metric_filters};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
-use crate::runtime::import::{Found, ImportNames, Importable};
+use crate::runtime::import::{Found, Holder, ImportNames, Importable};
 use aws_sdk_cloudwatchlogs::types::MetricFilter as MetricFilterRecord;
 use kube::ResourceExt;
-use std::collections::BTreeMap;
 
 impl Importable for MetricFilter {
     type Record = MetricFilterRecord;
+    const AWS_NOUN: &'static str = "metric filter";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<MetricFilterRecord>>> {
-        Ok(metric_filters::list_all(aws, &Location::of(region))
-            .await?
-            .into_iter()
-            .filter(|f| f.filter_name().unwrap_or_default().starts_with(prefix))
-            .map(|record| Found {
-                record,
-                tags: BTreeMap::new(),
-            })
-            .collect())
+    async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<MetricFilterRecord>> {
+        metric_filters::list_all(aws, &Location::of(region)).await
     }
 
-    /// Log group names never hold `:`, so the pair reads back unambiguously.
-    fn identity(record: &MetricFilterRecord) -> String {
-        format!(
-            "{}:{}",
-            record.log_group_name().unwrap_or_default(),
-            record.filter_name().unwrap_or_default()
-        )
+    fn record_name(record: &MetricFilterRecord) -> &str {
+        record.filter_name().unwrap_or_default()
     }
 
-    fn name_basis(record: &MetricFilterRecord) -> String {
-        record.filter_name().unwrap_or_default().to_string()
-    }
-
-    fn describe_record(record: &MetricFilterRecord) -> String {
-        format!(
-            "metric filter {:?} on log group {:?}",
-            record.filter_name().unwrap_or_default(),
-            record.log_group_name().unwrap_or_default()
-        )
+    fn holder(record: &MetricFilterRecord) -> Option<Holder<'_>> {
+        Some(Holder {
+            noun: "log group",
+            name: record.log_group_name().unwrap_or_default(),
+        })
     }
 
     fn not_imported(record: &MetricFilterRecord) -> Option<String> {
@@ -90,7 +72,7 @@ impl Importable for MetricFilter {
                 .log_group_name()
                 .unwrap_or_default()
                 .to_string(),
-            filter_name: Some(Self::name_basis(&found.record)),
+            filter_name: Some(Self::record_name(&found.record).to_string()),
             filter_pattern: config.filter_pattern,
             // `not_imported` left out the units and dimensions the spec cannot hold.
             metric_transformations: config
@@ -125,18 +107,8 @@ impl Importable for MetricFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
-    use crate::runtime::import::minimal_manifest_for_test;
+    use crate::runtime::import::import_one;
     use aws_sdk_cloudwatchlogs::types as logs;
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     /// A filter as DescribeMetricFilters reports one the AWS CLI made with a JSON pattern and one
     /// transformation without a unit: the transformed-logs flag filled in by AWS.
@@ -161,19 +133,14 @@ mod tests {
 
     #[test]
     fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
-        let f = Found {
-            record: cli_filter("/aws/lambda/checkout", "Checkout Errors"),
-            tags: BTreeMap::new(),
-        };
-        let mut names = ImportNames::default();
-        let name = names.assign(
-            "MetricFilter",
-            "us-east-1",
-            &MetricFilter::identity(&f.record),
-            &MetricFilter::name_basis(&f.record),
-        );
-        let obj = MetricFilter::manifest(&f, &name, common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        let record = cli_filter("/aws/lambda/checkout", "Checkout Errors");
+        let imported = import_one::<MetricFilter>(
+            Found::untagged(record.clone()),
+            &mut ImportNames::default(),
+        )
+        .unwrap();
+        let name = imported.name;
+        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
         assert_eq!(
             yaml,
             format!(
@@ -199,7 +166,7 @@ spec:
         let applied: MetricFilter = serde_yaml::from_str(&yaml).unwrap();
         let d = desired(&applied.spec, &applied.name_any());
         assert_eq!(d.key.filter_name, "Checkout Errors");
-        assert_eq!(d.config, observed(&f.record));
+        assert_eq!(d.config, observed(&record));
     }
 
     #[test]

@@ -12,40 +12,39 @@ use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
 use aws_sdk_cloudwatch::operation::get_metric_stream::GetMetricStreamOutput;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl Importable for MetricStream {
     type Record = GetMetricStreamOutput;
+    const AWS_NOUN: &'static str = "metric stream";
 
-    async fn find(
+    /// ListMetricStreams takes no prefix: the names are kept here, before each GetMetricStream.
+    async fn list(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<GetMetricStreamOutput>> {
+        let location = Location::of(region);
+        let mut records = Vec::new();
+        for name in metric_streams::list_names(aws, &location).await? {
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            // Deleted since it was listed: nothing to import.
+            if let Some(record) = metric_streams::get(aws, &location, &name).await? {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn tags(
         aws: &Aws,
         region: &str,
-        prefix: &str,
-    ) -> Result<Vec<Found<GetMetricStreamOutput>>> {
-        let location = Location::of(region);
-        let names: Vec<String> = metric_streams::list_names(aws, &location)
-            .await?
-            .into_iter()
-            .filter(|n| n.starts_with(prefix))
-            .collect();
-        let mut found = Vec::new();
-        for name in names {
-            // Deleted since it was listed: nothing to import.
-            let Some(record) = metric_streams::get(aws, &location, &name).await? else {
-                continue;
-            };
-            let tags =
-                cloudwatch_tags::list(aws, &location, record.arn().unwrap_or_default()).await?;
-            found.push(Found { record, tags });
-        }
-        Ok(found)
+        record: &GetMetricStreamOutput,
+    ) -> Result<BTreeMap<String, String>> {
+        let arn = record.arn().unwrap_or_default();
+        cloudwatch_tags::list(aws, &Location::of(region), arn).await
     }
 
-    fn identity(record: &GetMetricStreamOutput) -> String {
-        record.name().unwrap_or_default().to_string()
-    }
-
-    fn describe_record(record: &GetMetricStreamOutput) -> String {
-        format!("metric stream {:?}", Self::identity(record))
+    fn record_name(record: &GetMetricStreamOutput) -> &str {
+        record.name().unwrap_or_default()
     }
 
     fn not_imported(record: &GetMetricStreamOutput) -> Option<String> {
@@ -67,7 +66,7 @@ impl Importable for MetricStream {
         let fields = observed(&found.record).fields;
         let spec = MetricStreamSpec {
             common,
-            stream_name: Some(Self::identity(&found.record)),
+            stream_name: Some(Self::record_name(&found.record).to_string()),
             firehose_arn: fields.firehose_arn,
             role_arn: fields.role_arn,
             include_filters: fields.include_filters,
@@ -95,20 +94,9 @@ impl Importable for MetricStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
     use crate::metric_stream::diff::{RunChange, StreamPlan, plan};
-    use crate::runtime::import::minimal_manifest_for_test;
+    use crate::runtime::import::import_one;
     use aws_sdk_cloudwatch::types as cw;
-    use std::collections::BTreeMap;
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     /// A stream as GetMetricStream reports one the AWS CLI made with two include filters, in
     /// `state`: the linked-accounts flag filled in by AWS.
@@ -139,13 +127,13 @@ mod tests {
 
     #[test]
     fn an_imported_stream_leaves_out_aws_defaults_and_plans_no_change() {
+        let record = cli_stream("metrics", "running", "opentelemetry1.0");
         let f = Found {
-            record: cli_stream("metrics", "running", "opentelemetry1.0"),
+            record: record.clone(),
             tags: BTreeMap::from([("team".to_string(), "obs".to_string())]),
         };
-        let names = ImportNames::default();
-        let obj = MetricStream::manifest(&f, "metrics", common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        let imported = import_one::<MetricStream>(f, &mut ImportNames::default()).unwrap();
+        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
         assert_eq!(
             yaml,
             "apiVersion: cwo.dev/v1alpha1
@@ -169,7 +157,7 @@ spec:
 "
         );
         let applied: MetricStream = serde_yaml::from_str(&yaml).unwrap();
-        assert!(plan_of(&applied, &f.record).is_empty());
+        assert!(plan_of(&applied, &record).is_empty());
     }
 
     /// The controller's plan for `applied` against `record`.
@@ -187,29 +175,30 @@ spec:
 
     #[test]
     fn a_stopped_stream_is_imported_stopped_and_an_unknown_format_is_not_imported() {
-        let f = Found {
-            record: cli_stream("paused", "stopped", "json"),
-            tags: BTreeMap::new(),
-        };
-        let names = ImportNames::default();
-        let obj = MetricStream::manifest(&f, "paused", common(), &names);
-        let manifest = minimal_manifest_for_test(&obj, &names);
+        let record = cli_stream("paused", "stopped", "json");
+        let manifest = import_one::<MetricStream>(
+            Found::untagged(record.clone()),
+            &mut ImportNames::default(),
+        )
+        .unwrap()
+        .manifest;
         assert_eq!(manifest["spec"]["desiredState"].as_str(), Some("Stopped"));
         // Required in the spec, so kept even at AWS's default.
         assert_eq!(manifest["spec"]["outputFormat"].as_str(), Some("json"));
         let applied: MetricStream = serde_yaml::from_value(manifest).unwrap();
-        let p = plan_of(&applied, &f.record);
+        let p = plan_of(&applied, &record);
         assert!(p.is_empty(), "{p:?}");
         // Left running, it would be started.
         let mut running = applied.clone();
         running.spec.desired_state = MetricStreamDesiredState::Running;
-        assert_eq!(plan_of(&running, &f.record).run, Some(RunChange::Start));
-        assert_eq!(MetricStream::not_imported(&f.record), None);
+        assert_eq!(plan_of(&running, &record).run, Some(RunChange::Start));
+        assert_eq!(MetricStream::not_imported(&record), None);
         let future = cli_stream("next", "running", "opentelemetry2.0");
-        assert!(
-            MetricStream::not_imported(&future)
-                .unwrap()
-                .contains("\"opentelemetry2.0\"")
+        let skipped =
+            import_one::<MetricStream>(Found::untagged(future), &mut ImportNames::default());
+        assert_eq!(
+            skipped.unwrap_err().why,
+            "output format \"opentelemetry2.0\" is not one a MetricStream can hold"
         );
     }
 }

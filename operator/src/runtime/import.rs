@@ -1,10 +1,12 @@
 //! Existing AWS objects as the manifests that take them over (`cloudwatch-operator import`).
 //!
-//! A kind implements [`Importable`]: how to list its AWS objects with their tags, and the object
-//! that manages one as it is. [`import`] filters what was found (name prefix, tags), skips what
-//! an operator already owns, names each object, and leaves out of each manifest every field the
-//! kind's desired step would fill back in with the same value, so that `plan` on the result
-//! finds nothing to change and the YAML is what a person would write.
+//! A kind implements [`Importable`]: how to list its AWS objects and read their tags, and the
+//! object that manages one as it is. [`import`] does the rest the same way for every kind: it
+//! keeps what the filters select (name prefix, tags), skips with a note what an operator already
+//! owns or the kind cannot hold, names each object, gives it how imported objects are managed
+//! ([`ImportSettings`]), and leaves out of each manifest every field the kind's desired step
+//! would fill back in with the same value, so that `plan` on the result finds nothing to change
+//! and the YAML is what a person would write.
 
 use super::ManagedKind;
 use crate::aws::Aws;
@@ -26,31 +28,63 @@ pub struct Found<R> {
     pub tags: BTreeMap<String, String>,
 }
 
+#[cfg(test)]
+impl<R> Found<R> {
+    /// `record` with no tags, as a kind without tags finds it.
+    pub fn untagged(record: R) -> Self {
+        Found {
+            record,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
+/// What holds an AWS object whose name is unique only within it (a filter's log group).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holder<'a> {
+    /// What it is, in words (`log group`).
+    pub noun: &'static str,
+    /// Its name.
+    pub name: &'a str,
+}
+
 /// A kind `import` can bring under management.
 pub trait Importable: ManagedKind {
     /// One AWS object as the kind's read returns it.
     type Record: Send + Sync;
 
-    /// Every AWS object of the kind in `region` whose name starts with `prefix`, with its tags.
-    fn find(
+    /// What an AWS object of the kind is, in words, for notes (`alarm`, `metric filter`).
+    const AWS_NOUN: &'static str;
+
+    /// Every AWS object of the kind in `region`. Where AWS takes a name prefix, `prefix` narrows
+    /// the read; [`import`] keeps only the names that start with it either way.
+    fn list(
         aws: &Aws,
         region: &str,
         prefix: &str,
-    ) -> impl Future<Output = Result<Vec<Found<Self::Record>>>> + Send;
+    ) -> impl Future<Output = Result<Vec<Self::Record>>> + Send;
 
-    /// What identifies the AWS object in its region (a name; a filter's log group and name).
-    fn identity(record: &Self::Record) -> String;
-
-    /// What to name the Kubernetes object after (the AWS name).
-    fn name_basis(record: &Self::Record) -> String {
-        Self::identity(record)
+    /// The AWS object's tags. None by default: an AWS object that carries no tags (a filter)
+    /// cannot say which operator owns it, so each is imported and adoption settles ownership,
+    /// and a `--tag` filter selects none of them.
+    fn tags(
+        _aws: &Aws,
+        _region: &str,
+        _record: &Self::Record,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>>> + Send {
+        async { Ok(BTreeMap::new()) }
     }
 
-    /// The AWS object in words, for notes (`alarm "cpu"`).
-    fn describe_record(record: &Self::Record) -> String;
+    /// The AWS object's name: what `--prefix` selects by and the object is named after.
+    fn record_name(record: &Self::Record) -> &str;
+
+    /// What holds the AWS object, where its name is unique only within that (none: the region).
+    fn holder(_record: &Self::Record) -> Option<Holder<'_>> {
+        None
+    }
 
     /// Why an AWS object of this kind is left alone whoever owns it, if it is (X-Ray's built-in
-    /// rule, which every region holds).
+    /// rule, which every region holds; a value the spec cannot hold).
     fn not_imported(_record: &Self::Record) -> Option<String> {
         None
     }
@@ -73,6 +107,27 @@ pub trait Importable: ManagedKind {
     /// Whether `a` and `b` ask AWS for the same object and configuration: the kind's desired
     /// step gives the same for both.
     fn same_request(a: &Self, b: &Self, names: &ImportNames) -> bool;
+}
+
+/// What identifies an AWS object of kind `K` in its region: its name, after its holder's name
+/// and `:` where it has one (log group names never hold `:`, so the pair reads back
+/// unambiguously).
+pub fn identity<K: Importable>(record: &K::Record) -> String {
+    let name = K::record_name(record);
+    match K::holder(record) {
+        Some(holder) => format!("{}:{name}", holder.name),
+        None => name.to_string(),
+    }
+}
+
+/// The AWS object in words, for notes: `alarm "cpu"`, `metric filter "errors" on log group
+/// "/app"`.
+pub fn described<K: Importable>(record: &K::Record) -> String {
+    let mut words = format!("{} {:?}", K::AWS_NOUN, K::record_name(record));
+    if let Some(holder) = K::holder(record) {
+        words.push_str(&format!(" on {} {:?}", holder.noun, holder.name));
+    }
+    words
 }
 
 /// Which Kubernetes object names an import gives to which AWS objects, per kind and region, so
@@ -175,6 +230,21 @@ pub struct ImportSettings {
     pub deletion_policy: DeletionPolicy,
 }
 
+/// Everything selected, taken over only where no operator owns it (`adoption: IfUnowned`), and
+/// left in AWS when the object is deleted (`deletionPolicy: Retain`): importing must never be
+/// the step that takes an object from another owner or deletes it.
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings {
+            prefix: String::new(),
+            tags: BTreeMap::new(),
+            namespace: None,
+            adoption: Adoption::IfUnowned,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+}
+
 /// One manifest of an import.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Imported {
@@ -201,7 +271,38 @@ pub async fn import<K: Importable>(
     settings: &ImportSettings,
     names: &mut ImportNames,
 ) -> Result<(Vec<Imported>, Vec<Skipped>)> {
-    let found = K::find(aws, region, &settings.prefix).await?;
+    let listed = K::list(aws, region, &settings.prefix).await?;
+    let records = with_prefix::<K>(listed, &settings.prefix);
+    let tags = futures::future::join_all(records.iter().map(|r| K::tags(aws, region, r))).await;
+    let mut found = Vec::with_capacity(records.len());
+    for (record, tags) in records.into_iter().zip(tags) {
+        found.push(Found {
+            record,
+            tags: tags?,
+        });
+    }
+    Ok(take_over::<K>(region, found, settings, names))
+}
+
+/// The records whose name starts with `prefix`, in the order listed: read before their tags, so
+/// that no tag read is spent on an object the import leaves out.
+fn with_prefix<K: Importable>(records: Vec<K::Record>, prefix: &str) -> Vec<K::Record> {
+    records
+        .into_iter()
+        .filter(|r| K::record_name(r).starts_with(prefix))
+        .collect()
+}
+
+/// The manifests that take over `found` (AWS objects of kind `K` in `region`), and the objects
+/// left alone with a note: those without every tag `settings` asks for are passed over, those
+/// the kind cannot hold or an operator owns are skipped, and every other one is named and
+/// managed as `settings` says.
+fn take_over<K: Importable>(
+    region: &str,
+    found: Vec<Found<K::Record>>,
+    settings: &ImportSettings,
+    names: &mut ImportNames,
+) -> (Vec<Imported>, Vec<Skipped>) {
     let mut imported = Vec::new();
     let mut skipped = Vec::new();
     for f in found {
@@ -209,7 +310,7 @@ pub async fn import<K: Importable>(
         if !wanted {
             continue;
         }
-        let aws_object = format!("{} in {region}", K::describe_record(&f.record));
+        let aws_object = format!("{} in {region}", described::<K>(&f.record));
         if let Some(why) = K::not_imported(&f.record) {
             skipped.push(Skipped { aws_object, why });
             continue;
@@ -224,8 +325,8 @@ pub async fn import<K: Importable>(
         let name = names.assign(
             K::KIND,
             region,
-            &K::identity(&f.record),
-            &K::name_basis(&f.record),
+            &identity::<K>(&f.record),
+            K::record_name(&f.record),
         );
         let common = CommonSpec {
             region: Some(region.to_string()),
@@ -244,7 +345,26 @@ pub async fn import<K: Importable>(
             manifest: minimal_manifest(&obj, names),
         });
     }
-    Ok((imported, skipped))
+    (imported, skipped)
+}
+
+/// The region the kinds' tests import from.
+#[cfg(test)]
+pub const TEST_REGION: &str = "us-east-1";
+
+/// What an import with the default settings makes of `found` in [`TEST_REGION`]: its manifest,
+/// or why it is left alone. For the kinds' tests of their manifests.
+#[cfg(test)]
+pub fn import_one<K: Importable>(
+    found: Found<K::Record>,
+    names: &mut ImportNames,
+) -> std::result::Result<Imported, Skipped> {
+    let settings = ImportSettings::default();
+    match take_over::<K>(TEST_REGION, vec![found], &settings, names) {
+        (mut imported, _) if imported.len() == 1 => Ok(imported.remove(0)),
+        (_, mut skipped) if skipped.len() == 1 => Err(skipped.remove(0)),
+        (imported, skipped) => panic!("one object, {imported:?} and {skipped:?}"),
+    }
 }
 
 /// The tags a spec should carry for an AWS object tagged `tags`: all but AWS's own (`aws:`) and
@@ -299,17 +419,219 @@ fn minimal_manifest<K: Importable>(obj: &K, names: &ImportNames) -> Value {
     manifest
 }
 
-/// [`minimal_manifest`], for the kinds' tests of their manifests.
-#[cfg(test)]
-pub fn minimal_manifest_for_test<K: Importable>(obj: &K, names: &ImportNames) -> Value {
-    minimal_manifest(obj, names)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::shell_tests::{Script, Widget, WidgetSpec};
     use super::*;
+    use crate::vocabulary::OWNER_TAG;
+    use kube::ResourceExt;
 
     const R: &str = "us-east-1";
+
+    /// An AWS object of the made-up kind the shell's tests manage: a gadget, whose name is
+    /// unique only on its shelf where it has one.
+    #[derive(Clone, Debug)]
+    pub struct Gadget {
+        name: &'static str,
+        shelf: Option<&'static str>,
+        tags: &'static [(&'static str, &'static str)],
+        /// A gadget the kind cannot hold.
+        odd: bool,
+    }
+
+    const fn gadget(name: &'static str, tags: &'static [(&'static str, &'static str)]) -> Gadget {
+        Gadget {
+            name,
+            shelf: None,
+            tags,
+            odd: false,
+        }
+    }
+
+    const TEAM_A: &[(&str, &str)] = &[("team", "a")];
+
+    /// What "AWS" holds for the tests of [`import`], in the order it lists them.
+    static GADGETS: [Gadget; 6] = [
+        gadget("plain", TEAM_A),
+        gadget(
+            "owned",
+            &[("team", "a"), (OWNER_TAG, "c2/team-b/Widget/owned")],
+        ),
+        Gadget {
+            odd: true,
+            ..gadget("odd", TEAM_A)
+        },
+        gadget("untagged", &[]),
+        Gadget {
+            shelf: Some("top"),
+            ..gadget("shelved", TEAM_A)
+        },
+        Gadget {
+            shelf: Some("bottom"),
+            ..gadget("shelved", TEAM_A)
+        },
+    ];
+
+    impl Importable for Widget {
+        type Record = Gadget;
+        const AWS_NOUN: &'static str = "gadget";
+
+        async fn list(_aws: &Aws, _region: &str, _prefix: &str) -> Result<Vec<Gadget>> {
+            Ok(GADGETS.to_vec())
+        }
+
+        async fn tags(
+            _aws: &Aws,
+            _region: &str,
+            record: &Gadget,
+        ) -> Result<BTreeMap<String, String>> {
+            Ok(record
+                .tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())
+        }
+
+        fn record_name(record: &Gadget) -> &str {
+            record.name
+        }
+
+        fn holder(record: &Gadget) -> Option<Holder<'_>> {
+            record.shelf.map(|name| Holder {
+                noun: "shelf",
+                name,
+            })
+        }
+
+        fn not_imported(record: &Gadget) -> Option<String> {
+            record
+                .odd
+                .then(|| "a gadget no Widget can hold".to_string())
+        }
+
+        fn manifest(
+            _found: &Found<Gadget>,
+            name: &str,
+            common: CommonSpec,
+            _names: &ImportNames,
+        ) -> Widget {
+            Widget::new(
+                name,
+                WidgetSpec {
+                    common,
+                    script: Script::Ready,
+                },
+            )
+        }
+
+        fn same_request(a: &Widget, b: &Widget, _names: &ImportNames) -> bool {
+            a.spec.script == b.spec.script
+        }
+    }
+
+    /// An AWS client whose calls would go nowhere: the made-up kind never calls AWS.
+    async fn no_aws() -> Aws {
+        let settings = crate::aws::AwsSettings {
+            default_region: Some(R.into()),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        Aws::load(
+            settings,
+            std::sync::Arc::new(crate::metrics::Metrics::new()),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn import_gadgets(settings: &ImportSettings) -> (Vec<Imported>, Vec<Skipped>) {
+        let mut names = ImportNames::default();
+        import::<Widget>(&no_aws().await, R, settings, &mut names)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn by_default_every_unowned_object_is_taken_over_if_unowned_and_retained() {
+        let (imported, skipped) = import_gadgets(&ImportSettings::default()).await;
+        let names: Vec<&str> = imported.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names[..3], ["plain", "untagged", "shelved"]);
+        // The second "shelved", on another shelf, is another object.
+        assert!(names[3].starts_with("shelved-"), "{names:?}");
+        assert_eq!(names.len(), 4);
+        for i in &imported {
+            let widget: Widget = serde_yaml::from_value(i.manifest.clone()).unwrap();
+            assert_eq!(widget.name_any(), i.name);
+            assert_eq!(widget.namespace(), None);
+            let common = &widget.spec.common;
+            assert_eq!(common.region.as_deref(), Some(R));
+            assert_eq!(common.adoption, Adoption::IfUnowned);
+            assert_eq!(common.deletion_policy, DeletionPolicy::Retain);
+            assert_eq!(common.management_policy, ManagementPolicy::Manage);
+            assert_eq!(common.account_ref, None);
+        }
+        assert_eq!(imported[0].aws_object, "gadget \"plain\" in us-east-1");
+        assert_eq!(
+            imported[3].aws_object,
+            "gadget \"shelved\" on shelf \"bottom\" in us-east-1"
+        );
+        assert_eq!(
+            skipped,
+            [
+                Skipped {
+                    aws_object: "gadget \"owned\" in us-east-1".into(),
+                    why: "managed by Widget team-b/owned in cluster c2".into(),
+                },
+                Skipped {
+                    aws_object: "gadget \"odd\" in us-east-1".into(),
+                    why: "a gadget no Widget can hold".into(),
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_prefix_and_tags_select_and_the_settings_say_how_to_manage() {
+        let settings = ImportSettings {
+            prefix: "shel".into(),
+            tags: BTreeMap::from([("team".to_string(), "a".to_string())]),
+            namespace: Some("team-a".into()),
+            adoption: Adoption::Force,
+            deletion_policy: DeletionPolicy::Delete,
+        };
+        let (imported, skipped) = import_gadgets(&settings).await;
+        assert_eq!(imported.len(), 2, "{imported:?}");
+        assert_eq!(skipped, []);
+        let spec = &imported[0].manifest["spec"];
+        assert_eq!(imported[0].manifest["metadata"]["namespace"], "team-a");
+        assert_eq!(spec["adoption"], "Force");
+        // At its default, so left out.
+        assert!(spec.get("deletionPolicy").is_none(), "{spec:?}");
+        // A tag none carries selects none, and notes none of what it passes over.
+        let settings = ImportSettings {
+            tags: BTreeMap::from([("team".to_string(), "b".to_string())]),
+            ..ImportSettings::default()
+        };
+        assert_eq!(import_gadgets(&settings).await, (vec![], vec![]));
+        let settings = ImportSettings {
+            prefix: "un".into(),
+            ..ImportSettings::default()
+        };
+        let (imported, _) = import_gadgets(&settings).await;
+        assert_eq!(imported.len(), 1);
+        assert_eq!(imported[0].name, "untagged");
+    }
+
+    #[test]
+    fn an_object_on_a_holder_is_identified_by_both_names() {
+        let top = &GADGETS[4];
+        assert_eq!(identity::<Widget>(top), "top:shelved");
+        assert_eq!(identity::<Widget>(&GADGETS[0]), "plain");
+        assert_eq!(
+            described::<Widget>(top),
+            "gadget \"shelved\" on shelf \"top\""
+        );
+    }
 
     #[test]
     fn names_are_valid_object_names_unique_per_kind_and_stable() {

@@ -12,48 +12,36 @@ use crate::error::Result;
 use crate::runtime::import::{Found, ImportNames, Importable, user_tags};
 use aws_sdk_xray::types::SamplingRuleRecord;
 use kube::ResourceExt;
+use std::collections::BTreeMap;
 
 impl Importable for SamplingRule {
     type Record = SamplingRuleRecord;
+    const AWS_NOUN: &'static str = "sampling rule";
 
-    async fn find(aws: &Aws, region: &str, prefix: &str) -> Result<Vec<Found<SamplingRuleRecord>>> {
-        let location = Location::of(region);
-        let listing = sampling_rules::list_all(aws, &location, false).await?;
-        let records: Vec<SamplingRuleRecord> = listing
-            .records
-            .into_iter()
-            .filter(|r| rule_name(r).starts_with(prefix))
-            .collect();
-        let tags = futures::future::join_all(records.iter().map(|r| {
-            let arn = r
-                .sampling_rule()
-                .and_then(|s| s.rule_arn())
-                .unwrap_or_default();
-            xray_tags::list(aws, &location, arn)
-        }))
-        .await;
-        records
-            .into_iter()
-            .zip(tags)
-            .map(|(record, tags)| {
-                Ok(Found {
-                    record,
-                    tags: tags?,
-                })
-            })
-            .collect()
+    async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<SamplingRuleRecord>> {
+        let listing = sampling_rules::list_all(aws, &Location::of(region), false).await?;
+        Ok(listing.records)
     }
 
-    fn identity(record: &SamplingRuleRecord) -> String {
-        rule_name(record).to_string()
+    async fn tags(
+        aws: &Aws,
+        region: &str,
+        record: &SamplingRuleRecord,
+    ) -> Result<BTreeMap<String, String>> {
+        let arn = record.sampling_rule().and_then(|s| s.rule_arn());
+        xray_tags::list(aws, &Location::of(region), arn.unwrap_or_default()).await
     }
 
-    fn describe_record(record: &SamplingRuleRecord) -> String {
-        format!("sampling rule {:?}", rule_name(record))
+    /// GetSamplingRules always gives the rule and its name.
+    fn record_name(record: &SamplingRuleRecord) -> &str {
+        record
+            .sampling_rule()
+            .and_then(|r| r.rule_name())
+            .unwrap_or_default()
     }
 
     fn not_imported(record: &SamplingRuleRecord) -> Option<String> {
-        is_default_rule(rule_name(record)).then(|| {
+        is_default_rule(Self::record_name(record)).then(|| {
             "X-Ray's built-in rule, in every region: to tune it, write a SamplingRule with \
              ruleName: Default"
                 .to_string()
@@ -73,7 +61,7 @@ impl Importable for SamplingRule {
             .expect("GetSamplingRules lists each record with its rule");
         let spec = SamplingRuleSpec {
             common,
-            rule_name: Some(Self::identity(&found.record)),
+            rule_name: Some(Self::record_name(&found.record).to_string()),
             resource_arn: Some(fields.resource_arn),
             priority: Some(fields.priority),
             fixed_rate: Some(fields.fixed_rate),
@@ -101,31 +89,12 @@ impl Importable for SamplingRule {
     }
 }
 
-/// The rule's name; GetSamplingRules always gives one.
-fn rule_name(record: &SamplingRuleRecord) -> &str {
-    record
-        .sampling_rule()
-        .and_then(|r| r.rule_name())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common_fields::{Adoption, DeletionPolicy};
-    use crate::runtime::import::minimal_manifest_for_test;
+    use crate::runtime::import::import_one;
     use crate::sampling_rule::diff::plan;
     use aws_sdk_xray::types as xray;
-    use std::collections::BTreeMap;
-
-    fn common() -> CommonSpec {
-        CommonSpec {
-            region: Some("us-east-1".into()),
-            deletion_policy: DeletionPolicy::Retain,
-            adoption: Adoption::IfUnowned,
-            ..Default::default()
-        }
-    }
 
     /// A rule as GetSamplingRules lists one the AWS CLI made with `*` for what it matches anyway.
     fn cli_rule(name: &str, service: &str) -> SamplingRuleRecord {
@@ -152,13 +121,13 @@ mod tests {
 
     #[test]
     fn an_imported_rule_leaves_out_the_wildcards_and_plans_no_change() {
+        let record = cli_rule("checkout", "checkout-api");
         let f = Found {
-            record: cli_rule("checkout", "checkout-api"),
+            record: record.clone(),
             tags: BTreeMap::from([("team".to_string(), "shop".to_string())]),
         };
-        let names = ImportNames::default();
-        let obj = SamplingRule::manifest(&f, "checkout", common(), &names);
-        let yaml = serde_yaml::to_string(&minimal_manifest_for_test(&obj, &names)).unwrap();
+        let imported = import_one::<SamplingRule>(f, &mut ImportNames::default()).unwrap();
+        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
         assert_eq!(
             yaml,
             "apiVersion: cwo.dev/v1alpha1
@@ -181,7 +150,7 @@ spec:
         );
         // Applied as written, the controller's plan finds nothing to write.
         let applied: SamplingRule = serde_yaml::from_str(&yaml).unwrap();
-        let o = observed(f.record.sampling_rule().unwrap());
+        let o = observed(record.sampling_rule().unwrap());
         let d = desired(&applied.spec, &applied.name_any());
         assert!(plan(&d, &o, &BTreeMap::new(), None).is_empty());
     }
@@ -193,14 +162,9 @@ spec:
         rule.fixed_rate = 0.0;
         rule.reservoir_size = 0;
         record.sampling_rule = Some(rule);
-        let f = Found {
-            record,
-            tags: BTreeMap::new(),
-        };
-        let mut names = ImportNames::default();
-        let name = names.assign("SamplingRule", "us-east-1", "Batch Jobs", "Batch Jobs");
-        let obj = SamplingRule::manifest(&f, &name, common(), &names);
-        let spec = &minimal_manifest_for_test(&obj, &names)["spec"];
+        let imported =
+            import_one::<SamplingRule>(Found::untagged(record), &mut ImportNames::default());
+        let spec = &imported.unwrap().manifest["spec"];
         assert_eq!(spec["ruleName"].as_str(), Some("Batch Jobs"));
         assert_eq!(spec["fixedRate"].as_f64(), Some(0.0));
         assert_eq!(spec["reservoirSize"].as_i64(), Some(0));
@@ -209,12 +173,10 @@ spec:
 
     #[test]
     fn the_default_rule_is_left_out_with_a_note_and_others_are_not() {
-        let default = cli_rule("Default", "*");
-        assert!(
-            SamplingRule::not_imported(&default)
-                .unwrap()
-                .contains("ruleName: Default")
-        );
+        let default = Found::untagged(cli_rule("Default", "*"));
+        let skipped = import_one::<SamplingRule>(default, &mut ImportNames::default()).unwrap_err();
+        assert_eq!(skipped.aws_object, "sampling rule \"Default\" in us-east-1");
+        assert!(skipped.why.contains("ruleName: Default"), "{}", skipped.why);
         assert_eq!(SamplingRule::not_imported(&cli_rule("checkout", "*")), None);
     }
 }
