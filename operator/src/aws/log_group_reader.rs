@@ -6,6 +6,8 @@
 //! call answers for one log group, so a batch here is one log group: through a [`Batcher`] of one
 //! key per batch, reconciles of filters on the same log group that run together share one listing
 //! (and keep joining it while the quota's rate limit is saturated); each gets the whole listing.
+//! One pager serves both: each item type says only how its Describe call asks for a page
+//! ([`LogGroupItem`]).
 //!
 //! The drift resync prefetches the log groups of a whole chunk of objects, one listing per log
 //! group, and the reconciles it then triggers take their listing from that prefetch. A
@@ -17,9 +19,13 @@ use super::api::Api;
 use super::batch::{BatchCall, Batcher};
 use super::{Aws, Location};
 use crate::error::Error;
+use crate::reason::Reason;
+use aws_sdk_cloudwatchlogs::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -30,19 +36,31 @@ const GROUPS_PER_BATCH: usize = 1;
 /// A log group's items, or `None` when the log group does not exist.
 pub type Listing<T> = Option<Vec<T>>;
 
-/// Lists every item of one log group (all pages) at a location, or `None` when the log group
-/// does not exist. The flag says the first page goes out in a rate-limit slot the caller holds
-/// (a batch's), so it must not wait for another (`Aws::call_in_slot`).
-pub type ListGroup<T> = Arc<
-    dyn Fn(
-            Arc<Aws>,
-            Location,
-            String,
-            bool,
-        ) -> Pin<Box<dyn Future<Output = Result<Listing<T>, Error>> + Send>>
-        + Send
-        + Sync,
->;
+/// An item CloudWatch Logs keeps per log group (a subscription filter, a metric filter), as its
+/// Describe call lists them: one log group's, page by page.
+pub trait LogGroupItem: Clone + Send + Sync + Sized + 'static {
+    /// The Describe call.
+    const API: Api;
+    /// The Describe call's error.
+    type Error: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static;
+
+    /// Sends the Describe call for the page of at most `limit` of `group`'s items after `token`
+    /// (`None`: the first page).
+    fn page(
+        client: &Client,
+        group: &str,
+        limit: i32,
+        token: Option<String>,
+    ) -> impl Future<Output = Page<Self>> + Send;
+}
+
+/// One page of a log group's items as the Describe call answers it: the items and the token of
+/// the next page, if any.
+pub type Page<T> =
+    Result<(Vec<T>, Option<String>), SdkError<<T as LogGroupItem>::Error, HttpResponse>>;
+
+/// DescribeSubscriptionFilters and DescribeMetricFilters return at most 50 items per page.
+const PAGE_SIZE: i32 = 50;
 
 /// Prefetched listings by (location, log group): when each was read, how many reconciles may still
 /// take it, and the listing.
@@ -102,34 +120,24 @@ impl<T: Clone> Prefetched<T> {
 /// Reads one kind of per-log-group item in batches. Share it through its `Arc`.
 pub struct LogGroupReader<T> {
     aws: Arc<Aws>,
-    list: ListGroup<T>,
     batcher: Arc<Batcher<Vec<T>>>,
     prefetch_ttl: Duration,
     prefetched: Mutex<Prefetched<T>>,
 }
 
-impl<T: Clone + Send + Sync + 'static> LogGroupReader<T> {
-    /// A reader listing log groups with `list` (calls to `api`), that waits at least `window`
-    /// (and while the rate limit is saturated) for reconciles asking about the same log group,
-    /// and keeps prefetched listings for `prefetch_ttl`.
-    pub fn with_listing(
-        aws: Arc<Aws>,
-        api: Api,
-        window: Duration,
-        prefetch_ttl: Duration,
-        list: ListGroup<T>,
-    ) -> Arc<Self> {
+impl<T: LogGroupItem> LogGroupReader<T> {
+    /// A reader that waits at least `window` (and while the rate limit is saturated) for
+    /// reconciles asking about the same log group, and keeps prefetched listings for
+    /// `prefetch_ttl`.
+    pub fn new(aws: Arc<Aws>, window: Duration, prefetch_ttl: Duration) -> Arc<Self> {
         let caller = Arc::clone(&aws);
-        let lister = Arc::clone(&list);
         let call: BatchCall<Vec<T>> = Arc::new(move |location: Location, groups| {
             let aws = Arc::clone(&caller);
-            let list = Arc::clone(&lister);
             Box::pin(async move {
                 let mut found = HashMap::new();
                 for (i, group) in groups.iter().enumerate() {
                     // The batch's slot serves its first log group (its only one).
-                    let listing = list(Arc::clone(&aws), location.clone(), group.clone(), i == 0);
-                    if let Some(items) = listing.await? {
+                    if let Some(items) = list_group::<T>(&aws, &location, group, i == 0).await? {
                         found.insert(group.clone(), items);
                     }
                 }
@@ -139,8 +147,7 @@ impl<T: Clone + Send + Sync + 'static> LogGroupReader<T> {
         let limiter = Arc::clone(aws.limiter());
         Arc::new(LogGroupReader {
             aws,
-            list,
-            batcher: Batcher::new(api, limiter, window, GROUPS_PER_BATCH, call),
+            batcher: Batcher::new(T::API, limiter, window, GROUPS_PER_BATCH, call),
             prefetch_ttl,
             prefetched: Mutex::default(),
         })
@@ -162,7 +169,7 @@ impl<T: Clone + Send + Sync + 'static> LogGroupReader<T> {
         uses: &BTreeMap<String, usize>,
     ) -> Result<(), Error> {
         let groups: Vec<String> = uses.keys().cloned().collect();
-        let found = list_groups(&self.aws, &self.list, location, &groups).await?;
+        let found = list_groups::<T>(&self.aws, location, &groups).await?;
         let now = Instant::now();
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         for (group, n) in uses {
@@ -191,16 +198,15 @@ impl<T: Clone + Send + Sync + 'static> LogGroupReader<T> {
 
 /// Lists the items of each of `groups`, together, each call waiting for its own rate-limit
 /// slot; a log group that does not exist is left out.
-async fn list_groups<T>(
-    aws: &Arc<Aws>,
-    list: &ListGroup<T>,
+async fn list_groups<T: LogGroupItem>(
+    aws: &Aws,
     location: &Location,
     groups: &[String],
 ) -> Result<HashMap<String, Vec<T>>, Error> {
     let listings = futures::future::join_all(
         groups
             .iter()
-            .map(|g| list(Arc::clone(aws), location.clone(), g.clone(), false)),
+            .map(|g| list_group::<T>(aws, location, g, false)),
     )
     .await;
     let mut found = HashMap::new();
@@ -212,21 +218,47 @@ async fn list_groups<T>(
     Ok(found)
 }
 
+/// Every item of one log group (all pages), or `None` when the log group does not exist;
+/// `in_slot` when the first page goes out in a rate-limit slot the caller holds (a batch's), so
+/// it must not wait for another (`Aws::call_in_slot`).
+async fn list_group<T: LogGroupItem>(
+    aws: &Aws,
+    location: &Location,
+    group: &str,
+    in_slot: bool,
+) -> Result<Listing<T>, Error> {
+    let client = &aws.clients(location).logs;
+    let mut items = Vec::new();
+    let mut next_token: Option<String> = None;
+    let mut first_in_slot = in_slot;
+    loop {
+        let request = T::page(client, group, PAGE_SIZE, next_token.take());
+        let sent = if std::mem::take(&mut first_in_slot) {
+            aws.call_in_slot(location, T::API, request).await
+        } else {
+            aws.call(location, T::API, request).await
+        };
+        let (page, next) = match sent {
+            Ok(page) => page,
+            // ResourceNotFoundException: the log group does not exist.
+            Err(e) if e.reason == Reason::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        items.extend(page);
+        match next {
+            Some(token) if !token.is_empty() => next_token = Some(token),
+            _ => return Ok(Some(items)),
+        }
+    }
+}
+
 /// DescribeLogGroups returns at most 50 log groups per page.
 const LOG_GROUPS_PAGE_SIZE: i32 = 50;
 
 /// Every item of every log group at `location`, log group by log group: DescribeLogGroups (every
-/// page), then `list` of each group, together (a group deleted in between is left out). What
+/// page), then each group's items, together (a group deleted in between is left out). What
 /// `import` reads.
-pub async fn in_every_log_group<T, F, Fut>(
-    aws: &Aws,
-    location: &Location,
-    list: F,
-) -> Result<Vec<T>, Error>
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Listing<T>, Error>>,
-{
+pub async fn list_all<T: LogGroupItem>(aws: &Aws, location: &Location) -> Result<Vec<T>, Error> {
     let client = &aws.clients(location).logs;
     let mut groups = Vec::new();
     let mut next_token: Option<String> = None;
@@ -247,7 +279,12 @@ where
             _ => break,
         }
     }
-    let listings = futures::future::join_all(groups.into_iter().map(list)).await;
+    let listings = futures::future::join_all(
+        groups
+            .iter()
+            .map(|group| list_group::<T>(aws, location, group, false)),
+    )
+    .await;
     let mut items = Vec::new();
     for listing in listings {
         items.extend(listing?.into_iter().flatten());

@@ -25,7 +25,7 @@ use super::ownership::{
 use super::plan::{Change, FilterPlan, plan};
 use super::status::{self, FilterStatus, Seen};
 use crate::aws::Location;
-use crate::aws::log_group_reader::LogGroupReader;
+use crate::aws::log_group_reader::{LogGroupItem, LogGroupReader};
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::{FieldChange, changed_fields, changes};
@@ -51,7 +51,7 @@ pub type Own<K> = <<K as ManagedKind>::Status as FilterStatus>::Own;
 /// What is its own to each kind of CloudWatch Logs filter along the shared path.
 pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
     /// The filter as the kind's Describe call lists it.
-    type Record: Clone + Send + Sync + 'static;
+    type Record: LogGroupItem;
     /// Everything the Put sets besides the identity, in a normal form both the spec and AWS's
     /// answer map to. Serialized with the spec's field names, so differences are reported as the
     /// user writes them.

@@ -8,7 +8,7 @@ use super::desired::desired;
 use super::observed::observed;
 use super::spec::{Distribution, LogSubscription, LogSubscriptionSpec, SystemField};
 use crate::aws::wire::from_wire;
-use crate::aws::{Aws, Location, subscription_filters};
+use crate::aws::{Aws, Location, log_group_reader};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
 use crate::runtime::import::{Found, Holder, ImportNames, Importable};
@@ -20,7 +20,7 @@ impl Importable for LogSubscription {
     const AWS_NOUN: &'static str = "subscription filter";
 
     async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<SubscriptionFilter>> {
-        subscription_filters::list_all(aws, &Location::of(region)).await
+        log_group_reader::list_all(aws, &Location::of(region)).await
     }
 
     fn record_name(record: &SubscriptionFilter) -> &str {

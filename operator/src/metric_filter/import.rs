@@ -9,7 +9,7 @@ use super::desired::desired;
 use super::observed::observed;
 use super::spec::{MetricFilter, MetricFilterSpec, MetricTransformation, SystemFieldDimension};
 use crate::aws::wire::from_wire;
-use crate::aws::{Aws, Location, metric_filters};
+use crate::aws::{Aws, Location, log_group_reader};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
 use crate::runtime::import::{Found, Holder, ImportNames, Importable};
@@ -21,7 +21,7 @@ impl Importable for MetricFilter {
     const AWS_NOUN: &'static str = "metric filter";
 
     async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<MetricFilterRecord>> {
-        metric_filters::list_all(aws, &Location::of(region)).await
+        log_group_reader::list_all(aws, &Location::of(region)).await
     }
 
     fn record_name(record: &MetricFilterRecord) -> &str {
