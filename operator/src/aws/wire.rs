@@ -19,6 +19,17 @@ pub fn from_wire<T: DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
+/// The AWS wire strings among `values` that the spec enum `T` can express, in order; the others
+/// are left out.
+pub fn from_wire_all<T: DeserializeOwned>(values: &[String]) -> Vec<T> {
+    values.iter().filter_map(|v| from_wire(v)).collect()
+}
+
+/// The first of `values` that the spec enum `T` cannot express, if any.
+pub fn first_unheld<T: DeserializeOwned>(values: &[String]) -> Option<&String> {
+    values.iter().find(|v| from_wire::<T>(v).is_none())
+}
+
 /// An AWS timestamp as a Kubernetes time (second precision, as the API server stores it).
 pub fn time(t: &aws_smithy_types::DateTime) -> Option<Time> {
     Timestamp::from_second(t.secs()).ok().map(Time)
@@ -43,6 +54,35 @@ mod tests {
         }
         assert_eq!(to_wire(&Comparison::NotBreaching), "notBreaching");
         assert_eq!(from_wire::<Comparison>("Unknown"), None);
+    }
+
+    #[test]
+    fn a_list_keeps_what_the_enum_can_express_and_names_the_first_it_cannot() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(from_wire_all::<Comparison>(&none), Vec::new());
+        assert_eq!(first_unheld::<Comparison>(&none), None);
+        let all = vec![
+            "notBreaching".to_string(),
+            "GreaterThanThreshold".to_string(),
+        ];
+        assert_eq!(
+            from_wire_all::<Comparison>(&all),
+            vec![Comparison::NotBreaching, Comparison::GreaterThanThreshold]
+        );
+        assert_eq!(first_unheld::<Comparison>(&all), None);
+        let mixed = vec![
+            "notBreaching".to_string(),
+            "Odd".to_string(),
+            "Odder".to_string(),
+        ];
+        assert_eq!(
+            from_wire_all::<Comparison>(&mixed),
+            vec![Comparison::NotBreaching]
+        );
+        assert_eq!(
+            first_unheld::<Comparison>(&mixed).map(String::as_str),
+            Some("Odd")
+        );
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
     /// The filter's name, as AWS lists it.
     fn record_name(record: &Self::Record) -> Option<&str>;
 
+    /// The log group that holds the filter, as AWS lists it.
+    fn record_log_group(record: &Self::Record) -> Option<&str>;
+
     /// When AWS created the filter, in milliseconds.
     fn created_millis(record: &Self::Record) -> Option<i64>;
 
@@ -128,8 +131,8 @@ pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
 }
 
 /// Implements, inside a kind's `impl LogFilterKind`, what every filter kind writes alike: its
-/// `Record` is `$record` (the SDK's filter type, which has `filter_name()` and
-/// `creation_time()`), its `Shared` holds the batched reader in `filters` and its cache in
+/// `Record` is `$record` (the SDK's filter type, which has `filter_name()`, `log_group_name()`
+/// and `creation_time()`), its `Shared` holds the batched reader in `filters` and its cache in
 /// `objects`, its spec names the log group in `log_group_name`, and its module's
 /// `observed::observed` normalises a record.
 #[macro_export]
@@ -153,6 +156,10 @@ macro_rules! log_filter_accessors {
 
         fn record_name(record: &$record) -> Option<&str> {
             record.filter_name()
+        }
+
+        fn record_log_group(record: &$record) -> Option<&str> {
+            record.log_group_name()
         }
 
         fn created_millis(record: &$record) -> Option<i64> {

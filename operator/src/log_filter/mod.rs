@@ -4,10 +4,12 @@
 //! group by delete-then-create, and without tags, so that each object records the filter it owns
 //! in its status ([`ownership`]) and records it before it creates the filter. One reconcile path
 //! ([`apply`]) serves both, each kind filling in what is its own through [`LogFilterKind`]: its
-//! Put fields, its calls, how a failed Put is judged, and what else its status reports.
+//! Put fields, its calls, how a failed Put is judged, and what else its status reports. `import`
+//! reads and names both alike ([`import`]).
 
 pub mod apply;
 pub mod desired;
+pub mod import;
 pub mod ownership;
 pub mod plan;
 pub mod status;

@@ -7,10 +7,11 @@
 use super::desired::desired;
 use super::observed::observed;
 use super::spec::{Distribution, LogSubscription, LogSubscriptionSpec, SystemField};
-use crate::aws::wire::from_wire;
-use crate::aws::{Aws, Location, log_group_reader};
+use crate::aws::Aws;
+use crate::aws::wire::{first_unheld, from_wire, from_wire_all};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
+use crate::log_filter::import;
 use crate::runtime::import::{Found, Holder, ImportNames, Importable};
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
 use kube::ResourceExt;
@@ -20,18 +21,15 @@ impl Importable for LogSubscription {
     const AWS_NOUN: &'static str = "subscription filter";
 
     async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<SubscriptionFilter>> {
-        log_group_reader::list_all(aws, &Location::of(region)).await
+        import::list::<Self>(aws, region).await
     }
 
     fn record_name(record: &SubscriptionFilter) -> &str {
-        record.filter_name().unwrap_or_default()
+        import::record_name::<Self>(record)
     }
 
     fn holder(record: &SubscriptionFilter) -> Option<Holder<'_>> {
-        Some(Holder {
-            noun: "log group",
-            name: record.log_group_name().unwrap_or_default(),
-        })
+        import::holder::<Self>(record)
     }
 
     fn not_imported(record: &SubscriptionFilter) -> Option<String> {
@@ -42,10 +40,7 @@ impl Importable for LogSubscription {
                 config.distribution
             ));
         }
-        config
-            .emit_system_fields
-            .iter()
-            .find(|f| from_wire::<SystemField>(f).is_none())
+        first_unheld::<SystemField>(&config.emit_system_fields)
             .map(|f| format!("system field {f:?} is not one a LogSubscription can hold"))
     }
 
@@ -56,14 +51,11 @@ impl Importable for LogSubscription {
         _names: &ImportNames,
     ) -> LogSubscription {
         let config = observed(&found.record);
+        let (log_group_name, filter_name) = import::spec_names::<Self>(&found.record);
         let spec = LogSubscriptionSpec {
             common,
-            log_group_name: found
-                .record
-                .log_group_name()
-                .unwrap_or_default()
-                .to_string(),
-            filter_name: Some(Self::record_name(&found.record).to_string()),
+            log_group_name,
+            filter_name,
             filter_pattern: config.filter_pattern,
             destination_arn: Some(config.destination_arn),
             destination_ref: None,
@@ -72,11 +64,7 @@ impl Importable for LogSubscription {
             distribution: from_wire(&config.distribution),
             apply_on_transformed_logs: Some(config.apply_on_transformed_logs),
             field_selection_criteria: config.field_selection_criteria,
-            emit_system_fields: config
-                .emit_system_fields
-                .iter()
-                .filter_map(|f| from_wire(f))
-                .collect(),
+            emit_system_fields: from_wire_all(&config.emit_system_fields),
         };
         LogSubscription::new(name, spec)
     }
@@ -89,6 +77,7 @@ impl Importable for LogSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_filter::import::tests::import_alone;
     use crate::runtime::import::import_one;
     use aws_sdk_cloudwatchlogs::types as logs;
 
@@ -110,13 +99,7 @@ mod tests {
     #[test]
     fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
         let record = cli_filter("/aws/lambda/checkout", "Errors To Firehose");
-        let imported = import_one::<LogSubscription>(
-            Found::untagged(record.clone()),
-            &mut ImportNames::default(),
-        )
-        .unwrap();
-        let name = imported.name;
-        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
+        let (name, yaml, applied) = import_alone::<LogSubscription>(record.clone());
         assert_eq!(
             yaml,
             format!(
@@ -136,7 +119,6 @@ spec:
 "
             )
         );
-        let applied: LogSubscription = serde_yaml::from_str(&yaml).unwrap();
         let d = desired(&applied.spec, &applied.name_any());
         assert_eq!(d.key.filter_name, "Errors To Firehose");
         assert_eq!(d.config, observed(&record));

@@ -8,10 +8,11 @@
 use super::desired::desired;
 use super::observed::observed;
 use super::spec::{MetricFilter, MetricFilterSpec, MetricTransformation, SystemFieldDimension};
-use crate::aws::wire::from_wire;
-use crate::aws::{Aws, Location, log_group_reader};
+use crate::aws::Aws;
+use crate::aws::wire::{first_unheld, from_wire, from_wire_all};
 use crate::common_fields::CommonSpec;
 use crate::error::Result;
+use crate::log_filter::import;
 use crate::runtime::import::{Found, Holder, ImportNames, Importable};
 use aws_sdk_cloudwatchlogs::types::MetricFilter as MetricFilterRecord;
 use kube::ResourceExt;
@@ -21,18 +22,15 @@ impl Importable for MetricFilter {
     const AWS_NOUN: &'static str = "metric filter";
 
     async fn list(aws: &Aws, region: &str, _prefix: &str) -> Result<Vec<MetricFilterRecord>> {
-        log_group_reader::list_all(aws, &Location::of(region)).await
+        import::list::<Self>(aws, region).await
     }
 
     fn record_name(record: &MetricFilterRecord) -> &str {
-        record.filter_name().unwrap_or_default()
+        import::record_name::<Self>(record)
     }
 
     fn holder(record: &MetricFilterRecord) -> Option<Holder<'_>> {
-        Some(Holder {
-            noun: "log group",
-            name: record.log_group_name().unwrap_or_default(),
-        })
+        import::holder::<Self>(record)
     }
 
     fn not_imported(record: &MetricFilterRecord) -> Option<String> {
@@ -51,10 +49,7 @@ impl Importable for MetricFilter {
         {
             return Some(format!("unit {unit:?} is not one a MetricFilter can hold"));
         }
-        config
-            .emit_system_field_dimensions
-            .iter()
-            .find(|f| from_wire::<SystemFieldDimension>(f).is_none())
+        first_unheld::<SystemFieldDimension>(&config.emit_system_field_dimensions)
             .map(|f| format!("system field dimension {f:?} is not one a MetricFilter can hold"))
     }
 
@@ -65,14 +60,11 @@ impl Importable for MetricFilter {
         _names: &ImportNames,
     ) -> MetricFilter {
         let config = observed(&found.record);
+        let (log_group_name, filter_name) = import::spec_names::<Self>(&found.record);
         let spec = MetricFilterSpec {
             common,
-            log_group_name: found
-                .record
-                .log_group_name()
-                .unwrap_or_default()
-                .to_string(),
-            filter_name: Some(Self::record_name(&found.record).to_string()),
+            log_group_name,
+            filter_name,
             filter_pattern: config.filter_pattern,
             // `not_imported` left out the units and dimensions the spec cannot hold.
             metric_transformations: config
@@ -89,11 +81,7 @@ impl Importable for MetricFilter {
                 .collect(),
             apply_on_transformed_logs: Some(config.apply_on_transformed_logs),
             field_selection_criteria: config.field_selection_criteria,
-            emit_system_field_dimensions: config
-                .emit_system_field_dimensions
-                .iter()
-                .filter_map(|f| from_wire(f))
-                .collect(),
+            emit_system_field_dimensions: from_wire_all(&config.emit_system_field_dimensions),
             tests: Vec::new(),
         };
         MetricFilter::new(name, spec)
@@ -107,7 +95,7 @@ impl Importable for MetricFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::import::import_one;
+    use crate::log_filter::import::tests::import_alone;
     use aws_sdk_cloudwatchlogs::types as logs;
 
     /// A filter as DescribeMetricFilters reports one the AWS CLI made with a JSON pattern and one
@@ -134,13 +122,7 @@ mod tests {
     #[test]
     fn an_imported_filter_leaves_out_aws_defaults_and_plans_no_change() {
         let record = cli_filter("/aws/lambda/checkout", "Checkout Errors");
-        let imported = import_one::<MetricFilter>(
-            Found::untagged(record.clone()),
-            &mut ImportNames::default(),
-        )
-        .unwrap();
-        let name = imported.name;
-        let yaml = serde_yaml::to_string(&imported.manifest).unwrap();
+        let (name, yaml, applied) = import_alone::<MetricFilter>(record.clone());
         assert_eq!(
             yaml,
             format!(
@@ -163,7 +145,6 @@ spec:
 "
             )
         );
-        let applied: MetricFilter = serde_yaml::from_str(&yaml).unwrap();
         let d = desired(&applied.spec, &applied.name_any());
         assert_eq!(d.key.filter_name, "Checkout Errors");
         assert_eq!(d.config, observed(&record));
