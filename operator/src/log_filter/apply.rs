@@ -25,6 +25,7 @@ use super::ownership::{
 use super::plan::{Change, FilterPlan, plan};
 use super::status::{self, FilterStatus, Seen};
 use crate::aws::Location;
+use crate::aws::api::Api;
 use crate::aws::log_group_reader::{LogGroupItem, LogGroupReader};
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
@@ -34,6 +35,10 @@ use crate::reason::Reason;
 use crate::runtime::notices::Subject;
 use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
 use crate::vocabulary::EventReason;
+use aws_sdk_cloudwatchlogs::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use kube::ResourceExt;
 use kube::runtime::reflector::Store;
 use serde::Serialize;
@@ -58,9 +63,13 @@ pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
     type Config: Clone + Serialize + PartialEq + Send + Sync;
     /// The kind of filter in words (`subscription filter`), as a [`FilterKey`] names it.
     const NOUN: &'static str;
-    /// The Put and the Delete, as named in Events.
-    const PUT: &'static str;
-    const DELETE: &'static str;
+    /// The Put and the Delete: the calls the shared path sends (each through the rate limit of
+    /// its API), named in Events by their operation.
+    const PUT: Api;
+    const DELETE: Api;
+    /// The errors of the Put and of the Delete, as the SDK reports them.
+    type PutError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static;
+    type DeleteError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static;
     /// Why a filter moving to another log group is deleted before it is created, for `plan`.
     const MOVE: &'static str;
 
@@ -104,14 +113,17 @@ pub trait LogFilterKind: ManagedKind<Status: FilterStatus> {
         Ok(())
     }
 
-    /// The Put.
+    /// The Put of `d` through `client`: the kind's SDK call with its fields.
     fn put(
-        r: &Reconcile<'_, Self>,
+        client: &Client,
         d: &Desired<Self::Config>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Sent<Self::PutError>> + Send;
 
-    /// The Delete of the filter `key`.
-    fn delete(r: &Reconcile<'_, Self>, key: &FilterKey) -> impl Future<Output = Result<()>> + Send;
+    /// The Delete of the filter `key` through `client`.
+    fn delete(
+        client: &Client,
+        key: &FilterKey,
+    ) -> impl Future<Output = Sent<Self::DeleteError>> + Send;
 
     /// The status recorded before the filter is created: the status from before (`previous`)
     /// with the ownership `record`, and what the kind keeps (`own`, worked out by this reconcile).
@@ -171,6 +183,9 @@ macro_rules! log_filter_accessors {
         }
     };
 }
+
+/// A Put's or a Delete's answer: it carries nothing the path uses.
+pub type Sent<E> = std::result::Result<(), SdkError<E, HttpResponse>>;
 
 /// What a failed Put is judged against.
 pub struct PutFailure<'a, K: LogFilterKind> {
@@ -272,7 +287,7 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     let (origin, adopted) = match decision {
         Decision::Manage { origin, adopted } => (
             origin,
-            adopted.map(|note| Notice::new(EventReason::Adopted, K::PUT, note)),
+            adopted.map(|note| Notice::new(EventReason::Adopted, K::PUT.operation(), note)),
         ),
         Decision::Yield { message } => return Ok(assessment(Step::Yield { message })),
         Decision::Refuse { message } => {
@@ -370,7 +385,7 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
     {
         notices.push(Notice::new(
             EventReason::Replaced,
-            K::DELETE,
+            K::DELETE.operation(),
             format!("deleted {old}, which this object owned, to replace it with {what}"),
         ));
     }
@@ -385,7 +400,8 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
             r.record_intent(K::intent(previous, record.clone(), &own))
                 .await?;
         }
-        let result = K::put(r, &d).await;
+        let client = &r.ctx.aws.clients(location).logs;
+        let result = r.ctx.aws.call(location, K::PUT, K::put(client, &d)).await;
         K::reader(r.shared).forget(location, &d.key.log_group_name);
         if let Err(e) = result {
             let put = PutFailure {
@@ -404,8 +420,8 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
             ..r.subject()
         };
         notices.push(match change {
-            Change::Create => subject.created(K::PUT),
-            Change::Update { fields } => subject.changed(K::PUT, fields),
+            Change::Create => subject.created(K::PUT.operation()),
+            Change::Update { fields } => subject.changed(K::PUT.operation(), fields),
         });
         if *change == Change::Create {
             // Only for the creation time in status; a failed read leaves it for the next resync.
@@ -516,7 +532,12 @@ async fn delete_owned<K: LogFilterKind>(
         tracing::info!(filter = %key, owner = %winner.object, "not deleting a filter another object now manages");
         return Ok(false);
     }
-    let result = K::delete(r, key).await;
+    let client = &r.ctx.aws.clients(location).logs;
+    let result = r
+        .ctx
+        .aws
+        .call(location, K::DELETE, K::delete(client, key))
+        .await;
     K::reader(r.shared).forget(location, &key.log_group_name);
     match result {
         Ok(()) => Ok(true),

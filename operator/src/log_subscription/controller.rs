@@ -4,7 +4,7 @@
 //! - the desired filter: a destinationRef is resolved to the LogDestination's ARN (cache),
 //!   waiting with `DependencyNotReady` while it is missing or not Ready;
 //! - before a create, the per-log-group filter limit (pure, from the log group's listing);
-//! - PutSubscriptionFilter, DeleteSubscriptionFilter (network);
+//! - PutSubscriptionFilter, DeleteSubscriptionFilter (their fields; the shared path sends them);
 //! - a failed Put: an answer that proves nothing was created (the log group is gone, the limit,
 //!   a terminal refusal) withdraws the ownership intent recorded before it; a test-message
 //!   failure is retried for a grace period counted from its first occurrence
@@ -22,11 +22,13 @@ use crate::aws::api::Api;
 use crate::aws::hard_limits::final_logs_limit;
 use crate::error::{Error, Result};
 use crate::log_filter::status::status;
-use crate::log_filter::{self, FilterKey, LogFilterKind, PutFailure, Seen};
+use crate::log_filter::{self, FilterKey, LogFilterKind, PutFailure, Seen, Sent};
 use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::operation::delete_subscription_filter::DeleteSubscriptionFilterError;
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -91,8 +93,10 @@ impl LogFilterKind for LogSubscription {
     crate::log_filter_accessors!(SubscriptionFilter);
     type Config = FilterConfig;
     const NOUN: &'static str = NOUN;
-    const PUT: &'static str = "PutSubscriptionFilter";
-    const DELETE: &'static str = "DeleteSubscriptionFilter";
+    const PUT: Api = Api::PutSubscriptionFilter;
+    const DELETE: Api = Api::DeleteSubscriptionFilter;
+    type PutError = PutSubscriptionFilterError;
+    type DeleteError = DeleteSubscriptionFilterError;
     const MOVE: &'static str =
         "a filter cannot move to another log group, and a log group holds only a few filters";
 
@@ -110,24 +114,20 @@ impl LogFilterKind for LogSubscription {
         limit::check(filters, key, leaving, r.shared.filter_limit)
     }
 
-    async fn put(r: &Reconcile<'_, Self>, d: &Desired) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.location).logs;
+    async fn put(client: &Client, d: &Desired) -> Sent<PutSubscriptionFilterError> {
         let request = put_request(client.put_subscription_filter(), d)
             .customize()
             .config_override(final_logs_limit::<PutSubscriptionFilterError>());
-        let api = Api::PutSubscriptionFilter;
-        r.ctx.aws.call(&r.location, api, request.send()).await?;
+        request.send().await?;
         Ok(())
     }
 
-    async fn delete(r: &Reconcile<'_, Self>, key: &FilterKey) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.location).logs;
+    async fn delete(client: &Client, key: &FilterKey) -> Sent<DeleteSubscriptionFilterError> {
         let request = client
             .delete_subscription_filter()
             .log_group_name(&key.log_group_name)
             .filter_name(&key.filter_name);
-        let api = Api::DeleteSubscriptionFilter;
-        r.ctx.aws.call(&r.location, api, request.send()).await?;
+        request.send().await?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! - first, spec.tests through TestMetricFilter when the spec changed since the results in
 //!   status (network), judged (pure): a failing test is terminal and nothing is written; the
 //!   results are kept in status whatever happens next;
-//! - PutMetricFilter, DeleteMetricFilter (network);
+//! - PutMetricFilter, DeleteMetricFilter (their fields; the shared path sends them);
 //! - a failed Put: only a failure without an answer from AWS (a timeout, a lost connection) keeps
 //!   the ownership intent recorded before it.
 //!
@@ -21,11 +21,13 @@ use crate::aws::hard_limits::final_logs_limit;
 use crate::aws::metric_filters;
 use crate::error::{Error, Result};
 use crate::log_filter::status::status;
-use crate::log_filter::{self, FilterKey, LogFilterKind, PutFailure, Seen};
+use crate::log_filter::{self, FilterKey, LogFilterKind, PutFailure, Seen, Sent};
 use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::operation::delete_metric_filter::DeleteMetricFilterError;
 use aws_sdk_cloudwatchlogs::operation::put_metric_filter::PutMetricFilterError;
 use aws_sdk_cloudwatchlogs::types::MetricFilter as MetricFilterRecord;
 use kube::ResourceExt;
@@ -99,32 +101,30 @@ impl LogFilterKind for MetricFilter {
     crate::log_filter_accessors!(MetricFilterRecord);
     type Config = FilterConfig;
     const NOUN: &'static str = NOUN;
-    const PUT: &'static str = "PutMetricFilter";
-    const DELETE: &'static str = "DeleteMetricFilter";
+    const PUT: Api = Api::PutMetricFilter;
+    const DELETE: Api = Api::DeleteMetricFilter;
+    type PutError = PutMetricFilterError;
+    type DeleteError = DeleteMetricFilterError;
     const MOVE: &'static str = "a metric filter cannot move to another log group";
 
     async fn desired_filter(&self, _: &Reconcile<'_, Self>) -> Result<Desired> {
         Ok(desired(&self.spec, &self.name_any()))
     }
 
-    async fn put(r: &Reconcile<'_, Self>, d: &Desired) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.location).logs;
+    async fn put(client: &Client, d: &Desired) -> Sent<PutMetricFilterError> {
         let request = put_request(client.put_metric_filter(), d)
             .customize()
             .config_override(final_logs_limit::<PutMetricFilterError>());
-        let api = Api::PutMetricFilter;
-        r.ctx.aws.call(&r.location, api, request.send()).await?;
+        request.send().await?;
         Ok(())
     }
 
-    async fn delete(r: &Reconcile<'_, Self>, key: &FilterKey) -> Result<()> {
-        let client = &r.ctx.aws.clients(&r.location).logs;
+    async fn delete(client: &Client, key: &FilterKey) -> Sent<DeleteMetricFilterError> {
         let request = client
             .delete_metric_filter()
             .log_group_name(&key.log_group_name)
             .filter_name(&key.filter_name);
-        let api = Api::DeleteMetricFilter;
-        r.ctx.aws.call(&r.location, api, request.send()).await?;
+        request.send().await?;
         Ok(())
     }
 
