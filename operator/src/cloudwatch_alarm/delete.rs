@@ -17,7 +17,9 @@ use crate::error::{Error, Result};
 use crate::ownership::Owner;
 use crate::reason::Reason;
 use crate::runtime::Reconcile;
+use k8s_openapi::jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
+use std::time::Duration;
 
 /// The two kinds of CloudWatch alarm, which DeleteAlarms treats differently (at most one
 /// composite per call).
@@ -55,12 +57,20 @@ pub async fn cleanup<K: AlarmKind>(
         ));
         // Deleting a composite together with its alarms is the usual case: the alarms wait for
         // it without writing that they do (the composite's deletion wakes them). A parent that
-        // stays is worth a status and an event.
-        return Err(if all_leaving(r.shared, parents) {
-            waiting.quietly()
-        } else {
-            waiting
+        // stays is worth a status and an event, once the deletions made with this one (a
+        // `kubectl delete -f` of a directory, a GitOps prune: alarms often come first) have
+        // had time to reach it.
+        let deleting_for = r.obj.meta().deletion_timestamp.as_ref().map(|t| {
+            let elapsed = Timestamp::now().duration_since(t.0);
+            Duration::try_from(elapsed).unwrap_or_default()
         });
+        return Err(
+            if waits_quietly(all_leaving(r.shared, parents), deleting_for) {
+                waiting.quietly()
+            } else {
+                waiting
+            },
+        );
     }
     r.forget_tags();
     let ownership = if r.confirmed {
@@ -77,6 +87,16 @@ pub async fn cleanup<K: AlarmKind>(
         ownership,
     )
     .await
+}
+
+/// How long an alarm waits for composites that are not (yet) being deleted before it reports
+/// the wait.
+const REPORT_WAIT_AFTER: Duration = Duration::from_secs(20);
+
+/// Whether a cleanup waiting for the composites that name it writes nothing: they are all
+/// being deleted, or the object's own deletion is younger than [`REPORT_WAIT_AFTER`].
+fn waits_quietly(parents_leaving: bool, deleting_for: Option<Duration>) -> bool {
+    parents_leaving || deleting_for.is_some_and(|d| d < REPORT_WAIT_AFTER)
 }
 
 /// Whether every composite of `parents` is being deleted (one the cache no longer holds counts
@@ -133,5 +153,26 @@ pub async fn delete(
             e.message
         ))),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_for_composites_being_deleted_is_quiet_however_long() {
+        assert!(waits_quietly(true, Some(Duration::from_secs(3600))));
+        assert!(waits_quietly(true, None));
+    }
+
+    #[test]
+    fn a_wait_for_a_composite_that_stays_is_reported_once_the_grace_is_over() {
+        assert!(waits_quietly(false, Some(Duration::from_secs(1))));
+        assert!(waits_quietly(false, Some(Duration::from_secs(19))));
+        assert!(!waits_quietly(false, Some(REPORT_WAIT_AFTER)));
+        assert!(!waits_quietly(false, Some(Duration::from_secs(600))));
+        // No deletion time (never the case for a cleanup): reported.
+        assert!(!waits_quietly(false, None));
     }
 }
