@@ -47,6 +47,7 @@ use std::time::Duration;
 
 /// Runs the operator until a shutdown signal.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    crate::aws::batch::mark_process_start();
     let client = Client::try_default()
         .await
         .context("cannot connect to Kubernetes (in-cluster config or KUBECONFIG)")?;

@@ -28,7 +28,7 @@ use crate::reason::Reason;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
@@ -46,6 +46,27 @@ pub type BatchCall<V> = Arc<
 >;
 
 type Reply<V> = oneshot::Sender<Result<Option<V>, Error>>;
+
+/// How long after this process started a [`Read::Fresh`] waits before it goes out: a write a
+/// killed predecessor sent just before it died can still be applied by AWS a moment later, after
+/// any read this process makes at once.
+pub const PREDECESSOR_WRITES_SETTLE: Duration = Duration::from_secs(5);
+
+/// When the operator started serving (set once by the running operator; unset in tools and
+/// tests, which then do not wait).
+static SERVING_SINCE: OnceLock<std::time::Instant> = OnceLock::new();
+
+/// Marks the start of this operator process, for [`PREDECESSOR_WRITES_SETTLE`].
+pub fn mark_process_start() {
+    let _ = SERVING_SINCE.set(std::time::Instant::now());
+}
+
+/// How long a fresh read made `now` waits, for a process started at `started`.
+fn settle_wait(started: Option<std::time::Instant>, now: std::time::Instant) -> Duration {
+    started.map_or(Duration::ZERO, |s| {
+        (s + PREDECESSOR_WRITES_SETTLE).saturating_duration_since(now)
+    })
+}
 
 /// Which readings may answer a read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,6 +260,10 @@ impl<V: Clone + Send + 'static> Batcher<V> {
                 None => self.request(location, key).await,
             },
             Read::Fresh => {
+                let wait = settle_wait(SERVING_SINCE.get().copied(), std::time::Instant::now());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
                 let asked = Instant::now();
                 let answer = self.request(location, key).await;
                 kept.forget_before(location, key, asked);
@@ -330,6 +355,32 @@ impl<V: Clone + Send + 'static> Batcher<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fresh_read_waits_until_a_predecessors_writes_have_landed() {
+        let started = std::time::Instant::now();
+        assert_eq!(
+            settle_wait(None, started),
+            Duration::ZERO,
+            "tools and tests do not wait"
+        );
+        assert_eq!(
+            settle_wait(Some(started), started),
+            PREDECESSOR_WRITES_SETTLE
+        );
+        assert_eq!(
+            settle_wait(Some(started), started + Duration::from_secs(2)),
+            PREDECESSOR_WRITES_SETTLE - Duration::from_secs(2)
+        );
+        assert_eq!(
+            settle_wait(Some(started), started + PREDECESSOR_WRITES_SETTLE),
+            Duration::ZERO
+        );
+        assert_eq!(
+            settle_wait(Some(started), started + Duration::from_secs(600)),
+            Duration::ZERO
+        );
+    }
     use crate::aws::rate_limit::RateLimitConfig;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
