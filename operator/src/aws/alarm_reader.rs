@@ -232,6 +232,7 @@ impl AlarmReader {
         let mut all = names;
         let asked = all.len();
         all.extend(extra);
+        tracing::debug!(%location, asked = ?&all[..asked], filled = all.len() - asked, "reading alarms");
         let started = Instant::now();
         let found = describe(&self.aws, location, &all).await?;
         self.learn(location, &found);

@@ -14,6 +14,12 @@
 //! prefetched listing is handed to as many reconciles as it was read for, once each, and kept
 //! only briefly, so no reconcile acts on an old reading; a write by the operator to a log group
 //! drops what was prefetched for it.
+//!
+//! A created filter's log group is read once more after the Put, for the filter's creation time.
+//! Filters of one log group are usually created together (their reconciles read the group in
+//! one listing, then each sends its Put), so that read waits, for a few seconds at most, until
+//! the other creates planned on the log group have sent their Puts ([`Creating`]): their reads
+//! after then share one listing instead of one each.
 
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
@@ -28,7 +34,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
+
+/// How long the read after a create waits at most for the other creates planned on its log
+/// group to send their Puts.
+pub const OTHER_CREATES_WAIT: Duration = Duration::from_secs(10);
 
 /// Log groups listed per batch: one, since each is a call of its own.
 const GROUPS_PER_BATCH: usize = 1;
@@ -117,12 +128,80 @@ impl<T: Clone> Prefetched<T> {
     }
 }
 
+/// The creates under way per log group: from the read that planned each to the end of its Put.
+#[derive(Default)]
+struct Creates {
+    under_way: Mutex<HashMap<(Location, String), usize>>,
+    /// Raised whenever a create ends.
+    ended: Notify,
+}
+
+impl Creates {
+    /// Marks a create under way on `key`, until the returned guard is dropped.
+    fn start(self: &Arc<Self>, key: (Location, String)) -> Creating {
+        *self
+            .under_way
+            .lock()
+            .expect("creates lock")
+            .entry(key.clone())
+            .or_default() += 1;
+        Creating {
+            creates: Arc::clone(self),
+            key,
+        }
+    }
+
+    fn count(&self, key: &(Location, String)) -> usize {
+        let under_way = self.under_way.lock().expect("creates lock");
+        under_way.get(key).copied().unwrap_or(0)
+    }
+
+    /// Waits until no create is under way on `key`, or until `deadline`.
+    async fn settled(&self, key: &(Location, String), deadline: Instant) {
+        loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            // Registered before the count is read, so an end in between is not missed.
+            ended.as_mut().enable();
+            if self.count(key) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A create planned on a log group, from the read that planned it until it is dropped (once its
+/// Put has been sent, or when the reconcile gives up).
+pub struct Creating {
+    creates: Arc<Creates>,
+    key: (Location, String),
+}
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        {
+            let mut under_way = self.creates.under_way.lock().expect("creates lock");
+            if let Some(n) = under_way.get_mut(&self.key) {
+                *n -= 1;
+                if *n == 0 {
+                    under_way.remove(&self.key);
+                }
+            }
+        }
+        self.creates.ended.notify_waiters();
+    }
+}
+
 /// Reads one kind of per-log-group item in batches. Share it through its `Arc`.
 pub struct LogGroupReader<T> {
     aws: Arc<Aws>,
     batcher: Arc<Batcher<Vec<T>>>,
     prefetch_ttl: Duration,
     prefetched: Mutex<Prefetched<T>>,
+    creates: Arc<Creates>,
 }
 
 impl<T: LogGroupItem> LogGroupReader<T> {
@@ -150,7 +229,29 @@ impl<T: LogGroupItem> LogGroupReader<T> {
             batcher: Batcher::new(T::API, limiter, window, GROUPS_PER_BATCH, call),
             prefetch_ttl,
             prefetched: Mutex::default(),
+            creates: Arc::default(),
         })
+    }
+
+    /// Marks a create planned on `log_group` at `location`, until the returned guard is dropped.
+    pub fn creating(&self, location: &Location, log_group: &str) -> Creating {
+        self.creates
+            .start((location.clone(), log_group.to_string()))
+    }
+
+    /// Every item of `log_group` at `location` after this reconcile created one of them (its own
+    /// [`Creating`] dropped): read once the other creates planned on the log group have sent
+    /// their Puts, or after [`OTHER_CREATES_WAIT`], so that their reads share one listing.
+    pub async fn filters_after_create(
+        &self,
+        location: &Location,
+        log_group: &str,
+    ) -> Result<Listing<T>, Error> {
+        let key = (location.clone(), log_group.to_string());
+        self.creates
+            .settled(&key, Instant::now() + OTHER_CREATES_WAIT)
+            .await;
+        self.batcher.request(location, log_group).await
     }
 
     /// Every item of `log_group` at `location`, or `None` when the log group does not exist.
@@ -227,6 +328,7 @@ async fn list_group<T: LogGroupItem>(
     group: &str,
     in_slot: bool,
 ) -> Result<Listing<T>, Error> {
+    tracing::debug!(%location, log_group = group, operation = %T::API, "listing a log group");
     let client = &aws.clients(location).logs;
     let mut items = Vec::new();
     let mut next_token: Option<String> = None;
@@ -305,6 +407,48 @@ mod tests {
     }
 
     const TTL: Duration = Duration::from_secs(30);
+
+    /// Waits for the creates under way on `/g` as the read after a create does, and says after
+    /// how many milliseconds it went on.
+    async fn settled_after_ms(creates: &Arc<Creates>, deadline_ms: u64) -> u128 {
+        let start = Instant::now();
+        creates
+            .settled(&key("/g"), start + Duration::from_millis(deadline_ms))
+            .await;
+        start.elapsed().as_millis()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_read_after_a_create_waits_for_the_other_creates_on_its_log_group() {
+        let creates = Arc::new(Creates::default());
+        assert_eq!(settled_after_ms(&creates, 10_000).await, 0, "none under way");
+
+        let first = creates.start(key("/g"));
+        let second = creates.start(key("/g"));
+        let elsewhere = creates.start(key("/other"));
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1_000)).await;
+            drop(first);
+            tokio::time::sleep(Duration::from_millis(2_000)).await;
+            drop(second);
+        });
+        assert_eq!(
+            settled_after_ms(&creates, 10_000).await,
+            3_000,
+            "until the last create on the log group has sent its Put, whatever other log groups do"
+        );
+        assert_eq!(creates.count(&key("/g")), 0);
+        assert_eq!(creates.count(&key("/other")), 1);
+        drop(elsewhere);
+        assert_eq!(creates.count(&key("/other")), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_read_after_a_create_waits_no_longer_than_its_deadline() {
+        let creates = Arc::new(Creates::default());
+        let _stuck = creates.start(key("/g"));
+        assert_eq!(settled_after_ms(&creates, 10_000).await, 10_000);
+    }
 
     #[test]
     fn a_prefetched_listing_serves_each_reconcile_it_was_read_for_once() {

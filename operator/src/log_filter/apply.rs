@@ -11,7 +11,8 @@
 //! 4. as planned: the Delete of the filter under its previous identity (network), a status write
 //!    recording the filter as this object's before it is created (Kubernetes), the Put (network)
 //!    — nothing at all when the plan is empty; a created filter is read back for its creation
-//!    time;
+//!    time, once the other creates planned on its log group have sent their Puts (one listing
+//!    for all of them);
 //! 5. status (pure); the runtime writes it only if it changed.
 //!
 //! cleanup: the Delete of the filter this object's status records as its own, unless another
@@ -26,7 +27,7 @@ use super::plan::{Change, FilterPlan, plan};
 use super::status::{self, FilterStatus, Seen};
 use crate::aws::Location;
 use crate::aws::api::Api;
-use crate::aws::log_group_reader::{LogGroupItem, LogGroupReader};
+use crate::aws::log_group_reader::{Creating, LogGroupItem, LogGroupReader};
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::{FieldChange, changed_fields, changes};
@@ -254,6 +255,8 @@ struct Managed<K: LogFilterKind> {
     recorded: Option<OwnershipOrigin>,
     adopted: Option<Notice>,
     plan: FilterPlan,
+    /// Held from the read that planned a create until its Put has been sent.
+    creating: Option<Creating>,
 }
 
 /// Steps 1 to 3 of the module, up to the writes.
@@ -302,9 +305,12 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     };
     let observed = found.as_ref().map(K::observed);
     let plan = plan(&d.key, &d.config, owned.as_ref(), observed.as_ref());
-    if plan.change == Some(Change::Create) {
+    let creating = if plan.change == Some(Change::Create) {
         K::room_for(r, &filters, &d.key, plan.delete_old.as_ref())?;
-    }
+        Some(K::reader(r.shared).creating(location, &d.key.log_group_name))
+    } else {
+        None
+    };
     Ok(assessment(Step::Manage(Box::new(Managed {
         filters,
         found,
@@ -312,6 +318,7 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
         recorded,
         adopted,
         plan,
+        creating,
     }))))
 }
 
@@ -347,6 +354,7 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
         recorded,
         adopted,
         plan,
+        creating,
     } = match step {
         Step::LogGroupMissing { .. } => {
             let message = log_group_missing(&d.key, location, what, r.observe_only());
@@ -403,6 +411,7 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
         let client = &r.ctx.aws.clients(location).logs;
         let result = r.ctx.aws.call(location, K::PUT, K::put(client, &d)).await;
         K::reader(r.shared).forget(location, &d.key.log_group_name);
+        drop(creating);
         if let Err(e) = result {
             let put = PutFailure {
                 d: &d,
@@ -425,8 +434,9 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
         });
         if *change == Change::Create {
             // Only for the creation time in status; a failed read leaves it for the next resync.
+            // Shared with the other creates on the log group that are sending their Puts.
             read_back = K::reader(r.shared)
-                .filters(location, &d.key.log_group_name)
+                .filters_after_create(location, &d.key.log_group_name)
                 .await
                 .ok()
                 .flatten();
