@@ -296,7 +296,6 @@ impl Fleet {
     }
 
     /// The log groups the metric filters read, in every account.
-    #[cfg(test)]
     pub fn metric_log_groups(&self) -> Vec<String> {
         (0..self.metric_filters.div_ceil(METRIC_FILTERS_PER_LOG_GROUP))
             .map(metric_log_group)

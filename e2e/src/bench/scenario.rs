@@ -1340,15 +1340,40 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
         ));
         if s.quotas {
             let per_thousand = (s.fleet.alarms as f64 / 1_000.0).max(1.0);
+            // DeleteAlarms takes one composite per call: at its quota (3 per second, times the
+            // operator's share of it), the composites alone take this long.
+            let share = match s.limits {
+                Limits::Share(share) => share,
+                Limits::Off => 1.0,
+            };
+            let composites = s.fleet.composite_alarms as f64 / (3.0 * share);
+            let limit = ((10.0 * per_thousand + composites) * 10.0).round() / 10.0;
             let mut t = Target::at_most(
                 "delete",
                 "seconds until no object is left",
                 Some(p.seconds),
-                10.0 * per_thousand,
+                limit,
                 "s",
             );
+            let mut note = Vec::new();
             if s.fleet.alarms != 1_000 {
-                t = t.note("10 s for 1,000 alarms; scaled linearly above 1,000, not below");
+                note.push(
+                    "10 s for 1,000 alarms; scaled linearly above 1,000, not below".to_string(),
+                );
+            }
+            if s.fleet.composite_alarms > 0 {
+                note.push(format!(
+                    "10 s{} + {} composites at DeleteAlarms' quota, one per call (3/s × {share})",
+                    if s.fleet.alarms > 1_000 {
+                        " × alarms / 1,000"
+                    } else {
+                        ""
+                    },
+                    s.fleet.composite_alarms
+                ));
+            }
+            if !note.is_empty() {
+                t = t.note(note.join("; "));
             }
             out.push(t);
         }
@@ -1417,6 +1442,21 @@ fn calls_needed(phase: &str, s: &Scenario, p: &Phase) -> Vec<Target> {
                         phase,
                         &per_api("logs:DescribeSubscriptionFilters"),
                         service_calls("logs:DescribeSubscriptionFilters"),
+                        (groups * 2 + 10) as f64,
+                        "",
+                    )
+                    .note(format!(
+                        "{groups} log groups × 2 + 10: each group listed before its filters are created and once after, for their creation time"
+                    )),
+                );
+            }
+            if f.metric_filters > 0 {
+                let groups = f.metric_log_groups().len();
+                out.push(
+                    Target::at_most(
+                        phase,
+                        &per_api("logs:DescribeMetricFilters"),
+                        service_calls("logs:DescribeMetricFilters"),
                         (groups * 2 + 10) as f64,
                         "",
                     )

@@ -421,7 +421,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_read_after_a_create_waits_for_the_other_creates_on_its_log_group() {
         let creates = Arc::new(Creates::default());
-        assert_eq!(settled_after_ms(&creates, 10_000).await, 0, "none under way");
+        assert_eq!(
+            settled_after_ms(&creates, 10_000).await,
+            0,
+            "none under way"
+        );
 
         let first = creates.start(key("/g"));
         let second = creates.start(key("/g"));
