@@ -5,8 +5,9 @@
 //!   status (network), judged (pure): a failing test is terminal and nothing is written; the
 //!   results are kept in status whatever happens next;
 //! - PutMetricFilter, DeleteMetricFilter (their fields; the shared path sends them);
-//! - a failed Put: only a failure without an answer from AWS (a timeout, a lost connection) keeps
-//!   the ownership intent recorded before it.
+//! - a failed Put: an answer that proves nothing was created (the log group is gone, the limit, a
+//!   terminal refusal) withdraws the ownership intent recorded before it; any other failure
+//!   (throttling, a 5xx, a timeout) keeps it, as a subscription filter's does.
 //!
 //! cleanup: wait while an Alarm in the namespace still watches this filter's metric; then the
 //! shared path's.
@@ -146,12 +147,19 @@ impl LogFilterKind for MetricFilter {
         put: PutFailure<'_, Self>,
     ) -> Failed<MetricFilterStatus> {
         let key = &put.d.key;
-        let keep = Seen {
-            ownership: Some(put.record),
+        let previous = r.previous();
+        let seen = |ownership| Seen {
+            ownership,
             creation_time: None,
-            own: put.own,
+            own: put.own.clone(),
         };
-        put_failed(e, key, put.location, status(key, keep, r.previous()))
+        let keep = status(key, seen(Some(put.record.clone())), previous);
+        let withdrawn = status(
+            key,
+            seen(previous.and_then(|p| p.ownership.clone())),
+            previous,
+        );
+        put_failed(e, key, put.location, keep, withdrawn)
     }
 }
 
@@ -198,21 +206,26 @@ async fn check_tests(
 
 /// Turns a failed PutMetricFilter into the failure to report; `keep` is the status to write
 /// when the Put may have been applied.
+/// Turns a failed PutMetricFilter into the failure to report, with the status it must keep:
+/// `keep` holds the ownership intent recorded before the Put, `withdrawn` the ownership record
+/// from before this reconcile. An answer that proves the Put created nothing (the log group is
+/// gone, the limit, a terminal refusal) withdraws the intent; any other failure keeps it.
 fn put_failed(
     e: Error,
     key: &FilterKey,
     location: &Location,
     keep: MetricFilterStatus,
+    withdrawn: MetricFilterStatus,
 ) -> Failed<MetricFilterStatus> {
+    let refused = |error: Error| Failed::with_status(error, withdrawn);
     match e.reason {
         // The log group was deleted since it was listed.
-        Reason::NotFound => Error::dependency(format!(
+        Reason::NotFound => refused(Error::dependency(format!(
             "log group {:?} does not exist in {location}; {key} is created once it exists ({})",
             key.log_group_name, e.message
-        ))
-        .into(),
+        ))),
         // CloudWatch Logs allows 100 metric filters per log group, a hard limit.
-        Reason::LimitExceeded => Error::new(
+        Reason::LimitExceeded => refused(Error::new(
             Reason::LimitExceeded,
             format!(
                 "cannot create {key}: CloudWatch Logs refused it with LimitExceededException \
@@ -220,12 +233,12 @@ fn put_failed(
                  filter another log group",
                 e.message
             ),
-        )
-        .into(),
-        // No answer from AWS (a timeout, a lost connection): the Put may have been applied. The
-        // ownership record is kept, so that a filter created this way is recognised as ours.
-        _ if e.aws_code.is_none() && !e.is_terminal() => Failed::with_status(e, keep),
-        _ => e.into(),
+        )),
+        _ if e.is_terminal() => refused(e),
+        // Throttling, a 5xx, a timeout or a lost connection may come after an attempt that AWS
+        // applied: the ownership record is kept, so that a filter created this way is
+        // recognised as ours (and deleted with this object).
+        _ => Failed::with_status(e, keep),
     }
 }
 
@@ -244,4 +257,80 @@ async fn cleanup(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Result<
         )));
     }
     log_filter::cleanup(obj, r).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(reason: Reason, code: &str) -> Error {
+        Error {
+            aws_code: Some(code.into()),
+            ..Error::new(reason, "from AWS")
+        }
+    }
+
+    fn key() -> FilterKey {
+        FilterKey {
+            noun: NOUN,
+            log_group_name: "/app".into(),
+            filter_name: "errors".into(),
+        }
+    }
+
+    /// The status a Put failing with `e` leaves, for a create whose intent names the filter.
+    fn after_failed_create(e: Error) -> (Reason, Option<FilterOwnership>) {
+        let intent = FilterOwnership {
+            origin: crate::log_filter::OwnershipOrigin::Created,
+            owner_uid: "u-1".into(),
+            log_group_name: "/app".into(),
+            filter_name: "errors".into(),
+        };
+        let keep = MetricFilterStatus {
+            ownership: Some(intent),
+            ..Default::default()
+        };
+        let failed = put_failed(
+            e,
+            &key(),
+            &Location::new(None, "us-east-1"),
+            keep,
+            MetricFilterStatus::default(),
+        );
+        let status = failed
+            .status
+            .expect("a failed create always names its status");
+        (failed.error.reason, status.ownership)
+    }
+
+    #[test]
+    fn a_put_that_may_have_been_applied_keeps_the_intent() {
+        for e in [
+            aws(Reason::Throttled, "ThrottlingException"),
+            aws(Reason::AwsUnavailable, "ServiceUnavailableException"),
+            Error::new(Reason::AwsUnavailable, "timed out"),
+        ] {
+            let (reason, ownership) = after_failed_create(e.clone());
+            assert_eq!(reason, e.reason);
+            assert!(ownership.is_some_and(|o| o.owner_uid == "u-1"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_put_refused_outright_withdraws_the_intent() {
+        for e in [
+            aws(Reason::LimitExceeded, "LimitExceededException"),
+            aws(Reason::NotFound, "ResourceNotFoundException"),
+            aws(Reason::InvalidSpec, "InvalidParameterException"),
+        ] {
+            let (_, ownership) = after_failed_create(e.clone());
+            assert_eq!(ownership, None, "{e}");
+        }
+        let (reason, _) = after_failed_create(aws(Reason::NotFound, "ResourceNotFoundException"));
+        assert_eq!(
+            reason,
+            Reason::DependencyNotReady,
+            "the log group went away"
+        );
+    }
 }
