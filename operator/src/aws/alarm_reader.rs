@@ -14,7 +14,10 @@
 //!   an alarm does not exist serves every reconcile for longer (one resync period): it is what a
 //!   create acts on, so a fleet created under PutMetricAlarm's quota (3 per second) is read a
 //!   hundred alarms per call before its creates, and a composite waiting for its children does
-//!   not read itself again on every retry;
+//!   not read itself again on every retry. An absence a reconcile asked for is kept the same
+//!   way when the alarm is one of the operator's objects not yet reconciled (a child a
+//!   composite waits for, an alarm waiting for its metric filter); an alarm nobody here manages
+//!   is read again each time;
 //! - a write to an alarm (put or delete) drops its prefetched record, and a prefetch whose read
 //!   started before the write keeps nothing for it, so a reading taken before a write is never
 //!   handed to a reconcile after it; what the write made true (the alarm exists, or not) is
@@ -30,7 +33,7 @@ use super::batch::{BatchCall, Batcher, Kept, Read};
 use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -57,9 +60,17 @@ impl AlarmRecord {
 
 type Key = (Location, String);
 
-/// Names of alarms the operator expects to read soon at a location (objects not yet reconciled
-/// for their current spec), to fill the room left in a DescribeAlarms call.
-pub type Expected = Box<dyn Fn(&Location) -> Vec<String> + Send + Sync>;
+/// The alarms the operator expects to read soon at a location (objects not yet reconciled for
+/// their current spec), to fill the room left in a DescribeAlarms call.
+pub type Expected = Box<dyn Fn(&Location) -> Vec<ExpectedAlarm> + Send + Sync>;
+
+/// An alarm the operator expects to read soon.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExpectedAlarm {
+    pub name: String,
+    /// Whether its object creates it when it does not exist (it is managed, not observed).
+    pub creates: bool,
+}
 
 /// Prefetched records by (location, name) with when their read started, and what this process
 /// last did to each alarm and when (kept as long as a prefetched record may live).
@@ -228,7 +239,13 @@ impl AlarmReader {
         location: &Location,
         names: Vec<String>,
     ) -> Result<HashMap<String, AlarmRecord>, Error> {
-        let extra = self.room_filler(location, &names);
+        let expected = self.expected.get().map(|e| e(location)).unwrap_or_default();
+        let extra = self.room_filler(location, &names, &expected);
+        let created_here: HashSet<String> = expected
+            .into_iter()
+            .filter(|e| e.creates)
+            .map(|e| e.name)
+            .collect();
         let mut all = names;
         let asked = all.len();
         all.extend(extra);
@@ -237,18 +254,26 @@ impl AlarmReader {
         let found = describe(&self.aws, location, &all).await?;
         self.learn(location, &found);
         self.keep(location, &all[asked..], &found, started);
+        let absent = absent_and_created_here(&all[..asked], &created_here, &found);
+        self.keep(location, &absent, &found, started);
         Ok(found)
     }
 
     /// Expected names not in `names` and not already read, up to the call's room.
-    fn room_filler(&self, location: &Location, names: &[String]) -> Vec<String> {
+    fn room_filler(
+        &self,
+        location: &Location,
+        names: &[String],
+        expected: &[ExpectedAlarm],
+    ) -> Vec<String> {
         let room = MAX_NAMES_PER_CALL.saturating_sub(names.len());
-        let Some(expected) = self.expected.get().filter(|_| room > 0) else {
+        if room == 0 {
             return Vec::new();
-        };
+        }
         let prefetched = self.prefetched.lock().expect("prefetch lock");
-        let mut extra: Vec<String> = expected(location)
-            .into_iter()
+        let mut extra: Vec<String> = expected
+            .iter()
+            .map(|e| e.name.clone())
             .filter(|n| {
                 !names.contains(n)
                     && !prefetched
@@ -336,6 +361,24 @@ impl Kept<AlarmRecord> for AlarmReader {
             prefetched.records.remove(&key);
         }
     }
+}
+
+/// The names of `asked` that the answer `found` says do not exist and that objects about to be
+/// reconciled will create (`created_here`): their reading is kept like one read ahead, so an
+/// object that waits (a composite for its children, an alarm for its metric filter) does not
+/// read the same absence again on every retry. This process's own Put of such an alarm
+/// overrides the reading ([`AlarmReader::wrote`]). Other names are not kept: an alarm nobody
+/// here creates (an observed one, a stranger's) can be created by someone else at any time.
+fn absent_and_created_here(
+    asked: &[String],
+    created_here: &HashSet<String>,
+    found: &HashMap<String, AlarmRecord>,
+) -> Vec<String> {
+    asked
+        .iter()
+        .filter(|n| created_here.contains(*n) && !found.contains_key(*n))
+        .cloned()
+        .collect()
 }
 
 /// `arn:<partition>:cloudwatch:<region>:<account>:alarm:` when `arn` is the ARN of the alarm
@@ -639,13 +682,35 @@ mod tests {
             (0..150)
                 .map(|i| format!("e{i:03}"))
                 .chain(["asked".to_string()])
+                .map(|name| ExpectedAlarm {
+                    name,
+                    creates: true,
+                })
                 .collect()
         }));
+        let expected = r.expected.get().unwrap()(&here());
         r.keep(&here(), &names(&["e000"]), &HashMap::new(), Instant::now());
-        let extra = r.room_filler(&here(), &names(&["asked", "other"]));
+        let extra = r.room_filler(&here(), &names(&["asked", "other"]), &expected);
         assert_eq!(extra.len(), 98);
         assert_eq!(extra[0], "e001", "already read, or asked for: left out");
         assert!(!extra.contains(&"asked".to_string()));
+    }
+
+    #[test]
+    fn an_absence_asked_for_is_kept_only_for_alarms_about_to_be_created_here() {
+        let created_here: HashSet<String> =
+            names(&["child", "composite", "made"]).into_iter().collect();
+        let found = HashMap::from([("made".to_string(), metric("made"))]);
+        assert_eq!(
+            absent_and_created_here(
+                &names(&["child", "made", "observed"]),
+                &created_here,
+                &found
+            ),
+            names(&["child"]),
+            "an alarm that exists is handed to the reconcile that asked, and one nobody here \
+             manages may be created by someone else at any time"
+        );
     }
 
     #[tokio::test]

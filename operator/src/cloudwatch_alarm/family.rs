@@ -3,9 +3,9 @@
 use crate::alarm::Alarm;
 use crate::aws::Location;
 use crate::aws::alarm_deleter::AlarmDeleter;
-use crate::aws::alarm_reader::AlarmReader;
+use crate::aws::alarm_reader::{AlarmReader, ExpectedAlarm};
 use crate::aws::batch::Window;
-use crate::common_fields::CommonStatus;
+use crate::common_fields::{CommonStatus, ManagementPolicy};
 use crate::composite_alarm::CompositeAlarm;
 use crate::metric_filter::MetricFilter;
 use crate::runtime::ManagedKind;
@@ -132,7 +132,11 @@ impl AlarmFamily {
 /// their current spec (new, or changed since their status was written), except those being
 /// deleted. Only objects that live there — or will, their namespace being allowed there — are
 /// named: a call in one account never reads for an object of another.
-fn expected<K: ManagedKind>(store: &Store<K>, ctx: &Context, location: &Location) -> Vec<String> {
+fn expected<K: ManagedKind>(
+    store: &Store<K>,
+    ctx: &Context,
+    location: &Location,
+) -> Vec<ExpectedAlarm> {
     store
         .state()
         .iter()
@@ -141,7 +145,10 @@ fn expected<K: ManagedKind>(store: &Store<K>, ctx: &Context, location: &Location
             pending(o.status().map(K::common_status), o.meta().generation)
                 && resolve_location(&***o, ctx).is_ok_and(|(at, _)| at == *location)
         })
-        .map(|o| o.aws_name())
+        .map(|o| ExpectedAlarm {
+            name: o.aws_name(),
+            creates: o.common_spec().management_policy != ManagementPolicy::ObserveOnly,
+        })
         .collect()
 }
 
