@@ -29,7 +29,7 @@
 //!   an answer holds, so a created alarm's ARN needs no read.
 
 use super::api::Api;
-use super::batch::{BatchCall, Batcher, Kept, Read};
+use super::batch::{BatchCall, Batcher, Kept, Read, Window};
 use super::{Aws, Location};
 use crate::error::Error;
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
@@ -93,6 +93,8 @@ pub enum Wrote {
 pub struct AlarmReader {
     aws: Arc<Aws>,
     batcher: Arc<Batcher<AlarmRecord>>,
+    /// Reads right after this process's own Put, gathered over a longer window.
+    after_write: Arc<Batcher<AlarmRecord>>,
     prefetch_ttl: Duration,
     absent_ttl: Duration,
     prefetched: Mutex<Prefetched>,
@@ -104,11 +106,13 @@ pub struct AlarmReader {
 
 impl AlarmReader {
     /// A reader that gathers names for at least `window` (and while DescribeAlarms' rate limit
-    /// is saturated) into one call, keeps records read ahead for `prefetch_ttl`, and readings of
-    /// alarms that do not exist for `absent_ttl`.
+    /// is saturated) into one call — reads after this process's own Puts for `after_write` —,
+    /// keeps records read ahead for `prefetch_ttl`, and readings of alarms that do not exist for
+    /// `absent_ttl`.
     pub fn new(
         aws: Arc<Aws>,
         window: Duration,
+        after_write: Window,
         prefetch_ttl: Duration,
         absent_ttl: Duration,
     ) -> Arc<Self> {
@@ -123,14 +127,18 @@ impl AlarmReader {
                     }
                 })
             });
-            AlarmReader {
-                batcher: Batcher::new(
+            let batcher = |window: Window, call: BatchCall<AlarmRecord>| {
+                Batcher::new(
                     Api::DescribeAlarms,
                     Arc::clone(aws.limiter()),
                     window,
                     MAX_NAMES_PER_CALL,
                     call,
-                ),
+                )
+            };
+            AlarmReader {
+                batcher: batcher(window.into(), Arc::clone(&call)),
+                after_write: batcher(after_write, call),
                 aws,
                 prefetch_ttl,
                 absent_ttl,
@@ -159,13 +167,16 @@ impl AlarmReader {
     }
 
     /// The alarm `name` read from AWS after this process wrote it: never a prefetched record.
+    /// Such reads gather over the reader's longer `after_write` window: creates are paced by
+    /// their own quota (PutCompositeAlarm: 3 per second), so a short window would read each
+    /// one alone.
     pub async fn describe_after_write(
         &self,
         location: &Location,
         name: &str,
     ) -> Result<Option<AlarmRecord>, Error> {
         self.wrote(location, name, Wrote::Put);
-        self.batcher.request(location, name).await
+        self.after_write.request(location, name).await
     }
 
     /// Whether the alarm `name` exists at `location`: what this process's own last write made
@@ -513,6 +524,7 @@ mod tests {
         AlarmReader::new(
             crate::aws::unreachable().await,
             Duration::from_millis(10),
+            Window::fixed(Duration::from_millis(10)),
             Duration::from_secs(60),
             Duration::from_secs(600),
         )

@@ -20,6 +20,14 @@ use tokio::sync::mpsc;
 
 /// Reads gather names for this long into one DescribeAlarms (100 names per call).
 const READ_WINDOW: Duration = Duration::from_millis(50);
+/// A composite is read once right after its create (CloudWatch evaluates its rule at once, and
+/// its state goes into status). Creates come at PutCompositeAlarm's pace (3 per second at the
+/// default quota), so these reads gather while creates keep coming — until a second passes
+/// with none, and at most two seconds — instead of one DescribeAlarms each.
+const AFTER_CREATE_WINDOW: Window = Window {
+    quiet: Duration::from_secs(1),
+    longest: Duration::from_secs(2),
+};
 /// A record read ahead (by the drift resync, or to fill a call's room) is handed to a reconcile
 /// within this time, or dropped.
 const PREFETCH_TTL: Duration = Duration::from_secs(30);
@@ -80,7 +88,13 @@ impl AlarmFamily {
     ) -> Arc<Self> {
         let aws = Arc::clone(&ctx.aws);
         let released = Arc::clone(&ctx.released);
-        let reader = AlarmReader::new(Arc::clone(&aws), READ_WINDOW, PREFETCH_TTL, ABSENT_TTL);
+        let reader = AlarmReader::new(
+            Arc::clone(&aws),
+            READ_WINDOW,
+            AFTER_CREATE_WINDOW,
+            PREFETCH_TTL,
+            ABSENT_TTL,
+        );
         let (alarm_store, composite_store) = (alarms.0.clone(), composites.0.clone());
         reader.expect(Box::new(move |location| {
             let mut names = expected(&alarm_store, &ctx, location);
