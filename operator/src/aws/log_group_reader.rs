@@ -16,10 +16,13 @@
 //! drops what was prefetched for it.
 //!
 //! A created filter's log group is read once more after the Put, for the filter's creation time.
-//! Filters of one log group are usually created together (their reconciles read the group in
+//! Filters of one log group are often created together (their reconciles read the group in
 //! one listing, then each sends its Put), so that read waits, for a few seconds at most, until
 //! the other creates planned on the log group have sent their Puts ([`Creating`]): their reads
-//! after then share one listing instead of one each.
+//! after then share one listing instead of one each. When other objects on the log group have
+//! yet to be reconciled, that listing is kept for them as a prefetched one ([`Pending`]), so the
+//! next filter's create there reads nothing before its Put. A listing whose read started before
+//! a write to its log group is never kept.
 
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
@@ -32,7 +35,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -73,33 +76,44 @@ pub type Page<T> =
 /// DescribeSubscriptionFilters and DescribeMetricFilters return at most 50 items per page.
 const PAGE_SIZE: i32 = 50;
 
+/// How many objects on a log group (by name) have yet to be reconciled for their spec.
+pub type Pending = Box<dyn Fn(&str) -> usize + Send + Sync>;
+
 /// Prefetched listings by (location, log group): when each was read, how many reconciles may still
-/// take it, and the listing.
+/// take it, and the listing; and when this process last wrote to each log group.
 struct Prefetched<T> {
     listings: HashMap<(Location, String), (Instant, usize, Listing<T>)>,
+    written: HashMap<(Location, String), Instant>,
 }
 
 impl<T> Default for Prefetched<T> {
     fn default() -> Self {
         Prefetched {
             listings: HashMap::new(),
+            written: HashMap::new(),
         }
     }
 }
 
 impl<T: Clone> Prefetched<T> {
-    /// Keeps `listing` of `key`, read at `now`, for `uses` reconciles; drops expired ones.
+    /// Keeps `listing` of `key`, whose read started at `started`, for `uses` reconciles, unless
+    /// this process wrote to the log group since; drops expired ones.
     fn put(
         &mut self,
         key: (Location, String),
-        now: Instant,
+        started: Instant,
         uses: usize,
         listing: Listing<T>,
         ttl: Duration,
     ) {
+        let now = Instant::now();
         self.listings
             .retain(|_, (read_at, _, _)| now.duration_since(*read_at) <= ttl);
-        self.listings.insert(key, (now, uses, listing));
+        self.written.retain(|_, at| now.duration_since(*at) <= ttl);
+        if uses == 0 || self.written.get(&key).is_some_and(|at| *at >= started) {
+            return;
+        }
+        self.listings.insert(key, (started, uses, listing));
     }
 
     /// Hands out the listing of `key` once, if it is younger than `ttl` at `now`.
@@ -123,8 +137,11 @@ impl<T: Clone> Prefetched<T> {
         Some(listing)
     }
 
+    /// Drops the listing of `key` after a write to it, and remembers the write, so that a read
+    /// that started before it keeps nothing.
     fn forget(&mut self, key: &(Location, String)) {
         self.listings.remove(key);
+        self.written.insert(key.clone(), Instant::now());
     }
 }
 
@@ -202,6 +219,7 @@ pub struct LogGroupReader<T> {
     prefetch_ttl: Duration,
     prefetched: Mutex<Prefetched<T>>,
     creates: Arc<Creates>,
+    pending: OnceLock<Pending>,
 }
 
 impl<T: LogGroupItem> LogGroupReader<T> {
@@ -230,7 +248,14 @@ impl<T: LogGroupItem> LogGroupReader<T> {
             prefetch_ttl,
             prefetched: Mutex::default(),
             creates: Arc::default(),
+            pending: OnceLock::new(),
         })
+    }
+
+    /// Where to find how many objects on a log group have yet to be reconciled: the listing read
+    /// after a create is kept for them.
+    pub fn expect(&self, pending: Pending) {
+        let _ = self.pending.set(pending);
     }
 
     /// Marks a create planned on `log_group` at `location`, until the returned guard is dropped.
@@ -251,7 +276,21 @@ impl<T: LogGroupItem> LogGroupReader<T> {
         self.creates
             .settled(&key, Instant::now() + OTHER_CREATES_WAIT)
             .await;
-        self.batcher.request(location, log_group).await
+        let started = Instant::now();
+        let listing = self.batcher.request(location, log_group).await?;
+        // This object is still pending itself until its status is written.
+        let others = self
+            .pending
+            .get()
+            .map_or(0, |pending| pending(log_group).saturating_sub(1));
+        self.prefetched.lock().expect("prefetch lock").put(
+            key,
+            started,
+            others,
+            listing.clone(),
+            self.prefetch_ttl,
+        );
+        Ok(listing)
     }
 
     /// Every item of `log_group` at `location`, or `None` when the log group does not exist.
@@ -270,12 +309,18 @@ impl<T: LogGroupItem> LogGroupReader<T> {
         uses: &BTreeMap<String, usize>,
     ) -> Result<(), Error> {
         let groups: Vec<String> = uses.keys().cloned().collect();
+        let started = Instant::now();
         let found = list_groups::<T>(&self.aws, location, &groups).await?;
-        let now = Instant::now();
         let mut prefetched = self.prefetched.lock().expect("prefetch lock");
         for (group, n) in uses {
             let key = (location.clone(), group.clone());
-            prefetched.put(key, now, *n, found.get(group).cloned(), self.prefetch_ttl);
+            prefetched.put(
+                key,
+                started,
+                *n,
+                found.get(group).cloned(),
+                self.prefetch_ttl,
+            );
         }
         Ok(())
     }
@@ -465,6 +510,31 @@ mod tests {
             p.take(&key("/g"), now, TTL),
             None,
             "a third reconcile reads AWS"
+        );
+    }
+
+    #[test]
+    fn a_listing_read_before_a_write_to_its_log_group_is_not_kept() {
+        let mut p = Prefetched::default();
+        let before = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        p.forget(&key("/g"));
+        p.put(key("/g"), before, 1, listing("a"), TTL);
+        assert_eq!(p.take(&key("/g"), Instant::now(), TTL), None, "stale");
+        p.put(key("/other"), before, 1, listing("b"), TTL);
+        assert_eq!(
+            p.take(&key("/other"), Instant::now(), TTL),
+            Some(listing("b")),
+            "another log group's write changes nothing"
+        );
+        let after = Instant::now();
+        p.put(key("/g"), after, 1, listing("c"), TTL);
+        assert_eq!(p.take(&key("/g"), Instant::now(), TTL), Some(listing("c")));
+        p.put(key("/g"), after, 0, listing("d"), TTL);
+        assert_eq!(
+            p.take(&key("/g"), Instant::now(), TTL),
+            None,
+            "kept for nobody"
         );
     }
 

@@ -5,14 +5,14 @@ use crate::aws::Location;
 use crate::aws::alarm_deleter::AlarmDeleter;
 use crate::aws::alarm_reader::{AlarmReader, ExpectedAlarm};
 use crate::aws::batch::Window;
-use crate::common_fields::{CommonStatus, ManagementPolicy};
+use crate::common_fields::ManagementPolicy;
 use crate::composite_alarm::CompositeAlarm;
 use crate::metric_filter::MetricFilter;
-use crate::runtime::ManagedKind;
 use crate::runtime::context::Context;
 use crate::runtime::reconcile::resolve_location;
 use crate::runtime::released::Released;
 use crate::runtime::watch::Synced;
+use crate::runtime::{ManagedKind, awaits_reconcile};
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,9 +154,8 @@ fn expected<K: ManagedKind>(
     store
         .state()
         .iter()
-        .filter(|o| o.meta().deletion_timestamp.is_none())
         .filter(|o| {
-            pending(o.status().map(K::common_status), o.meta().generation)
+            awaits_reconcile(&***o)
                 && resolve_location(&***o, ctx).is_ok_and(|(at, _)| at == *location)
         })
         .map(|o| ExpectedAlarm {
@@ -164,9 +163,4 @@ fn expected<K: ManagedKind>(
             creates: o.common_spec().management_policy != ManagementPolicy::ObserveOnly,
         })
         .collect()
-}
-
-/// Whether an object with this status and generation has yet to be reconciled for its spec.
-fn pending(status: Option<&CommonStatus>, generation: Option<i64>) -> bool {
-    status.is_none_or(|s| s.observed_generation != generation)
 }

@@ -27,14 +27,14 @@ use super::plan::{Change, FilterPlan, plan};
 use super::status::{self, FilterStatus, Seen};
 use crate::aws::Location;
 use crate::aws::api::Api;
-use crate::aws::log_group_reader::{Creating, LogGroupItem, LogGroupReader};
+use crate::aws::log_group_reader::{Creating, LogGroupItem, LogGroupReader, Pending};
 use crate::conditions::Verdict;
 use crate::error::{Error, Result};
 use crate::field_diff::{FieldChange, changed_fields, changes};
 use crate::preview::Preview;
 use crate::reason::Reason;
 use crate::runtime::notices::Subject;
-use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile};
+use crate::runtime::{Applied, Failed, ManagedKind, Notice, Reconcile, awaits_reconcile};
 use crate::vocabulary::EventReason;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -221,6 +221,18 @@ pub async fn prefetch<K: LogFilterKind>(
     if let Err(e) = K::reader(shared).prefetch(location, &uses).await {
         tracing::debug!(error = %e, "prefetching {}s failed", K::NOUN);
     }
+}
+
+/// How many of `objects` name a log group and await their reconcile (see
+/// [`LogGroupReader::expect`]): the listing read after a create there is kept for them.
+pub fn pending_on<K: LogFilterKind>(objects: Store<K>) -> Pending {
+    Box::new(move |group| {
+        objects
+            .state()
+            .iter()
+            .filter(|o| o.log_group() == group && awaits_reconcile(&***o))
+            .count()
+    })
 }
 
 /// What a reconcile of a filter found in AWS and decided, before it writes anything. `apply`

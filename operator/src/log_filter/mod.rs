@@ -14,7 +14,9 @@ pub mod ownership;
 pub mod plan;
 pub mod status;
 
-pub use apply::{LogFilterKind, Own, PutFailure, Sent, apply, cleanup, find, prefetch, preview};
+pub use apply::{
+    LogFilterKind, Own, PutFailure, Sent, apply, cleanup, find, pending_on, prefetch, preview,
+};
 pub use desired::{Desired, FilterKey};
 pub use ownership::{FilterOwnership, OwnershipOrigin};
 pub use plan::{Change, FilterPlan};

@@ -64,8 +64,10 @@ pub fn shared(
     filter_limit: u32,
     released: Arc<Released>,
 ) -> Arc<LogSubscriptions> {
+    let filters = SubscriptionFilterReader::new(aws, READ_WINDOW, PREFETCH_TTL);
+    filters.expect(crate::log_filter::pending_on(objects.0.clone()));
     Arc::new(LogSubscriptions {
-        filters: SubscriptionFilterReader::new(aws, READ_WINDOW, PREFETCH_TTL),
+        filters,
         objects: objects.0,
         objects_synced: objects.1,
         filter_limit,

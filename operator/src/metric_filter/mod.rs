@@ -65,8 +65,10 @@ pub fn shared(
     objects: Store<MetricFilter>,
     watchers: Arc<dyn MetricWatchers>,
 ) -> Arc<MetricFilters> {
+    let filters = MetricFilterReader::new(aws, READ_WINDOW, PREFETCH_TTL);
+    filters.expect(crate::log_filter::pending_on(objects.clone()));
     Arc::new(MetricFilters {
-        filters: MetricFilterReader::new(aws, READ_WINDOW, PREFETCH_TTL),
+        filters,
         objects,
         watchers,
     })

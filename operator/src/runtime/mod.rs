@@ -131,6 +131,16 @@ impl<K: ManagedKind> Reported for K {
     }
 }
 
+/// Whether `obj` has yet to be reconciled for its current spec, and is not being deleted: its
+/// reconcile is about to read AWS, so a read made for another object can be kept for it.
+pub fn awaits_reconcile<K: ManagedKind>(obj: &K) -> bool {
+    obj.meta().deletion_timestamp.is_none()
+        && obj
+            .status()
+            .map(K::common_status)
+            .is_none_or(|s| s.observed_generation != obj.meta().generation)
+}
+
 /// A custom resource the operator manages.
 pub trait ManagedKind:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
