@@ -60,8 +60,8 @@ impl AlarmRecord {
 
 type Key = (Location, String);
 
-/// The alarms the operator expects to read soon at a location (objects not yet reconciled for
-/// their current spec), to fill the room left in a DescribeAlarms call.
+/// The alarms the operator expects to read soon at a location (objects not yet `Ready` for their
+/// current spec: new, changed, or waiting), to fill the room left in a DescribeAlarms call.
 pub type Expected = Box<dyn Fn(&Location) -> Vec<ExpectedAlarm> + Send + Sync>;
 
 /// An alarm the operator expects to read soon.

@@ -131,14 +131,16 @@ impl<K: ManagedKind> Reported for K {
     }
 }
 
-/// Whether `obj` has yet to be reconciled for its current spec, and is not being deleted: its
-/// reconcile is about to read AWS, so a read made for another object can be kept for it.
+/// Whether `obj` has yet to reach `Ready` for its current spec (new, changed since its status,
+/// or waiting for something), and is not being deleted: a reconcile of it is still to come and
+/// will read AWS, so a read made for another object can be kept for it.
 pub fn awaits_reconcile<K: ManagedKind>(obj: &K) -> bool {
     obj.meta().deletion_timestamp.is_none()
-        && obj
-            .status()
-            .map(K::common_status)
-            .is_none_or(|s| s.observed_generation != obj.meta().generation)
+        && !obj.status().map(K::common_status).is_some_and(|s| {
+            s.observed_generation == obj.meta().generation
+                && crate::conditions::status_of(&s.conditions, crate::vocabulary::condition::READY)
+                    .is_some_and(|c| c.status == "True")
+        })
 }
 
 /// A custom resource the operator manages.
@@ -307,5 +309,42 @@ impl Notice {
     /// Whether it is a Warning.
     pub fn is_warning(&self) -> bool {
         self.reason.is_warning()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::references::placed_status;
+    use super::shell_tests::{Widget, WidgetSpec, WidgetStatus};
+    use super::*;
+
+    fn widget(generation: i64, status: Option<CommonStatus>) -> Widget {
+        let mut w = Widget::new("gear", WidgetSpec::default());
+        w.metadata.generation = Some(generation);
+        w.status = status.map(|common| WidgetStatus { common });
+        w
+    }
+
+    #[test]
+    fn an_object_awaits_its_reconcile_until_it_is_ready_for_its_spec() {
+        assert!(awaits_reconcile(&widget(1, None)), "new");
+        assert!(
+            awaits_reconcile(&widget(2, Some(placed_status("us-east-1", true, 1)))),
+            "changed since its status"
+        );
+        assert!(
+            awaits_reconcile(&widget(1, Some(placed_status("us-east-1", false, 1)))),
+            "waiting, or retrying"
+        );
+        assert!(
+            !awaits_reconcile(&widget(1, Some(placed_status("us-east-1", true, 1)))),
+            "ready for its spec"
+        );
+        let mut deleting = widget(1, None);
+        deleting.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::from_second(1).unwrap(),
+            ));
+        assert!(!awaits_reconcile(&deleting), "being deleted");
     }
 }
