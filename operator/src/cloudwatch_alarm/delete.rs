@@ -130,7 +130,10 @@ pub async fn delete(
         ) {
             (Some(AlarmRecord::Metric(m)), AlarmType::Metric) => m.alarm_arn.clone(),
             (Some(AlarmRecord::Composite(c)), AlarmType::Composite) => c.alarm_arn.clone(),
-            _ => return Ok(()),
+            other => {
+                tracing::debug!(alarm = %name, found = other.0.is_some(), "unconfirmed alarm not found afresh: nothing to delete");
+                return Ok(());
+            }
         };
         let tags = cloudwatch_tags::list(aws, location, arn.as_deref().unwrap_or_default()).await?;
         if !owner.owns(&tags) {

@@ -405,6 +405,7 @@ async fn cleanup(obj: &LogDestination, r: &Reconcile<'_, LogDestination>) -> Res
             .describe(location, &r.name, Read::Fresh)
             .await?
         else {
+            tracing::debug!(destination = %r.name, "unconfirmed destination not found afresh: nothing to delete");
             return Ok(());
         };
         let arn = existing.arn().unwrap_or_default();

@@ -311,6 +311,7 @@ async fn cleanup<K: ManagedKind>(
             ObjectRef::from_obj(&**obj),
             move || async move {
                 let r = scope(&*task_obj, &*task_kc).await?;
+                tracing::debug!(confirmed = r.confirmed, "cleanup starts");
                 task_obj.cleanup(&r).await
             },
         );
@@ -325,7 +326,7 @@ async fn cleanup<K: ManagedKind>(
                     report_failure(api, &**obj, ctx, obj.status(), Failed::from(e)).await,
                 ));
             }
-            Some(Ok(())) => {}
+            Some(Ok(())) => tracing::debug!("cleanup done"),
         }
         publish(
             ctx,
@@ -434,6 +435,7 @@ pub(crate) fn resolve_region<K: ManagedKind>(obj: &K, ctx: &Context) -> Result<S
 pub(super) async fn publish<K: Reported>(ctx: &Context, obj: &K, notices: &[Notice]) {
     let reference = obj.object_ref(&());
     for n in notices {
+        tracing::debug!(reason = n.reason.as_str(), action = %n.action, note = %n.note, "event");
         ctx.metrics.kube_write(K::LABEL, KubeWrite::Event);
         if let Err(e) = ctx.events.publish(n, &reference).await {
             tracing::warn!(error = %e, reason = n.reason.as_str(), "could not publish event");
