@@ -305,13 +305,13 @@ async fn cleanup<K: ManagedKind>(
     if removes_aws_object {
         // An object that never reached AWS has no recorded region; resolving it again is
         // harmless because cleanup treats "not found" as deleted.
-        let (task_obj, task_kc) = (Arc::clone(obj), Arc::clone(kc));
+        let (task_obj, task_kc, task_key) = (Arc::clone(obj), Arc::clone(kc), key.clone());
         let outcome = kc.cleanups.outcome(
             &obj.uid().unwrap_or_default(),
             ObjectRef::from_obj(&**obj),
             move || async move {
                 let r = scope(&*task_obj, &*task_kc).await?;
-                tracing::debug!(confirmed = r.confirmed, "cleanup starts");
+                tracing::debug!(object = %task_key, confirmed = r.confirmed, "cleanup starts");
                 task_obj.cleanup(&r).await
             },
         );
