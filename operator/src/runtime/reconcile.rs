@@ -87,6 +87,12 @@ pub async fn reconcile<K: ManagedKind>(
                 return Ok(Action::requeue(ctx.backoffs.failed(&key)));
             }
         };
+        tracing::debug!(
+            version = obj.meta().resource_version.as_deref().unwrap_or_default(),
+            deleting = obj.meta().deletion_timestamp.is_some(),
+            finalizer = obj.finalizers().iter().any(|f| f == FINALIZER),
+            "reconcile starts"
+        );
         // kube's helper adds the finalizer to a live object that lacks it, and removes it from
         // a deleting object once cleanup succeeds: either is one write to the API server.
         let finalizer_write = obj.finalizers().iter().any(|f| f == FINALIZER)
