@@ -79,6 +79,10 @@ macro_rules! common_field_accessors {
         fn common_status_mut(status: &mut $status) -> &mut $crate::common_fields::CommonStatus {
             &mut status.common
         }
+
+        fn set_status(&mut self, status: $status) {
+            self.status = Some(status);
+        }
     };
 }
 
@@ -175,6 +179,9 @@ pub trait ManagedKind:
 
     /// The common part of a status, mutably.
     fn common_status_mut(status: &mut Self::Status) -> &mut CommonStatus;
+
+    /// Replaces the status (of a copy: what a reconcile would have written).
+    fn set_status(&mut self, status: Self::Status);
 
     /// The AWS object's name: the spec's name override, else `metadata.name`.
     fn aws_name(&self) -> String;

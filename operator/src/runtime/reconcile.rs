@@ -18,7 +18,7 @@ use super::accounts::{self, account_in_use};
 use super::cleanups::Cleanups;
 use super::context::Context;
 use super::region;
-use super::status_write::write_status;
+use super::status_write::{Written, write_status};
 use super::{Applied, Failed, ManagedKind, Notice, Reconcile, Reported};
 use crate::aws::Location;
 use crate::aws::accounts::Role;
@@ -262,9 +262,15 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
     r.record_place(K::common_status_mut(&mut status));
     set_conditions::<K>(obj, &mut status, &verdict);
     let shown = r.shown();
-    if let Err(e) = write_status(ctx, api, obj, shown.as_ref(), &status).await {
+    match write_status(ctx, api, obj, shown.as_ref(), &status).await {
+        Ok(Written::Gone) => {
+            drop(r);
+            undo_create(obj, kc, &notices, status).await;
+            return Action::await_change();
+        }
+        Ok(_) => {}
         // Reported over what the object shows now: an intent recorded by this reconcile stays.
-        return report_failure(api, obj, ctx, shown.as_ref(), Failed::from(e)).await;
+        Err(e) => return report_failure(api, obj, ctx, shown.as_ref(), Failed::from(e)).await,
     }
     publish(ctx, obj, &notices).await;
     if verdict.reason == ConditionReason::Available {
@@ -279,6 +285,65 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
     // object once per period, in batches; an object waiting on a missing AWS object (ObserveOnly)
     // is seen again then too.
     Action::await_change()
+}
+
+/// The object was deleted, and released, while this reconcile worked on it: its status write
+/// found nothing. That happens when a deletion races with the finalizer the operator adds first
+/// (the API server can delete an object whose finalizer was added while the deletion was under
+/// way, kubernetes/kubernetes#77988), so that no cleanup will ever run for it. If this reconcile
+/// created the AWS object, nothing else would delete it: it is deleted now, as the object's
+/// cleanup would have (`deletionPolicy: Delete`), from the status the reconcile meant to write,
+/// which records the AWS object as this object's own.
+async fn undo_create<K: ManagedKind>(
+    obj: &K,
+    kc: &KindContext<K>,
+    notices: &[Notice],
+    status: K::Status,
+) {
+    let created = notices
+        .iter()
+        .any(|n| matches!(n.reason, EventReason::Created | EventReason::Recreated));
+    let spec = obj.common_spec();
+    if !created
+        || spec.deletion_policy != DeletionPolicy::Delete
+        || spec.management_policy != ManagementPolicy::Manage
+    {
+        return;
+    }
+    let mut gone = obj.clone();
+    gone.set_status(status);
+    let undone = async {
+        let r = scope(&gone, kc).await?;
+        gone.cleanup(&r).await
+    }
+    .await;
+    match undone {
+        Ok(()) => tracing::info!(
+            "the object was deleted while its AWS object was being created; that AWS object was deleted again"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            aws_object = %gone.describe(),
+            "the object was deleted while its AWS object was being created, and deleting that AWS object failed: it is left in AWS"
+        ),
+    }
+    forget_released(&gone, kc);
+}
+
+/// What the process keeps about an object that is gone, dropped; and the objects that wait for
+/// its deletion woken.
+fn forget_released<K: ManagedKind>(obj: &K, kc: &KindContext<K>) {
+    let ctx = &*kc.ctx;
+    ctx.released.record(&obj.uid().unwrap_or_default());
+    obj.deleted(&kc.shared);
+    if let Some(account) = account_in_use(obj, ctx) {
+        ctx.account_users.released(&account);
+    }
+    ctx.confirmed.forget::<K>(obj);
+    ctx.versions.forget(&obj.uid().unwrap_or_default());
+    let key = object_key(obj);
+    ctx.backoffs.succeeded(&key);
+    ctx.metrics.set_ready(K::KIND, &key, None);
 }
 
 pub(super) fn is_ready<K: Reported>(obj: &K) -> bool {
@@ -356,15 +421,7 @@ async fn cleanup<K: ManagedKind>(
         )
         .await;
     }
-    ctx.released.record(&obj.uid().unwrap_or_default());
-    obj.deleted(&kc.shared);
-    if let Some(account) = account_in_use(&**obj, ctx) {
-        ctx.account_users.released(&account);
-    }
-    ctx.confirmed.forget::<K>(&**obj);
-    ctx.versions.forget(&obj.uid().unwrap_or_default());
-    ctx.backoffs.succeeded(&key);
-    ctx.metrics.set_ready(K::KIND, &key, None);
+    forget_released(&**obj, kc);
     Ok(Action::await_change())
 }
 

@@ -250,6 +250,30 @@ async fn expect(
     body
 }
 
+/// One expected request, answered with the API server's "not found".
+async fn expect_not_found(
+    handle: &mut Handle<Request<Body>, Response<Body>>,
+    method: &str,
+    path: &str,
+) {
+    let (request, send) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
+        .await
+        .unwrap_or_else(|_| panic!("no {method} {path} came"))
+        .expect("the client is alive");
+    assert_eq!(request.method().as_str(), method, "{}", request.uri());
+    assert_eq!(request.uri().path(), path);
+    let status = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": "widgets \"w\" not found", "reason": "NotFound", "code": 404,
+    });
+    send.send_response(
+        Response::builder()
+            .status(404)
+            .body(Body::from(serde_json::to_vec(&status).unwrap()))
+            .unwrap(),
+    );
+}
+
 /// Runs one reconcile while `script` answers the API; returns the requeue.
 async fn run<F>(obj: Widget, kc: Arc<KindContext<Widget>>, script: F) -> Action
 where
@@ -365,6 +389,37 @@ async fn a_ready_verdict_writes_status_once_and_publishes_the_kinds_event() {
     let again = widget(Script::Ready, true, Some(written));
     run(again, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
     assert_eq!(*kc.shared.0.lock().unwrap(), ["apply", "apply"]);
+}
+
+#[tokio::test]
+async fn an_aws_object_created_for_an_object_deleted_meanwhile_is_deleted_again() {
+    // The object was deleted and released while apply created its AWS object (a deletion racing
+    // with the finalizer): its status write finds nothing, and no cleanup would ever come.
+    let kc = shell().await;
+    let obj = widget(Script::Ready, true, None);
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect_not_found(api, "PATCH", &format!("{WIDGET}/status")).await;
+    })
+    .await;
+    assert_eq!(action, Action::await_change());
+    assert_eq!(
+        *kc.shared.0.lock().unwrap(),
+        ["apply", "cleanup of arn:widget"],
+        "the AWS object apply created is deleted, and no Event is published for a gone object"
+    );
+
+    // Nothing was created (the AWS object was there already): nothing is deleted.
+    let kc = shell().await;
+    let ready = widget(
+        Script::Ready,
+        true,
+        Some(json!({"arn": "arn:widget", "observedGeneration": 1})),
+    );
+    run(ready, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect_not_found(api, "PATCH", &format!("{WIDGET}/status")).await;
+    })
+    .await;
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"]);
 }
 
 #[tokio::test]
