@@ -25,6 +25,15 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error AWS answered with the error code `code`, for tests of how answers are judged.
+    #[cfg(test)]
+    pub fn answered(reason: Reason, code: &str) -> Error {
+        Error {
+            aws_code: Some(code.into()),
+            ..Error::new(reason, "from AWS")
+        }
+    }
+
     /// An error with this reason and message.
     pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         Error {

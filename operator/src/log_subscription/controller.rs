@@ -214,13 +214,6 @@ mod tests {
     use crate::log_filter::{Change, FilterPlan, OwnershipOrigin};
     use crate::log_subscription::desired::tests::firehose_spec;
 
-    fn aws(reason: Reason, code: &str) -> Error {
-        Error {
-            aws_code: Some(code.into()),
-            ..Error::new(reason, "from AWS")
-        }
-    }
-
     /// The status a Put failing with `e` leaves, for a create whose intent names the filter.
     fn after_failed_create(e: Error) -> (Reason, Option<LogSubscriptionStatus>) {
         let mut obj = LogSubscription::new("x", firehose_spec());
@@ -258,9 +251,9 @@ mod tests {
     #[test]
     fn a_put_that_may_have_been_applied_keeps_the_intent() {
         for e in [
-            aws(Reason::Throttled, "ThrottlingException"),
-            aws(Reason::AwsUnavailable, "ServiceUnavailableException"),
-            aws(Reason::AwsUnavailable, "InternalFailure"),
+            Error::answered(Reason::Throttled, "ThrottlingException"),
+            Error::answered(Reason::AwsUnavailable, "ServiceUnavailableException"),
+            Error::answered(Reason::AwsUnavailable, "InternalFailure"),
             Error::new(Reason::AwsUnavailable, "timed out"),
         ] {
             let (reason, status) = after_failed_create(e.clone());
@@ -272,15 +265,18 @@ mod tests {
     #[test]
     fn a_put_refused_outright_withdraws_the_intent() {
         for e in [
-            aws(Reason::LimitExceeded, "LimitExceededException"),
-            aws(Reason::NotFound, "ResourceNotFoundException"),
-            aws(Reason::InvalidSpec, "InvalidParameterException"),
+            Error::answered(Reason::LimitExceeded, "LimitExceededException"),
+            Error::answered(Reason::NotFound, "ResourceNotFoundException"),
+            Error::answered(Reason::InvalidSpec, "InvalidParameterException"),
         ] {
             let (_, status) = after_failed_create(e.clone());
             let status = status.expect("the status from before is written back");
             assert_eq!(status.ownership, None, "{e}");
         }
-        let (reason, _) = after_failed_create(aws(Reason::NotFound, "ResourceNotFoundException"));
+        let (reason, _) = after_failed_create(Error::answered(
+            Reason::NotFound,
+            "ResourceNotFoundException",
+        ));
         assert_eq!(
             reason,
             Reason::DependencyNotReady,

@@ -263,13 +263,6 @@ async fn cleanup(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Result<
 mod tests {
     use super::*;
 
-    fn aws(reason: Reason, code: &str) -> Error {
-        Error {
-            aws_code: Some(code.into()),
-            ..Error::new(reason, "from AWS")
-        }
-    }
-
     fn key() -> FilterKey {
         FilterKey {
             noun: NOUN,
@@ -306,8 +299,8 @@ mod tests {
     #[test]
     fn a_put_that_may_have_been_applied_keeps_the_intent() {
         for e in [
-            aws(Reason::Throttled, "ThrottlingException"),
-            aws(Reason::AwsUnavailable, "ServiceUnavailableException"),
+            Error::answered(Reason::Throttled, "ThrottlingException"),
+            Error::answered(Reason::AwsUnavailable, "ServiceUnavailableException"),
             Error::new(Reason::AwsUnavailable, "timed out"),
         ] {
             let (reason, ownership) = after_failed_create(e.clone());
@@ -319,14 +312,17 @@ mod tests {
     #[test]
     fn a_put_refused_outright_withdraws_the_intent() {
         for e in [
-            aws(Reason::LimitExceeded, "LimitExceededException"),
-            aws(Reason::NotFound, "ResourceNotFoundException"),
-            aws(Reason::InvalidSpec, "InvalidParameterException"),
+            Error::answered(Reason::LimitExceeded, "LimitExceededException"),
+            Error::answered(Reason::NotFound, "ResourceNotFoundException"),
+            Error::answered(Reason::InvalidSpec, "InvalidParameterException"),
         ] {
             let (_, ownership) = after_failed_create(e.clone());
             assert_eq!(ownership, None, "{e}");
         }
-        let (reason, _) = after_failed_create(aws(Reason::NotFound, "ResourceNotFoundException"));
+        let (reason, _) = after_failed_create(Error::answered(
+            Reason::NotFound,
+            "ResourceNotFoundException",
+        ));
         assert_eq!(
             reason,
             Reason::DependencyNotReady,

@@ -234,6 +234,31 @@ async fn expect(
     path: &str,
     answer: Value,
 ) -> Value {
+    respond(handle, method, path, 200, answer).await
+}
+
+/// One expected request, answered with the API server's "not found".
+async fn expect_not_found(
+    handle: &mut Handle<Request<Body>, Response<Body>>,
+    method: &str,
+    path: &str,
+) {
+    let status = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": "widgets \"w\" not found", "reason": "NotFound", "code": 404,
+    });
+    respond(handle, method, path, 404, status).await;
+}
+
+/// Takes the next request, checks its method and path, answers `answer` with HTTP `code`, and
+/// returns the request's body.
+async fn respond(
+    handle: &mut Handle<Request<Body>, Response<Body>>,
+    method: &str,
+    path: &str,
+    code: u16,
+    answer: Value,
+) -> Value {
     let (request, send) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
         .await
         .unwrap_or_else(|_| panic!("no {method} {path} came"))
@@ -244,34 +269,11 @@ async fn expect(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     send.send_response(
         Response::builder()
+            .status(code)
             .body(Body::from(serde_json::to_vec(&answer).unwrap()))
             .unwrap(),
     );
     body
-}
-
-/// One expected request, answered with the API server's "not found".
-async fn expect_not_found(
-    handle: &mut Handle<Request<Body>, Response<Body>>,
-    method: &str,
-    path: &str,
-) {
-    let (request, send) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
-        .await
-        .unwrap_or_else(|_| panic!("no {method} {path} came"))
-        .expect("the client is alive");
-    assert_eq!(request.method().as_str(), method, "{}", request.uri());
-    assert_eq!(request.uri().path(), path);
-    let status = json!({
-        "kind": "Status", "apiVersion": "v1", "status": "Failure",
-        "message": "widgets \"w\" not found", "reason": "NotFound", "code": 404,
-    });
-    send.send_response(
-        Response::builder()
-            .status(404)
-            .body(Body::from(serde_json::to_vec(&status).unwrap()))
-            .unwrap(),
-    );
 }
 
 /// Runs one reconcile while `script` answers the API; returns the requeue.
