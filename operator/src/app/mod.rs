@@ -168,6 +168,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         confirmed: Default::default(),
         released: Default::default(),
         versions: Default::default(),
+        settling: Default::default(),
         namespaces,
         namespaces_synced,
         accounts: Arc::new(Grants::new(accounts.clone())),

@@ -191,6 +191,7 @@ pub fn context(
         tag_reads: TagReads::new(Duration::from_secs(3600)),
         confirmed: Default::default(),
         versions: Default::default(),
+        settling: Default::default(),
         namespaces: store_of(namespaces),
         namespaces_synced: Synced::already(),
         accounts: Arc::new(Grants::new(store_of(accounts))),

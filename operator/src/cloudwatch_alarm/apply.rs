@@ -256,6 +256,7 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
             if !missing_children.is_empty() {
                 return Err(children_missing(location, &missing_children));
             }
+            r.before_create().await?;
             K::put(r, &desired, Some(&want_tags)).await?;
             r.tags_written();
             let known_arn = if K::READ_AFTER_CREATE {

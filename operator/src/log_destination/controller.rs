@@ -214,6 +214,9 @@ async fn apply(
         None => {}
         Some(change) => {
             let tags = (*change == Change::Create).then_some(&want_tags);
+            if tags.is_some() {
+                r.before_create().await?;
+            }
             if let Some(written) = put_destination(r, &d, tags).await? {
                 current = live(&written);
             }

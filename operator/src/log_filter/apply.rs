@@ -319,6 +319,8 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     let plan = plan(&d.key, &d.config, owned.as_ref(), observed.as_ref());
     let creating = if plan.change == Some(Change::Create) {
         K::room_for(r, &filters, &d.key, plan.delete_old.as_ref())?;
+        // Before the create guard: other filters' reads of the group do not wait out this one.
+        r.before_create().await?;
         Some(K::reader(r.shared).creating(location, &d.key.log_group_name))
     } else {
         None

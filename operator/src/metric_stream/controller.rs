@@ -309,6 +309,7 @@ async fn write(
     let mut arn = live_before.and_then(|l| l.arn.clone());
     match &plan.config.change {
         Some(Change::Create) => {
+            r.before_create().await?;
             let request = put_request(desired, Some(want_tags)).send_with(client);
             let out = r
                 .ctx

@@ -10,6 +10,7 @@ use super::backoff::Backoffs;
 use super::confirmed::Confirmed;
 use super::events::EventPublisher;
 use super::released::Released;
+use super::settling::Settling;
 use super::tag_reads::TagReads;
 use super::versions::KnownVersions;
 use super::watch::Synced;
@@ -51,6 +52,9 @@ pub struct Context {
     /// The newest version of each object this process wrote, to tell a cached copy that lacks
     /// the write.
     pub versions: Arc<KnownVersions>,
+    /// New objects waiting out a deletion that may have raced with their finalizer, before
+    /// their first create (see `runtime::settling`).
+    pub settling: Arc<Settling>,
     /// Namespaces (metadata only), for the `cwo.dev/region` and `cwo.dev/account` annotations
     /// and the labels AWSAccounts select namespaces by.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,

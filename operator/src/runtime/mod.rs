@@ -35,6 +35,7 @@ pub mod released;
 pub mod resync;
 pub mod scope;
 pub mod serve;
+pub mod settling;
 #[cfg(test)]
 mod shell_tests;
 pub mod shutdown;
@@ -145,6 +146,16 @@ pub fn awaits_reconcile<K: ManagedKind>(obj: &K) -> bool {
                 && crate::conditions::status_of(&s.conditions, crate::vocabulary::condition::READY)
                     .is_some_and(|c| c.status == "True")
         })
+}
+
+/// Whether no reconcile has written `obj`'s status yet: it has none, or only the default the API
+/// server serves for a new object (`crds::INITIAL_STATUS`, generation 0 observed).
+pub fn never_reconciled<K: ManagedKind>(obj: &K) -> bool {
+    obj.status()
+        .map(K::common_status)
+        .and_then(|s| s.observed_generation)
+        .unwrap_or(0)
+        == 0
 }
 
 /// A custom resource the operator manages.

@@ -93,6 +93,14 @@ pub async fn reconcile<K: ManagedKind>(
             finalizer = obj.finalizers().iter().any(|f| f == FINALIZER),
             "reconcile starts"
         );
+        if super::never_reconciled(&*obj)
+            && obj.meta().deletion_timestamp.is_none()
+            && obj.finalizers().iter().any(|f| f == FINALIZER)
+        {
+            // A new object: its first create waits from here (see `runtime::settling`).
+            ctx.settling
+                .seen(&obj.uid().unwrap_or_default(), std::time::Instant::now());
+        }
         // kube's helper adds the finalizer to a live object that lacks it, and removes it from
         // a deleting object once cleanup succeeds: either is one write to the API server.
         let finalizer_write = obj.finalizers().iter().any(|f| f == FINALIZER)
@@ -252,6 +260,9 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
         notices,
     } = match obj.apply(&r).await {
         Ok(applied) => applied,
+        // The object went away before its AWS object was created (`Reconcile::before_create`):
+        // its deletion, seen by the watch, queues it again.
+        Err(failed) if failed.error.quiet => return Action::await_change(),
         Err(mut failed) => {
             if let Some(status) = failed.status.as_mut() {
                 r.record_place(K::common_status_mut(status));
@@ -281,6 +292,7 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
     }
     ctx.metrics.set_ready(K::KIND, &key, Some(verdict.ready));
     ctx.backoffs.succeeded(&key);
+    ctx.settling.forget(&obj.uid().unwrap_or_default());
     // Nothing is scheduled for this object: the drift resync (`runtime::resync`) visits every
     // object once per period, in batches; an object waiting on a missing AWS object (ObserveOnly)
     // is seen again then too.
@@ -341,6 +353,7 @@ fn forget_released<K: ManagedKind>(obj: &K, kc: &KindContext<K>) {
     }
     ctx.confirmed.forget::<K>(obj);
     ctx.versions.forget(&obj.uid().unwrap_or_default());
+    ctx.settling.forget(&obj.uid().unwrap_or_default());
     let key = object_key(obj);
     ctx.backoffs.succeeded(&key);
     ctx.metrics.set_ready(K::KIND, &key, None);

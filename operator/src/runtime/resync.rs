@@ -10,12 +10,13 @@
 //!
 //! Objects waiting on a terminal error are skipped: only a spec change can help them, and a spec
 //! change triggers a reconcile by itself. Objects being deleted are skipped: their cleanup runs
-//! on its own backoff.
+//! on its own backoff. Objects no reconcile has written a status for yet are skipped: their first
+//! reconcile is on its way.
 
-use super::ManagedKind;
 use super::backoff::random_unit;
 use super::context::Context;
 use super::reconcile::place;
+use super::{ManagedKind, never_reconciled};
 use crate::aws::Location;
 use crate::conditions::status_of;
 use crate::vocabulary::condition;
@@ -61,14 +62,16 @@ pub fn slot(start: Instant, period: Duration, index: usize, count: usize, unit: 
     start + spacing * index as u32 + spacing.mul_f64(unit * 0.5)
 }
 
-/// Whether the sweep should visit `obj`: not while it is being deleted, and not while it waits
-/// on a terminal error for its current generation.
+/// Whether the sweep should visit `obj`: not while it is being deleted, not before a reconcile
+/// has written its status (its first reconcile is under way or queued by the object's own
+/// events, and a visit queued behind it would repeat its AWS calls even when it ends on a
+/// terminal error), and not while it waits on a terminal error for its current generation.
 pub fn due<K: ManagedKind>(obj: &K) -> bool {
     if obj.meta().deletion_timestamp.is_some() {
         return false;
     }
-    let Some(status) = obj.status() else {
-        return true;
+    let Some(status) = obj.status().filter(|_| !never_reconciled(obj)) else {
+        return false;
     };
     let common = K::common_status(status);
     let stalled =

@@ -20,6 +20,7 @@ use crate::vocabulary::condition;
 use kube::ResourceExt;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// One reconcile of the object `obj` of kind `K`.
 pub struct Reconcile<'a, K: ManagedKind> {
@@ -185,6 +186,46 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
         Verdict::observed(notices::observed_message(&self.what, differences))
     }
 
+    /// Called right before a call that creates the AWS object: the first time for this object in
+    /// this process, waits until the object has held the finalizer for a while and reads it from
+    /// the API server, and fails (quietly: nothing to report) if it is gone or being deleted, so
+    /// that nothing is created for an object whose deletion raced with its finalizer. See
+    /// `runtime::settling`.
+    pub async fn before_create(&self) -> Result<()> {
+        let uid = self.obj.uid().unwrap_or_default();
+        let Some(wait) = self.ctx.settling.wait(&uid, Instant::now()) else {
+            return Ok(());
+        };
+        tokio::time::sleep(wait).await;
+        let api: kube::Api<K> = kube::Api::namespaced(
+            self.ctx.client.clone(),
+            &self.obj.namespace().unwrap_or_default(),
+        );
+        self.ctx.metrics.fresh_read(K::KIND);
+        let fresh = api.get_opt(&self.obj.name_any()).await.map_err(|e| {
+            Error::new(
+                Reason::KubernetesError,
+                format!("reading the object before creating {}: {e}", self.what),
+            )
+        })?;
+        let live = fresh.is_some_and(|o| {
+            o.uid().as_deref() == Some(uid.as_str()) && o.meta().deletion_timestamp.is_none()
+        });
+        if !live {
+            tracing::debug!("the object is gone or being deleted: nothing is created");
+            return Err(Error::new(
+                Reason::KubernetesError,
+                format!(
+                    "the object was deleted before {} was created; nothing is created",
+                    self.what
+                ),
+            )
+            .quietly());
+        }
+        self.ctx.settling.settled(&uid);
+        Ok(())
+    }
+
     /// Writes `status`, which names what is about to be created and where, before an AWS call
     /// that creates something the object cannot otherwise prove it owns (AWS objects without
     /// tags): if the process stops right after the call, the restarted operator finds its intent
@@ -194,6 +235,7 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
     /// created, by failing with the status from before ([`Reconcile::previous`]). See
     /// ARCHITECTURE.md, "AWS objects without tags".
     pub async fn record_intent(&self, mut status: K::Status) -> Result<()> {
+        self.before_create().await?;
         let common = K::common_status_mut(&mut status);
         self.record_place(common);
         common.aws_name = Some(self.name.clone());

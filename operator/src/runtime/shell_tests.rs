@@ -8,6 +8,7 @@ use super::cleanups::Cleanups;
 use super::context::{Context, RuntimeConfig};
 use super::events::EventPublisher;
 use super::reconcile::{KindContext, reconcile};
+use super::settling::Settling;
 use super::tag_reads::TagReads;
 use super::watch::Synced;
 use super::{Applied, Failed, ManagedKind, Reconcile};
@@ -93,6 +94,9 @@ impl ManagedKind for Widget {
         match self.spec.script {
             Script::Ready | Script::CleanupWaitsQuietly | Script::CleanupWaits => {
                 let created = r.previous().and_then(|s| s.common.arn.as_ref()).is_none();
+                if created {
+                    r.before_create().await?;
+                }
                 status.common.arn = Some("arn:widget".into());
                 let notices = created.then(|| r.created("CreateWidget"));
                 Ok(Applied::new(status, r.matches_spec()).notices(notices))
@@ -198,6 +202,7 @@ async fn context(
             confirmed: Default::default(),
             released: Default::default(),
             versions: Default::default(),
+            settling: Arc::new(Settling::new(Duration::ZERO)),
             namespaces,
             accounts_synced: namespaces_synced.clone(),
             namespaces_synced,
@@ -235,6 +240,12 @@ async fn expect(
     answer: Value,
 ) -> Value {
     respond(handle, method, path, 200, answer).await
+}
+
+/// The read of a new object before its first create (`Reconcile::before_create`), answered
+/// with the object as it is.
+async fn expect_live(handle: &mut Handle<Request<Body>, Response<Body>>, obj: &Widget) {
+    expect(handle, "GET", WIDGET, serde_json::to_value(obj).unwrap()).await;
 }
 
 /// One expected request, answered with the API server's "not found".
@@ -295,6 +306,7 @@ where
             confirmed: Default::default(),
             released: Arc::clone(&kc.ctx.released),
             versions: Arc::clone(&kc.ctx.versions),
+            settling: Arc::clone(&kc.ctx.settling),
             namespaces: kc.ctx.namespaces.clone(),
             namespaces_synced: kc.ctx.namespaces_synced.clone(),
             accounts: Arc::clone(&kc.ctx.accounts),
@@ -362,13 +374,18 @@ async fn a_ready_verdict_writes_status_once_and_publishes_the_kinds_event() {
     let obj = widget(Script::Ready, true, None);
     let answer = serde_json::to_value(&obj).unwrap();
     let mut written = Value::Null;
-    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
-        let apply = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await;
-        written = apply["status"].clone();
-        let event = expect(api, "POST", EVENTS, json!({})).await;
-        assert_eq!(event["reason"], EventReason::Created.as_str());
-        assert_eq!(event["type"], "Normal");
-    })
+    let action = run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            expect_live(api, &obj).await;
+            let apply = expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await;
+            written = apply["status"].clone();
+            let event = expect(api, "POST", EVENTS, json!({})).await;
+            assert_eq!(event["reason"], EventReason::Created.as_str());
+            assert_eq!(event["type"], "Normal");
+        },
+    )
     .await;
     assert_eq!(action, Action::await_change());
     assert_eq!(written["observedGeneration"], 2);
@@ -399,9 +416,15 @@ async fn an_aws_object_created_for_an_object_deleted_meanwhile_is_deleted_again(
     // with the finalizer): its status write finds nothing, and no cleanup would ever come.
     let kc = shell().await;
     let obj = widget(Script::Ready, true, None);
-    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
-        expect_not_found(api, "PATCH", &format!("{WIDGET}/status")).await;
-    })
+    let action = run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            // Still there when read before the create; deleted by the time of the status write.
+            expect_live(api, &obj).await;
+            expect_not_found(api, "PATCH", &format!("{WIDGET}/status")).await;
+        },
+    )
     .await;
     assert_eq!(action, Action::await_change());
     assert_eq!(
@@ -422,6 +445,94 @@ async fn an_aws_object_created_for_an_object_deleted_meanwhile_is_deleted_again(
     })
     .await;
     assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"]);
+}
+
+#[tokio::test]
+async fn nothing_is_created_for_a_new_object_found_gone_or_deleting_before_its_first_create() {
+    // The object's deletion raced with its finalizer and won: the read before the first create
+    // finds it gone, and the reconcile ends with no create, no status write and no Event.
+    let kc = shell().await;
+    let obj = widget(Script::Ready, true, None);
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect_not_found(api, "GET", WIDGET).await;
+    })
+    .await;
+    assert_eq!(action, Action::await_change());
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"], "nothing created");
+
+    // Found being deleted: the same, the deletion's own reconcile takes over.
+    let kc = shell().await;
+    let obj = widget(Script::IntentThenRetried, true, None);
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            expect_live(api, &deleting(obj.clone())).await;
+        },
+    )
+    .await;
+    assert_eq!(
+        *kc.shared.0.lock().unwrap(),
+        ["apply"],
+        "no intent recorded"
+    );
+
+    // Replaced by a new object of the same name: the old one is gone.
+    let kc = shell().await;
+    let obj = widget(Script::Ready, true, None);
+    let mut replaced = obj.clone();
+    replaced.metadata.uid = Some("u-2".into());
+    run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        expect_live(api, &replaced).await;
+    })
+    .await;
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"]);
+}
+
+#[tokio::test]
+async fn a_new_object_read_back_live_is_not_read_again_by_its_retries() {
+    let kc = shell().await;
+    let obj = widget(Script::IntentThenRetried, true, None);
+    let once = async |api: &mut Handle<_, _>| {
+        expect(
+            api,
+            "PATCH",
+            &format!("{WIDGET}/status"),
+            answered(&obj, &Value::Null, "8"),
+        )
+        .await;
+        expect(
+            api,
+            "PATCH",
+            &format!("{WIDGET}/status"),
+            answered(&obj, &Value::Null, "9"),
+        )
+        .await;
+    };
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            expect_live(api, &obj).await;
+            once(api).await;
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    // The retry (from a copy without this process's writes: read again, as always) records its
+    // intent without the read before the create.
+    let fresh = answered(&obj, &Value::Null, "9");
+    run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |api: &mut Handle<_, _>| {
+            expect(api, "GET", WIDGET, fresh.clone()).await;
+            once(api).await;
+            expect(api, "POST", EVENTS, json!({})).await;
+        },
+    )
+    .await;
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply", "apply"]);
 }
 
 #[tokio::test]
@@ -699,6 +810,7 @@ async fn a_cached_copy_without_the_last_status_write_is_read_again_before_cleanu
         Arc::clone(&kc),
         async |api: &mut Handle<_, _>| {
             let answer = answered(&obj, &Value::Null, "8");
+            expect_live(api, &obj).await;
             written =
                 expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await["status"].clone();
             expect(api, "POST", EVENTS, json!({})).await;
@@ -735,7 +847,7 @@ async fn a_cached_copy_without_the_last_status_write_is_read_again_before_cleanu
         kc.ctx
             .metrics
             .encode()
-            .contains("cwo_kube_fresh_reads_total{kind=\"Widget\"} 1"),
+            .contains("cwo_kube_fresh_reads_total{kind=\"Widget\"} 2"),
         "{}",
         kc.ctx.metrics.encode()
     );
@@ -751,6 +863,7 @@ async fn a_status_write_notes_the_version_it_made_and_a_copy_at_it_is_used_as_is
         obj.clone(),
         Arc::clone(&kc),
         async |api: &mut Handle<_, _>| {
+            expect_live(api, &obj).await;
             expect(api, "PATCH", &format!("{WIDGET}/status"), answer).await;
             expect(api, "POST", EVENTS, json!({})).await;
         },
@@ -824,6 +937,7 @@ async fn a_failure_after_an_intent_keeps_the_intent_recorded() {
         obj.clone(),
         Arc::clone(&kc),
         async |api: &mut Handle<_, _>| {
+            expect_live(api, &obj).await;
             intent = expect(
                 api,
                 "PATCH",
@@ -866,6 +980,7 @@ async fn a_refusal_after_an_intent_withdraws_it() {
         obj.clone(),
         Arc::clone(&kc),
         async |api: &mut Handle<_, _>| {
+            expect_live(api, &obj).await;
             let intent = expect(
                 api,
                 "PATCH",
@@ -891,4 +1006,36 @@ async fn a_refusal_after_an_intent_withdraws_it() {
         condition(&failure, "Stalled").unwrap()["reason"],
         "InvalidSpec"
     );
+}
+
+#[test]
+fn the_resync_visits_only_objects_reconciled_before_and_not_stalled_or_deleting() {
+    use super::resync::due;
+    let stalled = |generation: i64| {
+        json!({"observedGeneration": generation, "conditions": [
+            {"type": "Stalled", "status": "True", "reason": "InvalidSpec", "message": "no",
+             "lastTransitionTime": "2026-01-01T00:00:00Z"}]})
+    };
+    let ready = json!({"observedGeneration": 2, "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Available", "message": "ok",
+         "lastTransitionTime": "2026-01-01T00:00:00Z"}]});
+    assert!(due(&widget(Script::Ready, true, Some(ready.clone()))));
+    assert!(
+        !due(&widget(Script::Ready, true, None)),
+        "its first reconcile is on its way"
+    );
+    assert!(
+        !due(&widget(
+            Script::Ready,
+            true,
+            Some(serde_json::from_str(crate::crds::INITIAL_STATUS).unwrap())
+        )),
+        "the status a new object is served with"
+    );
+    assert!(!due(&widget(Script::Ready, true, Some(stalled(2)))));
+    assert!(
+        due(&widget(Script::Ready, true, Some(stalled(1)))),
+        "stalled on an older generation"
+    );
+    assert!(!due(&deleting(widget(Script::Ready, true, Some(ready)))));
 }

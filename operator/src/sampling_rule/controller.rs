@@ -362,6 +362,7 @@ async fn create_rule(
     fields: &RuleFields,
     want_tags: &BTreeMap<String, String>,
 ) -> Result<CreateSamplingRuleOutput> {
+    r.before_create().await?;
     let client = &r.ctx.aws.clients(&r.location).xray;
     let request = create_request(
         client.create_sampling_rule(),
