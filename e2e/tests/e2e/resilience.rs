@@ -1,13 +1,15 @@
 //! Failures the operator must ride out on the real API server and the emulator: a storm of
 //! throttling and 5xx answers from AWS, a leader killed with a standby waiting, a namespace
-//! deleted with many managed objects in it, the API server and etcd restarting under it, and
-//! the network to AWS resetting connections, never answering and answering too late.
+//! deleted with many managed objects in it, the API server and etcd restarting under it, the
+//! network to AWS resetting connections, never answering and answering too late, and an object
+//! removed behind the operator's finalizer before its first create.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use aws_sdk_cloudwatch::types::AlarmType;
+use cloudwatch_operator::aws::CRASH_AFTER_ENV;
 use cwo_e2e::operator::{
     OperatorOptions, OperatorProcess, Scenario, create_delivery_stream, create_log_group,
 };
@@ -822,5 +824,74 @@ async fn a_network_that_resets_times_out_and_answers_late_delays_but_never_fails
     tokio::time::sleep(resync * 3).await;
     assert_eq!(s.emulator.calls().writes(), 0, "{:?}", s.emulator.calls());
     assert_eq!(status_writes(&s)?, settled, "idle resyncs wrote status");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_object_removed_behind_its_finalizer_before_its_first_create_gets_no_aws_object()
+-> Result<()> {
+    // The API server can remove an object whose finalizer was added while its deletion was under
+    // way (kubernetes/kubernetes#77988). Here the same outcome is made by hand, right after the
+    // operator adds its finalizer: the object is deleted and its finalizer removed, so no cleanup
+    // will ever run. The operator is set to exit right after a PutMetricAlarm, before any status
+    // write could notice the object gone: a create made for the vanished object would stay in
+    // AWS with nothing in the cluster naming it.
+    let mut s = Scenario::without_operator(
+        "resilience-vanished",
+        EmulatorConfig::default(),
+        OperatorOptions::default(),
+    )?;
+    s.set_operator_options(OperatorOptions {
+        env: vec![(CRASH_AFTER_ENV.into(), "PutMetricAlarm".into())],
+        ..Default::default()
+    });
+    s.start_operator()?;
+    s.apply_yaml(&alarms("vanished", 1, ""))?;
+    let name = "vanished-000";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let finalizers = s
+            .get("alarm", name)?
+            .map(|o| o["metadata"]["finalizers"].to_string())
+            .unwrap_or_default();
+        if finalizers.contains("cwo.dev/cleanup") {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the finalizer never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = Instant::now();
+    let deleted = s.kubectl(["delete", "alarm", name, "--wait=false"])?;
+    anyhow::ensure!(deleted.success(), "{}", deleted.stderr);
+    let released = s.kubectl([
+        "patch",
+        "alarm",
+        name,
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ])?;
+    anyhow::ensure!(released.success(), "{}", released.stderr);
+    s.wait_gone("alarm", name).await?;
+    let gone_after = seen.elapsed();
+
+    // Well past the wait before a first create: nothing was created, so the crash point was
+    // never reached.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        s.emulator.calls().total_of("cloudwatch", "PutMetricAlarm"),
+        0,
+        "nothing is created for an object gone {gone_after:?} after its finalizer came\n{}",
+        s.operator_logs()
+    );
+    assert!(
+        s.operator().exited().is_none(),
+        "the operator did not reach its crash point"
+    );
+    assert_eq!(aws_alarm_names(&s).await?, Vec::<String>::new());
+    cwo_e2e::report(&format!(
+        "  ok  an object removed behind its finalizer {:.0} ms after it came: no AWS object",
+        gone_after.as_secs_f64() * 1000.0
+    ));
     Ok(())
 }
