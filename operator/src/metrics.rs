@@ -156,7 +156,8 @@ impl Metrics {
         registry.register(
             "kube_fresh_reads",
             "Objects read from the API server because the watch cache did not yet show the \
-             operator's last write to them, by kind",
+             operator's last write to them, or to make sure a new object still exists before \
+             its first create, by kind",
             fresh_reads.clone(),
         );
         let objects = Family::<ReadyLabels, Gauge>::default();
