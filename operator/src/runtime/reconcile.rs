@@ -87,15 +87,16 @@ pub async fn reconcile<K: ManagedKind>(
                 return Ok(Action::requeue(ctx.backoffs.failed(&key)));
             }
         };
+        let has_finalizer = obj.finalizers().iter().any(|f| f == FINALIZER);
         tracing::debug!(
             version = obj.meta().resource_version.as_deref().unwrap_or_default(),
             deleting = obj.meta().deletion_timestamp.is_some(),
-            finalizer = obj.finalizers().iter().any(|f| f == FINALIZER),
+            finalizer = has_finalizer,
             "reconcile starts"
         );
-        if super::never_reconciled(&*obj)
+        if has_finalizer
             && obj.meta().deletion_timestamp.is_none()
-            && obj.finalizers().iter().any(|f| f == FINALIZER)
+            && super::never_reconciled(&*obj)
         {
             // A new object: its first create waits from here (see `runtime::settling`).
             ctx.settling
@@ -103,8 +104,7 @@ pub async fn reconcile<K: ManagedKind>(
         }
         // kube's helper adds the finalizer to a live object that lacks it, and removes it from
         // a deleting object once cleanup succeeds: either is one write to the API server.
-        let finalizer_write = obj.finalizers().iter().any(|f| f == FINALIZER)
-            == obj.meta().deletion_timestamp.is_some();
+        let finalizer_write = has_finalizer == obj.meta().deletion_timestamp.is_some();
         let result = finalizer(&api, FINALIZER, Arc::clone(&obj), |event| async {
             match event {
                 finalizer::Event::Apply(o) => Ok(apply(&api, &o, &kc).await),
@@ -148,6 +148,17 @@ async fn current<K: ManagedKind>(
     {
         return Ok(Some(obj));
     }
+    Ok(read_fresh(api, &*obj, ctx).await?.map(Arc::new))
+}
+
+/// `obj` as the API server has it now (its version noted, see `runtime::versions`); `None` when
+/// it is gone (or replaced by a new object of the same name).
+pub(super) async fn read_fresh<K: ManagedKind>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &Context,
+) -> Result<Option<K>, kube::Error> {
+    let uid = obj.uid().unwrap_or_default();
     ctx.metrics.fresh_read(K::KIND);
     let Some(mut fresh) = api.get_opt(&obj.name_any()).await? else {
         return Ok(None);
@@ -158,7 +169,7 @@ async fn current<K: ManagedKind>(
     super::watch::strip(&mut fresh);
     ctx.versions
         .saw(&uid, fresh.meta().resource_version.as_deref());
-    Ok(Some(Arc::new(fresh)))
+    Ok(Some(fresh))
 }
 
 /// The controller's error policy. `reconcile` reports its own errors, so this only runs if the

@@ -6,7 +6,7 @@
 use super::ManagedKind;
 use super::context::Context;
 use super::notices::{self, Subject};
-use super::reconcile::object_key;
+use super::reconcile::{object_key, read_fresh};
 use super::status_write::{Written, write_status};
 use crate::aws::Location;
 use crate::common_fields::{Adoption, CommonStatus, ManagementPolicy};
@@ -201,16 +201,13 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
             self.ctx.client.clone(),
             &self.obj.namespace().unwrap_or_default(),
         );
-        self.ctx.metrics.fresh_read(K::KIND);
-        let fresh = api.get_opt(&self.obj.name_any()).await.map_err(|e| {
+        let fresh = read_fresh(&api, self.obj, self.ctx).await.map_err(|e| {
             Error::new(
                 Reason::KubernetesError,
                 format!("reading the object before creating {}: {e}", self.what),
             )
         })?;
-        let live = fresh.is_some_and(|o| {
-            o.uid().as_deref() == Some(uid.as_str()) && o.meta().deletion_timestamp.is_none()
-        });
+        let live = fresh.is_some_and(|o| o.meta().deletion_timestamp.is_none());
         if !live {
             tracing::debug!("the object is gone or being deleted: nothing is created");
             return Err(Error::new(
