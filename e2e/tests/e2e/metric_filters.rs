@@ -184,7 +184,8 @@ async fn the_log_alarm_example_waits_for_its_log_group_then_is_ready_from_filter
             .is_some(),
         "the filter stays while an alarm watches it"
     );
-    // The rest goes: composite, then alarms, then the filter, and nothing is left in AWS.
+    // The rest goes: composite, then alarms, and the filter with them once they are leaving
+    // too; nothing is left in AWS.
     s.kubectl(["delete", "compositealarm,alarm", "--all", "--wait=false"])?
         .ok()?;
     s.wait_gone("metricfilter", "checkout-error-lines").await?;

@@ -62,6 +62,9 @@ impl ManagedKind for Alarm {
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {
         // Before the composite cache holds its first list, "no composite names it" proves nothing.
         r.shared.composites_synced.wait().await;
+        // The MetricFilter this alarm watches may be waiting to be deleted, and this alarm may
+        // no longer hold it back (it is leaving too).
+        self.wake_metric_filter(r.shared);
         let parents = dependents::composites_naming_alarm(r.shared, self);
         cleanup(r, &parents).await
     }
@@ -80,6 +83,13 @@ impl ManagedKind for Alarm {
 
     fn deleted(&self, family: &AlarmFamily) {
         // The MetricFilter this alarm watched may be waiting to be deleted.
+        self.wake_metric_filter(family);
+    }
+}
+
+impl Alarm {
+    /// Reconciles the MetricFilter this alarm watches, if it names one, soon.
+    fn wake_metric_filter(&self, family: &AlarmFamily) {
         if let Some(reference) = &self.spec.metric_filter_ref {
             let namespace = self.namespace().unwrap_or_default();
             family.wake_metric_filter(ObjectRef::new(&reference.name).within(&namespace));

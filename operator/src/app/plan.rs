@@ -609,7 +609,7 @@ impl MetricWatchers for NoReferrers {
     fn synced(&self) -> &Synced {
         &self.0
     }
-    fn watching(&self, _: &str, _: &str) -> Vec<String> {
+    fn holding(&self, _: &str, _: &str) -> Vec<String> {
         Vec::new()
     }
     fn wake(&self, _: &str, _: &str) {}

@@ -121,6 +121,40 @@ pub fn composites_naming(
     out
 }
 
+/// How many levels of composites naming composites [`alarm_leaving`] follows before it counts an
+/// alarm as staying (a cycle of composites, which AWS cannot delete either, ends there).
+const LEAVING_DEPTH: usize = 8;
+
+/// Whether the Alarm `alarm` is on its way out of AWS: its object is being deleted, and so is
+/// every composite naming it, and every composite naming those. AWS refuses to delete an alarm
+/// a composite still names, so one held by a composite that stays stays too.
+pub fn alarm_leaving(family: &AlarmFamily, alarm: &Alarm) -> bool {
+    alarm.metadata.deletion_timestamp.is_some()
+        && composites_naming_alarm(family, alarm)
+            .iter()
+            .all(|p| composite_leaving(family, p, LEAVING_DEPTH))
+}
+
+/// Whether the CompositeAlarm `composite` is gone from the cache or on its way out of AWS (see
+/// [`alarm_leaving`]), looking `depth` levels of parents up.
+fn composite_leaving(
+    family: &AlarmFamily,
+    composite: &ObjectRef<CompositeAlarm>,
+    depth: usize,
+) -> bool {
+    let Some(c) = family.composites.get(composite) else {
+        return true;
+    };
+    if c.metadata.deletion_timestamp.is_none() || depth == 0 {
+        return false;
+    }
+    let at = Known::of(c.status.as_ref().map(|s| &s.common), &c.spec.common);
+    composites_naming(family, &c.aws_name(), at, None)
+        .iter()
+        .filter(|p| *p != composite)
+        .all(|p| composite_leaving(family, p, depth - 1))
+}
+
 /// CompositeAlarm objects that name this Alarm.
 pub fn composites_naming_alarm(
     family: &AlarmFamily,
@@ -251,5 +285,122 @@ mod tests {
             .unwrap(),
         );
         assert!(names(&parent, "resolved-earlier", None));
+    }
+
+    fn alarm(name: &str) -> Alarm {
+        serde_yaml::from_str(&format!(
+            "apiVersion: cwo.dev/v1alpha1\nkind: Alarm\n\
+             metadata: {{name: {name}, namespace: shop, uid: u-{name}}}\n\
+             spec:\n  region: us-east-1\n  metricFilterRef: {{name: errors}}\n  \
+             statistic: Sum\n  period: 60\n  evaluationPeriods: 1\n  \
+             comparisonOperator: GreaterThanThreshold\n  threshold: 1\n"
+        ))
+        .unwrap()
+    }
+
+    fn named_composite(name: &str, rule: &str) -> CompositeAlarm {
+        let mut c = composite("shop", rule);
+        c.metadata.name = Some(name.into());
+        c.metadata.uid = Some(format!("u-{name}"));
+        c
+    }
+
+    fn deleting<K: kube::Resource>(mut obj: K) -> K {
+        obj.meta_mut().deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::now(),
+            ));
+        obj
+    }
+
+    async fn family(
+        alarms: Vec<Alarm>,
+        composites: Vec<CompositeAlarm>,
+    ) -> std::sync::Arc<AlarmFamily> {
+        use crate::app::read_only::store_of;
+        use crate::runtime::watch::Synced;
+        let config = kube::Config::new("http://127.0.0.1:9".parse().unwrap());
+        let ctx = std::sync::Arc::new(crate::app::read_only::context(
+            kube::Client::try_from(config).unwrap(),
+            crate::aws::unreachable().await,
+            Vec::new(),
+            Vec::new(),
+            "test".into(),
+        ));
+        AlarmFamily::new(
+            ctx,
+            (
+                store_of(alarms),
+                Synced::already(),
+                tokio::sync::mpsc::channel(1).0,
+            ),
+            (
+                store_of(composites),
+                Synced::already(),
+                tokio::sync::mpsc::channel(1).0,
+            ),
+            (
+                store_of(Vec::new()),
+                Synced::already(),
+                tokio::sync::mpsc::channel(1).0,
+            ),
+        )
+    }
+
+    const ON_LATENCY: &str = "    anyOf:\n      - alarm: {alarmRef: latency}\n";
+
+    #[tokio::test]
+    async fn an_alarm_leaves_when_it_and_every_composite_holding_it_are_being_deleted() {
+        use crate::metric_filter::MetricWatchers;
+        let inner = || named_composite("inner", ON_LATENCY);
+        let on_inner = format!(
+            "    anyOf:\n      - alarm: {{alarmName: {}}}\n",
+            inner().aws_name()
+        );
+        let outer = || named_composite("outer", &on_inner);
+        let cases: Vec<(&str, Vec<Alarm>, Vec<CompositeAlarm>, bool)> = vec![
+            ("not being deleted", vec![alarm("latency")], vec![], false),
+            (
+                "being deleted, no composite",
+                vec![deleting(alarm("latency"))],
+                vec![],
+                true,
+            ),
+            (
+                "its composite stays",
+                vec![deleting(alarm("latency"))],
+                vec![inner()],
+                false,
+            ),
+            (
+                "its composite is being deleted",
+                vec![deleting(alarm("latency"))],
+                vec![deleting(inner())],
+                true,
+            ),
+            (
+                "its composite is held by one that stays",
+                vec![deleting(alarm("latency"))],
+                vec![deleting(inner()), outer()],
+                false,
+            ),
+            (
+                "both composites are being deleted",
+                vec![deleting(alarm("latency"))],
+                vec![deleting(inner()), deleting(outer())],
+                true,
+            ),
+        ];
+        for (case, alarms, composites, leaving) in cases {
+            let watcher = alarms[0].clone();
+            let family = family(alarms, composites).await;
+            assert_eq!(alarm_leaving(&family, &watcher), leaving, "{case}");
+            let holding = family.holding("shop", "errors");
+            assert_eq!(
+                holding.is_empty(),
+                leaving,
+                "{case}: the filter waits only for an alarm that stays ({holding:?})"
+            );
+        }
     }
 }

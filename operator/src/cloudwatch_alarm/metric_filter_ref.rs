@@ -3,6 +3,7 @@
 //! asks of the alarms watching it ([`MetricWatchers`]): it is not deleted while one does, and it
 //! wakes them when it turns Ready.
 
+use super::dependents;
 use super::family::AlarmFamily;
 use crate::alarm::{Alarm, MetricFilterRef};
 use crate::aws::Location;
@@ -124,8 +125,16 @@ impl MetricWatchers for AlarmFamily {
         &self.alarms_synced
     }
 
-    fn watching(&self, namespace: &str, filter: &str) -> Vec<String> {
-        references::names(&alarms_watching(self, namespace, filter))
+    fn holding(&self, namespace: &str, filter: &str) -> Vec<String> {
+        let staying: Vec<ObjectRef<Alarm>> = alarms_watching(self, namespace, filter)
+            .into_iter()
+            .filter(|a| {
+                self.alarms
+                    .get(a)
+                    .is_some_and(|alarm| !dependents::alarm_leaving(self, &alarm))
+            })
+            .collect();
+        references::names(&staying)
     }
 
     fn wake(&self, namespace: &str, filter: &str) {

@@ -244,16 +244,17 @@ fn put_failed(
 
 async fn cleanup(obj: &MetricFilter, r: &Reconcile<'_, MetricFilter>) -> Result<()> {
     // An alarm still watching this filter's metric is deleted first (as a composite is before
-    // its children). Before the alarms' cache holds its first list, "none" proves nothing.
+    // its children), unless it is leaving too: then both go at once. Before the alarms' cache
+    // holds its first list, "none" proves nothing.
     let watchers = &r.shared.watchers;
     watchers.synced().wait().await;
-    let watching = watchers.watching(&obj.namespace().unwrap_or_default(), &obj.name_any());
-    if !watching.is_empty() {
+    let holding = watchers.holding(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    if !holding.is_empty() {
         return Err(Error::dependency(format!(
             "{} is still watched by Alarm {}; it is deleted once they no longer name it in \
-             metricFilterRef",
+             metricFilterRef or are being deleted",
             r.what,
-            watching.join(", ")
+            holding.join(", ")
         )));
     }
     log_filter::cleanup(obj, r).await

@@ -40,8 +40,9 @@ pub trait MetricWatchers: Send + Sync {
     fn synced(&self) -> &Synced;
 
     /// `namespace/name` of every Alarm in `namespace` whose metricFilterRef names the
-    /// MetricFilter `filter`, sorted.
-    fn watching(&self, namespace: &str, filter: &str) -> Vec<String>;
+    /// MetricFilter `filter` and that stays in AWS for now, sorted: all but those being deleted
+    /// and not held by a composite that stays (`cloudwatch_alarm::dependents::alarm_leaving`).
+    fn holding(&self, namespace: &str, filter: &str) -> Vec<String>;
 
     /// Reconciles those alarms soon: the filter turned Ready, so alarms waiting for it can go
     /// ahead.
