@@ -12,17 +12,25 @@
 //! The drift resync prefetches the log groups of a whole chunk of objects, one listing per log
 //! group, and the reconciles it then triggers take their listing from that prefetch. A
 //! prefetched listing is handed to as many reconciles as it was read for, once each, and kept
-//! only briefly, so no reconcile acts on an old reading; a write by the operator to a log group
-//! drops what was prefetched for it.
+//! only briefly, so no reconcile acts on an old reading; once the operator writes a filter, a
+//! listing read before is no longer handed to that filter's reconciles (those of the other filters
+//! on the log group still take it: what they decide on is their own filter, which that write did
+//! not touch; a create the listing does not show yet is missed only by the check that the log
+//! group has room, and AWS refuses a create beyond its limit anyway).
+//!
+//! Objects on one log group are usually created together, but their reconciles do not all run
+//! at once (the controller runs a few dozen at a time, and an object waits for what it refers
+//! to). So a listing a reconcile reads is kept, briefly, for the other objects on the log group
+//! that have yet to be reconciled ([`Pending`]): the next of them takes it instead of listing the
+//! log group again. A listing that says the log group does not exist is not kept (objects wait
+//! for it to appear and must see it when it does).
 //!
 //! A created filter's log group is read once more after the Put, for the filter's creation time.
-//! Filters of one log group are often created together (their reconciles read the group in
-//! one listing, then each sends its Put), so that read waits, for a few seconds at most, until
-//! the other creates planned on the log group have sent their Puts ([`Creating`]): their reads
-//! after then share one listing instead of one each. When other objects on the log group have
-//! yet to be reconciled, that listing is kept for them as a prefetched one ([`Pending`]), so the
-//! next filter's create there reads nothing before its Put. A listing whose read started before
-//! a write to its log group is never kept.
+//! That read waits until the other creates planned on the log group have sent their Puts
+//! ([`Creating`]), so that their reads after then share one listing instead of one each. The
+//! Puts of a burst of creates queue on their API's rate limit, so the wait lasts as long as
+//! those creates keep ending (each end gives the rest another [`OTHER_CREATES_QUIET`]), up to
+//! [`OTHER_CREATES_LONGEST`].
 
 use super::api::Api;
 use super::batch::{BatchCall, Batcher};
@@ -40,9 +48,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// How long the read after a create waits for the next of the other creates planned on its log
+/// group to send its Put: a create that ends gives the rest this long again.
+pub const OTHER_CREATES_QUIET: Duration = Duration::from_secs(10);
+
 /// How long the read after a create waits at most for the other creates planned on its log
-/// group to send their Puts.
-pub const OTHER_CREATES_WAIT: Duration = Duration::from_secs(10);
+/// group, however steadily they end.
+pub const OTHER_CREATES_LONGEST: Duration = Duration::from_secs(60);
 
 /// Log groups listed per batch: one, since each is a call of its own.
 const GROUPS_PER_BATCH: usize = 1;
@@ -80,10 +92,11 @@ const PAGE_SIZE: i32 = 50;
 pub type Pending = Box<dyn Fn(&str) -> usize + Send + Sync>;
 
 /// Prefetched listings by (location, log group): when each was read, how many reconciles may still
-/// take it, and the listing; and when this process last wrote to each log group.
+/// take it, and the listing; and when this process last wrote each filter, by (location, log
+/// group, filter name).
 struct Prefetched<T> {
     listings: HashMap<(Location, String), (Instant, usize, Listing<T>)>,
-    written: HashMap<(Location, String), Instant>,
+    written: HashMap<(Location, String, String), Instant>,
 }
 
 impl<T> Default for Prefetched<T> {
@@ -96,8 +109,8 @@ impl<T> Default for Prefetched<T> {
 }
 
 impl<T: Clone> Prefetched<T> {
-    /// Keeps `listing` of `key`, whose read started at `started`, for `uses` reconciles, unless
-    /// this process wrote to the log group since; drops expired ones.
+    /// Keeps `listing` of `key`, whose read started at `started`, for `uses` reconciles; drops
+    /// expired ones.
     fn put(
         &mut self,
         key: (Location, String),
@@ -110,22 +123,29 @@ impl<T: Clone> Prefetched<T> {
         self.listings
             .retain(|_, (read_at, _, _)| now.duration_since(*read_at) <= ttl);
         self.written.retain(|_, at| now.duration_since(*at) <= ttl);
-        if uses == 0 || self.written.get(&key).is_some_and(|at| *at >= started) {
+        if uses == 0 {
             return;
         }
         self.listings.insert(key, (started, uses, listing));
     }
 
-    /// Hands out the listing of `key` once, if it is younger than `ttl` at `now`.
+    /// Hands out the listing of `key` once to the reconcile of the filter `filter`, if it is
+    /// younger than `ttl` at `now` and its read started after this process last wrote that
+    /// filter.
     fn take(
         &mut self,
         key: &(Location, String),
+        filter: &str,
         now: Instant,
         ttl: Duration,
     ) -> Option<Listing<T>> {
         let (read_at, uses, listing) = self.listings.get_mut(key)?;
         if now.duration_since(*read_at) > ttl {
             self.listings.remove(key);
+            return None;
+        }
+        let written = (key.0.clone(), key.1.clone(), filter.to_string());
+        if self.written.get(&written).is_some_and(|at| *at >= *read_at) {
             return None;
         }
         let listing = listing.clone();
@@ -137,11 +157,13 @@ impl<T: Clone> Prefetched<T> {
         Some(listing)
     }
 
-    /// Drops the listing of `key` after a write to it, and remembers the write, so that a read
-    /// that started before it keeps nothing.
-    fn forget(&mut self, key: &(Location, String)) {
-        self.listings.remove(key);
-        self.written.insert(key.clone(), Instant::now());
+    /// Remembers a write of the filter `filter` of `key`: a listing whose read started before
+    /// it is no longer handed to that filter's reconciles.
+    fn wrote(&mut self, key: &(Location, String), filter: &str) {
+        self.written.insert(
+            (key.0.clone(), key.1.clone(), filter.to_string()),
+            Instant::now(),
+        );
     }
 }
 
@@ -173,16 +195,26 @@ impl Creates {
         under_way.get(key).copied().unwrap_or(0)
     }
 
-    /// Waits until no create is under way on `key`, or until `deadline`.
-    async fn settled(&self, key: &(Location, String), deadline: Instant) {
+    /// Waits until no create is under way on `key`: while they keep ending, at most `quiet`
+    /// after the last one ended (or after the wait began), and `longest` in all.
+    async fn settled(&self, key: &(Location, String), quiet: Duration, longest: Duration) {
+        let start = Instant::now();
+        let end = start + longest;
+        let mut deadline = (start + quiet).min(end);
+        let mut under_way = usize::MAX;
         loop {
             let ended = self.ended.notified();
             tokio::pin!(ended);
             // Registered before the count is read, so an end in between is not missed.
             ended.as_mut().enable();
-            if self.count(key) == 0 {
+            let now = self.count(key);
+            if now == 0 {
                 return;
             }
+            if now < under_way && under_way != usize::MAX {
+                deadline = (Instant::now() + quiet).min(end);
+            }
+            under_way = now;
             if tokio::time::timeout_at(deadline, ended).await.is_err() {
                 return;
             }
@@ -266,7 +298,7 @@ impl<T: LogGroupItem> LogGroupReader<T> {
 
     /// Every item of `log_group` at `location` after this reconcile created one of them (its own
     /// [`Creating`] dropped): read once the other creates planned on the log group have sent
-    /// their Puts, or after [`OTHER_CREATES_WAIT`], so that their reads share one listing.
+    /// their Puts (see [`OTHER_CREATES_QUIET`]), so that their reads share one listing.
     pub async fn filters_after_create(
         &self,
         location: &Location,
@@ -274,31 +306,63 @@ impl<T: LogGroupItem> LogGroupReader<T> {
     ) -> Result<Listing<T>, Error> {
         let key = (location.clone(), log_group.to_string());
         self.creates
-            .settled(&key, Instant::now() + OTHER_CREATES_WAIT)
+            .settled(&key, OTHER_CREATES_QUIET, OTHER_CREATES_LONGEST)
             .await;
+        self.read_for_pending(location, log_group).await
+    }
+
+    /// Every item of `log_group` at `location`, or `None` when the log group does not exist,
+    /// for the reconcile of its filter `filter`.
+    pub async fn filters(
+        &self,
+        location: &Location,
+        log_group: &str,
+        filter: &str,
+    ) -> Result<Listing<T>, Error> {
+        if let Some(listing) = self.take_prefetched(location, log_group, filter) {
+            return Ok(listing);
+        }
+        self.read_for_pending(location, log_group).await
+    }
+
+    /// Lists `log_group` (in a batch) and keeps the listing for the other objects on it that
+    /// have yet to be reconciled, unless it says the log group does not exist.
+    async fn read_for_pending(
+        &self,
+        location: &Location,
+        log_group: &str,
+    ) -> Result<Listing<T>, Error> {
         let started = Instant::now();
         let listing = self.batcher.request(location, log_group).await?;
-        // This object is still pending itself until its status is written.
+        self.keep_for_pending(location, log_group, started, &listing);
+        Ok(listing)
+    }
+
+    /// Keeps `listing` of `log_group`, whose read started at `started`, for the other objects on
+    /// the log group that have yet to be reconciled; not when it says the log group does not
+    /// exist.
+    fn keep_for_pending(
+        &self,
+        location: &Location,
+        log_group: &str,
+        started: Instant,
+        listing: &Listing<T>,
+    ) {
+        if listing.is_none() {
+            return;
+        }
+        // The object reading is itself among the pending ones until its status is written.
         let others = self
             .pending
             .get()
             .map_or(0, |pending| pending(log_group).saturating_sub(1));
         self.prefetched.lock().expect("prefetch lock").put(
-            key,
+            (location.clone(), log_group.to_string()),
             started,
             others,
             listing.clone(),
             self.prefetch_ttl,
         );
-        Ok(listing)
-    }
-
-    /// Every item of `log_group` at `location`, or `None` when the log group does not exist.
-    pub async fn filters(&self, location: &Location, log_group: &str) -> Result<Listing<T>, Error> {
-        if let Some(listing) = self.take_prefetched(location, log_group) {
-            return Ok(listing);
-        }
-        self.batcher.request(location, log_group).await
     }
 
     /// Reads the log groups of `uses` (log group → how many reconciles will ask for it) now,
@@ -325,20 +389,28 @@ impl<T: LogGroupItem> LogGroupReader<T> {
         Ok(())
     }
 
-    /// Drops what was prefetched for `log_group`, after a write to it.
-    pub fn forget(&self, location: &Location, log_group: &str) {
+    /// Notes a write of the filter `filter` of `log_group` (call it before the write is sent
+    /// and after its answer): what was read before is no longer handed to its reconciles.
+    pub fn wrote(&self, location: &Location, log_group: &str, filter: &str) {
         self.prefetched
             .lock()
             .expect("prefetch lock")
-            .forget(&(location.clone(), log_group.to_string()));
+            .wrote(&(location.clone(), log_group.to_string()), filter);
     }
 
-    fn take_prefetched(&self, location: &Location, log_group: &str) -> Option<Listing<T>> {
+    fn take_prefetched(
+        &self,
+        location: &Location,
+        log_group: &str,
+        filter: &str,
+    ) -> Option<Listing<T>> {
         let key = (location.clone(), log_group.to_string());
-        self.prefetched
-            .lock()
-            .expect("prefetch lock")
-            .take(&key, Instant::now(), self.prefetch_ttl)
+        self.prefetched.lock().expect("prefetch lock").take(
+            &key,
+            filter,
+            Instant::now(),
+            self.prefetch_ttl,
+        )
     }
 }
 
@@ -442,6 +514,7 @@ pub async fn list_all<T: LogGroupItem>(aws: &Aws, location: &Location) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_cloudwatchlogs::types::MetricFilter;
 
     fn key(group: &str) -> (Location, String) {
         (Location::of("us-east-1"), group.to_string())
@@ -451,14 +524,18 @@ mod tests {
         Some(vec![name.to_string()])
     }
 
+    fn filters(name: &str) -> Listing<MetricFilter> {
+        Some(vec![MetricFilter::builder().filter_name(name).build()])
+    }
+
     const TTL: Duration = Duration::from_secs(30);
 
-    /// Waits for the creates under way on `/g` as the read after a create does, and says after
-    /// how many milliseconds it went on.
-    async fn settled_after_ms(creates: &Arc<Creates>, deadline_ms: u64) -> u128 {
+    /// Waits for the creates under way on `/g` as the read after a create does (10 s after the
+    /// last one ended, 60 s in all), and says after how many milliseconds it went on.
+    async fn settled_after_ms(creates: &Arc<Creates>) -> u128 {
         let start = Instant::now();
         creates
-            .settled(&key("/g"), start + Duration::from_millis(deadline_ms))
+            .settled(&key("/g"), Duration::from_secs(10), Duration::from_secs(60))
             .await;
         start.elapsed().as_millis()
     }
@@ -466,11 +543,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_read_after_a_create_waits_for_the_other_creates_on_its_log_group() {
         let creates = Arc::new(Creates::default());
-        assert_eq!(
-            settled_after_ms(&creates, 10_000).await,
-            0,
-            "none under way"
-        );
+        assert_eq!(settled_after_ms(&creates).await, 0, "none under way");
 
         let first = creates.start(key("/g"));
         let second = creates.start(key("/g"));
@@ -482,7 +555,7 @@ mod tests {
             drop(second);
         });
         assert_eq!(
-            settled_after_ms(&creates, 10_000).await,
+            settled_after_ms(&creates).await,
             3_000,
             "until the last create on the log group has sent its Put, whatever other log groups do"
         );
@@ -496,7 +569,85 @@ mod tests {
     async fn the_read_after_a_create_waits_no_longer_than_its_deadline() {
         let creates = Arc::new(Creates::default());
         let _stuck = creates.start(key("/g"));
-        assert_eq!(settled_after_ms(&creates, 10_000).await, 10_000);
+        assert_eq!(settled_after_ms(&creates).await, 10_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_read_after_a_create_waits_while_the_other_creates_keep_ending() {
+        // Twelve creates on the log group whose Puts queue on the rate limit: one ends every
+        // 8 s, each within the quiet time of the one before.
+        let creates = Arc::new(Creates::default());
+        let queued: Vec<Creating> = (0..12).map(|_| creates.start(key("/g"))).collect();
+        tokio::spawn(async move {
+            for create in queued {
+                tokio::time::sleep(Duration::from_millis(8_000)).await;
+                drop(create);
+            }
+        });
+        assert_eq!(
+            settled_after_ms(&creates).await,
+            60_000,
+            "until the last has ended, but no longer than 60 s in all"
+        );
+
+        let creates = Arc::new(Creates::default());
+        let (first, stuck) = (creates.start(key("/g")), creates.start(key("/g")));
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(4_000)).await;
+            drop(first);
+        });
+        assert_eq!(
+            settled_after_ms(&creates).await,
+            14_000,
+            "a create that stops ending is waited for 10 s after the last end"
+        );
+        drop(stuck);
+    }
+
+    #[tokio::test]
+    async fn a_listing_read_is_kept_for_the_other_objects_on_its_log_group_still_to_be_reconciled()
+    {
+        let reader = LogGroupReader::<MetricFilter>::new(
+            crate::aws::unreachable().await,
+            Duration::from_millis(10),
+            TTL,
+        );
+        // Three objects on /g await their reconcile (the reader among them), none elsewhere.
+        reader.expect(Box::new(|group| if group == "/g" { 3 } else { 0 }));
+        let here = Location::of("us-east-1");
+        reader.keep_for_pending(&here, "/g", Instant::now(), &filters("a"));
+        assert_eq!(reader.take_prefetched(&here, "/g", "f"), Some(filters("a")));
+        assert_eq!(reader.take_prefetched(&here, "/g", "f"), Some(filters("a")));
+        assert_eq!(
+            reader.take_prefetched(&here, "/g", "f"),
+            None,
+            "kept for the two others only"
+        );
+        reader.keep_for_pending(&here, "/other", Instant::now(), &filters("b"));
+        assert_eq!(
+            reader.take_prefetched(&here, "/other", "f"),
+            None,
+            "nobody else awaits a reconcile there"
+        );
+        reader.keep_for_pending(&here, "/g", Instant::now(), &None);
+        assert_eq!(
+            reader.take_prefetched(&here, "/g", "f"),
+            None,
+            "a missing log group is read again: the objects waiting for it must see it appear"
+        );
+        let before = Instant::now();
+        reader.wrote(&here, "/g", "mine");
+        reader.keep_for_pending(&here, "/g", before, &filters("c"));
+        assert_eq!(
+            reader.take_prefetched(&here, "/g", "mine"),
+            None,
+            "read before a write of the filter asking"
+        );
+        assert_eq!(
+            reader.take_prefetched(&here, "/g", "another"),
+            Some(filters("c")),
+            "another filter's reconcile still takes it"
+        );
     }
 
     #[test]
@@ -504,37 +655,55 @@ mod tests {
         let mut p = Prefetched::default();
         let now = Instant::now();
         p.put(key("/g"), now, 2, listing("a"), TTL);
-        assert_eq!(p.take(&key("/g"), now, TTL), Some(listing("a")));
-        assert_eq!(p.take(&key("/g"), now, TTL), Some(listing("a")));
+        assert_eq!(p.take(&key("/g"), "f", now, TTL), Some(listing("a")));
+        assert_eq!(p.take(&key("/g"), "h", now, TTL), Some(listing("a")));
         assert_eq!(
-            p.take(&key("/g"), now, TTL),
+            p.take(&key("/g"), "i", now, TTL),
             None,
             "a third reconcile reads AWS"
         );
+        p.put(key("/g"), now, 0, listing("d"), TTL);
+        assert_eq!(p.take(&key("/g"), "f", now, TTL), None, "kept for nobody");
     }
 
     #[test]
-    fn a_listing_read_before_a_write_to_its_log_group_is_not_kept() {
+    fn a_listing_read_before_a_write_of_a_filter_is_not_handed_to_that_filters_reconciles() {
         let mut p = Prefetched::default();
         let before = Instant::now();
         std::thread::sleep(Duration::from_millis(2));
-        p.forget(&key("/g"));
-        p.put(key("/g"), before, 1, listing("a"), TTL);
-        assert_eq!(p.take(&key("/g"), Instant::now(), TTL), None, "stale");
+        p.wrote(&key("/g"), "f");
+        p.put(key("/g"), before, 3, listing("a"), TTL);
+        assert_eq!(
+            p.take(&key("/g"), "f", Instant::now(), TTL),
+            None,
+            "stale for f"
+        );
+        assert_eq!(
+            p.take(&key("/g"), "h", Instant::now(), TTL),
+            Some(listing("a")),
+            "h was not written: the refusal above used nothing up"
+        );
         p.put(key("/other"), before, 1, listing("b"), TTL);
         assert_eq!(
-            p.take(&key("/other"), Instant::now(), TTL),
+            p.take(&key("/other"), "f", Instant::now(), TTL),
             Some(listing("b")),
-            "another log group's write changes nothing"
+            "a filter of the same name on another log group is another filter"
         );
         let after = Instant::now();
         p.put(key("/g"), after, 1, listing("c"), TTL);
-        assert_eq!(p.take(&key("/g"), Instant::now(), TTL), Some(listing("c")));
-        p.put(key("/g"), after, 0, listing("d"), TTL);
         assert_eq!(
-            p.take(&key("/g"), Instant::now(), TTL),
-            None,
-            "kept for nobody"
+            p.take(&key("/g"), "f", Instant::now(), TTL),
+            Some(listing("c")),
+            "read after the write"
+        );
+        // Kept, then written: the write of the filter comes after the read.
+        p.put(key("/g"), Instant::now(), 2, listing("e"), TTL);
+        std::thread::sleep(Duration::from_millis(2));
+        p.wrote(&key("/g"), "f");
+        assert_eq!(p.take(&key("/g"), "f", Instant::now(), TTL), None);
+        assert_eq!(
+            p.take(&key("/g"), "h", Instant::now(), TTL),
+            Some(listing("e"))
         );
     }
 
@@ -543,24 +712,17 @@ mod tests {
         let mut p = Prefetched::<String>::default();
         let now = Instant::now();
         p.put(key("/gone"), now, 1, None, TTL);
-        assert_eq!(p.take(&key("/gone"), now, TTL), Some(None));
+        assert_eq!(p.take(&key("/gone"), "f", now, TTL), Some(None));
     }
 
     #[test]
-    fn old_or_forgotten_listings_are_not_handed_out() {
+    fn old_listings_are_not_handed_out() {
         let mut p = Prefetched::default();
         let now = Instant::now();
         p.put(key("/g"), now, 5, listing("a"), TTL);
         assert_eq!(
-            p.take(&key("/g"), now + TTL + Duration::from_secs(1), TTL),
+            p.take(&key("/g"), "f", now + TTL + Duration::from_secs(1), TTL),
             None
-        );
-        p.put(key("/g"), now, 5, listing("a"), TTL);
-        p.forget(&key("/g"));
-        assert_eq!(
-            p.take(&key("/g"), now, TTL),
-            None,
-            "a write drops the prefetch"
         );
     }
 }

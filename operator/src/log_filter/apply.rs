@@ -279,7 +279,7 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     let assessment = |step| Assessment { d: d.clone(), step };
 
     let Some(filters) = K::reader(r.shared)
-        .filters(location, &d.key.log_group_name)
+        .filters(location, &d.key.log_group_name, &d.key.filter_name)
         .await?
     else {
         let plan = plan(&d.key, &d.config, owned.as_ref(), None);
@@ -319,9 +319,12 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     let plan = plan(&d.key, &d.config, owned.as_ref(), observed.as_ref());
     let creating = if plan.change == Some(Change::Create) {
         K::room_for(r, &filters, &d.key, plan.delete_old.as_ref())?;
-        // Before the create guard: other filters' reads of the group do not wait out this one.
+        // The guard first: the reads after the other creates on the log group wait for this one
+        // too, through the wait before a new object's first create (creates that reach AWS
+        // apart would each read the log group after their Put).
+        let creating = K::reader(r.shared).creating(location, &d.key.log_group_name);
         r.before_create().await?;
-        Some(K::reader(r.shared).creating(location, &d.key.log_group_name))
+        Some(creating)
     } else {
         None
     };
@@ -423,8 +426,12 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
                 .await?;
         }
         let client = &r.ctx.aws.clients(location).logs;
+        // Before and after: no listing read before the Put's answer is handed to this filter's
+        // reconciles again.
+        let reader = K::reader(r.shared);
+        reader.wrote(location, &d.key.log_group_name, &d.key.filter_name);
         let result = r.ctx.aws.call(location, K::PUT, K::put(client, &d)).await;
-        K::reader(r.shared).forget(location, &d.key.log_group_name);
+        reader.wrote(location, &d.key.log_group_name, &d.key.filter_name);
         drop(creating);
         if let Err(e) = result {
             let put = PutFailure {
@@ -557,12 +564,14 @@ async fn delete_owned<K: LogFilterKind>(
         return Ok(false);
     }
     let client = &r.ctx.aws.clients(location).logs;
+    let reader = K::reader(r.shared);
+    reader.wrote(location, &key.log_group_name, &key.filter_name);
     let result = r
         .ctx
         .aws
         .call(location, K::DELETE, K::delete(client, key))
         .await;
-    K::reader(r.shared).forget(location, &key.log_group_name);
+    reader.wrote(location, &key.log_group_name, &key.filter_name);
     match result {
         Ok(()) => Ok(true),
         Err(e) if e.reason == Reason::NotFound => Ok(false),
