@@ -765,16 +765,21 @@ impl Cluster {
     /// Deletes every object of `kinds` in the namespace: one DeleteCollection per kind, as
     /// `kubectl delete --all` does. Marking 10,000 objects can outlast the API server's request
     /// timeout, which then drops the connection; the DeleteCollection is sent again (objects
-    /// already marked are skipped quickly), as a user would rerun `kubectl delete`.
-    pub async fn delete_all(&self, kinds: &[Kind]) -> Result<()> {
+    /// already marked are skipped quickly), as a user would rerun `kubectl delete`. Returns, per
+    /// kind, the seconds from the call until its DeleteCollection returned (every object of the
+    /// kind marked for deletion).
+    pub async fn delete_all(&self, kinds: &[Kind]) -> Result<BTreeMap<String, f64>> {
+        let start = Instant::now();
+        let mut marked = BTreeMap::new();
         for kind in kinds {
             let api = kind.api(&self.client, &self.namespace);
             let (delete, list) = (DeleteParams::default(), ListParams::default());
             self.write(|| api.delete_collection(&delete, &list), |_| false)
                 .await
                 .with_context(|| format!("deleting every {}", kind.name()))?;
+            marked.insert(kind.name().to_string(), start.elapsed().as_secs_f64());
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// Sends one write to the API server, counted in [`Cluster::writes`], and sends it again (up
@@ -981,6 +986,11 @@ pub struct Wait {
     /// Objects at the last poll, and how many were Ready.
     pub last_total: usize,
     pub last_ready: usize,
+    /// Per kind, seconds from `since` to the last poll that still listed an object of the kind
+    /// (absent: none was ever listed), and to the last poll that listed one not Ready: when each
+    /// kind's part of the work ended, to within a poll.
+    pub kind_last_listed: BTreeMap<String, f64>,
+    pub kind_last_unready: BTreeMap<String, f64>,
 }
 
 /// Polls the objects of `kinds` until `done` accepts them or `timeout` passes since `since`,
@@ -1018,6 +1028,13 @@ pub async fn wait_until(
         }
         wait.last_total = states.len();
         wait.last_ready = states.iter().filter(|s| s.ready).count();
+        let at = since.elapsed().as_secs_f64();
+        for s in &states {
+            wait.kind_last_listed.insert(s.kind.name().to_string(), at);
+            if !s.ready {
+                wait.kind_last_unready.insert(s.kind.name().to_string(), at);
+            }
+        }
         let finished = done(&states);
         if finished || since.elapsed() >= timeout {
             wait.seconds = since.elapsed().as_secs_f64();

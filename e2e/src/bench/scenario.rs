@@ -602,6 +602,14 @@ fn wait_detail(detail: &mut BTreeMap<String, Value>, wait: &fleet::Wait) {
     detail.insert("ready_reasons_at_end".into(), json!(wait.last_reasons));
     detail.insert("objects_at_end".into(), json!(wait.last_total));
     detail.insert("ready_at_end".into(), json!(wait.last_ready));
+    detail.insert(
+        "seconds_kind_last_listed".into(),
+        json!(wait.kind_last_listed),
+    );
+    detail.insert(
+        "seconds_kind_last_not_ready".into(),
+        json!(wait.kind_last_unready),
+    );
 }
 
 async fn create(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Phase> {
@@ -1023,7 +1031,7 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     eprintln!("cwo-bench:   delete: every object");
     let start = bench.begin(Some(operator)).await?;
     let t0 = Instant::now();
-    bench.cluster.delete_all(&kinds).await?;
+    let marked = bench.cluster.delete_all(&kinds).await?;
     let wait = fleet::wait_until(
         &bench.cluster,
         &kinds,
@@ -1054,6 +1062,7 @@ async fn delete(bench: &Bench<'_>, operator: &mut OperatorProcess) -> Result<Pha
     let mut detail = BTreeMap::new();
     wait_detail(&mut detail, &wait);
     detail.insert("kubernetes_empty_seconds".into(), json!(wait.seconds));
+    detail.insert("seconds_kind_marked".into(), json!(marked));
     detail.insert("aws_leftovers".into(), json!(left));
     detail.insert("aws_leftovers_by_account".into(), json!(by_account));
     detail.insert("objects_left".into(), json!(wait.last_total));
