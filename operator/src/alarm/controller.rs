@@ -15,9 +15,9 @@ use super::desired::{desired, put_request, with_filter_metric};
 use super::observed::observed;
 use super::spec::{Alarm, AlarmSpec, AlarmStatus};
 use super::status::status;
-use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
+use crate::aws::{Location, sent_at};
 use crate::cloudwatch_alarm::apply::Write;
 use crate::cloudwatch_alarm::delete::{AlarmType, cleanup};
 use crate::cloudwatch_alarm::live::{self, LiveState};
@@ -30,6 +30,7 @@ use crate::preview::Preview;
 use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatch::types::MetricAlarm;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeMap;
@@ -160,14 +161,19 @@ impl AlarmKind for Alarm {
         r: &Reconcile<'_, Self>,
         fields: &AlarmSpec,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<()> {
+    ) -> Result<Timestamp> {
         let client = &r.ctx.aws.clients(&r.location).cloudwatch;
+        let mut sent = None;
         let request = put_request(client.put_metric_alarm(), &r.name, fields, tags);
         r.ctx
             .aws
-            .call(&r.location, Api::PutMetricAlarm, request.send())
+            .call(
+                &r.location,
+                Api::PutMetricAlarm,
+                sent_at(request.send(), &mut sent),
+            )
             .await?;
-        Ok(())
+        Ok(sent.unwrap_or_else(Timestamp::now))
     }
 
     fn alarm_status(

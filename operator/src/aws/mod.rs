@@ -395,6 +395,17 @@ fn crash_if_asked(api: Api) {
     }
 }
 
+/// `request`, noting in `sent` when it goes out: when it is first polled, which [`Aws::call`]
+/// does only once the call has its rate-limit slot. A create's answer then bounds when AWS made
+/// the object: between `sent` and the answer.
+pub async fn sent_at<F: Future>(
+    request: F,
+    sent: &mut Option<k8s_openapi::jiff::Timestamp>,
+) -> F::Output {
+    *sent = Some(k8s_openapi::jiff::Timestamp::now());
+    request.await
+}
+
 /// AWS access at an endpoint where nothing listens, for tests of what must or must not reach AWS
 /// (a call fails at once; an answer from anything kept does not).
 #[cfg(test)]
@@ -430,6 +441,20 @@ mod tests {
                 .await
                 .map(|_| ())
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_is_sent_when_polled_not_when_built() {
+        let mut sent = None;
+        let built = k8s_openapi::jiff::Timestamp::now();
+        let request = sent_at(async { 7 }, &mut sent);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(request.await, 7);
+        let sent = sent.expect("noted when polled");
+        assert!(
+            sent.duration_since(built).as_millis() >= 30,
+            "noted at {sent}, built at {built}"
+        );
     }
 
     #[tokio::test]

@@ -102,12 +102,13 @@ pub trait AlarmKind: ManagedKind<Shared = AlarmFamily> {
         write: Write<'_>,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
 
-    /// The Put. `tags` only on create: AWS ignores tags on an update.
+    /// The Put. `tags` only on create: AWS ignores tags on an update. Returns when the request
+    /// was sent, after its wait for a rate-limit slot ([`crate::aws::sent_at`]).
     fn put(
         r: &Reconcile<'_, Self>,
         fields: &Self::Fields,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<Timestamp>> + Send;
 
     /// The status, from the record read (if any), the live state and what was prepared.
     fn alarm_status(
@@ -257,17 +258,23 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
                 return Err(children_missing(location, &missing_children));
             }
             r.before_create().await?;
-            K::put(r, &desired, Some(&want_tags)).await?;
+            let sent = K::put(r, &desired, Some(&want_tags)).await?;
+            let answered = Timestamp::now();
             r.tags_written();
-            let known_arn = if K::READ_AFTER_CREATE {
+            // A metric alarm's state after its create is known without a read, but for its ARN
+            // (from the account) and its creation time (from the Put's round trip, when that
+            // stayed within one second).
+            let known = if K::READ_AFTER_CREATE {
                 None
             } else {
-                reader.arn_of(location, name)
+                reader
+                    .arn_of(location, name)
+                    .and_then(|arn| live::created(Some(arn), sent, answered))
             };
-            let (created, live) = match known_arn {
-                Some(arn) => {
+            let (created, live) = match known {
+                Some(live) => {
                     reader.wrote(location, name, Wrote::Put);
-                    (None, live::created(Some(arn), Timestamp::now()))
+                    (None, live)
                 }
                 None => {
                     let created = match reader.describe_after_write(location, name).await {
@@ -276,7 +283,8 @@ pub async fn apply<K: AlarmKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Applie
                     };
                     let live = match &created {
                         Some(record) => K::live(record),
-                        None => live::created(None, Timestamp::now()),
+                        // Unread: what a new alarm is, without the times only a read tells.
+                        None => live::new_alarm(None),
                     };
                     (created, live)
                 }

@@ -46,17 +46,33 @@ pub fn of_composite_alarm(alarm: &cw::CompositeAlarm) -> LiveState {
 /// The reason CloudWatch gives for the state of an alarm it has not evaluated yet.
 pub const INITIAL_REASON: &str = "Unchecked: Initial alarm creation";
 
-/// The live state of an alarm created at `at` with the ARN `arn`, as CloudWatch reports it until
-/// it first evaluates the alarm: INSUFFICIENT_DATA since its creation. (The creation time AWS
-/// records lies within the Put's round trip; `at` is when the answer came, to the second.)
-pub fn created(arn: Option<String>, at: Timestamp) -> LiveState {
-    let since = Timestamp::from_second(at.as_second()).ok().map(Time);
+/// The live state of an alarm whose create was sent at `sent` and answered at `answered`, with
+/// the ARN `arn`, as CloudWatch reports it until it first evaluates the alarm: INSUFFICIENT_DATA
+/// since its creation. CloudWatch records the creation time somewhere within the Put's round
+/// trip and the status keeps it to the second, so it is known only when the round trip began and
+/// ended within the same second; `None` otherwise (the alarm is read back: a guess a second off
+/// would be corrected by the next resync, a status write with nothing changed in AWS).
+pub fn created(arn: Option<String>, sent: Timestamp, answered: Timestamp) -> Option<LiveState> {
+    if sent.as_second() != answered.as_second() {
+        return None;
+    }
+    let since = Timestamp::from_second(answered.as_second()).ok().map(Time);
+    Some(LiveState {
+        updated: since.clone(),
+        transitioned: since,
+        ..new_alarm(arn)
+    })
+}
+
+/// What any new alarm is until CloudWatch first evaluates it, without the times only a read
+/// tells: INSUFFICIENT_DATA, for CloudWatch's initial reason.
+pub fn new_alarm(arn: Option<String>) -> LiveState {
     LiveState {
         arn,
         state: Some(AlarmState::InsufficientData),
         reason: Some(INITIAL_REASON.to_string()),
-        updated: since.clone(),
-        transitioned: since,
+        updated: None,
+        transitioned: None,
     }
 }
 
@@ -100,13 +116,34 @@ mod tests {
 
     #[test]
     fn a_created_alarm_is_insufficient_data_since_its_creation_to_the_second() {
-        let at = Timestamp::from_millisecond(1_700_000_000_750).unwrap();
-        let live = created(Some("arn:a".into()), at);
+        let ms = |m| Timestamp::from_millisecond(m).unwrap();
+        let live = created(
+            Some("arn:a".into()),
+            ms(1_700_000_000_050),
+            ms(1_700_000_000_750),
+        )
+        .expect("a round trip within one second");
         assert_eq!(live.state, Some(AlarmState::InsufficientData));
         assert_eq!(live.reason.as_deref(), Some(INITIAL_REASON));
         let second = Some(Time(Timestamp::from_second(1_700_000_000).unwrap()));
         assert_eq!((live.updated, live.transitioned), (second.clone(), second));
         assert_eq!(live.arn.as_deref(), Some("arn:a"));
+    }
+
+    #[test]
+    fn a_create_whose_round_trip_crosses_a_second_has_no_known_creation_time() {
+        let ms = |m| Timestamp::from_millisecond(m).unwrap();
+        // CloudWatch may have recorded 1_700_000_000 or 1_700_000_001: either guess can be a
+        // second off what the next read shows.
+        assert_eq!(
+            created(None, ms(1_700_000_000_990), ms(1_700_000_001_010)),
+            None
+        );
+        assert_eq!(
+            created(None, ms(1_700_000_000_000), ms(1_700_000_003_000)),
+            None
+        );
+        assert!(created(None, ms(1_700_000_001_000), ms(1_700_000_001_999)).is_some());
     }
 
     #[test]

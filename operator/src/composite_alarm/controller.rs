@@ -20,9 +20,9 @@ use super::observed::observed;
 use super::rule::{self, ChildRef, ResolvedRule};
 use super::spec::{CompositeAlarm, CompositeAlarmStatus};
 use super::status::{ResolvedView, status};
-use crate::aws::Location;
 use crate::aws::alarm_reader::{AlarmRecord, MAX_NAMES_PER_CALL};
 use crate::aws::api::Api;
+use crate::aws::{Location, sent_at};
 use crate::cloudwatch_alarm::apply::Write;
 use crate::cloudwatch_alarm::delete::{AlarmType, cleanup};
 use crate::cloudwatch_alarm::dependents::Known;
@@ -35,6 +35,7 @@ use crate::preview::Preview;
 use crate::runtime::preview::Plannable;
 use crate::runtime::{Applied, Failed, ManagedKind, Reconcile};
 use aws_sdk_cloudwatch::types::CompositeAlarm as CompositeRecord;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use std::collections::{BTreeMap, BTreeSet};
@@ -251,14 +252,19 @@ impl AlarmKind for CompositeAlarm {
         r: &Reconcile<'_, Self>,
         fields: &CompositeFields,
         tags: Option<&BTreeMap<String, String>>,
-    ) -> Result<()> {
+    ) -> Result<Timestamp> {
         let client = &r.ctx.aws.clients(&r.location).cloudwatch;
+        let mut sent = None;
         let request = put_request(client.put_composite_alarm(), &r.name, fields, tags);
         r.ctx
             .aws
-            .call(&r.location, Api::PutCompositeAlarm, request.send())
+            .call(
+                &r.location,
+                Api::PutCompositeAlarm,
+                sent_at(request.send(), &mut sent),
+            )
             .await?;
-        Ok(())
+        Ok(sent.unwrap_or_else(Timestamp::now))
     }
 
     fn alarm_status(
