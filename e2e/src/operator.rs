@@ -65,6 +65,14 @@ pub fn operator_binary_heap_profile() -> Result<&'static Path> {
 fn build_binary(release: bool, feature: Option<&str>) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = Command::new(cargo);
+    // What `cargo run` and `cargo test` tell the process they start about its own package: a
+    // dependency's build script (ring's) reruns when one of them differs from the last build,
+    // and so would every crate above it, in this build and again in the next one from a shell.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(names_the_running_package) {
+            command.env_remove(&name);
+        }
+    }
     command.current_dir(repo_root()).args([
         "build",
         "--quiet",
@@ -98,6 +106,24 @@ fn build_binary(release: bool, feature: Option<&str>) -> Result<PathBuf> {
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .context("cargo build did not report the operator executable")?;
     private_copy(&built, feature.unwrap_or_default())
+}
+
+/// Whether `name` is a variable Cargo sets for a binary, test or build script it runs, naming
+/// that package or its output (`CARGO_TARGET_DIR`, `CARGO_HOME` and the like are kept).
+fn names_the_running_package(name: &str) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_BIN_",
+        "CARGO_CRATE_",
+    ];
+    const NAMES: [&str; 4] = [
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
 /// A copy of the operator executable that only this checkout uses. Cargo puts every checkout's
@@ -992,4 +1018,37 @@ pub fn install_crds_once(bed: &Bed) -> Result<()> {
         })
         .clone()
         .map_err(|e| anyhow::anyhow!("installing the CRDs: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operators_build_forgets_only_what_names_the_running_package() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "OUT_DIR",
+        ] {
+            assert!(names_the_running_package(name), "{name} kept");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_PROFILE_RELEASE_LTO",
+            "CARGO_BUILD_JOBS",
+            "CARGO_INCREMENTAL",
+            "PATH",
+        ] {
+            assert!(!names_the_running_package(name), "{name} dropped");
+        }
+    }
 }
