@@ -26,8 +26,9 @@
 //! for it to appear and must see it when it does).
 //!
 //! A created filter's log group is read once more after the Put, for the filter's creation time.
-//! That read waits until the other creates planned on the log group have sent their Puts
-//! ([`Creating`]), so that their reads after then share one listing instead of one each. The
+//! That read waits until the other reconciles on the log group under way have sent their Puts or
+//! decided not to create ([`Creating`], held from a reconcile's start), so that their reads after
+//! then share one listing instead of one each. The
 //! Puts of a burst of creates queue on their API's rate limit, so the wait lasts as long as
 //! those creates keep ending (each end gives the rest another [`OTHER_CREATES_QUIET`]), up to
 //! [`OTHER_CREATES_LONGEST`].
@@ -223,7 +224,9 @@ impl Creates {
 }
 
 /// A create planned on a log group, from the read that planned it until it is dropped (once its
-/// Put has been sent, or when the reconcile gives up).
+/// Put has been sent, or when the reconcile gives up); or a reconcile on the log group still
+/// deciding whether to create, until it has decided. Only running reconciles hold one, so a read
+/// waiting for them waits for work under way, never for a reconcile still queued behind it.
 pub struct Creating {
     creates: Arc<Creates>,
     key: (Location, String),
@@ -290,7 +293,10 @@ impl<T: LogGroupItem> LogGroupReader<T> {
         let _ = self.pending.set(pending);
     }
 
-    /// Marks a create planned on `log_group` at `location`, until the returned guard is dropped.
+    /// Marks a create planned on `log_group` at `location`, or a reconcile there still deciding
+    /// whether to create (from its start, so that what it waits for before its read, such as a
+    /// metric filter's tests, counts too), until the returned guard is dropped: the reads after
+    /// the other creates on the log group wait for it.
     pub fn creating(&self, location: &Location, log_group: &str) -> Creating {
         self.creates
             .start((location.clone(), log_group.to_string()))

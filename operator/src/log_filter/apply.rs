@@ -271,8 +271,21 @@ struct Managed<K: LogFilterKind> {
     creating: Option<Creating>,
 }
 
-/// Steps 1 to 3 of the module, up to the writes.
-async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Assessment<K>> {
+/// Marks a reconcile of `obj` that may create its filter, from its start until it has planned
+/// the create or decided against one (see [`LogGroupReader::creating`]): the reads after the
+/// other creates on its log group wait for it, so that they share one listing instead of one
+/// each. Take it before anything the reconcile waits for (a metric filter's tests), and hand it
+/// to [`apply`], which drops it once the plan is made.
+pub fn deciding<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Creating {
+    K::reader(r.shared).creating(&r.location, obj.log_group())
+}
+
+/// Steps 1 to 3 of the module, up to the writes. `deciding` is dropped when they end.
+async fn assess<K: LogFilterKind>(
+    obj: &K,
+    r: &Reconcile<'_, K>,
+    deciding: Creating,
+) -> Result<Assessment<K>> {
     let location = &r.location;
     let d = obj.desired_filter(r).await?;
     let owned = own_record(obj).map(|r| r.key(K::NOUN));
@@ -328,6 +341,7 @@ async fn assess<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Asses
     } else {
         None
     };
+    drop(deciding);
     Ok(assessment(Step::Manage(Box::new(Managed {
         filters,
         found,
@@ -358,12 +372,18 @@ fn log_group_missing(
 }
 
 /// The shared `apply`: makes AWS hold the filter the spec describes. `own` is what the kind
-/// keeps in status besides, as this reconcile worked it out (a metric filter's test results).
-pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>) -> Outcome<K> {
+/// keeps in status besides, as this reconcile worked it out (a metric filter's test results);
+/// `deciding` is the guard [`deciding`] gave at the reconcile's start.
+pub async fn apply<K: LogFilterKind>(
+    obj: &K,
+    r: &Reconcile<'_, K>,
+    own: Own<K>,
+    deciding: Creating,
+) -> Outcome<K> {
     let location = &r.location;
     let what = r.what.as_str();
     let previous = r.previous();
-    let Assessment { d, step } = assess(obj, r).await?;
+    let Assessment { d, step } = assess(obj, r, deciding).await?;
     let Managed {
         filters,
         found,
@@ -478,7 +498,7 @@ pub async fn apply<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>, own: Own<K>)
 
 /// What `apply` would do, described (see [`crate::runtime::preview`]).
 pub async fn preview<K: LogFilterKind>(obj: &K, r: &Reconcile<'_, K>) -> Result<Preview> {
-    let Assessment { d, step } = assess(obj, r).await?;
+    let Assessment { d, step } = assess(obj, r, deciding(obj, r)).await?;
     Ok(match step {
         Step::LogGroupMissing { plan } => {
             let message = log_group_missing(&d.key, &r.location, &r.what, r.observe_only());

@@ -15,7 +15,8 @@ pub mod plan;
 pub mod status;
 
 pub use apply::{
-    LogFilterKind, Own, PutFailure, Sent, apply, cleanup, find, pending_on, prefetch, preview,
+    LogFilterKind, Own, PutFailure, Sent, apply, cleanup, deciding, find, pending_on, prefetch,
+    preview,
 };
 pub use desired::{Desired, FilterKey};
 pub use ownership::{FilterOwnership, OwnershipOrigin};

@@ -57,7 +57,7 @@ impl ManagedKind for LogSubscription {
         r: &Reconcile<'_, Self>,
     ) -> Result<Applied<LogSubscriptionStatus>, Failed<LogSubscriptionStatus>> {
         // The test-message failure time is kept only by a failed Put.
-        log_filter::apply(self, r, None).await
+        log_filter::apply(self, r, None, log_filter::deciding(self, r)).await
     }
 
     async fn cleanup(&self, r: &Reconcile<'_, Self>) -> Result<()> {

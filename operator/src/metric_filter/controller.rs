@@ -53,10 +53,12 @@ impl ManagedKind for MetricFilter {
         &self,
         r: &Reconcile<'_, Self>,
     ) -> Result<Applied<MetricFilterStatus>, Failed<MetricFilterStatus>> {
+        // Before the tests, which wait for TestMetricFilter's rate limit.
+        let deciding = log_filter::deciding(self, r);
         let tests = check_tests(self, r).await?;
         // Whatever fails after the tests passed keeps their results in status, so a retry
         // (waiting for the log group, say) does not ask TestMetricFilter again.
-        log_filter::apply(self, r, tests.clone())
+        log_filter::apply(self, r, tests.clone(), deciding)
             .await
             .map_err(|mut failed| {
                 let status = failed
