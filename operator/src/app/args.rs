@@ -46,6 +46,15 @@ pub struct RunArgs {
     #[arg(long, env = "CWO_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
+    /// Reconciles running at once for LogSubscription and for MetricFilter (each), instead of
+    /// --concurrency. Filters on one log group share its listings only when their reconciles run
+    /// together, and once more objects wait than may run the controller starts them in no set
+    /// order: with a few dozen at a time, two filters of one log group created together could
+    /// start tens of seconds apart and list it once more each. Their reconciles mostly wait
+    /// for the Put's quota, and hold little while they do.
+    #[arg(long, env = "CWO_LOG_FILTER_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub log_filter_concurrency: u16,
+
     /// Log format.
     #[arg(long, env = "CWO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

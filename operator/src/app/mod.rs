@@ -297,8 +297,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let stop = shutdown::controllers_stop(stop, leadership);
     health.set_ready(true);
-    tracing::info!(concurrency = args.concurrency, resync = ?args.resync_period, "controllers starting");
+    tracing::info!(
+        concurrency = args.concurrency,
+        log_filter_concurrency = args.log_filter_concurrency,
+        resync = ?args.resync_period,
+        "controllers starting"
+    );
     let n = args.concurrency;
+    let filters_n = args.log_filter_concurrency;
     tokio::join!(
         cluster::run(
             accounts,
@@ -313,7 +319,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             subscriptions,
             subscription_stream,
             subscription_queue,
-            n,
+            filters_n,
             Arc::clone(&ctx),
             subscription_shared,
             stop.clone()
@@ -322,7 +328,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             metric_filters,
             metric_filter_stream,
             metric_filter_queue,
-            n,
+            filters_n,
             Arc::clone(&ctx),
             metric_filter_shared,
             stop.clone()
