@@ -16,12 +16,20 @@ use cwo_emulator::DEFAULT_ACCOUNT;
 use super::fleet::Fleet;
 
 /// `sdk` with long-term keys of `account`: the emulator takes a 12-digit access key id as the
-/// account's.
+/// account's. The benchmark's own calls in the account share its quotas with the operator's
+/// when the emulator enforces them (the leftovers count lists a hundred log groups at
+/// DescribeSubscriptionFilters' five per second), so a throttled call is sent again, backing off,
+/// up to ten times instead of the SDK's three.
 pub fn sdk_in(sdk: &SdkConfig, account: &str) -> SdkConfig {
     sdk.to_builder()
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             account, "bench", None, None, "bench",
         )))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(10)
+                .with_initial_backoff(std::time::Duration::from_millis(200)),
+        )
         .build()
 }
 
