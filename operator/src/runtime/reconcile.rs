@@ -99,8 +99,16 @@ pub async fn reconcile<K: ManagedKind>(
             && super::never_reconciled(&*obj)
         {
             // A new object: its first create waits from here (see `runtime::settling`).
-            ctx.settling
-                .seen(&obj.uid().unwrap_or_default(), std::time::Instant::now());
+            let uid = obj.uid().unwrap_or_default();
+            let now = std::time::Instant::now();
+            ctx.settling.seen(&uid, now);
+            // The wait is spent out of the controller's reconcile slots: slept inside one, a
+            // burst of new objects (ten thousand applied at once) held every slot for the
+            // whole wait and created `concurrency` objects per wait.
+            if let Some(wait) = ctx.settling.wait(&uid, now).filter(|w| !w.is_zero()) {
+                tracing::debug!(?wait, "a new object: its first create waits");
+                return Ok(Action::requeue(wait));
+            }
         }
         // kube's helper adds the finalizer to a live object that lacks it, and removes it from
         // a deleting object once cleanup succeeds: either is one write to the API server.

@@ -12,8 +12,10 @@
 //! finalizer, as this process saw it, for [`SETTLE`], and then reads the object from the API
 //! server: a deletion that raced with the finalizer has landed by then (it ends within
 //! milliseconds of its start), and an object it removed is found gone, so nothing is created.
-//! The wait runs beside the reads a reconcile makes before it creates (it counts from the first
-//! time the reconcile saw the finalizer), so it adds little to a new object's time to Ready.
+//! The wait counts from the first time a reconcile saw the finalizer, and is spent outside the
+//! controller's reconcile slots: a reconcile that finds a new object still waiting ends at once,
+//! before any read, and asks to come back when the wait is over (`runtime::reconcile`), so a
+//! burst of new objects is not created `--concurrency` objects per wait.
 //! Once an object has passed, its retries do not wait again; an apply that succeeds forgets it.
 
 use std::collections::HashMap;

@@ -168,6 +168,15 @@ async fn context(
     client: Client,
     wake: mpsc::Sender<kube::runtime::reflector::ObjectRef<Widget>>,
 ) -> Arc<KindContext<Widget>> {
+    context_settling(client, wake, Duration::ZERO).await
+}
+
+/// [`context`] with new objects waiting `settle` before their first create.
+async fn context_settling(
+    client: Client,
+    wake: mpsc::Sender<kube::runtime::reflector::ObjectRef<Widget>>,
+    settle: Duration,
+) -> Arc<KindContext<Widget>> {
     let metrics = Arc::new(Metrics::new());
     let aws = Aws::load(
         AwsSettings {
@@ -202,7 +211,7 @@ async fn context(
             confirmed: Default::default(),
             released: Default::default(),
             versions: Default::default(),
-            settling: Arc::new(Settling::new(Duration::ZERO)),
+            settling: Arc::new(Settling::new(settle)),
             namespaces,
             accounts_synced: namespaces_synced.clone(),
             namespaces_synced,
@@ -487,6 +496,48 @@ async fn nothing_is_created_for_a_new_object_found_gone_or_deleting_before_its_f
     })
     .await;
     assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"]);
+}
+
+#[tokio::test]
+async fn a_new_object_waits_before_its_first_create_out_of_the_reconcile_slot() {
+    let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let (wake, _woken) = mpsc::channel(8);
+    let kc = context_settling(Client::new(service, "ns"), wake, Duration::from_secs(60)).await;
+    let obj = widget(Script::Ready, true, None);
+    // The first reconcile of a new object returns at once, asking to come back when its wait
+    // is over: no read, no AWS call, no status write (`run` fails on any request).
+    let first = run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    );
+    let action = tokio::time::timeout(Duration::from_secs(5), first)
+        .await
+        .expect("the reconcile returned at once, not after the wait");
+    let Some(wait) = requeue_after(&action) else {
+        panic!("no requeue: {action:?}");
+    };
+    assert!(
+        wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert!(kc.shared.0.lock().unwrap().is_empty(), "nothing applied");
+    // Seen again before its time: the rest of the same wait, not a new one.
+    let again = run(obj, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
+    let rest = requeue_after(&again).expect("still waiting");
+    assert!(rest <= wait, "{rest:?} after {wait:?}");
+    assert!(kc.shared.0.lock().unwrap().is_empty(), "nothing applied");
+}
+
+/// The delay of a requeue of a second or more, read from the action's debug form (kube's
+/// `Action` keeps it private): `Action { requeue_after: Some(59.99s) }`.
+fn requeue_after(action: &Action) -> Option<Duration> {
+    let text = format!("{action:?}");
+    let seconds = text
+        .strip_prefix("Action { requeue_after: Some(")?
+        .strip_suffix("s) }")?;
+    let wait = Duration::from_secs_f64(seconds.parse().ok()?);
+    Some(wait)
 }
 
 #[tokio::test]
