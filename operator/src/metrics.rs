@@ -35,6 +35,12 @@ struct AwsCallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsApiLabels {
+    service: &'static str,
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WriteLabels {
     kind: &'static str,
     write: &'static str,
@@ -105,6 +111,7 @@ pub struct Metrics {
     reconcile_duration: Family<KindLabel, Histogram>,
     reconcile_errors: Family<ErrorLabels, Counter>,
     aws_calls: Family<AwsCallLabels, Counter>,
+    deletion_aws_calls: Family<AwsApiLabels, Counter>,
     kube_writes: Family<WriteLabels, Counter>,
     fresh_reads: Family<KindLabel, Counter>,
     objects: Family<ReadyLabels, Gauge>,
@@ -146,6 +153,15 @@ impl Metrics {
             "AWS API calls, by service, operation and outcome",
             aws_calls.clone(),
         );
+        let deletion_aws_calls = Family::<AwsApiLabels, Counter>::default();
+        registry.register(
+            "deletion_aws_calls",
+            "AWS API calls made by the deletions of objects' AWS objects, by service and \
+             operation, whatever their outcome (also counted in cwo_aws_calls_total). A call \
+             shared with other reconciles through a batch (DeleteAlarms, DescribeAlarms, \
+             DescribeSubscriptionFilters, GetSamplingRules) is not counted here",
+            deletion_aws_calls.clone(),
+        );
         let kube_writes = Family::<WriteLabels, Counter>::default();
         registry.register(
             "kube_writes",
@@ -168,6 +184,10 @@ impl Metrics {
         );
         // Every AWS operation's series exist at zero from the start (see `init_kind`).
         for api in Api::ALL {
+            let _ = deletion_aws_calls.get_or_create(&AwsApiLabels {
+                service: api.service(),
+                operation: api.operation(),
+            });
             for outcome in AwsOutcome::ALL {
                 let _ = aws_calls.get_or_create(&AwsCallLabels {
                     service: api.service(),
@@ -182,6 +202,7 @@ impl Metrics {
             reconcile_duration,
             reconcile_errors,
             aws_calls,
+            deletion_aws_calls,
             kube_writes,
             fresh_reads,
             objects,
@@ -242,6 +263,13 @@ impl Metrics {
                 operation,
                 outcome: outcome.as_str(),
             })
+            .inc();
+    }
+
+    /// Counts one AWS call made by a deletion (see [`crate::aws::for_deletion`]).
+    pub fn deletion_aws_call(&self, service: &'static str, operation: &'static str) {
+        self.deletion_aws_calls
+            .get_or_create(&AwsApiLabels { service, operation })
             .inc();
     }
 

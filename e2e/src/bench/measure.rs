@@ -31,6 +31,7 @@ struct OperatorCounters {
     reconciles: BTreeMap<String, f64>,
     reconcile_seconds: BTreeMap<String, f64>,
     aws_throttled: f64,
+    deletion_calls: BTreeMap<String, f64>,
 }
 
 impl OperatorCounters {
@@ -49,6 +50,8 @@ impl OperatorCounters {
                 &["kind"],
                 |_| true,
             )?,
+            // Every operation's series exists at zero from the start, so a missing one fails.
+            deletion_calls: s.grouped("cwo_deletion_aws_calls_total", &["operation"], |_| true)?,
             // The operator creates every outcome's series at zero when it starts.
             aws_throttled: calls_by_outcome
                 .get("throttled")
@@ -230,6 +233,9 @@ pub struct OperatorFigures {
     pub kube_writes_total: u64,
     /// The operator's count of calls that ended throttled after the SDK's retries.
     pub aws_throttled: u64,
+    /// AWS calls the deletions of objects made themselves, by operation over every service
+    /// (`cwo_deletion_aws_calls_total`; calls shared through a batch are not in it).
+    pub deletion_aws_calls: BTreeMap<String, u64>,
 }
 
 impl OperatorFigures {
@@ -310,6 +316,7 @@ pub async fn end(
     let reconciles = delta(&before.reconciles, &stop.operator.reconciles);
     let seconds = delta_f(&before.reconcile_seconds, &stop.operator.reconcile_seconds);
     let kube_writes = delta(&before.kube_writes, &stop.operator.kube_writes);
+    let deletion_aws_calls = delta(&before.deletion_calls, &stop.operator.deletion_calls);
     let mut cpu_seconds = BTreeMap::new();
     for (name, (pid, cpu)) in &stop.cpu {
         let before = start
@@ -352,6 +359,7 @@ pub async fn end(
             reconciles,
             kube_writes_total: kube_writes.values().sum(),
             kube_writes,
+            deletion_aws_calls,
             aws_throttled: (stop.operator.aws_throttled - before.aws_throttled)
                 .max(0.0)
                 .round() as u64,

@@ -133,6 +133,18 @@ pub struct RegionClients {
     pub sts: aws_sdk_sts::Client,
 }
 
+tokio::task_local! {
+    /// Set while an object's AWS object is being deleted (its cleanup runs): the calls made
+    /// from it are also counted as a deletion's (`cwo_deletion_aws_calls_total`).
+    static DELETING: ();
+}
+
+/// Runs `cleanup` (the deletion of an object's AWS object) with its AWS calls counted as a
+/// deletion's too. Calls it shares through a batch run in the batch's own task and are not.
+pub fn for_deletion<F: Future>(cleanup: F) -> impl Future<Output = F::Output> {
+    DELETING.scope((), cleanup)
+}
+
 /// AWS clients, credentials, limits and call metrics, shared by all controllers.
 pub struct Aws {
     sdk: SdkConfig,
@@ -345,6 +357,10 @@ impl Aws {
             ));
         }
         let result = request.await;
+        if DELETING.try_with(|_| ()).is_ok() {
+            self.metrics
+                .deletion_aws_call(api.service(), api.operation());
+        }
         match result {
             Ok(out) => {
                 self.limiter.succeeded(location, api);
@@ -454,6 +470,41 @@ mod tests {
         assert!(
             sent.duration_since(built).as_millis() >= 30,
             "noted at {sent}, built at {built}"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_calls_made_inside_a_deletion_are_counted_as_a_deletions() {
+        let aws = aws(false).await;
+        let _ = put(&aws).await;
+        let _ = for_deletion(put(&aws)).await;
+        let _ = for_deletion(async { put(&aws).await }).await;
+        let text = aws.metrics.encode();
+        let line = |name: &str, labels: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{name}{{{labels}}} ")))
+                .unwrap_or_else(|| panic!("no {name}{{{labels}}} in\n{text}"))
+                .rsplit_once(' ')
+                .map(|(_, v)| v.to_string())
+                .unwrap()
+        };
+        let put_labels = r#"service="cloudwatch",operation="PutMetricAlarm""#;
+        assert_eq!(line("cwo_deletion_aws_calls_total", put_labels), "2");
+        assert_eq!(
+            line(
+                "cwo_deletion_aws_calls_total",
+                r#"service="cloudwatch",operation="DeleteAlarms""#
+            ),
+            "0",
+            "every operation's series exists from the start"
+        );
+        assert_eq!(
+            line(
+                "cwo_aws_calls_total",
+                &format!(r#"{put_labels},outcome="error""#)
+            ),
+            "3",
+            "all three are AWS calls"
         );
     }
 

@@ -343,10 +343,10 @@ async fn undo_create<K: ManagedKind>(
     }
     let mut gone = obj.clone();
     gone.set_status(status);
-    let undone = async {
+    let undone = crate::aws::for_deletion(async {
         let r = scope(&gone, kc).await?;
         gone.cleanup(&r).await
-    }
+    })
     .await;
     match undone {
         Ok(()) => tracing::info!(
@@ -412,10 +412,12 @@ async fn cleanup<K: ManagedKind>(
         let outcome = kc.cleanups.outcome(
             &obj.uid().unwrap_or_default(),
             ObjectRef::from_obj(&**obj),
-            move || async move {
-                let r = scope(&*task_obj, &*task_kc).await?;
-                tracing::debug!(object = %task_key, confirmed = r.confirmed, "cleanup starts");
-                task_obj.cleanup(&r).await
+            move || {
+                crate::aws::for_deletion(async move {
+                    let r = scope(&*task_obj, &*task_kc).await?;
+                    tracing::debug!(object = %task_key, confirmed = r.confirmed, "cleanup starts");
+                    task_obj.cleanup(&r).await
+                })
             },
         );
         match outcome {
