@@ -123,6 +123,7 @@ fn run_import_command(args: &ImportArgs) -> Result<(), String> {
 }
 
 fn run_operator(args: RunArgs) -> Result<(), String> {
+    limit_malloc_arenas();
     init_logging(args.log_format, "info");
     // Written when `run` returns (SIGTERM), at the end of this function.
     #[cfg(feature = "heap-profile")]
@@ -131,6 +132,32 @@ fn run_operator(args: RunArgs) -> Result<(), String> {
         .build();
     runtime()?.block_on(run(args)).map_err(|e| format!("{e:#}"))
 }
+
+/// How many malloc arenas the operator's threads share (glibc; `MALLOC_ARENA_MAX` or
+/// `GLIBC_TUNABLES` in the environment take precedence).
+const MALLOC_ARENAS: i32 = 2;
+
+/// glibc gives a thread that finds the arenas busy one of its own, up to eight per core, and
+/// memory freed into an arena is reused only from it: the runtime's threads, taking turns at the
+/// work, each kept a heap of their own. Two arenas hold the operator's resident set to what it
+/// uses (10,000 alarms: 95.2 MiB at the deletion's peak instead of 98.5, 2-4 MiB less in every
+/// phase); a few threads contending for one is cheap next to the operator's I/O waits.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || std::env::var_os("GLIBC_TUNABLES").is_some()
+    {
+        return;
+    }
+    // SAFETY: mallopt sets one of malloc's parameters and touches no memory of ours; it is
+    // called before the runtime starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
 
 fn run_crds(args: CrdsArgs) -> Result<(), String> {
     if args.out.is_empty() {
