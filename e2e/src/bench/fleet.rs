@@ -93,7 +93,7 @@ impl Kind {
         )
     }
 
-    fn api(self, client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
+    pub fn api(self, client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
         Api::namespaced_with(client.clone(), namespace, &self.resource())
     }
 }

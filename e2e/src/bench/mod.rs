@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod chaos;
 pub mod fleet;
+pub mod floor;
 pub mod measure;
 pub mod procfs;
 pub mod report;

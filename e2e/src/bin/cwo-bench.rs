@@ -59,6 +59,11 @@ struct Args {
     /// 10 with --quick).
     #[arg(long, requires = "chaos")]
     chaos_iterations: Option<usize>,
+    /// Measure what the bed's API server itself takes to delete 1,000 alarms holding the
+    /// operator's finalizer (100 with --quick), with no operator: the DeleteCollection, the
+    /// finalizer removals, the Events, each alone. Writes apiserver-floor.json and .md.
+    #[arg(long, conflicts_with_all = ["scenario", "chaos"])]
+    apiserver_floor: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +104,13 @@ async fn run(args: Args) -> Result<bool> {
     };
     let logs = out.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    if args.apiserver_floor {
+        let floor = bench::floor::run(if args.quick { 100 } else { 1_000 }).await?;
+        let (json, md) = floor.write(&out)?;
+        eprintln!("cwo-bench: wrote {} and {}", json.display(), md.display());
+        println!("{}", floor.markdown());
+        return Ok(true);
+    }
     eprintln!("cwo-bench: building the operator (release)");
     let binary = if args.heap_profile {
         cwo_e2e::operator::operator_binary_heap_profile()?
