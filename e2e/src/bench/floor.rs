@@ -1,6 +1,6 @@
 //! `cwo-bench --apiserver-floor`: what the bed's API server itself takes for the Kubernetes side
 //! of deleting a collection of alarms, with no operator running. The objects hold the operator's
-//! finalizer, as every managed object does; the benchmark then does, one step after the other,
+//! finalizer and a Ready alarm's status, as every managed object does; the benchmark then does, one step after the other,
 //! what a deletion costs the API server: the DeleteCollection that marks them, the removal of
 //! each finalizer (one JSON patch per object, as the operator sends it, `PARALLEL_REQUESTS` at
 //! a time) and one Event per object. Each step's seconds and the API server's CPU seconds are
@@ -16,7 +16,7 @@ use cwo_e2e::manifests::Crd;
 use cwo_e2e::{Bed, ControlPlaneConfig, repo_root};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde::Serialize;
 use serde_json::json;
@@ -25,8 +25,9 @@ use super::fleet::{Cluster, Fleet, Kind, PARALLEL_REQUESTS, alarm_name, thousand
 use super::procfs::{self, MachineCpu};
 
 const NAMESPACE: &str = "cwo-floor";
-/// The operator's finalizer.
+/// The operator's finalizer and field manager.
 const FINALIZER: &str = "cwo.dev/cleanup";
+const FIELD_MANAGER: &str = "cloudwatch-operator";
 
 /// One step of the deletion, as the API server took it.
 #[derive(Debug, Serialize)]
@@ -136,6 +137,53 @@ pub async fn run(n: usize) -> Result<Floor> {
         .collect();
     cluster.create_all(manifests).await?;
     let alarms: Api<DynamicObject> = Kind::Alarm.api(&client, NAMESPACE);
+    // Each alarm's status as the operator writes it for a Ready alarm (server-side apply, its
+    // field manager): a write's cost grows with the object and its managed fields.
+    futures::stream::iter((0..n).map(|i| {
+        let alarms = &alarms;
+        async move {
+            let name = alarm_name(i);
+            let now = Time(k8s_openapi::jiff::Timestamp::now());
+            let condition = |type_: &str, message: &str| {
+                json!({
+                    "type": type_, "status": "True", "reason": "Available", "message": message,
+                    "lastTransitionTime": now,
+                    "observedGeneration": 1,
+                })
+            };
+            let status = json!({
+                "apiVersion": "cwo.dev/v1alpha1", "kind": "Alarm",
+                "metadata": {"name": name},
+                "status": {
+                    "observedGeneration": 1,
+                    "conditions": [
+                        condition("Ready", "the alarm matches its spec"),
+                        condition("Synced", "AWS was read and written as needed"),
+                    ],
+                    "arn": format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"),
+                    "region": "us-east-1",
+                    "accountId": "123456789012",
+                    "awsName": name,
+                    "stateValue": "INSUFFICIENT_DATA",
+                    "stateReason": "Unchecked: Initial alarm creation",
+                    "stateUpdatedTimestamp": now,
+                    "stateTransitionedTimestamp": now,
+                },
+            });
+            alarms
+                .patch_status(
+                    &name,
+                    &PatchParams::apply(FIELD_MANAGER).force(),
+                    &Patch::Apply(&status),
+                )
+                .await
+                .with_context(|| format!("writing the status of {name}"))
+                .map(|_| ())
+        }
+    }))
+    .buffer_unordered(PARALLEL_REQUESTS)
+    .try_collect::<Vec<()>>()
+    .await?;
     let mut steps = Vec::new();
     steps.push(
         step("DeleteCollection (marks every alarm)", async {
