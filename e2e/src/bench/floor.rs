@@ -100,6 +100,20 @@ fn cpu_of(name: &str) -> Result<f64> {
     procfs::cpu_seconds(pid).with_context(|| format!("reading the CPU time of {name} (pid {pid})"))
 }
 
+/// Sends `request(i)` for each of the `n` alarms, `PARALLEL_REQUESTS` at a time; fails on the
+/// first that fails.
+async fn each_alarm<F, Fut>(n: usize, request: F) -> Result<()>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    futures::stream::iter((0..n).map(request))
+        .buffer_unordered(PARALLEL_REQUESTS)
+        .try_collect::<Vec<()>>()
+        .await
+        .map(|_| ())
+}
+
 /// Runs `work` as one step, measuring it.
 async fn step<F: Future<Output = Result<()>>>(name: &'static str, work: F) -> Result<Step> {
     eprintln!("cwo-bench:   {name}");
@@ -139,7 +153,7 @@ pub async fn run(n: usize) -> Result<Floor> {
     let alarms: Api<DynamicObject> = Kind::Alarm.api(&client, NAMESPACE);
     // Each alarm's status as the operator writes it for a Ready alarm (server-side apply, its
     // field manager): a write's cost grows with the object and its managed fields.
-    futures::stream::iter((0..n).map(|i| {
+    each_alarm(n, |i| {
         let alarms = &alarms;
         async move {
             let name = alarm_name(i);
@@ -180,9 +194,7 @@ pub async fn run(n: usize) -> Result<Floor> {
                 .with_context(|| format!("writing the status of {name}"))
                 .map(|_| ())
         }
-    }))
-    .buffer_unordered(PARALLEL_REQUESTS)
-    .try_collect::<Vec<()>>()
+    })
     .await?;
     let mut steps = Vec::new();
     steps.push(
@@ -205,8 +217,9 @@ pub async fn run(n: usize) -> Result<Floor> {
         {"op": "remove", "path": "/metadata/finalizers/0"},
     ]);
     steps.push(
-        step("finalizer removals (one JSON patch each)", async {
-            futures::stream::iter((0..n).map(|i| {
+        step(
+            "finalizer removals (one JSON patch each)",
+            each_alarm(n, |i| {
                 let (alarms, patch) = (&alarms, &unfinalize);
                 async move {
                     let name = alarm_name(i);
@@ -220,12 +233,8 @@ pub async fn run(n: usize) -> Result<Floor> {
                         .with_context(|| format!("removing the finalizer of {name}"))
                         .map(|_| ())
                 }
-            }))
-            .buffer_unordered(PARALLEL_REQUESTS)
-            .try_collect::<Vec<()>>()
-            .await
-            .map(|_| ())
-        })
+            }),
+        )
         .await?,
     );
     if !alarms.list(&Default::default()).await?.items.is_empty() {
@@ -235,36 +244,30 @@ pub async fn run(n: usize) -> Result<Floor> {
     steps.push(
         step(
             "Events (one per object, as the operator's Deleted)",
-            async {
-                futures::stream::iter((0..n).map(|i| {
-                    let events = &events;
-                    async move {
-                        let event: Event = serde_json::from_value(json!({
-                            "metadata": {"generateName": format!("{}-", alarm_name(i))},
-                            "eventTime": MicroTime(k8s_openapi::jiff::Timestamp::now()),
-                            "reportingController": "cwo.dev/cloudwatch-operator",
-                            "reportingInstance": "cwo-bench",
-                            "action": "Delete",
-                            "reason": "Deleted",
-                            "note": "deleted the AWS object",
-                            "type": "Normal",
-                            "regarding": {
-                                "apiVersion": "cwo.dev/v1alpha1", "kind": "Alarm",
-                                "namespace": NAMESPACE, "name": alarm_name(i),
-                            },
-                        }))?;
-                        events
-                            .create(&PostParams::default(), &event)
-                            .await
-                            .context("creating an Event")
-                            .map(|_| ())
-                    }
-                }))
-                .buffer_unordered(PARALLEL_REQUESTS)
-                .try_collect::<Vec<()>>()
-                .await
-                .map(|_| ())
-            },
+            each_alarm(n, |i| {
+                let events = &events;
+                async move {
+                    let event: Event = serde_json::from_value(json!({
+                        "metadata": {"generateName": format!("{}-", alarm_name(i))},
+                        "eventTime": MicroTime(k8s_openapi::jiff::Timestamp::now()),
+                        "reportingController": "cwo.dev/cloudwatch-operator",
+                        "reportingInstance": "cwo-bench",
+                        "action": "Delete",
+                        "reason": "Deleted",
+                        "note": "deleted the AWS object",
+                        "type": "Normal",
+                        "regarding": {
+                            "apiVersion": "cwo.dev/v1alpha1", "kind": "Alarm",
+                            "namespace": NAMESPACE, "name": alarm_name(i),
+                        },
+                    }))?;
+                    events
+                        .create(&PostParams::default(), &event)
+                        .await
+                        .context("creating an Event")
+                        .map(|_| ())
+                }
+            }),
         )
         .await?,
     );
