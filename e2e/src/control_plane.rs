@@ -46,7 +46,9 @@ pub struct ControlPlaneConfig {
     /// Keep the state directory (logs, etcd data, kubeconfig) after the control plane stops.
     /// Default: when `CWO_BED_KEEP_DIR` is set.
     pub keep_dir: bool,
-    /// Extra kube-apiserver flags (feature gates, audit policy, ...), after the bed's own.
+    /// Extra kube-apiserver flags (feature gates, audit policy, ...), after the bed's own (a
+    /// flag given twice takes its last value). Default: `CWO_BED_APISERVER_ARGS`, split at
+    /// whitespace (e.g. `--profiling=true` to profile the API server of a benchmark run).
     pub apiserver_args: Vec<String>,
 }
 
@@ -55,7 +57,9 @@ impl Default for ControlPlaneConfig {
         ControlPlaneConfig {
             controller_manager: true,
             keep_dir: std::env::var_os("CWO_BED_KEEP_DIR").is_some(),
-            apiserver_args: Vec::new(),
+            apiserver_args: std::env::var("CWO_BED_APISERVER_ARGS")
+                .map(|args| args.split_whitespace().map(String::from).collect())
+                .unwrap_or_default(),
         }
     }
 }
