@@ -5,6 +5,7 @@
 
 use crate::reason::Reason;
 use std::fmt;
+use std::time::Duration;
 
 /// An error from a reconcile step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,10 @@ pub struct Error {
     /// composites that still name an alarm are being deleted themselves). The object is looked
     /// at again later, without a status write, an event or a longer backoff.
     pub quiet: bool,
+    /// For a quiet wait that ends by itself (see [`Error::quietly_for`]): how long until the
+    /// object is looked at again. `None`: when what it waits for changes (a watch event, a
+    /// wake-up).
+    pub retry_in: Option<Duration>,
 }
 
 /// Result of a reconcile step.
@@ -41,6 +46,7 @@ impl Error {
             message: message.into(),
             aws_code: None,
             quiet: false,
+            retry_in: None,
         }
     }
 
@@ -59,6 +65,15 @@ impl Error {
         Error {
             quiet: true,
             ..self
+        }
+    }
+
+    /// This error as a wait with nothing to report that is over after `wait`: the object is
+    /// looked at again then, out of the controller's reconcile slots in the meantime.
+    pub fn quietly_for(self, wait: Duration) -> Self {
+        Error {
+            retry_in: Some(wait),
+            ..self.quietly()
         }
     }
 

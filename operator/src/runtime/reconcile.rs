@@ -279,9 +279,15 @@ async fn apply<K: ManagedKind>(api: &Api<K>, obj: &K, kc: &KindContext<K>) -> Ac
         notices,
     } = match obj.apply(&r).await {
         Ok(applied) => applied,
-        // The object went away before its AWS object was created (`Reconcile::before_create`):
-        // its deletion, seen by the watch, queues it again.
-        Err(failed) if failed.error.quiet => return Action::await_change(),
+        // The object waits before its first create (`Reconcile::before_create`): it comes back
+        // when the wait is over. Or it went away before its AWS object was created: its
+        // deletion, seen by the watch, queues it again.
+        Err(failed) if failed.error.quiet => {
+            return match failed.error.retry_in {
+                Some(wait) => Action::requeue(wait),
+                None => Action::await_change(),
+            };
+        }
         Err(mut failed) => {
             if let Some(status) = failed.status.as_mut() {
                 r.record_place(K::common_status_mut(status));

@@ -190,13 +190,26 @@ impl<'a, K: ManagedKind> Reconcile<'a, K> {
     /// this process, waits until the object has held the finalizer for a while and reads it from
     /// the API server, and fails (quietly: nothing to report) if it is gone or being deleted, so
     /// that nothing is created for an object whose deletion raced with its finalizer. See
-    /// `runtime::settling`.
+    /// `runtime::settling`. The wait is not spent here: while it lasts this fails quietly and the
+    /// object comes back when it is over, so the reconcile's slot is free meanwhile (a new
+    /// object's reconcile waits before it gets here; an object that was reconciled before, whose
+    /// AWS object is created again, starts its wait here).
     pub async fn before_create(&self) -> Result<()> {
         let uid = self.obj.uid().unwrap_or_default();
         let Some(wait) = self.ctx.settling.wait(&uid, Instant::now()) else {
             return Ok(());
         };
-        tokio::time::sleep(wait).await;
+        if !wait.is_zero() {
+            tracing::debug!(?wait, "the first create of this process waits");
+            return Err(Error::new(
+                Reason::KubernetesError,
+                format!(
+                    "waiting {wait:?} before creating {} (runtime::settling)",
+                    self.what
+                ),
+            )
+            .quietly_for(wait));
+        }
         let api: kube::Api<K> = kube::Api::namespaced(
             self.ctx.client.clone(),
             &self.obj.namespace().unwrap_or_default(),

@@ -15,7 +15,10 @@
 //! The wait counts from the first time a reconcile saw the finalizer, and is spent outside the
 //! controller's reconcile slots: a reconcile that finds a new object still waiting ends at once,
 //! before any read, and asks to come back when the wait is over (`runtime::reconcile`), so a
-//! burst of new objects is not created `--concurrency` objects per wait.
+//! burst of new objects is not created `--concurrency` objects per wait. An object reconciled
+//! before (one whose AWS object is created again, after a restart or an out-of-band deletion)
+//! starts its wait at `Reconcile::before_create`, which then ends the reconcile quietly with a
+//! requeue for the end of the wait.
 //! Once an object has passed, its retries do not wait again; an apply that succeeds forgets it.
 
 use std::collections::HashMap;

@@ -529,6 +529,39 @@ async fn a_new_object_waits_before_its_first_create_out_of_the_reconcile_slot() 
     assert!(kc.shared.0.lock().unwrap().is_empty(), "nothing applied");
 }
 
+#[tokio::test]
+async fn an_aws_object_created_again_waits_before_its_create_out_of_the_reconcile_slot() {
+    let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let (wake, _woken) = mpsc::channel(8);
+    let kc = context_settling(Client::new(service, "ns"), wake, Duration::from_secs(60)).await;
+    // Reconciled before (a status with an observed generation), and its AWS object must be
+    // created (again): after a restart, or after someone deleted it out of band. This process
+    // has not seen it yet, so its create waits, and the wait starts at the create.
+    let obj = widget(Script::Ready, true, Some(json!({"observedGeneration": 1})));
+    let first = run(
+        obj.clone(),
+        Arc::clone(&kc),
+        async |_: &mut Handle<_, _>| {},
+    );
+    // Quiet and at once: no read, no status write, no Event (`run` fails on any request).
+    let action = tokio::time::timeout(Duration::from_secs(5), first)
+        .await
+        .expect("the reconcile returned at once, not after the wait");
+    let Some(wait) = requeue_after(&action) else {
+        panic!("no requeue: {action:?}");
+    };
+    assert!(
+        wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"], "nothing created");
+    // Back before its time: the rest of the same wait.
+    let again = run(obj, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
+    let rest = requeue_after(&again).expect("still waiting");
+    assert!(rest <= wait, "{rest:?} after {wait:?}");
+    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply", "apply"]);
+}
+
 /// The delay of a requeue of a second or more, read from the action's debug form (kube's
 /// `Action` keeps it private): `Action { requeue_after: Some(59.99s) }`.
 fn requeue_after(action: &Action) -> Option<Duration> {
