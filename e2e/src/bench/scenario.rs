@@ -1348,7 +1348,7 @@ fn targets(s: &Scenario, report: &ScenarioReport) -> Vec<Target> {
             "",
         ));
         if s.quotas {
-            out.extend(delete_time_targets(s, p));
+            out.extend(delete_time_targets(s, p, report.cpus));
         }
         out.extend(calls_needed("delete", s, p));
     }
@@ -1401,6 +1401,21 @@ fn delete_floors(f: &Fleet, share: f64) -> Vec<DeleteFloor> {
     out
 }
 
+/// What the API server and etcd alone took of the machine in a phase: their CPU seconds over the
+/// machine's `cpus`, the least time the phase could take on this machine however its requests
+/// overlap (the `--apiserver-floor` of the requests the phase made). A figure missing is said.
+fn server_cpu_note(p: &Phase, cpus: usize) -> String {
+    let cpu = &p.figures.cpu_seconds;
+    match (cpu.get("kube-apiserver"), cpu.get("etcd")) {
+        (Some(api), Some(etcd)) => format!(
+            "the API server and etcd used {:.1} CPU s in the phase: {:.1} s over this machine's {cpus} CPUs, however the requests overlap",
+            api + etcd,
+            (api + etcd) / cpus.max(1) as f64
+        ),
+        _ => "the API server's or etcd's CPU time was not measured".to_string(),
+    }
+}
+
 /// The delete phase's time under quotas. A fleet of alarms alone: the 10 s for 1,000
 /// (scaled linearly above), from the phase's start. Any other fleet: per delete API, from when the
 /// benchmark's DeleteCollection of the last of its kinds returned until no object of them is left,
@@ -1408,7 +1423,7 @@ fn delete_floors(f: &Fleet, share: f64) -> Vec<DeleteFloor> {
 /// benchmark deletes kind after kind, and the API server takes seconds to mark a thousand objects,
 /// so from the phase's start a kind deleted late could never meet a figure that ignores when it
 /// was marked; what the operator controls is how close to the quota it deletes once marked.)
-fn delete_time_targets(s: &Scenario, p: &Phase) -> Vec<Target> {
+fn delete_time_targets(s: &Scenario, p: &Phase, cpus: usize) -> Vec<Target> {
     let f = &s.fleet;
     let share = match s.limits {
         Limits::Share(share) => share,
@@ -1417,17 +1432,18 @@ fn delete_time_targets(s: &Scenario, p: &Phase) -> Vec<Target> {
     let floors = delete_floors(f, share);
     if floors.len() == 1 && f.composite_alarms == 0 {
         let per_thousand = (f.alarms as f64 / 1_000.0).max(1.0);
-        let mut t = Target::at_most(
+        let t = Target::at_most(
             "delete",
             "seconds until no object is left",
             Some(p.seconds),
             ((10.0 * per_thousand) * 10.0).round() / 10.0,
             "s",
         );
+        let mut note = server_cpu_note(p, cpus);
         if f.alarms != 1_000 {
-            t = t.note("10 s for 1,000 alarms; scaled linearly above 1,000, not below");
+            note = format!("10 s for 1,000 alarms; scaled linearly above 1,000, not below. {note}");
         }
-        return vec![t];
+        return vec![t.note(note)];
     }
     let marked = p.detail.get("seconds_kind_marked");
     let listed = p.detail.get("seconds_kind_last_listed");
@@ -1820,6 +1836,27 @@ mod tests {
         let found = targets(&s, &report(&s, vec![phase("delete", &[])]));
         let t = target(&found, "seconds until no object is left");
         assert_eq!((t.limit, t.measured), (10.0, Some(1.0)));
+    }
+
+    #[test]
+    fn an_alarm_fleets_delete_says_what_the_api_server_and_etcd_took_of_the_machine() {
+        let mut p = phase("delete", &[]);
+        p.figures.cpu_seconds = BTreeMap::from([
+            ("kube-apiserver".to_string(), 18.8),
+            ("etcd".to_string(), 2.6),
+            ("operator".to_string(), 2.0),
+        ]);
+        let note = server_cpu_note(&p, 2);
+        assert!(
+            note.contains("21.4 CPU s") && note.contains("10.7 s over this machine's 2 CPUs"),
+            "{note}"
+        );
+        // Missing: said, never read as zero.
+        p.figures.cpu_seconds.remove("etcd");
+        assert_eq!(
+            server_cpu_note(&p, 2),
+            "the API server's or etcd's CPU time was not measured"
+        );
     }
 
     #[test]
