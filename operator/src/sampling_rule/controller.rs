@@ -345,12 +345,15 @@ async fn manage(
 }
 
 /// Deletes the rule and creates it again as `with` (for what UpdateSamplingRule cannot change).
-/// A crash in between leaves no rule, which the next reconcile creates.
+/// A crash in between leaves no rule, which the next reconcile creates. The wait before a
+/// create (`Reconcile::before_create`) comes before the delete: the rule is gone only for the
+/// round trip between the two calls.
 async fn replace(
     r: &Reconcile<'_, SamplingRule>,
     with: &RuleFields,
     want_tags: &BTreeMap<String, String>,
 ) -> Result<RuleLive> {
+    r.before_create().await?;
     delete(r).await?;
     let out = create_rule(r, with, want_tags).await?;
     Ok(out.sampling_rule_record().map(live).unwrap_or_default())
