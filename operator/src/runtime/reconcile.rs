@@ -46,6 +46,10 @@ const CLEANUP_RECHECK: Duration = Duration::from_secs(60);
 /// what it waits for wakes it sooner.
 const QUIET_WAIT_RECHECK: Duration = Duration::from_secs(10);
 
+/// A finalizer write refused because the object changed since the copy it was made from is
+/// tried again after this long, from the copy the watch will have brought by then.
+const CHANGED_MEANWHILE_RECHECK: Duration = Duration::from_secs(1);
+
 /// What a controller of kind `K` hands to each reconcile.
 pub struct KindContext<K: ManagedKind> {
     /// Shared by every kind.
@@ -129,6 +133,15 @@ pub async fn reconcile<K: ManagedKind>(
             }
             Err(finalizer::Error::CleanupFailed(CleanupPending(action))) => action,
             Err(finalizer::Error::ApplyFailed(CleanupPending(action))) => action,
+            Err(finalizer::Error::AddFinalizer(e) | finalizer::Error::RemoveFinalizer(e))
+                if changed_meanwhile(&e) =>
+            {
+                // The watch cache trails this process's own writes: a reconcile woken before
+                // the cache holds the finalizer it just added tries to add it again. Nothing
+                // failed; the next copy is reconciled.
+                tracing::debug!(error = %e, "the object changed since this copy of it");
+                Action::requeue(CHANGED_MEANWHILE_RECHECK)
+            }
             Err(e) => {
                 // Adding or removing the finalizer failed (a conflict, or the API server).
                 tracing::warn!(error = %e, "finalizer update failed");
@@ -140,6 +153,16 @@ pub async fn reconcile<K: ManagedKind>(
     }
     .instrument(span)
     .await
+}
+
+/// Whether a finalizer write was refused because the object's finalizers are no longer what the
+/// copy it was made from shows: kube's finalizer helper sends a JSON patch that first tests them,
+/// and the API server answers a failed test with a 422 that names no object (a validation error
+/// of the object itself names its kind and name, and is a real failure).
+fn changed_meanwhile(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(status)
+        if status.code == 422
+            && status.details.as_ref().is_some_and(|d| d.kind.is_empty() && d.name.is_empty()))
 }
 
 /// `obj` if it holds every status write this process made to it, else the object as the API

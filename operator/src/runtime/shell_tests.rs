@@ -377,6 +377,56 @@ async fn a_new_object_gets_the_finalizer_before_anything_else() {
     );
 }
 
+/// The count of failed reconciles of widgets for `reason`, 0 when never counted.
+fn failures(kc: &KindContext<Widget>, reason: &str) -> u64 {
+    let series = format!("cwo_reconcile_errors_total{{kind=\"Widget\",reason=\"{reason}\"}} ");
+    kc.ctx
+        .metrics
+        .encode()
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_finalizer_patch_from_a_stale_copy_is_not_a_failure() {
+    let kc = shell().await;
+    // The cache still shows no finalizer, but the API server's object has it (an earlier
+    // reconcile added it and the watch has not brought that yet): the patch's test fails, and
+    // the API server answers as it does for a failed JSON patch test.
+    let obj = widget(Script::Ready, false, None);
+    let refused = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+        "reason": "Invalid",
+        "message": "the server rejected our request due to an error in our request",
+        "details": {"causes": [{"reason": "UnexpectedServerResponse",
+            "message": "testing value /metadata/finalizers failed: test failed"}]},
+    });
+    let action = run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        respond(api, "PATCH", WIDGET, 422, refused).await;
+    })
+    .await;
+    assert_eq!(requeue_after(&action), Some(Duration::from_secs(1)));
+    assert_eq!(failures(&kc, "KubernetesError"), 0, "nothing failed");
+}
+
+#[tokio::test]
+async fn a_finalizer_patch_the_object_refuses_is_a_failure() {
+    let kc = shell().await;
+    let obj = widget(Script::Ready, false, None);
+    // A 422 that names the object: its own validation refused it, and that is reported.
+    let invalid = json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+        "reason": "Invalid", "message": "Widget.test.cwo.dev \"w\" is invalid: spec: bad",
+        "details": {"name": "w", "group": "test.cwo.dev", "kind": "Widget"},
+    });
+    run(obj, Arc::clone(&kc), async |api: &mut Handle<_, _>| {
+        respond(api, "PATCH", WIDGET, 422, invalid).await;
+    })
+    .await;
+    assert_eq!(failures(&kc, "KubernetesError"), 1);
+}
+
 #[tokio::test]
 async fn a_ready_verdict_writes_status_once_and_publishes_the_kinds_event() {
     let kc = shell().await;
