@@ -548,14 +548,14 @@ async fn nothing_is_created_for_a_new_object_found_gone_or_deleting_before_its_f
     assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"]);
 }
 
-#[tokio::test]
-async fn a_new_object_waits_before_its_first_create_out_of_the_reconcile_slot() {
+/// Reconciles `obj` twice on a shell whose objects settle for 60 s, with no API request allowed
+/// (`run` fails on any): each reconcile must return at once, the first asking to come back when
+/// the wait is over, the second (before its time) for the rest of the same wait. Returns the
+/// shell, for what the reconciles applied.
+async fn waits_out_of_the_reconcile_slot(obj: Widget) -> Arc<KindContext<Widget>> {
     let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
     let (wake, _woken) = mpsc::channel(8);
     let kc = context_settling(Client::new(service, "ns"), wake, Duration::from_secs(60)).await;
-    let obj = widget(Script::Ready, true, None);
-    // The first reconcile of a new object returns at once, asking to come back when its wait
-    // is over: no read, no AWS call, no status write (`run` fails on any request).
     let first = run(
         obj.clone(),
         Arc::clone(&kc),
@@ -571,45 +571,32 @@ async fn a_new_object_waits_before_its_first_create_out_of_the_reconcile_slot() 
         wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
         "{wait:?}"
     );
-    assert!(kc.shared.0.lock().unwrap().is_empty(), "nothing applied");
-    // Seen again before its time: the rest of the same wait, not a new one.
     let again = run(obj, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
     let rest = requeue_after(&again).expect("still waiting");
     assert!(rest <= wait, "{rest:?} after {wait:?}");
+    kc
+}
+
+#[tokio::test]
+async fn a_new_object_waits_before_its_first_create_out_of_the_reconcile_slot() {
+    // A new object's reconcile returns before its apply: no read, no AWS call, no status write.
+    let kc = waits_out_of_the_reconcile_slot(widget(Script::Ready, true, None)).await;
     assert!(kc.shared.0.lock().unwrap().is_empty(), "nothing applied");
 }
 
 #[tokio::test]
 async fn an_aws_object_created_again_waits_before_its_create_out_of_the_reconcile_slot() {
-    let (service, _handle) = mock::pair::<Request<Body>, Response<Body>>();
-    let (wake, _woken) = mpsc::channel(8);
-    let kc = context_settling(Client::new(service, "ns"), wake, Duration::from_secs(60)).await;
     // Reconciled before (a status with an observed generation), and its AWS object must be
     // created (again): after a restart, or after someone deleted it out of band. This process
-    // has not seen it yet, so its create waits, and the wait starts at the create.
+    // has not seen it yet, so its create waits, and the wait starts at the create: the apply
+    // runs and ends quietly at `before_create`, with no read, status write or Event.
     let obj = widget(Script::Ready, true, Some(json!({"observedGeneration": 1})));
-    let first = run(
-        obj.clone(),
-        Arc::clone(&kc),
-        async |_: &mut Handle<_, _>| {},
+    let kc = waits_out_of_the_reconcile_slot(obj).await;
+    assert_eq!(
+        *kc.shared.0.lock().unwrap(),
+        ["apply", "apply"],
+        "nothing created"
     );
-    // Quiet and at once: no read, no status write, no Event (`run` fails on any request).
-    let action = tokio::time::timeout(Duration::from_secs(5), first)
-        .await
-        .expect("the reconcile returned at once, not after the wait");
-    let Some(wait) = requeue_after(&action) else {
-        panic!("no requeue: {action:?}");
-    };
-    assert!(
-        wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
-        "{wait:?}"
-    );
-    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply"], "nothing created");
-    // Back before its time: the rest of the same wait.
-    let again = run(obj, Arc::clone(&kc), async |_: &mut Handle<_, _>| {}).await;
-    let rest = requeue_after(&again).expect("still waiting");
-    assert!(rest <= wait, "{rest:?} after {wait:?}");
-    assert_eq!(*kc.shared.0.lock().unwrap(), ["apply", "apply"]);
 }
 
 /// The delay of a requeue of a second or more, read from the action's debug form (kube's
